@@ -1,0 +1,50 @@
+# One task runner for rtsdk. `make test` is what CI runs (see .ci/run and README.md).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.rtsdk-installed
+
+.PHONY: install build test test-python bench bench-table lint format clean
+
+# The venv with the package (editable, compiled in place) and its test/dev extras.
+$(STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip "setuptools>=77" wheel "Cython>=3.1,<3.4" "numpy>=1.26"
+	$(PY) -m pip install --no-build-isolation -e '.[test,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Recompile the kernels in place (only what changed).
+build: $(STAMP)
+	$(PY) setup.py -q build_ext --inplace -j 2
+
+# The whole suite on the compiled kernels, then again on the pure-Python twins.
+test: build
+	$(PY) -m pytest
+	RTSDK_NO_EXTENSIONS=1 $(PY) -m pytest
+
+test-python: build
+	RTSDK_NO_EXTENSIONS=1 $(PY) -m pytest
+
+# Benchmarks: ours beside the alternatives, in one run; then the ratio table.
+bench: build
+	mkdir -p bench-results
+	$(PY) -m pytest benchmarks --benchmark-only --benchmark-json=bench-results/latest.json -p no:randomly
+	$(PY) benchmarks/ratios.py bench-results/latest.json
+
+bench-table:
+	$(PY) benchmarks/ratios.py bench-results/latest.json
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/cython-lint src_cython
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf build rtsdk/_kernels/*.so src_cython/*.c

@@ -1,0 +1,1 @@
+"""Compiled Cython kernels, built from ``src_cython/``. Use them through :mod:`rtsdk.kernels`."""

@@ -1,0 +1,57 @@
+"""Shared test set-up: kernel backend checks, the cy/py parity fixture, the hypothesis profile."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import rtsdk.kernels
+
+NO_EXTENSIONS = not rtsdk.kernels._want_extensions()
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=100,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("thorough", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"rtsdk kernel backend: {rtsdk.kernels.BACKEND}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The default run must exercise the compiled kernels: never pass on a silent fallback.
+    if not NO_EXTENSIONS and rtsdk.kernels.BACKEND != "cython":
+        pytest.exit("compiled kernels are not live (BACKEND != 'cython')", returncode=3)
+
+
+def kernel_params(module: str) -> list[object]:
+    """``pytest.param`` for the compiled module (id ``cy``) and its twin (id ``py``).
+
+    Under ``RTSDK_NO_EXTENSIONS=1`` the compiled one is skipped.
+    """
+    return [
+        pytest.param(
+            f"rtsdk._kernels.{module}",
+            id="cy",
+            marks=pytest.mark.skipif(NO_EXTENSIONS, reason="RTSDK_NO_EXTENSIONS=1"),
+        ),
+        pytest.param(f"rtsdk._reference.{module}", id="py"),
+    ]
+
+
+def load_impl(request: pytest.FixtureRequest) -> ModuleType:
+    """Import the module named by a ``kernel_params`` parameter."""
+    return importlib.import_module(request.param)
