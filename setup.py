@@ -21,6 +21,8 @@ def _extensions() -> list[Extension]:
         cflags += ["-std=c11", "-Wno-unused-function"]
     # RTSDK_CFLAGS adds flags (for example -march=native for a local benchmark build).
     cflags += os.environ.get("RTSDK_CFLAGS", "").split()
+    # RTSDK_BUILD_ONLY=ring,pcm limits the build to those kernels (parallel development).
+    only = {n for n in os.environ.get("RTSDK_BUILD_ONLY", "").split(",") if n}
     exts = [
         Extension(
             f"rtsdk._kernels.{pyx.stem}",
@@ -30,6 +32,7 @@ def _extensions() -> list[Extension]:
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         )
         for pyx in sorted((HERE / SRC).glob("*.pyx"))
+        if not only or pyx.stem in only
     ]
     return cythonize(
         exts,
