@@ -9,9 +9,12 @@ from types import ModuleType
 import pytest
 from hypothesis import HealthCheck, settings
 
-import rtsdk.kernels
-
-NO_EXTENSIONS = not rtsdk.kernels._want_extensions()
+NO_EXTENSIONS = os.environ.get("RTSDK_NO_EXTENSIONS", "").strip().lower() not in (
+    "",
+    "0",
+    "false",
+    "no",
+)
 
 settings.register_profile(
     "ci",
@@ -28,13 +31,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 
 def pytest_report_header(config: pytest.Config) -> str:
+    # The default run must exercise the compiled kernels: tests/test_kernels.py fails when the
+    # backend is not "cython" (or the compiled modules do not import); this header says which.
+    try:
+        import rtsdk.kernels
+    except ImportError as exc:
+        return f"rtsdk kernel backend: NOT LOADED ({exc})"
     return f"rtsdk kernel backend: {rtsdk.kernels.BACKEND}"
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    # The default run must exercise the compiled kernels: never pass on a silent fallback.
-    if not NO_EXTENSIONS and rtsdk.kernels.BACKEND != "cython":
-        pytest.exit("compiled kernels are not live (BACKEND != 'cython')", returncode=3)
 
 
 def kernel_params(module: str) -> list[object]:
