@@ -1,0 +1,513 @@
+"""The WebSocket link to a Realtime server: connect, keep alive, reconnect, send, receive.
+
+:class:`WebSocketManager` owns one `websockets` asyncio client connection at a time and knows
+nothing of the Realtime protocol: it moves text frames. It
+
+- connects with the auth headers it was given (never logged, never in a repr or exception),
+  without permessage-deflate, without an incoming size cap and without reading proxy variables;
+- keeps the link alive with pings, so a stalled server is noticed within
+  ``ping_interval + ping_timeout`` seconds;
+- on a network error or a recoverable close, reconnects with exponential backoff and full jitter
+  (:class:`ReconnectPolicy`), reporting each step as a :class:`LinkEvent`;
+- never retries a refused handshake (HTTP 401/403): :class:`~rtsdk.exceptions.AuthenticationError`
+  at once;
+- while disconnected, keeps what is sent in a bounded backlog: control frames are kept (up to
+  ``max_backlog``), audio frames older than ``audio_window`` seconds are dropped and counted;
+- sends prebuilt UTF-8 frames (``bytes``) as text frames without decoding them.
+
+It runs on one asyncio loop; none of its methods are thread-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from rtsdk.exceptions import AuthenticationError, ConfigurationError, ConnectionClosedError
+
+__all__ = [
+    "FATAL_CLOSE_CODES",
+    "LinkEvent",
+    "LinkState",
+    "LinkStats",
+    "ReconnectPolicy",
+    "WebSocketManager",
+]
+
+log = logging.getLogger("rtsdk.websocket")
+
+#: Close codes after which reconnecting cannot help: protocol, data or policy violations.
+#: Every other close the client did not ask for (1001, 1006, 1011, 1012, 1013, 4xxx, ...) and
+#: every network error is retried under the :class:`ReconnectPolicy`.
+FATAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1008, 1009, 1010})
+
+_AUTH_STATUSES = frozenset({401, 403})
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectPolicy:
+    """Exponential backoff with full jitter.
+
+    Attempt ``n`` (0-based) waits a uniformly random time in ``[0, min(max_delay, base_delay *
+    2**n)]``. ``max_retries`` bounds the attempts after a drop (``None``: retry for ever; ``0``:
+    never reconnect).
+    """
+
+    max_retries: int | None = 8
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries is not None and self.max_retries < 0:
+            raise ConfigurationError(f"max_retries must be >= 0 or None, got {self.max_retries}")
+        if not self.base_delay > 0:
+            raise ConfigurationError(f"base_delay must be > 0 seconds, got {self.base_delay}")
+        if not self.max_delay >= self.base_delay:
+            raise ConfigurationError(
+                f"max_delay ({self.max_delay}) must be >= base_delay ({self.base_delay})"
+            )
+
+    def ceiling(self, attempt: int) -> float:
+        """The largest delay attempt ``attempt`` can draw."""
+        return min(self.max_delay, self.base_delay * 2.0 ** min(attempt, 62))
+
+    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+        """The delay before attempt ``attempt``: full jitter under :meth:`ceiling`."""
+        return rand() * self.ceiling(attempt)
+
+
+class LinkState(enum.Enum):
+    """Where the link is."""
+
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEvent:
+    """A change of the link, reported to ``on_link_event``.
+
+    ``kind`` is ``"connected"`` (first connection), ``"reconnecting"`` (``attempt`` starts at 1,
+    ``delay`` is the wait before it), ``"reconnected"`` or ``"disconnected"`` (for good;
+    ``reason`` says why).
+    """
+
+    kind: Literal["connected", "reconnecting", "reconnected", "disconnected"]
+    attempt: int = 0
+    delay: float = 0.0
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class LinkStats:
+    """Counters of the link since the manager was made."""
+
+    frames_sent: int = 0
+    frames_received: int = 0
+    connects: int = 0
+    reconnects: int = 0
+    audio_frames_dropped: int = 0
+    backlog_high_water: int = 0
+    last_close_code: int | None = None
+    last_close_reason: str = ""
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Hands websockets a logger that cannot print the auth header values.
+
+    websockets logs every handshake header at DEBUG; this adapter replaces the secret values
+    (and anything in the request line's query) before the record is made.
+    """
+
+    def __init__(self, logger: logging.Logger, secrets: list[str]) -> None:
+        super().__init__(logger, {})
+        self._secrets = [s for s in secrets if s]
+
+    def _scrub(self, value: object) -> object:
+        if isinstance(value, str):
+            for secret in self._secrets:
+                if secret in value:
+                    value = value.replace(secret, "***")
+        return value
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+        if self.isEnabledFor(level):
+            super().log(
+                level,
+                self._scrub(msg),
+                *(self._scrub(a) for a in args),
+                **kwargs,  # type: ignore[arg-type]
+            )
+
+
+def _secret_parts(headers: Mapping[str, str]) -> list[str]:
+    """Every header value, and each word of it (``Bearer <key>`` -> the key alone too)."""
+    parts: list[str] = []
+    for value in headers.values():
+        parts.append(value)
+        parts.extend(word for word in value.split() if len(word) >= 8)
+    return sorted(set(parts), key=len, reverse=True)
+
+
+def _redacted_url(url: str) -> str:
+    """The URL without its query (which may hold a key on some deployments)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+class WebSocketManager:
+    """One resilient WebSocket link. See the module docstring for the policies.
+
+    ``on_message`` is called synchronously, in order, with each received frame as ``bytes``
+    (text frames are not decoded). ``on_open`` (optional, async) runs after every successful
+    (re)connect and before the backlog is flushed: the place to send the session configuration
+    with :meth:`send_now`. ``on_link_event`` receives :class:`LinkEvent` values.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        on_message: Callable[[bytes], None],
+        on_open: Callable[[], Awaitable[None]] | None = None,
+        on_link_event: Callable[[LinkEvent], None] | None = None,
+        reconnect: ReconnectPolicy | None = None,
+        open_timeout: float = 10.0,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        close_timeout: float = 2.0,
+        max_backlog: int = 1024,
+        audio_window: float = 2.0,
+        rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        scheme = urlsplit(url).scheme
+        if scheme not in ("ws", "wss"):
+            raise ConfigurationError(f"url must start with ws:// or wss://, got scheme {scheme!r}")
+        if open_timeout <= 0:
+            raise ConfigurationError(f"open_timeout must be > 0 seconds, got {open_timeout}")
+        if max_backlog < 1:
+            raise ConfigurationError(f"max_backlog must be >= 1, got {max_backlog}")
+        if audio_window < 0:
+            raise ConfigurationError(f"audio_window must be >= 0 seconds, got {audio_window}")
+        self._url = url
+        self._headers = dict(headers or {})
+        self._wire_log = _RedactingLogger(
+            logging.getLogger("rtsdk.websocket.wire"), _secret_parts(self._headers)
+        )
+        self._on_message = on_message
+        self._on_open = on_open
+        self._on_link_event = on_link_event
+        self.policy = reconnect or ReconnectPolicy()
+        self._open_timeout = open_timeout
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._close_timeout = close_timeout
+        self._max_backlog = max_backlog
+        self._audio_window = audio_window
+        self._rand = rand
+        self._clock = clock
+        self._ws: ClientConnection | None = None
+        self._state = LinkState.IDLE
+        self._closing = False
+        self._reader: asyncio.Task[None] | None = None
+        self._backlog: deque[tuple[float, str | bytes, bool]] = deque()
+        self._failure: BaseException | None = None
+        self._closed = asyncio.Event()
+        self.stats = LinkStats()
+
+    def __repr__(self) -> str:
+        return (
+            f"<WebSocketManager {_redacted_url(self._url)} state={self._state.value} "
+            f"headers={sorted(self._headers)}>"
+        )
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> LinkState:
+        """The link's :class:`LinkState`."""
+        return self._state
+
+    @property
+    def is_connected(self) -> bool:
+        """True while a connection is open and usable."""
+        return self._state is LinkState.CONNECTED
+
+    @property
+    def backlog(self) -> int:
+        """Frames waiting for the next connection."""
+        return len(self._backlog)
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the link closed for good, if it did not close on request."""
+        return self._failure
+
+    async def wait_closed(self) -> None:
+        """Wait until the link is closed for good (by :meth:`close` or a fatal failure)."""
+        await self._closed.wait()
+
+    # -- connect -----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Open the first connection and start receiving.
+
+        Network errors are retried under the policy; a refused handshake (401/403) raises
+        :class:`AuthenticationError` at once; when the retries run out,
+        :class:`ConnectionClosedError`.
+        """
+        if self._state is not LinkState.IDLE:
+            raise RuntimeError(f"connect() called in state {self._state.value}")
+        self._state = LinkState.CONNECTING
+        try:
+            await self._connect_with_retries(first=True)
+        except BaseException as exc:
+            self._finish(exc if isinstance(exc, Exception) else None)
+            raise
+        self._reader = asyncio.get_running_loop().create_task(
+            self._read_forever(), name="rtsdk-websocket-reader"
+        )
+
+    async def _open(self) -> ClientConnection:
+        return await connect(
+            self._url,
+            additional_headers=self._headers,
+            compression=None,
+            max_size=None,
+            max_queue=None,
+            proxy=None,
+            open_timeout=self._open_timeout,
+            ping_interval=self._ping_interval,
+            ping_timeout=self._ping_timeout,
+            close_timeout=self._close_timeout,
+            user_agent_header="rtsdk/0.1",
+            logger=self._wire_log,
+        )
+
+    async def _connect_with_retries(self, *, first: bool) -> None:
+        retries = 0
+        tried = False
+        last_reason = "connection lost"
+        while True:
+            if tried or not first:
+                if self.policy.max_retries is not None and retries >= self.policy.max_retries:
+                    attempts = retries + (1 if first else 0)
+                    raise ConnectionClosedError(
+                        f"could not reach {_redacted_url(self._url)} after {attempts} "
+                        f"attempt(s): {last_reason}"
+                    )
+                delay = self.policy.delay(retries, self._rand)
+                retries += 1
+                self._state = LinkState.RECONNECTING
+                self._emit(LinkEvent("reconnecting", attempt=retries, delay=delay))
+                await asyncio.sleep(delay)
+                if self._closing:
+                    raise ConnectionClosedError("closed while reconnecting")
+            tried = True
+            try:
+                ws = await self._open()
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                if status in _AUTH_STATUSES:
+                    raise AuthenticationError(
+                        f"the server refused the credentials (HTTP {status}) at "
+                        f"{_redacted_url(self._url)}"
+                    ) from None
+                last_reason = f"HTTP {status}"
+                if 400 <= status < 500 and status not in (408, 429):
+                    raise ConnectionClosedError(
+                        f"the server rejected the connection: HTTP {status} at "
+                        f"{_redacted_url(self._url)}"
+                    ) from None
+            except (OSError, asyncio.TimeoutError, InvalidHandshake) as exc:
+                last_reason = f"{type(exc).__name__}: {exc}"
+                log.info("connect to %s failed: %s", _redacted_url(self._url), last_reason)
+            else:
+                await self._adopt(ws, first=first and retries == 0)
+                return
+
+    async def _adopt(self, ws: ClientConnection, *, first: bool) -> None:
+        self._ws = ws
+        self._state = LinkState.CONNECTED
+        self.stats.connects += 1
+        if not first:
+            self.stats.reconnects += 1
+        if self._on_open is not None:
+            await self._on_open()
+        await self._flush_backlog()
+        self._emit(LinkEvent("connected" if first else "reconnected"))
+
+    # -- receive -----------------------------------------------------------------------------
+
+    async def _read_forever(self) -> None:
+        while True:
+            ws = self._ws
+            assert ws is not None
+            try:
+                while True:
+                    data = await ws.recv(decode=False)
+                    self.stats.frames_received += 1
+                    self._on_message(data if isinstance(data, bytes) else bytes(data))
+            except ConnectionClosed as exc:
+                if self._closing:
+                    self._finish(None)
+                    return
+                code = exc.rcvd.code if exc.rcvd is not None else 1006
+                reason = exc.rcvd.reason if exc.rcvd is not None else "connection lost"
+                self.stats.last_close_code = code
+                self.stats.last_close_reason = reason
+                if code in FATAL_CLOSE_CODES:
+                    self._finish(
+                        ConnectionClosedError(f"the server closed the connection: {code} {reason}")
+                    )
+                    return
+                log.warning("connection lost (%s %s); reconnecting", code, reason)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug in on_message must not kill the link silently
+                log.exception("frame handler failed; closing the link")
+                self._finish(exc)
+                await self._abort()
+                return
+            self._ws = None
+            try:
+                await self._connect_with_retries(first=False)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._finish(exc)
+                return
+
+    # -- send --------------------------------------------------------------------------------
+
+    async def send(self, frame: str | bytes, *, audio: bool = False) -> bool:
+        """Send one text frame now if connected, else keep it for the next connection.
+
+        ``bytes`` must be UTF-8 JSON and go out as a text frame without re-encoding.
+        ``audio=True`` marks a frame that may be dropped when it is older than
+        ``audio_window`` by the time the link is back. Returns True if it went out now.
+        Raises :class:`ConnectionClosedError` once the link is closed for good, or if the
+        backlog is full of control frames.
+        """
+        if self._state is LinkState.CLOSED:
+            raise ConnectionClosedError("the connection is closed") from self._failure
+        ws = self._ws
+        if self._state is LinkState.CONNECTED and ws is not None and not self._backlog:
+            try:
+                await ws.send(frame, text=True)
+            except ConnectionClosed:
+                pass  # the reader notices and reconnects; keep the frame
+            else:
+                self.stats.frames_sent += 1
+                return True
+        self._enqueue(frame, audio)
+        return False
+
+    async def send_now(self, frame: str | bytes) -> None:
+        """Send on the current connection, bypassing the backlog (for ``on_open``)."""
+        ws = self._ws
+        if ws is None:
+            raise ConnectionClosedError("not connected")
+        await ws.send(frame, text=True)
+        self.stats.frames_sent += 1
+
+    def _enqueue(self, frame: str | bytes, audio: bool) -> None:
+        now = self._clock()
+        self._drop_stale_audio(now)
+        if len(self._backlog) >= self._max_backlog:
+            for i, (_, _, is_audio) in enumerate(self._backlog):
+                if is_audio:
+                    del self._backlog[i]
+                    self.stats.audio_frames_dropped += 1
+                    break
+            else:
+                if audio:
+                    self.stats.audio_frames_dropped += 1
+                    return
+                raise ConnectionClosedError(
+                    f"send backlog full ({self._max_backlog} control frames) while disconnected"
+                )
+        self._backlog.append((now, frame, audio))
+        self.stats.backlog_high_water = max(self.stats.backlog_high_water, len(self._backlog))
+
+    def _drop_stale_audio(self, now: float) -> None:
+        horizon = now - self._audio_window
+        if not any(audio and t < horizon for t, _, audio in self._backlog):
+            return
+        kept = [entry for entry in self._backlog if not (entry[2] and entry[0] < horizon)]
+        self.stats.audio_frames_dropped += len(self._backlog) - len(kept)
+        self._backlog = deque(kept)
+
+    async def _flush_backlog(self) -> None:
+        self._drop_stale_audio(self._clock())
+        ws = self._ws
+        while self._backlog and ws is not None:
+            _, frame, _ = self._backlog[0]
+            await ws.send(frame, text=True)
+            self._backlog.popleft()
+            self.stats.frames_sent += 1
+
+    # -- close -------------------------------------------------------------------------------
+
+    def fail(self, exc: BaseException) -> None:
+        """Close for good because of ``exc`` (e.g. an auth ``error`` event): no reconnect."""
+        self._closing = True
+        self._finish(exc)
+        if self._ws is not None:
+            asyncio.get_running_loop().create_task(self._abort())
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close gracefully: send a close frame, stop the reader, and give up reconnecting."""
+        self._closing = True
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(code, reason), self._close_timeout + 1)
+        reader, self._reader = self._reader, None
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+        self._finish(None)
+
+    async def _abort(self) -> None:
+        ws = self._ws
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(1011, "client error"), self._close_timeout)
+
+    def _finish(self, exc: BaseException | None) -> None:
+        if self._state is LinkState.CLOSED:
+            return
+        self._state = LinkState.CLOSED
+        if exc is not None and self._failure is None:
+            self._failure = exc
+        self._closed.set()
+        reason = "closed by the client" if exc is None else f"{type(exc).__name__}: {exc}"
+        self._emit(LinkEvent("disconnected", reason=reason))
+
+    def _emit(self, event: LinkEvent) -> None:
+        if self._on_link_event is None:
+            return
+        try:
+            self._on_link_event(event)
+        except Exception:
+            log.exception("link event handler failed for %s", event.kind)
