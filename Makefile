@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rtsdk-installed
 
-.PHONY: install build test test-python bench bench-table lint format clean
+.PHONY: install build run test test-python bench bench-table lint format clean
 
 # The venv with the package (editable, compiled in place) and its test/dev extras.
 $(STAMP): pyproject.toml setup.py
@@ -18,6 +18,10 @@ install: $(STAMP)
 # Recompile the kernels in place (only what changed).
 build: $(STAMP)
 	$(PY) setup.py -q build_ext --inplace -j 2
+
+# The sample app (local Realtime server when no OPENAI_API_KEY; a WAV file when no microphone).
+run: build
+	$(PY) samples/main.py $(ARGS)
 
 # The whole suite on the compiled kernels, then again on the pure-Python twins.
 test: build
