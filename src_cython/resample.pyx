@@ -1,0 +1,167 @@
+# cython: freethreading_compatible = False
+"""Streaming polyphase windowed-sinc resampler (compiled).
+
+The filter design is :func:`rtsdk._reference.resample._design` (NumPy, double precision, cached
+per rate pair and quality): this module runs the very same float32 tables as its twin.
+"""
+
+cimport numpy as cnp
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, realloc
+from libc.string cimport memcpy, memmove, memset
+
+import numpy as np
+
+from rtsdk._reference.resample import _check_config, _check_samples, _design
+
+cnp.import_array()
+
+__all__ = ["Resampler"]
+
+cdef extern from "resample_dot.h" nogil:
+    ctypedef void (*rs_run_fn)(const float *table, Py_ssize_t taps, int64_t up, int64_t down,
+                               const float *w, int64_t base, int64_t n0, Py_ssize_t count,
+                               float *out, Py_ssize_t stride)
+    rs_run_fn rs_run
+    int rs_uses_fma
+    void rs_select()
+
+rs_select()
+
+#: True when this process runs the AVX2+FMA inner loop (rounding differs from the portable one).
+USES_FMA = bool(rs_uses_fma)
+
+
+cdef inline int64_t _ceil_div(int64_t a, int64_t b) noexcept nogil:
+    return -((-a) // b) if a < 0 else (a + b - 1) // b
+
+
+cdef class Resampler:
+    """Streaming polyphase windowed-sinc resampler, float32 in and out.
+
+    Same contract and filters as :class:`rtsdk._reference.resample.Resampler` (its docstring
+    lists the measured figures per quality); this one runs the inner loop in C with AVX2+FMA
+    when the CPU has them.
+    """
+
+    def __cinit__(self, *args, **kwargs):
+        self._work = NULL
+
+    def __init__(self, in_rate, out_rate, channels=1, quality="high"):
+        _check_config(in_rate, out_rate, channels, quality)
+        d = _design(int(in_rate), int(out_rate), quality)
+        self.in_rate = in_rate
+        self.out_rate = out_rate
+        self.channels = channels
+        self.quality = quality
+        self.delay = d.delay
+        self._design = d
+        cdef cnp.ndarray tab = d.table
+        self._table = <const float *>cnp.PyArray_DATA(tab)
+        self._up = d.up
+        self._down = d.down
+        self._taps = d.taps
+        self._length = d.length
+        self._flush = d.flush_zeros
+        if self._grow(1024) < 0:
+            raise MemoryError()
+        self.reset()
+
+    def __dealloc__(self):
+        free(self._work)
+
+    cdef int _grow(self, Py_ssize_t frames) noexcept nogil:
+        """Make each channel row hold history + frames + flush zeros (keeps the history)."""
+        cdef Py_ssize_t need = self._taps - 1 + frames + self._flush
+        cdef Py_ssize_t c, hist = self._taps - 1
+        if need <= self._cap:
+            return 0
+        need = max(need, 2 * self._cap)
+        cdef float *w = <float *>realloc(self._work, need * self.channels * sizeof(float))
+        if w == NULL:
+            return -1
+        # move the histories from the old row stride to the new one, last channel first
+        c = self.channels - 1
+        while c > 0 and self._cap > 0:
+            memmove(w + c * need, w + c * self._cap, hist * sizeof(float))
+            c -= 1
+        self._work = w
+        self._cap = need
+        return 0
+
+    def reset(self):
+        """Forget all history: the next ``process`` starts a new stream."""
+        cdef Py_ssize_t c
+        for c in range(self.channels):
+            memset(self._work + c * self._cap, 0, (self._taps - 1) * sizeof(float))
+        self._n_in = 0
+        self._n_out = 0
+        self._done = False
+
+    cdef Py_ssize_t out_frames(self, Py_ssize_t frames, bint last) noexcept nogil:
+        cdef int64_t n_in1 = self._n_in + frames
+        cdef int64_t end = _ceil_div(self._up * n_in1, self._down)
+        if last and n_in1 > 0:
+            end = _ceil_div(2 * self._up * n_in1 + self._length - 1, 2 * self._down)
+        return <Py_ssize_t>(end - self._n_out)
+
+    cdef Py_ssize_t process_into(self, const float *x, Py_ssize_t frames, bint last,
+                                 float *out) noexcept nogil:
+        cdef Py_ssize_t count = self.out_frames(frames, last)
+        cdef Py_ssize_t hist = self._taps - 1, nch = self.channels, c, j
+        cdef Py_ssize_t used = frames
+        cdef float *row
+        if self._done:
+            return -1
+        if self._grow(frames) < 0:
+            return -1
+        for c in range(nch):
+            row = self._work + c * self._cap
+            if nch == 1:
+                memcpy(row + hist, x, frames * sizeof(float))
+            else:
+                for j in range(frames):
+                    row[hist + j] = x[j * nch + c]
+            if last:
+                memset(row + hist + frames, 0, self._flush * sizeof(float))
+            if count > 0:
+                rs_run(self._table, self._taps, self._up, self._down, row, self._n_in,
+                       self._n_out, count, out + c, nch)
+            if hist > 0:
+                memmove(row, row + used, hist * sizeof(float))
+        self._n_in += frames
+        self._n_out += count
+        if last:
+            self._done = True
+        return count
+
+    def process(self, x, bint last=False):
+        """Resample one chunk; with ``last=True`` also flush the filter tail.
+
+        ``x``: float32, 1-D (mono) or C-contiguous 2-D ``(frames, channels)``; the output has
+        the same layout. Raises ``RuntimeError`` after ``last=True`` until :meth:`reset`.
+        """
+        cdef cnp.ndarray xa
+        if self._done:
+            raise RuntimeError("Resampler.process() after last=True: call reset() first")
+        if (type(x) is np.ndarray and cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32
+                and cnp.PyArray_NDIM(x) == 1 and self.channels == 1
+                and cnp.PyArray_IS_C_CONTIGUOUS(x)):
+            xa = <cnp.ndarray>x
+        else:
+            xa = _check_samples(x, self.channels)
+        cdef Py_ssize_t frames = cnp.PyArray_DIM(xa, 0)
+        cdef Py_ssize_t count = self.out_frames(frames, last)
+        cdef cnp.ndarray out
+        if cnp.PyArray_NDIM(xa) == 1:
+            out = np.empty(count, dtype=np.float32)
+        else:
+            out = np.empty((count, self.channels), dtype=np.float32)
+        cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+        cdef float *op = <float *>cnp.PyArray_DATA(out)
+        cdef Py_ssize_t got
+        with nogil:
+            got = self.process_into(xp, frames, last, op)
+        if got < 0:
+            raise MemoryError()
+        return out
