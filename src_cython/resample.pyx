@@ -7,8 +7,8 @@ per rate pair and quality): this module runs the very same float32 tables as its
 
 cimport numpy as cnp
 from libc.stdint cimport int64_t
-from libc.stdlib cimport free, realloc
-from libc.string cimport memcpy, memmove, memset
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
 
 import numpy as np
 
@@ -19,16 +19,26 @@ cnp.import_array()
 __all__ = ["Resampler"]
 
 cdef extern from "resample_dot.h" nogil:
-    ctypedef void (*rs_run_fn)(const float *table, Py_ssize_t taps, int64_t up, int64_t down,
-                               const float *w, int64_t base, int64_t n0, Py_ssize_t count,
-                               float *out, Py_ssize_t stride)
-    rs_run_fn rs_run
+    int RS_LANES_MAX
     int rs_uses_fma
-    void rs_select()
+    void rs_select_portable(int portable)
+    void rs_channel(const rs_cfg *cfg, float *hist, const float *x, Py_ssize_t xstride,
+                    Py_ssize_t frames, Py_ssize_t zeros, int64_t n_in, int64_t n_out,
+                    Py_ssize_t count, float *out, Py_ssize_t ostride)
 
-rs_select()
+rs_select_portable(0)
 
-#: True when this process runs the AVX2+FMA inner loop (rounding differs from the portable one).
+
+def _use_portable(bint portable):
+    """Tests only: force the portable kernels (True) or pick by CPU again (False).
+
+    Not thread-safe; returns whether the AVX2+FMA kernels are now in use.
+    """
+    rs_select_portable(portable)
+    return bool(rs_uses_fma)
+
+
+#: True when this process runs the AVX2+FMA inner loops (rounding differs from the portable one).
 USES_FMA = bool(rs_uses_fma)
 
 
@@ -45,7 +55,7 @@ cdef class Resampler:
     """
 
     def __cinit__(self, *args, **kwargs):
-        self._work = NULL
+        self._hist = NULL
 
     def __init__(self, in_rate, out_rate, channels=1, quality="high"):
         _check_config(in_rate, out_rate, channels, quality)
@@ -57,78 +67,44 @@ cdef class Resampler:
         self.delay = d.delay
         self._design = d
         cdef cnp.ndarray tab = d.table
-        self._table = <const float *>cnp.PyArray_DATA(tab)
-        self._up = d.up
-        self._down = d.down
-        self._taps = d.taps
+        self._cfg.table = <const float *>cnp.PyArray_DATA(tab)
+        self._cfg.up = d.up
+        self._cfg.down = d.down
+        self._cfg.taps = d.taps
+        self._cfg.lanes = d.up <= RS_LANES_MAX and d.down <= RS_LANES_MAX
         self._length = d.length
         self._flush = d.flush_zeros
-        if self._grow(1024) < 0:
+        self._hist = <float *>malloc(max(1, self.channels * (d.taps - 1)) * sizeof(float))
+        if self._hist == NULL:
             raise MemoryError()
         self.reset()
 
     def __dealloc__(self):
-        free(self._work)
-
-    cdef int _grow(self, Py_ssize_t frames) noexcept nogil:
-        """Make each channel row hold history + frames + flush zeros (keeps the history)."""
-        cdef Py_ssize_t need = self._taps - 1 + frames + self._flush
-        cdef Py_ssize_t c, hist = self._taps - 1
-        if need <= self._cap:
-            return 0
-        need = max(need, 2 * self._cap)
-        cdef float *w = <float *>realloc(self._work, need * self.channels * sizeof(float))
-        if w == NULL:
-            return -1
-        # move the histories from the old row stride to the new one, last channel first
-        c = self.channels - 1
-        while c > 0 and self._cap > 0:
-            memmove(w + c * need, w + c * self._cap, hist * sizeof(float))
-            c -= 1
-        self._work = w
-        self._cap = need
-        return 0
+        free(self._hist)
 
     def reset(self):
         """Forget all history: the next ``process`` starts a new stream."""
-        cdef Py_ssize_t c
-        for c in range(self.channels):
-            memset(self._work + c * self._cap, 0, (self._taps - 1) * sizeof(float))
+        memset(self._hist, 0, self.channels * (self._cfg.taps - 1) * sizeof(float))
         self._n_in = 0
         self._n_out = 0
         self._done = False
 
     cdef Py_ssize_t out_frames(self, Py_ssize_t frames, bint last) noexcept nogil:
         cdef int64_t n_in1 = self._n_in + frames
-        cdef int64_t end = _ceil_div(self._up * n_in1, self._down)
+        cdef int64_t end = _ceil_div(self._cfg.up * n_in1, self._cfg.down)
         if last and n_in1 > 0:
-            end = _ceil_div(2 * self._up * n_in1 + self._length - 1, 2 * self._down)
+            end = _ceil_div(2 * self._cfg.up * n_in1 + self._length - 1, 2 * self._cfg.down)
         return <Py_ssize_t>(end - self._n_out)
 
     cdef Py_ssize_t process_into(self, const float *x, Py_ssize_t frames, bint last,
                                  float *out) noexcept nogil:
         cdef Py_ssize_t count = self.out_frames(frames, last)
-        cdef Py_ssize_t hist = self._taps - 1, nch = self.channels, c, j
-        cdef Py_ssize_t used = frames
-        cdef float *row
+        cdef Py_ssize_t nch = self.channels, c, h = self._cfg.taps - 1
         if self._done:
             return -1
-        if self._grow(frames) < 0:
-            return -1
         for c in range(nch):
-            row = self._work + c * self._cap
-            if nch == 1:
-                memcpy(row + hist, x, frames * sizeof(float))
-            else:
-                for j in range(frames):
-                    row[hist + j] = x[j * nch + c]
-            if last:
-                memset(row + hist + frames, 0, self._flush * sizeof(float))
-            if count > 0:
-                rs_run(self._table, self._taps, self._up, self._down, row, self._n_in,
-                       self._n_out, count, out + c, nch)
-            if hist > 0:
-                memmove(row, row + used, hist * sizeof(float))
+            rs_channel(&self._cfg, self._hist + c * h, x + c, nch, frames,
+                       self._flush if last else 0, self._n_in, self._n_out, count, out + c, nch)
         self._n_in += frames
         self._n_out += count
         if last:
@@ -163,5 +139,5 @@ cdef class Resampler:
         with nogil:
             got = self.process_into(xp, frames, last, op)
         if got < 0:
-            raise MemoryError()
+            raise RuntimeError("Resampler.process() after last=True: call reset() first")
         return out

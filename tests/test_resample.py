@@ -123,6 +123,21 @@ def test_compiled_matches_twin(pair: tuple[int, int], quality: str) -> None:
     assert np.max(np.abs(a - b)) <= 1e-6
 
 
+@pytest.mark.skipif(NO_EXTENSIONS, reason="RTSDK_NO_EXTENSIONS=1")
+@pytest.mark.parametrize("quality", ["high", "low"])
+@pytest.mark.parametrize("pair", [*PAIRS, (96000, 8000), (22050, 96000), (44100, 8000)])
+def test_portable_kernels_equal_twin_bit_exact(pair: tuple[int, int], quality: str) -> None:
+    cy = importlib.import_module("rtsdk._kernels.resample")
+    py = importlib.import_module("rtsdk._reference.resample")
+    x = _noise(1500, 2, seed=7)
+    cy._use_portable(True)
+    try:
+        a = cy.Resampler(*pair, 2, quality).process(x, last=True)
+    finally:
+        assert cy._use_portable(False) == cy.USES_FMA
+    assert np.array_equal(a, py.Resampler(*pair, 2, quality).process(x, last=True))
+
+
 # -- lengths and delay ----------------------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ __all__ = ["Resampler"]
 #: True when this process runs the AVX2+FMA inner loop.
 USES_FMA: bool
 
+def _use_portable(portable: bool) -> bool: ...
+
 class Resampler:
     """Streaming polyphase windowed-sinc resampler, float32 in and out."""
 

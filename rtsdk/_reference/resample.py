@@ -27,6 +27,7 @@ QUALITIES: Final[tuple[str, ...]] = ("high", "low")
 _SPAN_S: Final[dict[str, float]] = {"high": 0.004, "low": 0.002}
 _ATTEN_DB: Final[dict[str, float]] = {"high": 110.0, "low": 80.0}
 _LANES: Final[int] = 8  # taps per phase are a multiple of this (the kernel's vector width)
+_LANES_MAX: Final[int] = 12  # up and down at most this: the kernel's "lanes" loop (_chain)
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,36 @@ def _design(in_rate: int, out_rate: int, quality: str) -> _Design:
     return _Design(up, down, taps, length, table, delay, flush, nyq - transition, nyq)
 
 
+def _chain(g: np.ndarray, w: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Outputs as one multiply-add chain each, taps in order (the kernel's "lanes" loop).
+
+    ``g``: (n, taps) each output's phase; ``w``: (frames, channels) window; ``start``: (n,)
+    each output's window start in ``w``. float32 throughout, a multiply then an add per tap.
+    """
+    acc = np.zeros((start.size, w.shape[1]), dtype=np.float32)
+    for k in range(g.shape[1]):
+        acc += g[:, k, None] * w[start + k]
+    return acc
+
+
+def _tree(g: np.ndarray, w: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Outputs as dot products, 8 lanes x 4 accumulators and a fixed tree (the "dot" loop)."""
+    taps = g.shape[1]
+    a = np.zeros((4, start.size, 8, w.shape[1]), dtype=np.float32)
+    lane = np.arange(8)
+    k = 0
+    while k < taps:
+        for j in range(4 if k + 32 <= taps else 1):
+            idx = k + 8 * j + lane
+            a[j] += g[:, idx, None] * w[start[:, None] + idx]
+        k += 32 if k + 32 <= taps else 8
+    v: np.ndarray = (a[0] + a[1]) + (a[2] + a[3])
+    out: np.ndarray = ((v[:, 0] + v[:, 4]) + (v[:, 2] + v[:, 6])) + (
+        (v[:, 1] + v[:, 5]) + (v[:, 3] + v[:, 7])
+    )
+    return out
+
+
 class Resampler:
     """Streaming polyphase windowed-sinc resampler, float32 in and out.
 
@@ -232,9 +263,10 @@ class Resampler:
         n = np.arange(self._n_out, end, dtype=np.int64)
         phase = (n * down) % up
         start = (n * down) // up - n_in0  # window start in w
-        acc = np.zeros((n.size, self._channels), dtype=np.float32)
-        for k in range(d.taps):
-            acc += self._table[phase, k][:, None] * w[start + k]
+        if d.up <= _LANES_MAX and d.down <= _LANES_MAX:
+            acc = _chain(self._table[phase], w, start)
+        else:
+            acc = _tree(self._table[phase], w, start)
         self._n_out = end
         self._n_in = n_in1
         if d.taps > 1:

@@ -1,26 +1,51 @@
-/* Inner loop of the polyphase resampler: one channel, a run of output samples.
+/* Inner loops of the polyphase resampler (rtsdk._kernels.resample), one channel at a time.
  *
- * Output n (phase p = (n*down) % up, window start s = (n*down)/up - base) is
- *     y = sum_k table[p*taps + k] * w[s + k],   k = 0 .. taps-1, taps a multiple of 8,
- * computed in a fixed order (8 lanes x up to 4 accumulators, a fixed reduction tree) that does
- * not depend on the pointers' alignment: the same window gives the same bits wherever it lies,
- * so any chunking of a stream gives the same output.
+ * Output n has phase p = (n*down) % up and input window [i - taps + 1, i], i = (n*down)/up:
+ *     y[n] = sum_k table[p*taps + k] * x[i - taps + 1 + k],   k = 0 .. taps-1 (oldest first).
  *
- * Two versions: AVX2+FMA (fused multiply-add, chosen at run time when the CPU has both) and a
- * portable one (separate multiply and add). They differ in the last bits; a process uses one.
+ * Every output is computed by the same arithmetic whatever the chunking, so a chunked stream is
+ * bit-identical to one call:
+ *  - "lanes" (small up and down, e.g. 48k->24k, 24k->48k): each output is one chain of
+ *    multiply-adds in k order; eight outputs of the same phase share a vector (their windows
+ *    are `down` apart: the window is split into `down` planes first). The separate multiply
+ *    and add of the portable version match the NumPy twin bit for bit.
+ *  - "dot" (many phases, e.g. 44.1k->24k): a dot product per output, 8 lanes x 4 accumulators
+ *    and a fixed reduction tree, independent of the pointers' alignment.
+ * The AVX2+FMA versions (fused multiply-add) are chosen once at run time when the CPU has both;
+ * their results differ from the portable ones in the last bits. The portable ones (ISO C, no
+ * contraction) compute exactly what the NumPy twin computes.
+ *
+ * The new samples pass through a scratch window on the stack (history + a block of input, 16 kB
+ * in all), so an instance keeps only its history of taps - 1 samples per channel.
  */
 #ifndef RTSDK_RESAMPLE_DOT_H
 #define RTSDK_RESAMPLE_DOT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-typedef void (*rs_run_fn)(const float *table, Py_ssize_t taps, int64_t up, int64_t down,
-                          const float *w, int64_t base, int64_t n0, Py_ssize_t count,
-                          float *out, Py_ssize_t stride);
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF /* the portable loops multiply then add, like the twin */
+#endif
 
-/* Portable: 8 lanes x 4 accumulators written out; the compiler may vectorize the lanes (ISO C
- * mode, no contraction: each lane is a multiply then an add, in source order). */
+#define RS_SCRATCH 2048     /* floats in the scratch window; > max taps */
+#define RS_LANES_MAX 12     /* up and down at most this: lanes kernel */
+
+typedef struct {
+    const float *table;     /* (up, taps), oldest tap first */
+    int64_t up, down, taps;
+    int lanes;              /* 1: lanes kernel, 0: dot kernel */
+} rs_cfg;
+
+/* w: the window, w[0] is input index base - (taps - 1); planes: w split into `down` planes
+ * (plane r, element m = w[m*down + r]) at pstride apart, or w itself when down == 1. */
+typedef void (*rs_kernel_fn)(const rs_cfg *cfg, const float *w, const float *planes,
+                             Py_ssize_t pstride, int64_t base, int64_t n0, Py_ssize_t count,
+                             float *out, Py_ssize_t ostride);
+
+/* ---- portable ------------------------------------------------------------------------------ */
+
 static inline float rs_dot_generic(const float *restrict h, const float *restrict x,
                                    Py_ssize_t taps)
 {
@@ -45,27 +70,78 @@ static inline float rs_dot_generic(const float *restrict h, const float *restric
     return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
 }
 
-static void rs_run_generic(const float *table, Py_ssize_t taps, int64_t up, int64_t down,
-                           const float *w, int64_t base, int64_t n0, Py_ssize_t count,
-                           float *out, Py_ssize_t stride)
+static void rs_dot_run_generic(const rs_cfg *cfg, const float *w, const float *planes,
+                               Py_ssize_t pstride, int64_t base, int64_t n0, Py_ssize_t count,
+                               float *out, Py_ssize_t ostride)
 {
-    int64_t acc = n0 * down;
-    int64_t p = acc % up;
-    int64_t s = acc / up - base;
+    const int64_t up = cfg->up, down = cfg->down, taps = cfg->taps;
+    int64_t p = (n0 * down) % up;
+    int64_t s = (n0 * down) / up - base;
+    (void)planes;
+    (void)pstride;
     for (Py_ssize_t j = 0; j < count; j++) {
-        out[j * stride] = rs_dot_generic(table + p * taps, w + s, taps);
+        out[j * ostride] = rs_dot_generic(cfg->table + p * taps, w + s, taps);
         p += down;
         s += p / up;
         p %= up;
     }
 }
 
+static void rs_lanes_run_generic(const rs_cfg *cfg, const float *w, const float *planes,
+                                 Py_ssize_t pstride, int64_t base, int64_t n0, Py_ssize_t count,
+                                 float *out, Py_ssize_t ostride)
+{
+    const int64_t up = cfg->up, down = cfg->down, taps = cfg->taps;
+    (void)w;
+    for (int64_t t = 0; t < up && t < count; t++) {
+        const int64_t n = n0 + t;
+        const int64_t p = (n * down) % up;
+        const int64_t s = (n * down) / up - base;
+        const float *g = cfg->table + p * taps;
+        const Py_ssize_t cnt = (Py_ssize_t)((count - t + up - 1) / up);
+        Py_ssize_t j = 0;
+        for (; j + 8 <= cnt; j += 8) {
+            float a[8] = {0};
+            int64_t r = s % down, m = s / down + j;
+            for (int64_t k = 0; k < taps; k++) {
+                const float c = g[k];
+                const float *src = planes + r * pstride + m;
+                for (int l = 0; l < 8; l++) {
+                    a[l] = a[l] + c * src[l];
+                }
+                if (++r == down) {
+                    r = 0;
+                    m++;
+                }
+            }
+            for (int l = 0; l < 8; l++) {
+                out[(t + (j + l) * up) * ostride] = a[l];
+            }
+        }
+        for (; j < cnt; j++) {
+            float a = 0.0f;
+            int64_t r = s % down, m = s / down + j;
+            for (int64_t k = 0; k < taps; k++) {
+                a = a + g[k] * planes[r * pstride + m];
+                if (++r == down) {
+                    r = 0;
+                    m++;
+                }
+            }
+            out[(t + j * up) * ostride] = a;
+        }
+    }
+}
+
+/* ---- AVX2 + FMA ---------------------------------------------------------------------------- */
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <immintrin.h>
 #define RS_HAVE_AVX2 1
+#define RS_AVX2 __attribute__((target("avx2,fma")))
 
-__attribute__((target("avx2,fma"))) static inline float
-rs_dot_avx2(const float *restrict h, const float *restrict x, Py_ssize_t taps)
+RS_AVX2 static inline float rs_dot_avx2(const float *restrict h, const float *restrict x,
+                                        Py_ssize_t taps)
 {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
@@ -80,42 +156,173 @@ rs_dot_avx2(const float *restrict h, const float *restrict x, Py_ssize_t taps)
         a0 = _mm256_fmadd_ps(_mm256_loadu_ps(h + k), _mm256_loadu_ps(x + k), a0);
     }
     __m256 v = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-    /* (v0+v4, v1+v5, v2+v6, v3+v7), then pairs, then the last two: the same tree as above */
+    /* the portable tree: (v0+v4, v1+v5, v2+v6, v3+v7), then (.0+.2, .1+.3), then the sum */
     __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    __m128 r = _mm_add_ps(q, _mm_movehl_ps(q, q)); /* (q0+q2, q1+q3, ..) */
+    __m128 r = _mm_add_ps(q, _mm_movehl_ps(q, q));
     __m128 s = _mm_add_ss(r, _mm_shuffle_ps(r, r, 1));
     return _mm_cvtss_f32(s);
 }
 
-__attribute__((target("avx2,fma"))) static void
-rs_run_avx2(const float *table, Py_ssize_t taps, int64_t up, int64_t down, const float *w,
-            int64_t base, int64_t n0, Py_ssize_t count, float *out, Py_ssize_t stride)
+RS_AVX2 static void rs_dot_run_avx2(const rs_cfg *cfg, const float *w, const float *planes,
+                                    Py_ssize_t pstride, int64_t base, int64_t n0,
+                                    Py_ssize_t count, float *out, Py_ssize_t ostride)
 {
-    int64_t acc = n0 * down;
-    int64_t p = acc % up;
-    int64_t s = acc / up - base;
+    const int64_t up = cfg->up, down = cfg->down, taps = cfg->taps;
+    int64_t p = (n0 * down) % up;
+    int64_t s = (n0 * down) / up - base;
+    (void)planes;
+    (void)pstride;
     for (Py_ssize_t j = 0; j < count; j++) {
-        out[j * stride] = rs_dot_avx2(table + p * taps, w + s, taps);
+        out[j * ostride] = rs_dot_avx2(cfg->table + p * taps, w + s, taps);
         p += down;
         s += p / up;
         p %= up;
     }
 }
+
+/* V vectors (8V outputs of one phase, consecutive j) as V independent FMA chains. */
+#define RS_LANES_BLOCK(V)                                                                    \
+    RS_AVX2 static inline __attribute__((always_inline)) void rs_block##V(                   \
+        const float *g, int64_t taps, int64_t down, const float *planes, Py_ssize_t pstride,  \
+        int64_t s, Py_ssize_t j, float *out, Py_ssize_t step)                                 \
+    {                                                                                         \
+        __m256 a[V];                                                                          \
+        for (int v = 0; v < V; v++) a[v] = _mm256_setzero_ps();                               \
+        int64_t r = s % down, m = s / down + j;                                               \
+        for (int64_t k = 0; k < taps; k++) {                                                  \
+            const __m256 c = _mm256_broadcast_ss(g + k);                                      \
+            const float *src = planes + r * pstride + m;                                      \
+            for (int v = 0; v < V; v++)                                                       \
+                a[v] = _mm256_fmadd_ps(c, _mm256_loadu_ps(src + 8 * v), a[v]);                \
+            if (++r == down) {                                                                \
+                r = 0;                                                                        \
+                m++;                                                                          \
+            }                                                                                 \
+        }                                                                                     \
+        if (step == 1) {                                                                      \
+            for (int v = 0; v < V; v++) _mm256_storeu_ps(out + 8 * v, a[v]);                  \
+        } else {                                                                              \
+            float tmp[8 * V];                                                                 \
+            for (int v = 0; v < V; v++) _mm256_storeu_ps(tmp + 8 * v, a[v]);                  \
+            for (int l = 0; l < 8 * V; l++) out[l * step] = tmp[l];                           \
+        }                                                                                     \
+    }
+RS_LANES_BLOCK(8)
+RS_LANES_BLOCK(4)
+RS_LANES_BLOCK(1)
+
+RS_AVX2 static void rs_lanes_run_avx2(const rs_cfg *cfg, const float *w, const float *planes,
+                                      Py_ssize_t pstride, int64_t base, int64_t n0,
+                                      Py_ssize_t count, float *out, Py_ssize_t ostride)
+{
+    const int64_t up = cfg->up, down = cfg->down, taps = cfg->taps;
+    (void)w;
+    for (int64_t t = 0; t < up && t < count; t++) {
+        const int64_t n = n0 + t;
+        const int64_t p = (n * down) % up;
+        const int64_t s = (n * down) / up - base;
+        const float *g = cfg->table + p * taps;
+        const Py_ssize_t cnt = (Py_ssize_t)((count - t + up - 1) / up);
+        const Py_ssize_t step = (Py_ssize_t)up * ostride;
+        float *o = out + t * ostride;
+        Py_ssize_t j = 0;
+        for (; j + 64 <= cnt; j += 64) {
+            rs_block8(g, taps, down, planes, pstride, s, j, o + j * step, step);
+        }
+        for (; j + 32 <= cnt; j += 32) {
+            rs_block4(g, taps, down, planes, pstride, s, j, o + j * step, step);
+        }
+        for (; j + 8 <= cnt; j += 8) {
+            rs_block1(g, taps, down, planes, pstride, s, j, o + j * step, step);
+        }
+        for (; j < cnt; j++) {
+            __m128 a = _mm_setzero_ps();
+            int64_t r = s % down, m = s / down + j;
+            for (int64_t k = 0; k < taps; k++) {
+                a = _mm_fmadd_ss(_mm_load_ss(g + k), _mm_load_ss(planes + r * pstride + m), a);
+                if (++r == down) {
+                    r = 0;
+                    m++;
+                }
+            }
+            o[j * step] = _mm_cvtss_f32(a);
+        }
+    }
+}
 #endif
 
-/* The implementation this process uses, chosen once (rs_select at module import). */
-static rs_run_fn rs_run = rs_run_generic;
+/* ---- dispatch and the per-channel driver ---------------------------------------------------- */
+
+static rs_kernel_fn rs_dot_run = rs_dot_run_generic;
+static rs_kernel_fn rs_lanes_run = rs_lanes_run_generic;
 static int rs_uses_fma = 0;
 
-static void rs_select(void)
+/* force the portable kernels (1) or choose by CPU (0); tests compare them with the twin */
+static void rs_select_portable(int portable)
 {
+    rs_dot_run = rs_dot_run_generic;
+    rs_lanes_run = rs_lanes_run_generic;
+    rs_uses_fma = 0;
+    if (portable) return;
 #ifdef RS_HAVE_AVX2
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        rs_run = rs_run_avx2;
+        rs_dot_run = rs_dot_run_avx2;
+        rs_lanes_run = rs_lanes_run_avx2;
         rs_uses_fma = 1;
     }
 #endif
+}
+
+/* Feed `frames` samples (x[j * xstride]) then `zeros` zeros to one channel whose history
+ * (taps - 1 samples) is `hist`, `n_in` samples and `n_out` outputs into the stream; write the
+ * next `count` outputs to out[j * ostride]. Updates hist. */
+static void rs_channel(const rs_cfg *cfg, float *hist, const float *x, Py_ssize_t xstride,
+                       Py_ssize_t frames, Py_ssize_t zeros, int64_t n_in, int64_t n_out,
+                       Py_ssize_t count, float *out, Py_ssize_t ostride)
+{
+    const Py_ssize_t h = (Py_ssize_t)cfg->taps - 1;
+    const Py_ssize_t block = RS_SCRATCH - h;
+    const Py_ssize_t total = frames + zeros;
+    const int64_t up = cfg->up, down = cfg->down, end = n_out + count;
+    float w[RS_SCRATCH];
+    float rs_planes[RS_SCRATCH + 16 * RS_LANES_MAX];
+    Py_ssize_t pos = 0;
+    memcpy(w, hist, (size_t)h * sizeof(float));
+    while (pos < total) {
+        Py_ssize_t b = total - pos < block ? total - pos : block;
+        Py_ssize_t nx = frames - pos < b ? (frames - pos > 0 ? frames - pos : 0) : b;
+        if (xstride == 1) {
+            memcpy(w + h, x + pos, (size_t)nx * sizeof(float));
+        } else {
+            for (Py_ssize_t j = 0; j < nx; j++) w[h + j] = x[(pos + j) * xstride];
+        }
+        memset(w + h + nx, 0, (size_t)(b - nx) * sizeof(float));
+        const int64_t base = n_in + pos;
+        int64_t stop = (up * (base + b) + down - 1) / down;
+        if (stop > end) stop = end;
+        if (stop > n_out) {
+            const Py_ssize_t len = h + b;
+            const float *planes = w;
+            Py_ssize_t pstride = 0;
+            if (cfg->lanes && down > 1) {
+                pstride = (len + down - 1) / down + 8;
+                for (int64_t r = 0; r < down; r++) {
+                    float *dst = rs_planes + r * pstride;
+                    Py_ssize_t m = 0;
+                    for (Py_ssize_t i = r; i < len; i += down) dst[m++] = w[i];
+                }
+                planes = rs_planes;
+            }
+            (cfg->lanes ? rs_lanes_run : rs_dot_run)(cfg, w, planes, pstride, base, n_out,
+                                                     (Py_ssize_t)(stop - n_out), out, ostride);
+            out += (stop - n_out) * ostride;
+            n_out = stop;
+        }
+        memmove(w, w + b, (size_t)h * sizeof(float));
+        pos += b;
+    }
+    memcpy(hist, w, (size_t)h * sizeof(float));
 }
 
 #endif /* RTSDK_RESAMPLE_DOT_H */

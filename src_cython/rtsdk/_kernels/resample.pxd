@@ -1,5 +1,15 @@
-# C-level face of rtsdk._kernels.resample, for other kernels to cimport.
+# C-level face of rtsdk._kernels.resample: other kernels
+# `from rtsdk._kernels.resample cimport Resampler` and call process_into without the GIL.
 from libc.stdint cimport int64_t
+
+
+cdef extern from "resample_dot.h" nogil:
+    ctypedef struct rs_cfg:
+        const float *table
+        int64_t up
+        int64_t down
+        int64_t taps
+        int lanes
 
 
 cdef class Resampler:
@@ -9,18 +19,16 @@ cdef class Resampler:
     cdef readonly str quality
     cdef readonly double delay
     cdef object _design        # keeps the shared float32 table alive
-    cdef const float *_table   # (up, taps), oldest tap first
-    cdef int64_t _up, _down, _taps, _length, _flush
-    cdef float *_work          # per channel: history (taps - 1) then new input (C heap)
-    cdef Py_ssize_t _cap       # floats per channel row of _work
+    cdef rs_cfg _cfg
+    cdef int64_t _length, _flush
+    cdef float *_hist          # channels x (taps - 1) samples (C heap)
     cdef int64_t _n_in, _n_out
     cdef bint _done
 
     # Output frames the next process_into(frames, last) writes.
     cdef Py_ssize_t out_frames(self, Py_ssize_t frames, bint last) noexcept nogil
-    # Resample ``frames`` interleaved frames from x into out (out_frames(...) * channels
-    # floats). Returns the frames written, or -1 after last=True (reset first) or when out of
-    # memory. Trusts its arguments.
+    # Resample `frames` interleaved frames from x into out (out_frames(frames, last) * channels
+    # floats). Returns the frames written, or -1 after last=True (reset() first). Trusts its
+    # arguments; allocates nothing.
     cdef Py_ssize_t process_into(self, const float *x, Py_ssize_t frames, bint last,
                                  float *out) noexcept nogil
-    cdef int _grow(self, Py_ssize_t frames) noexcept nogil
