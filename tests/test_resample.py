@@ -91,6 +91,28 @@ def test_one_sample_chunks_equal_one_call(rs: ModuleType) -> None:
     assert np.array_equal(np.concatenate(parts), one)
 
 
+@pytest.mark.parametrize(
+    ("pair", "quality"),
+    [
+        ((48000, 24000), "high"),
+        ((96000, 44100), "high"),
+        ((24000, 48000), "low"),
+        ((8000, 96000), "high"),
+    ],
+)
+def test_long_chunks_cross_internal_blocks(
+    rs: ModuleType, pair: tuple[int, int], quality: str
+) -> None:
+    # the kernel works through its scratch window in blocks of about 2000 samples
+    x = _noise(9000, 2, seed=8)
+    one = rs.Resampler(*pair, 2, quality).process(x, last=True)
+    r = rs.Resampler(*pair, 2, quality)
+    cuts = [0, 1, 2500, 2501, 6000, 9000]
+    parts = [r.process(x[a:b]) for a, b in itertools.pairwise(cuts)]
+    parts.append(r.process(x[9000:], last=True))
+    assert np.array_equal(np.concatenate(parts), one)
+
+
 def test_reset_restarts_the_stream(rs: ModuleType) -> None:
     x = _noise(500, seed=4)
     r = rs.Resampler(48000, 24000)
@@ -300,6 +322,16 @@ def test_bad_samples(rs: ModuleType) -> None:
     assert np.array_equal(
         m.process(_noise(100), last=True), rs.Resampler(48000, 24000).process(_noise(100), True)
     )
+
+
+@pytest.mark.skipif(NO_EXTENSIONS, reason="RTSDK_NO_EXTENSIONS=1")
+def test_compiled_docstring_states_the_same_figures() -> None:
+    cy = importlib.import_module("rtsdk._kernels.resample")
+    py = importlib.import_module("rtsdk._reference.resample")
+    assert py.Resampler.__doc__
+    cy_doc = " ".join((cy.Resampler.__doc__ or "").split())
+    for line in py.Resampler.__doc__.splitlines():
+        assert " ".join(line.split()) in cy_doc
 
 
 def test_properties_are_read_only(rs: ModuleType) -> None:
