@@ -88,3 +88,19 @@ def test_resample(benchmark, impl: str, block: str, pair: tuple[int, int]) -> No
         benchmark.pedantic(lambda: fn(nxt()), rounds=30 if block == "1s" else 200, warmup_rounds=2)
     else:
         benchmark(lambda: fn(nxt()))
+
+
+@pytest.mark.parametrize("impl", ["rtsdk", "soxr-hq"])
+def test_resample_many_sessions(benchmark, impl: str) -> None:  # type: ignore[no-untyped-def]
+    """One 20 ms frame 48k->24k on the next of 300 live streams: states out of cache."""
+    benchmark.group = "resample:48k-24k:20ms-300-streams"
+    benchmark.extra_info["impl"] = impl
+    fns = [_make(impl, 48000, 24000) for _ in range(300)]
+    blocks = _stream(48000, 0.02, 50)
+    calls = itertools.cycle([(fn, blocks[i % 50]) for i, fn in enumerate(fns)]).__next__
+
+    def step() -> np.ndarray:
+        fn, block = calls()
+        return fn(block)
+
+    benchmark(step)
