@@ -133,6 +133,17 @@ static void rs_lanes_run_generic(const rs_cfg *cfg, const float *w, const float 
     }
 }
 
+/* w[0:len] into `down` planes: planes[r * pstride + m] = w[m * down + r] */
+static void rs_split_generic(const float *w, Py_ssize_t len, int64_t down, float *planes,
+                             Py_ssize_t pstride)
+{
+    for (int64_t r = 0; r < down; r++) {
+        float *dst = planes + r * pstride;
+        Py_ssize_t m = 0;
+        for (Py_ssize_t i = r; i < len; i += down) dst[m++] = w[i];
+    }
+}
+
 /* ---- AVX2 + FMA ---------------------------------------------------------------------------- */
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -177,6 +188,30 @@ RS_AVX2 static void rs_dot_run_avx2(const rs_cfg *cfg, const float *w, const flo
         p += down;
         s += p / up;
         p %= up;
+    }
+}
+
+RS_AVX2 static void rs_split_avx2(const float *w, Py_ssize_t len, int64_t down, float *planes,
+                                  Py_ssize_t pstride)
+{
+    if (down != 2) {
+        rs_split_generic(w, len, down, planes, pstride);
+        return;
+    }
+    float *even = planes, *odd = planes + pstride;
+    Py_ssize_t m = 0, i = 0;
+    for (; i + 16 <= len; i += 16, m += 8) {
+        const __m256 a = _mm256_loadu_ps(w + i), b = _mm256_loadu_ps(w + i + 8);
+        /* (a0 a2 b0 b2 | a4 a6 b4 b6) -> (a0 a2 a4 a6 b0 b2 b4 b6) */
+        const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+        const __m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+        _mm256_storeu_ps(even + m, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e),
+                                                                           0xD8)));
+        _mm256_storeu_ps(odd + m, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o),
+                                                                          0xD8)));
+    }
+    for (; i < len; i++) {
+        planes[(i & 1) * pstride + (i >> 1)] = w[i];
     }
 }
 
@@ -255,6 +290,8 @@ RS_AVX2 static void rs_lanes_run_avx2(const rs_cfg *cfg, const float *w, const f
 
 static rs_kernel_fn rs_dot_run = rs_dot_run_generic;
 static rs_kernel_fn rs_lanes_run = rs_lanes_run_generic;
+static void (*rs_split)(const float *, Py_ssize_t, int64_t, float *, Py_ssize_t) =
+    rs_split_generic;
 static int rs_uses_fma = 0;
 
 /* force the portable kernels (1) or choose by CPU (0); tests compare them with the twin */
@@ -262,6 +299,7 @@ static void rs_select_portable(int portable)
 {
     rs_dot_run = rs_dot_run_generic;
     rs_lanes_run = rs_lanes_run_generic;
+    rs_split = rs_split_generic;
     rs_uses_fma = 0;
     if (portable) return;
 #ifdef RS_HAVE_AVX2
@@ -269,6 +307,7 @@ static void rs_select_portable(int portable)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         rs_dot_run = rs_dot_run_avx2;
         rs_lanes_run = rs_lanes_run_avx2;
+        rs_split = rs_split_avx2;
         rs_uses_fma = 1;
     }
 #endif
@@ -307,11 +346,7 @@ static void rs_channel(const rs_cfg *cfg, float *hist, const float *x, Py_ssize_
             Py_ssize_t pstride = 0;
             if (cfg->lanes && down > 1) {
                 pstride = (len + down - 1) / down + 8;
-                for (int64_t r = 0; r < down; r++) {
-                    float *dst = rs_planes + r * pstride;
-                    Py_ssize_t m = 0;
-                    for (Py_ssize_t i = r; i < len; i += down) dst[m++] = w[i];
-                }
+                rs_split(w, len, down, rs_planes, pstride);
                 planes = rs_planes;
             }
             (cfg->lanes ? rs_lanes_run : rs_dot_run)(cfg, w, planes, pstride, base, n_out,
