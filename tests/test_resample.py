@@ -267,7 +267,7 @@ def test_agrees_with_soxr_after_delay_alignment(rs: ModuleType, pair: tuple[int,
     pred = shifted @ coef
     segy = _steady(y, out_rate)
     err = np.max(np.abs(y[segy] - pred[segy]))
-    assert err < 1e-4
+    assert err < 1e-5  # about -100 dB; measured about 6e-7
 
 
 # -- every pair ---------------------------------------------------------------------------------
