@@ -123,6 +123,14 @@ def test_reset_restarts_the_stream(rs: ModuleType) -> None:
     assert np.array_equal(r.process(x, last=True), first)
 
 
+def test_mono_as_2d_keeps_its_layout(rs: ModuleType) -> None:
+    x = _noise(480, seed=10)
+    flat = rs.Resampler(24000, 16000).process(x, last=True)
+    col = rs.Resampler(24000, 16000).process(x[:, None].copy(), last=True)
+    assert col.shape == (flat.size, 1)
+    assert np.array_equal(col[:, 0], flat)
+
+
 def test_equal_rates_pass_through(rs: ModuleType) -> None:
     x = _noise(333, 2, seed=5)
     r = rs.Resampler(24000, 24000, 2)
