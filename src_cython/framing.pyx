@@ -1,0 +1,250 @@
+# cython: freethreading_compatible = False
+"""Audio event framing (compiled): see :mod:`rtsdk._reference.framing` for the contract.
+
+:func:`encode_append` sizes the frame once and writes the JSON text and the base64 straight into
+one ``bytes``. :func:`decode_audio_delta` runs a validating C scanner
+(``includes/json_delta_scan.h``) that answers only when certain; every other frame goes through
+the twin's ``json.loads`` path, which decides (same results, same errors).
+"""
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_CheckExact
+from cpython.bytearray cimport PyByteArray_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_GET_SIZE
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.ref cimport Py_INCREF
+from cpython.unicode cimport PyUnicode_CheckExact
+from libc.string cimport memcmp, memcpy
+
+from b64 cimport (
+    rt_b64_decode_data,
+    rt_b64_decoded_len,
+    rt_b64_encode,
+    rt_b64_encoded_len,
+    rt_b64_init,
+)
+
+import json
+
+from rtsdk._reference.framing import MAX_APPEND_BYTES
+from rtsdk._reference.framing import decode_audio_delta as _slow
+from rtsdk.exceptions import AudioFormatError
+
+__all__ = ["decode_audio_delta", "encode_append"]
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_ASCII(object o)
+    int PyUnicode_KIND(object o)
+    void *PyUnicode_DATA(object o)
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
+    object PyUnicode_DecodeASCII(const char *s, Py_ssize_t size, const char *errors)
+
+cdef extern from "json_delta_scan.h" nogil:
+    int RT_KEY_TYPE
+    int RT_KEY_RID
+    int RT_KEY_IID
+    int RT_KEY_DELTA
+    ctypedef struct rt_scan_t:
+        const unsigned char *val[5]
+        size_t len[5]
+    int rt_scan_event(const unsigned char *p, size_t n, int allow_high, rt_scan_t *st)
+
+rt_b64_init()
+
+cdef const char *_HEAD = b'{"type":"input_audio_buffer.append","audio":"'
+cdef Py_ssize_t _HEAD_LEN = 45
+cdef const char *_HEAD_ID = b'{"type":"input_audio_buffer.append","event_id":'
+cdef Py_ssize_t _HEAD_ID_LEN = 47
+cdef const char *_MID_ID = b',"audio":"'
+cdef Py_ssize_t _MID_ID_LEN = 10
+cdef Py_ssize_t _MAX_AUDIO = MAX_APPEND_BYTES
+
+cdef const char *_GA = b"response.output_audio.delta"
+cdef const char *_BETA = b"response.audio.delta"
+
+_dumps = json.dumps
+
+
+cdef inline bint _plain_ascii(const unsigned char *s, Py_ssize_t n) noexcept nogil:
+    """True when s can go between JSON quotes as is."""
+    cdef Py_ssize_t i
+    cdef unsigned char c
+    for i in range(n):
+        c = s[i]
+        if c < 0x20 or c >= 0x7f or c == 34 or c == 92:
+            return False
+    return True
+
+
+cdef bytes _frame(const unsigned char *src, Py_ssize_t n, object event_id):
+    cdef Py_ssize_t enc = <Py_ssize_t>rt_b64_encoded_len(<size_t>n)
+    cdef Py_ssize_t idlen = 0, total
+    cdef const unsigned char *idp = NULL
+    cdef bytes quoted
+    cdef bytes out
+    cdef char *dst
+    cdef size_t written
+    cdef bint quote = False
+    if event_id is None:
+        total = _HEAD_LEN + enc + 2
+        out = PyBytes_FromStringAndSize(NULL, total)
+        dst = PyBytes_AS_STRING(out)
+        memcpy(dst, _HEAD, _HEAD_LEN)
+        dst += _HEAD_LEN
+    else:
+        if not isinstance(event_id, str):
+            raise TypeError(f"event_id must be a str or None, got {type(event_id).__name__}")
+        if (PyUnicode_CheckExact(event_id) and PyUnicode_IS_ASCII(event_id)
+                and _plain_ascii(<const unsigned char *>PyUnicode_DATA(event_id),
+                                 PyUnicode_GET_LENGTH(event_id))):
+            idp = <const unsigned char *>PyUnicode_DATA(event_id)
+            idlen = PyUnicode_GET_LENGTH(event_id)
+            quote = True
+            total = _HEAD_ID_LEN + idlen + 2 + _MID_ID_LEN + enc + 2
+        else:
+            quoted = (<str>_dumps(event_id)).encode("ascii")
+            idp = <const unsigned char *>PyBytes_AS_STRING(quoted)
+            idlen = PyBytes_GET_SIZE(quoted)
+            total = _HEAD_ID_LEN + idlen + _MID_ID_LEN + enc + 2
+        out = PyBytes_FromStringAndSize(NULL, total)
+        dst = PyBytes_AS_STRING(out)
+        memcpy(dst, _HEAD_ID, _HEAD_ID_LEN)
+        dst += _HEAD_ID_LEN
+        if quote:
+            dst[0] = 34
+            memcpy(dst + 1, idp, idlen)
+            dst[idlen + 1] = 34
+            dst += idlen + 2
+        else:
+            memcpy(dst, idp, idlen)
+            dst += idlen
+        memcpy(dst, _MID_ID, _MID_ID_LEN)
+        dst += _MID_ID_LEN
+    if n >= 65536:
+        with nogil:
+            written = rt_b64_encode(src, <size_t>n, dst)
+    else:
+        written = rt_b64_encode(src, <size_t>n, dst)
+    dst[enc] = 34
+    dst[enc + 1] = 125
+    return out
+
+
+cdef inline int _check_len(Py_ssize_t n, int sample_width) except -1:
+    if sample_width == 2:
+        if n & 1:
+            raise AudioFormatError(
+                f"PCM16 audio must hold a whole number of samples, got an odd byte count ({n})")
+    elif sample_width != 1:
+        raise ValueError(f"sample_width must be 1 (G.711) or 2 (PCM16), got {sample_width!r}")
+    if n > _MAX_AUDIO:
+        raise ValueError(f"one append carries at most {_MAX_AUDIO} bytes of audio, got {n}")
+    return 0
+
+
+def encode_append(audio, event_id=None, *, int sample_width=2):
+    """Return the UTF-8 text frame ``{"type":"input_audio_buffer.append","audio":"<base64>"}``.
+
+    ``audio`` is any C-contiguous buffer (bytes, an int16 or uint8 array, a memoryview): PCM16
+    (``sample_width=2``, an even byte count) or G.711 bytes (``sample_width=1``). With
+    ``event_id`` the frame also carries ``"event_id"`` (any ``str``, JSON-escaped). Raises
+    :class:`~rtsdk.exceptions.AudioFormatError` for an odd PCM16 byte count and
+    :class:`ValueError` above the server's 15 MiB limit.
+    """
+    cdef Py_buffer view
+    cdef Py_ssize_t n
+    if PyBytes_CheckExact(audio):
+        n = PyBytes_GET_SIZE(audio)
+        _check_len(n, sample_width)
+        return _frame(<const unsigned char *>PyBytes_AS_STRING(audio), n, event_id)
+    try:
+        PyObject_GetBuffer(audio, &view, PyBUF_SIMPLE)
+    except (BufferError, ValueError) as exc:
+        raise AudioFormatError(f"audio must be a C-contiguous buffer ({exc})") from None
+    try:
+        _check_len(view.len, sample_width)
+        return _frame(<const unsigned char *>view.buf, view.len, event_id)
+    finally:
+        PyBuffer_Release(&view)
+
+
+cdef object _delta_result(rt_scan_t *st):
+    """The tuple for a scanned GA/beta audio delta with plain ids and delta, else NotImplemented."""
+    cdef const unsigned char *rid = st.val[RT_KEY_RID]
+    cdef const unsigned char *iid = st.val[RT_KEY_IID]
+    cdef const unsigned char *delta = st.val[RT_KEY_DELTA]
+    if rid == NULL or iid == NULL or delta == NULL:
+        return NotImplemented
+    cdef size_t ndata = 0
+    cdef Py_ssize_t out_len = rt_b64_decoded_len(delta, st.len[RT_KEY_DELTA], &ndata)
+    if out_len < 0:
+        return NotImplemented
+    cdef bytes pcm = PyBytes_FromStringAndSize(NULL, out_len)
+    cdef unsigned char *dst = <unsigned char *>PyBytes_AS_STRING(pcm)
+    cdef int rc
+    if out_len >= 65536:
+        with nogil:
+            rc = rt_b64_decode_data(delta, ndata, dst)
+    else:
+        rc = rt_b64_decode_data(delta, ndata, dst)
+    if rc:
+        return NotImplemented
+    cdef object rs = PyUnicode_DecodeASCII(<const char *>rid, st.len[RT_KEY_RID], NULL)
+    cdef object its = PyUnicode_DecodeASCII(<const char *>iid, st.len[RT_KEY_IID], NULL)
+    cdef tuple t = PyTuple_New(3)
+    Py_INCREF(rs)
+    PyTuple_SET_ITEM(t, 0, rs)
+    Py_INCREF(its)
+    PyTuple_SET_ITEM(t, 1, its)
+    Py_INCREF(pcm)
+    PyTuple_SET_ITEM(t, 2, pcm)
+    return t
+
+
+def decode_audio_delta(frame):
+    """Return ``(response_id, item_id, pcm_bytes)`` of an output audio delta frame, else ``None``.
+
+    ``frame`` is the text of one server event (``str``, or UTF-8 ``bytes``). Any valid event of
+    another type gives ``None``. Raises :class:`ValueError` for invalid JSON, a non-object, a
+    missing or non-string ``type``, or an audio delta whose ``response_id``/``item_id``/``delta``
+    is missing, not a string, or (``delta``) not valid base64.
+    """
+    cdef const unsigned char *p
+    cdef Py_ssize_t n
+    cdef int allow_high = 0
+    cdef rt_scan_t st
+    cdef size_t tlen
+    cdef const unsigned char *t
+    cdef int rc
+    cdef bint immutable = True
+    if PyBytes_CheckExact(frame):
+        p = <const unsigned char *>PyBytes_AS_STRING(frame)
+        n = PyBytes_GET_SIZE(frame)
+    elif PyUnicode_CheckExact(frame) and PyUnicode_KIND(frame) == 1:
+        p = <const unsigned char *>PyUnicode_DATA(frame)
+        n = PyUnicode_GET_LENGTH(frame)
+        allow_high = not PyUnicode_IS_ASCII(frame)
+    elif PyByteArray_CheckExact(frame):
+        # Scanned in place: the scanner runs with the GIL held, so nothing can resize it.
+        p = <const unsigned char *>PyByteArray_AS_STRING(frame)
+        n = PyByteArray_GET_SIZE(frame)
+        immutable = False
+    else:
+        return _slow(frame)
+    if n >= 1048576 and immutable:
+        with nogil:
+            rc = rt_scan_event(p, <size_t>n, allow_high, &st)
+    else:
+        rc = rt_scan_event(p, <size_t>n, allow_high, &st)
+    if not rc:
+        return _slow(frame)
+    t = st.val[RT_KEY_TYPE]
+    tlen = st.len[RT_KEY_TYPE]
+    if ((tlen == 27 and memcmp(t, _GA, 27) == 0)
+            or (tlen == 20 and memcmp(t, _BETA, 20) == 0)):
+        result = _delta_result(&st)
+        if result is NotImplemented:
+            return _slow(frame)
+        return result
+    return None

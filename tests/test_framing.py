@@ -1,0 +1,336 @@
+"""Audio event framing (compiled and twin) against json/base64 oracles."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rtsdk.exceptions import AudioFormatError
+from tests.conftest import kernel_params, load_impl
+
+GA = "response.output_audio.delta"
+BETA = "response.audio.delta"
+APPEND = "input_audio_buffer.append"
+RAISES = object()
+
+
+@pytest.fixture(scope="module", params=kernel_params("framing"))
+def fr(request: pytest.FixtureRequest) -> ModuleType:
+    return load_impl(request)
+
+
+def oracle(frame: str | bytes | bytearray) -> Any:
+    """What decode_audio_delta must give, from json.loads and a dict lookup (RAISES if invalid)."""
+    try:
+        event = json.loads(frame)
+    except (ValueError, RecursionError):
+        return RAISES
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return RAISES
+    if event["type"] not in (GA, BETA):
+        return None
+    fields = [event.get(k) for k in ("response_id", "item_id", "delta")]
+    if not all(isinstance(f, str) for f in fields):
+        return RAISES
+    try:
+        pcm = base64.b64decode(fields[2].encode("ascii"), validate=True)
+    except (UnicodeEncodeError, binascii.Error):
+        return RAISES
+    return (fields[0], fields[1], pcm)
+
+
+def check(fr: ModuleType, frame: str | bytes | bytearray) -> Any:
+    want = oracle(frame)
+    if want is RAISES:
+        with pytest.raises(ValueError) as info:
+            fr.decode_audio_delta(frame)
+        assert 0 < len(str(info.value)) < 400
+    else:
+        assert fr.decode_audio_delta(frame) == want
+    return want
+
+
+# ---------------------------------------------------------------- encode_append
+
+
+@given(
+    audio=st.binary(max_size=2000).map(lambda b: b[: len(b) & ~1]),
+    event_id=st.none() | st.text(max_size=40),
+)
+def test_append_parses_to_the_exact_event(
+    fr: ModuleType, audio: bytes, event_id: str | None
+) -> None:
+    frame = fr.encode_append(audio, event_id)
+    assert type(frame) is bytes
+    want = {"type": APPEND, "audio": base64.b64encode(audio).decode("ascii")}
+    if event_id is not None:
+        want["event_id"] = event_id
+    assert json.loads(frame.decode("utf-8")) == want
+    assert json.loads(frame) == want
+
+
+@given(audio=st.binary(max_size=300))
+def test_append_g711_takes_any_byte_count(fr: ModuleType, audio: bytes) -> None:
+    event = json.loads(fr.encode_append(audio, sample_width=1))
+    assert base64.b64decode(event["audio"]) == audio
+
+
+def test_append_takes_any_contiguous_buffer(fr: ModuleType) -> None:
+    pcm = np.arange(-480, 480, dtype=np.int16)
+    want = base64.b64encode(pcm.tobytes()).decode()
+    for audio in (pcm, pcm.view(np.uint8), memoryview(pcm), bytearray(pcm.tobytes())):
+        assert json.loads(fr.encode_append(audio, "e1"))["audio"] == want
+
+
+def test_append_refuses_bad_audio(fr: ModuleType) -> None:
+    with pytest.raises(AudioFormatError, match="961"):
+        fr.encode_append(bytes(961))
+    with pytest.raises(AudioFormatError, match="contiguous"):
+        fr.encode_append(np.zeros(20, np.int16)[::2])
+    with pytest.raises(ValueError, match="15728640"):
+        fr.encode_append(bytes(15 * 1024 * 1024 + 2))
+    with pytest.raises(ValueError, match="sample_width"):
+        fr.encode_append(bytes(4), sample_width=3)
+    with pytest.raises(TypeError):
+        fr.encode_append(bytes(4), 17)
+    with pytest.raises(TypeError):
+        fr.encode_append(None)
+
+
+def test_append_at_the_limit(fr: ModuleType) -> None:
+    audio = bytes(range(256)) * (15 * 4096)
+    assert len(audio) == 15 * 1024 * 1024
+    event = json.loads(fr.encode_append(audio, 'id"\\'))
+    assert event["event_id"] == 'id"\\'
+    assert base64.b64decode(event["audio"]) == audio
+
+
+# ---------------------------------------------------------------- decode_audio_delta
+
+_scalar = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+)
+_json = st.recursive(
+    _scalar,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_ws = st.sampled_from(["", "", "", " ", "\n", "\t", "\r\n  "])
+
+
+@st.composite
+def string_literal(draw: st.DrawFn, value: str) -> str:
+    """A JSON literal for value: compact, ASCII-escaped, or with '/' written as '\\/'."""
+    how = draw(st.sampled_from(["plain", "plain", "ascii", "slash"]))
+    text = json.dumps(value, ensure_ascii=how == "ascii")
+    return text.replace("/", "\\/") if how == "slash" else text
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> str:
+    """A server-event-like object as text: any key order, whitespace, extras, escapes, dups."""
+    etype = draw(
+        st.sampled_from([GA, BETA, GA, BETA, "response.output_audio_transcript.delta", "error"])
+        | st.text(max_size=10)
+    )
+    pcm = draw(st.binary(max_size=64))
+    pairs: list[tuple[str, str]] = [("type", draw(string_literal(etype)))]
+    pairs.append(("event_id", draw(string_literal("event_" + draw(st.text(max_size=5))))))
+    if draw(st.integers(0, 9)):
+        pairs.append(("response_id", draw(string_literal("resp_" + draw(st.text(max_size=4))))))
+    if draw(st.integers(0, 9)):
+        pairs.append(("item_id", draw(string_literal("item_" + draw(st.text(max_size=4))))))
+    pairs += [("output_index", "0"), ("content_index", json.dumps(draw(st.integers(0, 3))))]
+    if draw(st.integers(0, 9)):
+        pairs.append(("delta", draw(string_literal(base64.b64encode(pcm).decode()))))
+    for _ in range(draw(st.integers(0, 3))):
+        key = draw(st.sampled_from(["x", "obj", "type", "delta", "item_id", "k\u00e9"]))
+        pairs.append((key, json.dumps(draw(_json), ensure_ascii=draw(st.booleans()))))
+    order = draw(st.permutations(range(len(pairs))))
+    body = ",".join(
+        f"{draw(_ws)}{json.dumps(pairs[i][0])}{draw(_ws)}:{draw(_ws)}{pairs[i][1]}{draw(_ws)}"
+        for i in order
+    )
+    return f"{draw(_ws)}{{{body}}}{draw(_ws)}"
+
+
+@given(frame=frames(), as_bytes=st.booleans())
+def test_generated_frames_match_json_loads(fr: ModuleType, frame: str, as_bytes: bool) -> None:
+    check(fr, frame.encode() if as_bytes else frame)
+
+
+@given(frame=frames(), edits=st.data())
+def test_mutated_frames_match_json_loads(fr: ModuleType, frame: str, edits: st.DataObject) -> None:
+    raw = bytearray(frame.encode())
+    for _ in range(edits.draw(st.integers(1, 3))):
+        i = edits.draw(st.integers(0, len(raw)))
+        kind = edits.draw(st.sampled_from(["insert", "delete", "replace"]))
+        byte = edits.draw(st.sampled_from(b'{}[]",:\\/ \n0e-.tnAa=\x00\x1f\x80\xc3\xff'))
+        if kind == "insert":
+            raw[i:i] = bytes([byte])
+        elif kind == "delete":
+            del raw[i : i + 1]
+        else:
+            raw[i : i + 1] = bytes([byte])
+    check(fr, bytes(raw))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    check(fr, text)
+
+
+def _delta(pcm: bytes = b"\x01\x02\x03\x04", **extra: Any) -> dict[str, Any]:
+    event = {
+        "type": GA,
+        "event_id": "event_1",
+        "response_id": "resp_1",
+        "item_id": "item_1",
+        "output_index": 0,
+        "content_index": 0,
+        "delta": base64.b64encode(pcm).decode(),
+    }
+    event.update(extra)
+    return event
+
+
+def test_realistic_frame(fr: ModuleType) -> None:
+    pcm = np.arange(480, dtype=np.int16).tobytes()
+    frame = json.dumps(_delta(pcm))
+    assert fr.decode_audio_delta(frame) == ("resp_1", "item_1", pcm)
+    assert fr.decode_audio_delta(frame.encode()) == ("resp_1", "item_1", pcm)
+    assert fr.decode_audio_delta(bytearray(frame.encode())) == ("resp_1", "item_1", pcm)
+    assert fr.decode_audio_delta(json.dumps(_delta(pcm, type=BETA))) == ("resp_1", "item_1", pcm)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # '\/' inside base64 (allowed JSON escape): must decode through the full parser
+        json.dumps(_delta(b"\xff\xff\xff" * 5)).replace("/", "\\/"),
+        # duplicate "type": json.loads keeps the last
+        '{"type":"response.output_audio.delta","response_id":"r","item_id":"i","delta":"AAAA",'
+        '"type":"error"}',
+        '{"type":"error","response_id":"r","item_id":"i","delta":"AAAA",'
+        '"type":"response.output_audio.delta"}',
+        '{"type":"response.audio.delta","response_id":"r","item_id":"i","delta":"AAAA",'
+        '"delta":"AQID"}',
+        # a key spelled with an escape is still "type"
+        '{"typ\\u0065":"response.audio.delta","response_id":"r","item_id":"i","delta":"AQID"}',
+        '{"type":"error","typ\\u0065":"response.audio.delta","response_id":"r","item_id":"i",'
+        '"delta":"AQID"}',
+        # NaN/Infinity are accepted by json.loads, so by us
+        '{"type":"response.audio.delta","x":NaN,"y":-Infinity,"response_id":"r","item_id":"i",'
+        '"delta":"AQID"}',
+        '{"type":"error","x":Infinity}',
+        # BOM: refused on str, accepted (utf-8-sig) on bytes
+        '\ufeff{"type":"error"}',
+        b'\xef\xbb\xbf{"type":"error"}',
+        b'\xef\xbb\xbf{"type":"response.audio.delta","response_id":"r","item_id":"i","delta":"AQ=="}',
+        # non-ASCII elsewhere, str of every kind and UTF-8 bytes
+        json.dumps(_delta(x="caf\u00e9"), ensure_ascii=False),
+        json.dumps(_delta(x="\u20ac\U0001f600"), ensure_ascii=False),
+        json.dumps(_delta(x="caf\u00e9"), ensure_ascii=False).encode(),
+        json.dumps(_delta(response_id="r\u00e9"), ensure_ascii=False),
+        json.dumps({"type": "response.output_audio_transcript.delta", "delta": "h\u00e9"}),
+        '{"type":"response.output_audio_transcript.delta","delta":"h\u00e9"}',
+        # trailing whitespace, trailing garbage, two objects
+        '{"type":"error"} \n',
+        '{"type":"error"}x',
+        '{"type":"error"}{"type":"error"}',
+        # numbers Python's int cannot take
+        '{"type":"error","n":' + "1" * 5000 + "}",
+        '{"type":"error","n":1.' + "1" * 5000 + "}",
+        # deep nesting
+        '{"type":"error","n":' + "[" * 63 + "]" * 63 + "}",
+        '{"type":"error","n":' + "[" * 200 + "]" * 200 + "}",
+        '{"type":"error","n":' + "[" * 100000 + "]" * 100000 + "}",
+        # malformed
+        "",
+        "[]",
+        "null",
+        '"type"',
+        "{}",
+        '{"type":1}',
+        '{"type":null}',
+        '{"event_id":"e"}',
+        '{"type":"response.audio.delta"}',
+        '{"type":"response.audio.delta","response_id":1,"item_id":"i","delta":"AQID"}',
+        '{"type":"response.audio.delta","response_id":"r","item_id":["i"],"delta":"AQID"}',
+        '{"type":"response.audio.delta","response_id":"r","item_id":"i","delta":null}',
+        '{"type":"response.audio.delta","response_id":"r","item_id":"i","delta":"AQI"}',
+        '{"type":"response.audio.delta","response_id":"r","item_id":"i","delta":"A\\nQID"}',
+        '{"type":"response.audio.delta","response_id":"r","item_id":"i","delta":"AQ\u00e9D"}',
+        '{"type":"error",}',
+        '{"type":"error" "x":1}',
+        '{"type":"err\x01or"}',
+        '{"type":"error","x":01}',
+        '{"type":"error","x":tru}',
+        '{"type":"error","x":"\\x"}',
+        '{"type":"error","x":"\\u12"}',
+        b'{"type":"error","x":"\xff"}',
+        b'{"type":"error","x":"\xc3"}',
+        b'{\x00"\x00t\x00y\x00p\x00e\x00"\x00:\x00"\x00e\x00"\x00}\x00',
+    ],
+)
+def test_hard_cases_match_json_loads(fr: ModuleType, frame: str | bytes) -> None:
+    check(fr, frame)
+
+
+def test_known_answers(fr: ModuleType) -> None:
+    slash = json.dumps(_delta(b"\xff\xff\xff" * 5)).replace("/", "\\/")
+    assert fr.decode_audio_delta(slash) == ("resp_1", "item_1", b"\xff\xff\xff" * 5)
+    last = '{"type":"error","response_id":"r","item_id":"i","delta":"AQID","type":"' + GA + '"}'
+    assert fr.decode_audio_delta(last) == ("r", "i", b"\x01\x02\x03")
+    assert fr.decode_audio_delta('{"type":"session.created","session":{"a":[1,2.5e3]}}') is None
+    with pytest.raises(ValueError, match="BOM"):
+        fr.decode_audio_delta('\ufeff{"type":"error"}')
+
+
+def test_large_frames(fr: ModuleType) -> None:
+    pcm = np.random.default_rng(3).integers(0, 256, 3 * 1024 * 1024, np.uint8).tobytes()
+    frame = json.dumps(_delta(pcm))
+    assert fr.decode_audio_delta(frame) == ("resp_1", "item_1", pcm)
+    assert fr.decode_audio_delta(frame.encode()) == ("resp_1", "item_1", pcm)
+    big_other = json.dumps({"type": "x", "blob": "A" * (2 * 1024 * 1024), "n": list(range(1000))})
+    assert fr.decode_audio_delta(big_other) is None
+
+
+def test_error_messages_never_quote_the_whole_frame(fr: ModuleType) -> None:
+    junk = '{"type":"response.audio.delta","response_id":"r","item_id":"i","delta":"' + "!" * 9000
+    for frame in (junk, junk + '"}', junk.replace('"delta":', '"x":') + '"}', "x" * 9000):
+        with pytest.raises(ValueError) as info:
+            fr.decode_audio_delta(frame)
+        assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(
+    ("frame", "what"),
+    [
+        ("nope", "not valid JSON"),
+        ("[1]", "JSON object"),
+        ('{"a":1}', "type"),
+        ('{"type":2}', "type"),
+        ('{"type":"response.audio.delta","item_id":"i","delta":""}', "response_id"),
+        ('{"type":"response.audio.delta","response_id":"r","delta":""}', "item_id"),
+        ('{"type":"response.audio.delta","response_id":"r","item_id":"i","delta":1}', "delta"),
+        ('{"type":"response.audio.delta","response_id":"r","item_id":"i","delta":"A"}', "base64"),
+    ],
+)
+def test_error_messages_name_the_problem(fr: ModuleType, frame: str, what: str) -> None:
+    with pytest.raises(ValueError, match=what):
+        fr.decode_audio_delta(frame)
