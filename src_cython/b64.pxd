@@ -7,6 +7,7 @@ cdef extern from "b64_codec.h" nogil:
     int RT_B64_ERR_PAD
     int RT_B64_ERR_LEADPAD
     void rt_b64_init()
+    int rt_b64_select(int want_simd)
     size_t rt_b64_encoded_len(size_t n)
     size_t rt_b64_encode(const unsigned char *src, size_t n, char *dst)
     Py_ssize_t rt_b64_decoded_len(const unsigned char *src, size_t n, size_t *ndata)

@@ -12,6 +12,7 @@ from b64 cimport (
     rt_b64_encode,
     rt_b64_encoded_len,
     rt_b64_init,
+    rt_b64_select,
     rt_b64_strerror,
 )
 
@@ -27,6 +28,15 @@ cdef enum:
     NOGIL_MIN = 65536
 
 rt_b64_init()
+rt_b64_select(1)
+
+
+def _set_simd(bint enabled):
+    """Tests only: use the AVX2 base64 paths when the CPU has them (True) or the portable ones.
+
+    Returns whether the AVX2 paths are now in use. Not thread-safe.
+    """
+    return bool(rt_b64_select(enabled))
 
 
 cdef str b64_error_message(Py_ssize_t code, Py_ssize_t ndata):

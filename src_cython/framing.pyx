@@ -23,6 +23,7 @@ from b64 cimport (
     rt_b64_encode,
     rt_b64_encoded_len,
     rt_b64_init,
+    rt_b64_select,
 )
 
 import json
@@ -51,6 +52,16 @@ cdef extern from "json_delta_scan.h" nogil:
     int rt_scan_event(const unsigned char *p, size_t n, int allow_high, rt_scan_t *st)
 
 rt_b64_init()
+rt_b64_select(1)
+
+
+def _set_simd(bint enabled):
+    """Tests only: use the AVX2 base64 paths when the CPU has them (True) or the portable ones.
+
+    Returns whether the AVX2 paths are now in use. Not thread-safe.
+    """
+    return bool(rt_b64_select(enabled))
+
 
 cdef const char *_HEAD = b'{"type":"input_audio_buffer.append","audio":"'
 cdef Py_ssize_t _HEAD_LEN = 45

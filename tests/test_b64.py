@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+from collections.abc import Iterator
 from types import ModuleType
 
 import numpy as np
@@ -16,8 +17,24 @@ from tests.conftest import kernel_params, load_impl
 
 
 @pytest.fixture(scope="module", params=kernel_params("b64"))
-def b64(request: pytest.FixtureRequest) -> ModuleType:
+def b64_impl(request: pytest.FixtureRequest) -> ModuleType:
     return load_impl(request)
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["simd", "portable"])
+def b64(request: pytest.FixtureRequest, b64_impl: ModuleType) -> Iterator[ModuleType]:
+    """The module with its SIMD base64 paths on (when the CPU has them) or forced off."""
+    select = getattr(b64_impl, "_set_simd", None)
+    if select is None:
+        if not request.param:
+            pytest.skip("the twin has a single path")
+        yield b64_impl
+        return
+    select(request.param)
+    try:
+        yield b64_impl
+    finally:
+        select(True)
 
 
 def _stdlib(data: bytes | str) -> bytes | None:
@@ -126,3 +143,18 @@ def test_large_input_round_trips(b64: ModuleType) -> None:
     enc = b64.b64encode(data)
     assert enc == base64.b64encode(data)
     assert b64.b64decode(enc) == data
+
+
+def test_every_byte_value_at_every_lane(b64: ModuleType) -> None:
+    # 96 chars: whole 32-char SIMD steps and a portable tail; each position, each byte value.
+    text = bytearray(base64.b64encode(bytes(range(72))))
+    alphabet = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+    for pos in range(0, len(text), 5):
+        for value in range(256):
+            probe = bytearray(text)
+            probe[pos] = value
+            if value in alphabet:
+                assert b64.b64decode(bytes(probe)) == base64.b64decode(bytes(probe))
+            elif value != ord("=") or pos < len(text) - 2:
+                with pytest.raises(ValueError):
+                    b64.b64decode(bytes(probe))

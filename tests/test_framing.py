@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -23,8 +24,24 @@ RAISES = object()
 
 
 @pytest.fixture(scope="module", params=kernel_params("framing"))
-def fr(request: pytest.FixtureRequest) -> ModuleType:
+def fr_impl(request: pytest.FixtureRequest) -> ModuleType:
     return load_impl(request)
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["simd", "portable"])
+def fr(request: pytest.FixtureRequest, fr_impl: ModuleType) -> Iterator[ModuleType]:
+    """The module with its SIMD base64 paths on (when the CPU has them) or forced off."""
+    select = getattr(fr_impl, "_set_simd", None)
+    if select is None:
+        if not request.param:
+            pytest.skip("the twin has a single path")
+        yield fr_impl
+        return
+    select(request.param)
+    try:
+        yield fr_impl
+    finally:
+        select(True)
 
 
 def oracle(frame: str | bytes | bytearray) -> Any:
