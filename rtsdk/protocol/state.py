@@ -1,0 +1,513 @@
+"""The client's session state machine: parsed server events and app intents in, frames out.
+
+Pure: no I/O, no clocks, no threads. The client layer calls :meth:`ClientSessionState.handle` for
+every parsed server event and sends ``Actions.send``; app intents (``request_response``,
+``cancel_response``, ``submit_function_output``, ``barge_in``, ...) return the frames to send.
+Frames are dicts for ``encode_event``.
+
+What it guarantees:
+
+- The session config is the first frame of every connection (:meth:`on_connect`).
+- At most one ``response.create`` for the default conversation is in flight or active; a second
+  request waits and is released by ``response.done`` (so no
+  ``conversation_already_has_active_response``).
+  Out-of-band requests (``conversation="none"``) go out at once.
+- Function calls of a response are collected; once the app has supplied every output and the
+  calling response is done, the ``function_call_output`` items go out, then one ``response.create``.
+- Output-audio marks per assistant item: bytes received and samples played; a barge-in yields
+  ``conversation.item.truncate`` at the played position, clamped to what was received, never at
+  0 ms, and nothing when the item was fully played.
+- Replay after a reconnect (``on_connect(replay=True)``): user/system/assistant text and function
+  calls/outputs as ``conversation.item.create`` in order. Audio is not kept: user audio is replayed
+  as its transcript (as user text) when one arrived, otherwise skipped; assistant audio as its
+  transcript (assistant text; after a truncate the server-side transcript was shortened, ours is
+  the one from ``conversation.item.done``/``truncated`` as last seen).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import builders as b
+from . import events as ev
+from .errors import ErrorKind, classify_error
+from .session import SessionSettings, bytes_per_ms, format_name
+
+__all__ = ["Actions", "ClientSessionState", "FunctionCall", "ItemAudio"]
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCall:
+    """A function call the model made; answer it with ``submit_function_output(call_id, ...)``."""
+
+    call_id: str
+    name: str
+    arguments: str
+    response_id: str
+    item_id: str
+
+
+@dataclass(slots=True)
+class Actions:
+    """What the client layer must do after one server event.
+
+    ``send``: frames to send now, in order. ``stop_playback``: the user started speaking; drop
+    queued assistant audio now. ``function_calls``: calls to run (given once, when their
+    response is done). ``error``: the kind of an ``error`` event (see :class:`ErrorKind`).
+    """
+
+    send: list[Json] = field(default_factory=list)
+    stop_playback: bool = False
+    function_calls: list[FunctionCall] = field(default_factory=list)
+    error: ErrorKind | None = None
+
+
+@dataclass(slots=True)
+class ItemAudio:
+    """Output audio of one assistant item: bytes received, bytes played, whether all arrived."""
+
+    response_id: str
+    received: int = 0
+    played: int = 0
+    complete: bool = False
+    truncated: bool = False
+
+
+@dataclass(slots=True)
+class _Create:
+    overrides: Json
+    frame: Json | None = None
+
+
+class ClientSessionState:
+    """State of one logical session across connections (see the module docstring)."""
+
+    def __init__(self, settings: SessionSettings | None = None) -> None:
+        self.settings = settings if settings is not None else SessionSettings()
+        self.output_format: str = self.settings.output_format
+        self.turn_detection: str = self.settings.turn_detection
+        self.interrupt_response = self.settings.interrupt_response is not False
+        self.session: Json = {}
+        # responses
+        self.active_response_id: str | None = None
+        self._create_in_flight: _Create | None = None
+        self._queued: deque[_Create] = deque()
+        self.out_of_band: set[str] = set()
+        # conversation
+        self.items: dict[str, Json] = {}
+        self.order: list[str] = []
+        # function calls: response id -> call id -> call; outputs supplied by the app
+        self._calls: dict[str, dict[str, FunctionCall]] = {}
+        self._outputs: dict[str, str] = {}
+        self._awaiting_outputs: dict[str, list[FunctionCall]] = {}
+        # output audio
+        self.audio: dict[str, ItemAudio] = {}
+        self.playing_item_id: str | None = None
+        self._dropped_responses: set[str] = set()
+
+    # ----------------------------------------------------------------------------------------
+    # connection and configuration
+
+    @property
+    def bytes_per_ms(self) -> int:
+        """Output audio bytes per millisecond (48 for PCM16 24 kHz, 8 for G.711)."""
+        return bytes_per_ms(self.output_format)
+
+    @property
+    def response_active(self) -> bool:
+        """True while a default-conversation response is requested or running."""
+        return self.active_response_id is not None or self._create_in_flight is not None
+
+    def on_connect(self, *, replay: bool = False) -> list[Json]:
+        """Frames for a new connection: ``session.update`` first, then (if asked) the replay.
+
+        Per-connection state is reset (no response is active on a new connection); requests
+        still queued are kept and the first is sent after the replay.
+        """
+        frames = [b.session_update(self.settings)]
+        if replay:
+            frames += self.replay_frames()
+        self.active_response_id = None
+        self._create_in_flight = None
+        self.out_of_band.clear()
+        self.items.clear()
+        self.order.clear()
+        self.audio.clear()
+        self.playing_item_id = None
+        self._dropped_responses.clear()
+        self._calls.clear()
+        self._awaiting_outputs.clear()
+        self._outputs.clear()
+        frames += self._release()
+        return frames
+
+    def update_settings(self, settings: SessionSettings) -> list[Json]:
+        """Keep new settings (re-sent on every connect) and return their ``session.update``."""
+        self.settings = settings
+        self.output_format = settings.output_format
+        self.turn_detection = settings.turn_detection
+        self.interrupt_response = settings.interrupt_response is not False
+        return [b.session_update(settings)]
+
+    def replay_frames(self) -> list[Json]:
+        """``conversation.item.create`` frames rebuilding the conversation as text (see above)."""
+        frames: list[Json] = []
+        for item_id in self.order:
+            item = self._replay_item(self.items[item_id])
+            if item is not None:
+                frames.append(b.conversation_item_create(item))
+        return frames
+
+    @staticmethod
+    def _replay_item(item: Json) -> Json | None:
+        kind = item.get("type")
+        if kind == "function_call":
+            call_id, name = item.get("call_id"), item.get("name")
+            if isinstance(call_id, str) and isinstance(name, str):
+                return b.function_call_item(call_id, name, str(item.get("arguments") or ""))
+            return None
+        if kind == "function_call_output":
+            call_id, output = item.get("call_id"), item.get("output")
+            if isinstance(call_id, str) and isinstance(output, str):
+                return b.function_call_output_item(call_id, output)
+            return None
+        if kind != "message":
+            return None
+        texts: list[str] = []
+        for part in item.get("content") or ():
+            if not isinstance(part, dict):
+                continue
+            text = part.get("text")
+            if not isinstance(text, str):
+                text = part.get("transcript")
+            if isinstance(text, str) and text:
+                texts.append(text)
+        if not texts:
+            return None
+        text = " ".join(texts)
+        role = item.get("role")
+        if role == "user":
+            return b.user_text_item(text)
+        if role == "assistant":
+            return b.assistant_text_item(text)
+        if role == "system":
+            return b.system_message_item(text)
+        return None
+
+    # ----------------------------------------------------------------------------------------
+    # app intents
+
+    def request_response(self, **overrides: Any) -> list[Json]:
+        """``response.create`` now, or queued while another response is active (then ``[]``).
+
+        ``overrides`` are :func:`~rtsdk.protocol.builders.response_create` keywords;
+        ``conversation="none"`` (out-of-band) is never queued.
+        """
+        request = _Create(overrides)
+        request.frame = b.response_create(**overrides)  # validates now, not when released
+        if overrides.get("conversation") == "none":
+            return [request.frame]
+        self._queued.append(request)
+        return self._release()
+
+    def cancel_response(self, *, drop_queued: bool = False) -> list[Json]:
+        """``response.cancel`` for the active response (nothing when none is active)."""
+        if drop_queued:
+            self._queued.clear()
+        if self.active_response_id is not None:
+            return [b.response_cancel(self.active_response_id)]
+        if self._create_in_flight is not None:
+            return [b.response_cancel()]
+        return []
+
+    def submit_function_output(self, call_id: str, output: str) -> list[Json]:
+        """Record the app's output for ``call_id``; returns the frames once all are ready.
+
+        When every call of the calling response has an output and that response is done:
+        the ``function_call_output`` items in call order, then one ``response.create`` (queued
+        if another response is active by then).
+        """
+        b.function_call_output_item(call_id, output)  # type check
+        self._outputs[call_id] = output
+        for response_id, calls in list(self._awaiting_outputs.items()):
+            if any(c.call_id == call_id for c in calls):
+                return self._flush_outputs(response_id)
+        return []
+
+    @property
+    def pending_function_calls(self) -> list[FunctionCall]:
+        """Calls of finished responses that still wait for an output from the app."""
+        return [
+            c
+            for calls in self._awaiting_outputs.values()
+            for c in calls
+            if c.call_id not in self._outputs
+        ]
+
+    def audio_received(self, item_id: str, nbytes: int, response_id: str = "") -> bool:
+        """Count output audio bytes received for ``item_id``. False: drop them (barged-in)."""
+        if response_id in self._dropped_responses:
+            return False
+        mark = self.audio.get(item_id)
+        if mark is None:
+            mark = self.audio[item_id] = ItemAudio(response_id)
+        if mark.truncated:
+            return False
+        mark.received += nbytes
+        return True
+
+    def audio_played(self, item_id: str, samples: int) -> None:
+        """The playback side rendered ``samples`` more samples of ``item_id`` (format rate)."""
+        mark = self.audio.get(item_id)
+        if mark is None:
+            return
+        per_sample = 2 if format_name(self.output_format) == "pcm16" else 1
+        mark.played += samples * per_sample
+        self.playing_item_id = item_id
+
+    def played_ms(self, item_id: str) -> int:
+        """Milliseconds of ``item_id`` played, clamped to what was received."""
+        mark = self.audio.get(item_id)
+        if mark is None:
+            return 0
+        return min(mark.played, mark.received) // self.bytes_per_ms
+
+    def barge_in(self, *, cancel: bool | None = None) -> list[Json]:
+        """The user interrupts: frames to cancel (if needed) and truncate the playing item.
+
+        ``cancel`` None: cancel the active response only when the server will not do it by
+        itself (manual turns or ``interrupt_response`` off).
+        """
+        frames: list[Json] = []
+        if cancel is None:
+            cancel = self.turn_detection == "none" or not self.interrupt_response
+        if cancel:
+            frames += self.cancel_response()
+        if self.active_response_id is not None:
+            self._dropped_responses.add(self.active_response_id)
+        frames += self._truncate_playing()
+        return frames
+
+    def _truncate_playing(self) -> list[Json]:
+        item_id = self.playing_item_id
+        if item_id is None:
+            return []
+        mark = self.audio.get(item_id)
+        self.playing_item_id = None
+        if mark is None or mark.truncated:
+            return []
+        self._dropped_responses.add(mark.response_id)
+        if mark.complete and mark.played >= mark.received:
+            return []  # fully played: nothing to cut
+        end_ms = min(mark.played, mark.received) // self.bytes_per_ms
+        mark.truncated = True
+        if end_ms <= 0:
+            return []
+        return [b.conversation_item_truncate(item_id, end_ms)]
+
+    # ----------------------------------------------------------------------------------------
+    # server events
+
+    def handle(self, event: ev.ServerEvent) -> Actions:
+        """Apply one parsed server event; returns what the client layer must do."""
+        actions = Actions()
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event, actions)
+        return actions
+
+    def _on_session(self, event: Any, actions: Actions) -> None:
+        session = event.session
+        self.session = session
+        audio = session.get("audio") if isinstance(session, dict) else None
+        if isinstance(audio, dict):
+            out = audio.get("output")
+            if isinstance(out, dict) and "format" in out:
+                self.output_format = format_name(out["format"])
+            inp = audio.get("input")
+            if isinstance(inp, dict) and "turn_detection" in inp:
+                td = inp["turn_detection"]
+                if td is None:
+                    self.turn_detection = "none"
+                elif isinstance(td, dict):
+                    self.turn_detection = str(td.get("type", "server_vad"))
+                    self.interrupt_response = td.get("interrupt_response") is not False
+
+    def _on_item_added(self, event: Any, actions: Actions) -> None:
+        item = event.item
+        item_id = item.get("id")
+        if not isinstance(item_id, str):
+            return
+        if item_id not in self.items:
+            prev = event.previous_item_id
+            if isinstance(prev, str) and prev in self.items:
+                self.order.insert(self.order.index(prev) + 1, item_id)
+            else:
+                self.order.append(item_id)
+        self.items[item_id] = dict(item)
+
+    def _on_item_done(self, event: Any, actions: Actions) -> None:
+        self._on_item_added(event, actions)
+        item_id = event.item.get("id")
+        mark = self.audio.get(item_id) if isinstance(item_id, str) else None
+        if mark is not None:
+            mark.complete = True
+
+    def _on_item_deleted(self, event: Any, actions: Actions) -> None:
+        if event.item_id in self.items:
+            del self.items[event.item_id]
+            self.order.remove(event.item_id)
+
+    def _on_transcription_completed(self, event: Any, actions: Actions) -> None:
+        item = self.items.get(event.item_id)
+        if item is None:
+            return
+        content = item.get("content")
+        if isinstance(content, list) and 0 <= event.content_index < len(content):
+            part = content[event.content_index]
+            if isinstance(part, dict):
+                content[event.content_index] = dict(part, transcript=event.transcript)
+
+    def _on_speech_started(self, event: Any, actions: Actions) -> None:
+        actions.stop_playback = True
+        actions.send += self.barge_in()
+
+    def _on_response_created(self, event: Any, actions: Actions) -> None:
+        response = event.response
+        rid = response.get("id")
+        if not isinstance(rid, str):
+            return
+        if "conversation_id" in response and response["conversation_id"] is None:
+            self.out_of_band.add(rid)
+            return
+        self.active_response_id = rid
+        self._create_in_flight = None
+
+    def _on_output_item_done(self, event: Any, actions: Actions) -> None:
+        item = event.item
+        if item.get("type") == "function_call":
+            self._record_call(event.response_id, item)
+
+    def _record_call(self, response_id: str, item: Json) -> None:
+        call_id = item.get("call_id")
+        if not isinstance(call_id, str):
+            return
+        calls = self._calls.setdefault(response_id, {})
+        calls[call_id] = FunctionCall(
+            call_id=call_id,
+            name=str(item.get("name") or ""),
+            arguments=str(item.get("arguments") or ""),
+            response_id=response_id,
+            item_id=str(item.get("id") or ""),
+        )
+
+    def _on_arguments_done(self, event: Any, actions: Actions) -> None:
+        self._calls.setdefault(event.response_id, {})[event.call_id] = FunctionCall(
+            call_id=event.call_id,
+            name=event.name,
+            arguments=event.arguments,
+            response_id=event.response_id,
+            item_id=event.item_id,
+        )
+
+    def _on_audio_delta(self, event: Any, actions: Actions) -> None:
+        delta = event.delta
+        nbytes = len(delta) * 3 // 4 - (delta[-2:].count("=") if delta else 0)
+        self.audio_received(event.item_id, nbytes, event.response_id)
+
+    def _on_audio_done(self, event: Any, actions: Actions) -> None:
+        mark = self.audio.get(event.item_id)
+        if mark is not None:
+            mark.complete = True
+
+    def _on_response_done(self, event: Any, actions: Actions) -> None:
+        response = event.response
+        rid = response.get("id")
+        for item in response.get("output") or ():
+            if (
+                isinstance(item, dict)
+                and item.get("type") == "function_call"
+                and isinstance(rid, str)
+            ):
+                self._record_call(rid, item)
+        for mark in self.audio.values():
+            if mark.response_id == rid:
+                mark.complete = True
+        if isinstance(rid, str) and rid in self.out_of_band:
+            self.out_of_band.discard(rid)
+            return
+        self.active_response_id = None  # one default-conversation response at a time
+        calls = self._calls.pop(rid, None) if isinstance(rid, str) else None
+        if calls and isinstance(rid, str) and response.get("status", "completed") == "completed":
+            ordered = list(calls.values())
+            self._awaiting_outputs[rid] = ordered
+            actions.function_calls = ordered
+            actions.send += self._flush_outputs(rid)
+        actions.send += self._release()
+
+    def _on_error(self, event: Any, actions: Actions) -> None:
+        error = event.error
+        actions.error = classify_error(error)
+        blamed = error.get("event_id") if isinstance(error, dict) else None
+        pending = self._create_in_flight
+        if (
+            pending is not None
+            and pending.frame is not None
+            and blamed == pending.frame["event_id"]
+        ):
+            self._create_in_flight = None
+            if error.get("code") == "conversation_already_has_active_response":
+                # someone else's response is running: wait for its response.done
+                pending.frame = b.response_create(**pending.overrides)
+                self._queued.appendleft(pending)
+                if self.active_response_id is None:
+                    self.active_response_id = ""  # unknown id; cleared by response.done
+            else:
+                actions.send += self._release()
+
+    # ----------------------------------------------------------------------------------------
+
+    def _flush_outputs(self, response_id: str) -> list[Json]:
+        calls = self._awaiting_outputs.get(response_id)
+        if not calls or any(c.call_id not in self._outputs for c in calls):
+            return []
+        del self._awaiting_outputs[response_id]
+        frames = [
+            b.conversation_item_create(
+                b.function_call_output_item(c.call_id, self._outputs.pop(c.call_id))
+            )
+            for c in calls
+        ]
+        self._queued.append(_Create({}, b.response_create()))
+        return frames + self._release()
+
+    def _release(self) -> list[Json]:
+        if self.response_active or not self._queued:
+            return []
+        request = self._queued.popleft()
+        frame = request.frame if request.frame is not None else b.response_create()
+        request.frame = frame
+        self._create_in_flight = request
+        return [frame]
+
+
+_HANDLERS: dict[type, Any] = {
+    ev.SessionCreatedEvent: ClientSessionState._on_session,
+    ev.SessionUpdatedEvent: ClientSessionState._on_session,
+    ev.ConversationItemAddedEvent: ClientSessionState._on_item_added,
+    ev.ConversationItemDoneEvent: ClientSessionState._on_item_done,
+    ev.ConversationItemDeletedEvent: ClientSessionState._on_item_deleted,
+    ev.InputAudioTranscriptionCompletedEvent: ClientSessionState._on_transcription_completed,
+    ev.InputAudioBufferSpeechStartedEvent: ClientSessionState._on_speech_started,
+    ev.ResponseCreatedEvent: ClientSessionState._on_response_created,
+    ev.ResponseOutputItemDoneEvent: ClientSessionState._on_output_item_done,
+    ev.ResponseFunctionCallArgumentsDoneEvent: ClientSessionState._on_arguments_done,
+    ev.ResponseOutputAudioDeltaEvent: ClientSessionState._on_audio_delta,
+    ev.ResponseOutputAudioDoneEvent: ClientSessionState._on_audio_done,
+    ev.ResponseDoneEvent: ClientSessionState._on_response_done,
+    ev.ErrorEvent: ClientSessionState._on_error,
+}
