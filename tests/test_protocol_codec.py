@@ -329,3 +329,25 @@ def test_core_imports_no_io_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == ""
+
+
+@given(
+    st.sampled_from(sorted(SERVER_EVENT_TYPES)),
+    st.dictionaries(
+        st.sampled_from(["event_id", "item_id", "delta", "output_index", "item", "extra", "zz"]),
+        _json,
+        max_size=6,
+    ),
+)
+def test_fast_constructor_agrees_with_the_tolerant_path(kind: str, body: dict[str, Any]) -> None:
+    cls = SERVER_EVENT_TYPES[kind]
+    body["type"] = kind
+    fast = cls.from_dict(body)
+    saved = cls._fast
+    cls._fast = None
+    try:
+        slow = cls.from_dict(body)
+    finally:
+        cls._fast = saved
+    assert fast == slow
+    assert fast.extra == slow.extra

@@ -45,11 +45,15 @@ BETA_SERVER_TYPE_ALIASES: dict[str, str] = {
 }
 
 _EXCERPT = 80
-_loads = json.loads
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name} is not JSON")
+
+
+# Built once: json.loads/json.dumps with keyword options build a new decoder/encoder per call.
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def _excerpt(frame: object) -> str:
@@ -71,7 +75,7 @@ def decode_frame(frame: str | bytes) -> dict[str, Any] | ProtocolErrorEvent:
             return ProtocolErrorEvent(
                 description=f"frame is {type(frame).__name__}, not text", excerpt=_excerpt(frame)
             )
-        data = _loads(frame, parse_constant=_reject_constant)
+        data = _decode(frame if isinstance(frame, str) else frame.decode("utf-8"))
     except RecursionError:
         return ProtocolErrorEvent(description="JSON nested too deeply", excerpt=_excerpt(frame))
     except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError included
@@ -160,4 +164,4 @@ def parse_client_event(frame: str | bytes | dict[str, Any]) -> ClientEvent | Pro
 def encode_event(event: ClientEvent | ServerEvent | dict[str, Any]) -> str:
     """Compact JSON text for one event. NaN/inf raise ``ValueError`` (they are not JSON)."""
     data = event if isinstance(event, dict) else event.to_dict()
-    return json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return _encode(data)
