@@ -351,3 +351,18 @@ def test_fast_constructor_agrees_with_the_tolerant_path(kind: str, body: dict[st
         cls._fast = saved
     assert fast == slow
     assert fast.extra == slow.extra
+
+
+def test_every_module_exports_what_it_lists() -> None:
+    import importlib
+    import pkgutil
+
+    import rtsdk.protocol as pkg
+
+    for module in [pkg] + [
+        importlib.import_module(f"rtsdk.protocol.{m.name}")
+        for m in pkgutil.iter_modules(pkg.__path__)
+    ]:
+        assert module.__all__, module.__name__
+        for name in module.__all__:
+            assert hasattr(module, name), (module.__name__, name)

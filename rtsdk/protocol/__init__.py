@@ -29,18 +29,62 @@ Checking client events (:mod:`.schema`, for the server side)
     keys and value errors the reference states, each ``Problem(code, param, message)`` with
     ``code`` one of ``unknown_parameter``, ``missing_required_parameter``, ``invalid_value``.
 
-Building client events (:mod:`.session`, :mod:`.builders`)
-    ``SessionSettings(...)`` validated at construction (``ConfigurationError`` naming the
-    field); ``.to_session()`` -> GA nested session dict. ``EventIds`` makes ``evt_rtsdk_<n>``.
-    Builders return dicts ready for ``encode_event``; see :mod:`.builders`.
+Building client events (:mod:`.session`, :mod:`.builders`; every result is a dict that passes
+:func:`client_event_problems`, else ``ConfigurationError`` naming the parameter)
+    ``SessionSettings(instructions=, voice=, output_modality="audio"|"text",
+    input_format=/output_format="pcm16"|"g711_ulaw"|"g711_alaw",
+    turn_detection="server_vad"|"semantic_vad"|"none", threshold=, prefix_padding_ms=,
+    silence_duration_ms=, idle_timeout_ms=, eagerness=, create_response=, interrupt_response=,
+    transcription_model=, transcription_language=, transcription_prompt=, noise_reduction=,
+    tools=, tool_choice=, max_output_tokens=, speed=, model=)``: validated at construction;
+    ``.to_session()`` -> the GA nested session dict.
+    Control events get ``event_id`` ``evt_rtsdk_<n>`` unless ``event_id=`` is passed:
+    ``session_update(settings | session_dict)``, ``input_audio_buffer_append(audio_b64)`` (no
+    event_id by default), ``input_audio_buffer_commit()``, ``input_audio_buffer_clear()``,
+    ``conversation_item_create(item, previous_item_id=None)`` with items from
+    ``user_text_item(text)``, ``user_audio_item(audio_b64, transcript=None)``,
+    ``system_message_item(text)``, ``assistant_text_item(text)``,
+    ``function_call_item(call_id, name, arguments)``, ``function_call_output_item(call_id,
+    output)`` (all take ``item_id=None``); ``conversation_item_truncate(item_id, audio_end_ms)``,
+    ``conversation_item_delete(item_id)``, ``conversation_item_retrieve(item_id)``,
+    ``response_create(voice=, output_format=, output_modality=, input=, **GA response keys)``,
+    ``response_cancel(response_id=None)``. ``EventIds(prefix)`` is the id counter.
 
 State (:mod:`.state`, :mod:`.errors`)
-    ``ClientSessionState``: driven by parsed server events and the app's intents, returns the
-    frames (dicts) to send. ``classify_error(error_dict) -> ErrorKind``.
+    ``ClientSessionState(settings)``, pure (no I/O, clocks or threads):
+    ``on_connect(replay=False) -> list[dict]`` (``session.update`` first, then the replay and
+    any queued ``response.create``), ``update_settings(settings) -> list[dict]``,
+    ``handle(event) -> Actions(send, stop_playback, function_calls, error)``,
+    ``request_response(**overrides) -> list[dict]`` (``[]`` when queued behind the active
+    response), ``cancel_response(drop_queued=False)``, ``submit_function_output(call_id,
+    output) -> list[dict]``, ``pending_function_calls``, ``audio_received(item_id, nbytes,
+    response_id) -> bool`` (False: drop, barged-in), ``audio_played(item_id, samples)``,
+    ``played_ms(item_id)``, ``barge_in(cancel=None) -> list[dict]``, ``replay_frames()``,
+    ``items`` / ``order`` (the conversation as the server reported it), ``response_active``.
+    ``classify_error(error_dict) -> ErrorKind`` (BENIGN, AUTH, RECONNECT, REPORT).
 """
 
 from __future__ import annotations
 
+from .builders import (
+    EventIds,
+    assistant_text_item,
+    conversation_item_create,
+    conversation_item_delete,
+    conversation_item_retrieve,
+    conversation_item_truncate,
+    function_call_item,
+    function_call_output_item,
+    input_audio_buffer_append,
+    input_audio_buffer_clear,
+    input_audio_buffer_commit,
+    response_cancel,
+    response_create,
+    session_update,
+    system_message_item,
+    user_audio_item,
+    user_text_item,
+)
 from .codec import (
     BETA_SERVER_TYPE_ALIASES,
     decode_frame,
@@ -59,26 +103,51 @@ from .events import (
     UnknownClientEvent,
     UnknownServerEvent,
 )
+from .schema import Problem, client_event_problems, unknown_client_keys
 from .session import SessionSettings, bytes_per_ms, format_object, normalize_session
+from .state import Actions, ClientSessionState, FunctionCall
 
 __all__ = [
     "BETA_SERVER_TYPE_ALIASES",
     "CLIENT_EVENT_TYPES",
     "SERVER_EVENT_TYPES",
+    "Actions",
     "ClientEvent",
+    "ClientSessionState",
     "ErrorKind",
+    "EventIds",
+    "FunctionCall",
+    "Problem",
     "ProtocolErrorEvent",
     "ServerEvent",
     "SessionSettings",
     "UnknownClientEvent",
     "UnknownServerEvent",
+    "assistant_text_item",
     "bytes_per_ms",
     "classify_error",
+    "client_event_problems",
+    "conversation_item_create",
+    "conversation_item_delete",
+    "conversation_item_retrieve",
+    "conversation_item_truncate",
     "decode_frame",
     "encode_event",
     "format_object",
+    "function_call_item",
+    "function_call_output_item",
+    "input_audio_buffer_append",
+    "input_audio_buffer_clear",
+    "input_audio_buffer_commit",
     "normalize_session",
     "parse_client_event",
     "parse_server_event",
+    "response_cancel",
+    "response_create",
     "server_event_from_dict",
+    "session_update",
+    "system_message_item",
+    "unknown_client_keys",
+    "user_audio_item",
+    "user_text_item",
 ]
