@@ -620,3 +620,31 @@ def test_settings_validation_names_the_field() -> None:
             match=re.escape(f"SessionSettings.{name} "),
         ):
             SessionSettings(**kwargs)
+
+
+def test_function_round_trip_survives_a_replaying_reconnect() -> None:
+    state = ClientSessionState()
+    state.on_connect()
+    feed(state, *_call_events("resp_1"))
+    assert state.submit_function_output("call_1", "a") == []
+    frames = state.on_connect(replay=True)
+    assert [f["item"]["type"] for f in frames[1:]] == ["function_call", "function_call"]
+    out = state.submit_function_output("call_2", "b")
+    assert types(out) == ["conversation.item.create"] * 2 + ["response.create"]
+    plain = ClientSessionState()
+    plain.on_connect()
+    feed(plain, *_call_events("resp_1"))
+    plain.on_connect()
+    assert plain.pending_function_calls == []
+    assert plain.submit_function_output("call_1", "a") == []
+
+
+def test_server_truncate_stops_counting_the_item() -> None:
+    state = _playing()
+    feed(state, audio_delta("resp_1", "item_a", 4800))
+    feed(
+        state, S("conversation.item.truncated", item_id="item_a", content_index=0, audio_end_ms=50)
+    )
+    assert state.audio_received("item_a", 960, "resp_1") is False
+    state.audio_played("item_a", 100)
+    assert state.barge_in(cancel=False) == []

@@ -21,7 +21,9 @@ What it guarantees:
   calls/outputs as ``conversation.item.create`` in order. Audio is not kept: user audio is replayed
   as its transcript (as user text) when one arrived, otherwise skipped; assistant audio as its
   transcript (assistant text; after a truncate the server-side transcript was shortened, ours is
-  the one from ``conversation.item.done``/``truncated`` as last seen).
+  the one from ``conversation.item.done`` as last seen, which may hold words cut off by a
+  truncate). Function calls still waiting for outputs survive a replaying reconnect: their
+  outputs and one ``response.create`` go out on the new connection once all are given.
 """
 
 from __future__ import annotations
@@ -140,8 +142,11 @@ class ClientSessionState:
         self.playing_item_id = None
         self._dropped_responses.clear()
         self._calls.clear()
-        self._awaiting_outputs.clear()
-        self._outputs.clear()
+        if not replay:
+            # the calls are gone with the old conversation; with a replay they are back, and
+            # their outputs (given before or after) go out on this connection
+            self._awaiting_outputs.clear()
+            self._outputs.clear()
         frames += self._release()
         return frames
 
@@ -362,6 +367,11 @@ class ClientSessionState:
             del self.items[event.item_id]
             self.order.remove(event.item_id)
 
+    def _on_item_truncated(self, event: Any, actions: Actions) -> None:
+        mark = self.audio.get(event.item_id)
+        if mark is not None:
+            mark.truncated = True
+
     def _on_transcription_completed(self, event: Any, actions: Actions) -> None:
         item = self.items.get(event.item_id)
         if item is None:
@@ -501,6 +511,7 @@ _HANDLERS: dict[type, Any] = {
     ev.ConversationItemAddedEvent: ClientSessionState._on_item_added,
     ev.ConversationItemDoneEvent: ClientSessionState._on_item_done,
     ev.ConversationItemDeletedEvent: ClientSessionState._on_item_deleted,
+    ev.ConversationItemTruncatedEvent: ClientSessionState._on_item_truncated,
     ev.InputAudioTranscriptionCompletedEvent: ClientSessionState._on_transcription_completed,
     ev.InputAudioBufferSpeechStartedEvent: ClientSessionState._on_speech_started,
     ev.ResponseCreatedEvent: ClientSessionState._on_response_created,
