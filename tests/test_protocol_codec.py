@@ -366,3 +366,25 @@ def test_every_module_exports_what_it_lists() -> None:
         assert module.__all__, module.__name__
         for name in module.__all__:
             assert hasattr(module, name), (module.__name__, name)
+
+
+def test_beta_assistant_content_types_become_ga() -> None:
+    item = {
+        "id": "item_a",
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "audio", "transcript": "hi"}, {"type": "text", "text": "yo"}],
+    }
+    ga = [{"type": "output_audio", "transcript": "hi"}, {"type": "output_text", "text": "yo"}]
+    for kind in ("conversation.item.created", "response.output_item.done"):
+        event = parse_server_event(json.dumps({"type": kind, "event_id": "e", "item": item}))
+        assert event.item["content"] == ga  # type: ignore[attr-defined]
+    done = parse_server_event(
+        json.dumps({"type": "response.done", "response": {"id": "r", "output": [item]}})
+    )
+    assert done.response["output"][0]["content"] == ga  # type: ignore[attr-defined]
+    # user content and the content_part events keep their types
+    user = dict(item, role="user", content=[{"type": "text", "text": "x"}])
+    event = parse_server_event(json.dumps({"type": "conversation.item.added", "item": user}))
+    assert event.item == user  # type: ignore[attr-defined]
+    assert item["content"][0]["type"] == "audio"  # the input was not mutated

@@ -8,8 +8,9 @@ Parsing (:mod:`.codec`, :mod:`.events`)
         Never raises. GA types give their class (``SERVER_EVENT_TYPES[type]``); beta names
         (``response.audio.*``, ``response.audio_transcript.*``, ``response.text.*``,
         ``conversation.item.created`` -> ``conversation.item.added``,
-        ``transcription_session.*`` -> ``session.*``) and the flat beta session shape are
-        normalised to GA; unknown types give ``UnknownServerEvent`` (``.raw`` = the dict);
+        ``transcription_session.*`` -> ``session.*``), the flat beta session shape and beta
+        assistant content parts (``text``/``audio`` in items) are normalised to GA; unknown
+        types give ``UnknownServerEvent`` (``.raw`` = the dict);
         bad JSON / a missing or non-string ``type`` give ``ProtocolErrorEvent``
         (``.description``, ``.excerpt`` = at most 80 characters of the frame).
     ``parse_client_event(frame: str | bytes | dict) -> ClientEvent | ProtocolErrorEvent``

@@ -20,7 +20,7 @@ from .events import (
     UnknownClientEvent,
     UnknownServerEvent,
 )
-from .session import normalize_session
+from .session import normalize_item, normalize_session
 
 __all__ = [
     "BETA_SERVER_TYPE_ALIASES",
@@ -45,6 +45,17 @@ BETA_SERVER_TYPE_ALIASES: dict[str, str] = {
 }
 
 _EXCERPT = 80
+# events whose ``item`` may be a beta assistant message with ``text``/``audio`` parts
+_ITEM_EVENTS = frozenset(
+    {
+        "conversation.item.created",
+        "conversation.item.added",
+        "conversation.item.done",
+        "conversation.item.retrieved",
+        "response.output_item.added",
+        "response.output_item.done",
+    }
+)
 
 
 def _reject_constant(name: str) -> Any:
@@ -117,6 +128,19 @@ def server_event_from_dict(data: dict[str, Any]) -> ServerEvent:
         if isinstance(session, dict):
             data = dict(data)
             data["session"] = normalize_session(session)
+    elif kind in _ITEM_EVENTS:
+        item = data.get("item")
+        if isinstance(item, dict):
+            fixed = normalize_item(item)
+            if fixed is not item:
+                data = dict(data, item=fixed)
+    elif kind == "response.done":
+        response = data.get("response")
+        if isinstance(response, dict) and isinstance(response.get("output"), list):
+            output = response["output"]
+            fixed_output = [normalize_item(i) if isinstance(i, dict) else i for i in output]
+            if any(a is not b for a, b in zip(fixed_output, output, strict=True)):
+                data = dict(data, response=dict(response, output=fixed_output))
     event: ServerEvent = cls.from_dict(data)
     return event
 

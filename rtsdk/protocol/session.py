@@ -22,6 +22,7 @@ __all__ = [
     "bytes_per_ms",
     "format_name",
     "format_object",
+    "normalize_item",
     "normalize_session",
 ]
 
@@ -125,6 +126,28 @@ def normalize_session(session: dict[str, Any]) -> dict[str, Any]:
     if audio:
         out["audio"] = audio
     return out
+
+
+_BETA_PARTS = {"text": "output_text", "audio": "output_audio"}
+
+
+def normalize_item(item: dict[str, Any]) -> dict[str, Any]:
+    """GA content part types in a beta assistant message (``text``/``audio`` become
+    ``output_text``/``output_audio``); any other item is returned as is (not copied)."""
+    if item.get("role") != "assistant":
+        return item
+    content = item.get("content")
+    if not isinstance(content, list) or not any(
+        isinstance(p, dict) and p.get("type") in _BETA_PARTS for p in content
+    ):
+        return item
+    parts = [
+        dict(p, type=_BETA_PARTS[p["type"]])
+        if isinstance(p, dict) and p.get("type") in _BETA_PARTS
+        else p
+        for p in content
+    ]
+    return dict(item, content=parts)
 
 
 def _bad(name: str, why: str, value: object) -> ConfigurationError:
