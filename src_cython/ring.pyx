@@ -5,8 +5,11 @@ See :mod:`rtsdk._reference.ring` for the contract; ``src_cython/ring.pxd`` for t
 methods other kernels call without the GIL; ``src_cython/includes/rt_atomic.h`` for the atomics.
 """
 
+cimport numpy as cnp
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_CheckExact
+from cpython.bytearray cimport PyByteArray_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 from rt_atomic cimport (
@@ -19,9 +22,12 @@ from rt_atomic cimport (
 )
 from libc.string cimport memcpy
 
+
 from rtsdk.exceptions import AudioFormatError
 
 __all__ = ["SpscRing"]
+
+cnp.import_array()
 
 cdef enum:
     # Copies at least this long run with the GIL released. Shorter ones (a 20 ms frame is a few
@@ -143,6 +149,20 @@ cdef class SpscRing:
         """
         cdef Py_buffer view
         cdef Py_ssize_t m
+        # Fast paths for the usual frame types (a buffer export costs more than the copy).
+        # Only with the GIL held for the whole copy, so nothing can resize the source meanwhile.
+        if PyBytes_CheckExact(buf):
+            if PyBytes_GET_SIZE(buf) < NOGIL_MIN:
+                return self.write_ptr(
+                    <const unsigned char *>PyBytes_AS_STRING(buf), PyBytes_GET_SIZE(buf)
+                )
+        elif cnp.PyArray_CheckExact(buf):
+            if (cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>buf)
+                    and cnp.PyArray_NBYTES(<cnp.ndarray>buf) < NOGIL_MIN):
+                return self.write_ptr(
+                    <const unsigned char *>cnp.PyArray_DATA(<cnp.ndarray>buf),
+                    cnp.PyArray_NBYTES(<cnp.ndarray>buf),
+                )
         try:
             PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
         except (BufferError, TypeError, ValueError):
@@ -165,6 +185,19 @@ cdef class SpscRing:
         """
         cdef Py_buffer view
         cdef Py_ssize_t m
+        if PyByteArray_CheckExact(out):
+            if PyByteArray_GET_SIZE(out) < NOGIL_MIN:
+                return self.read_ptr(
+                    <unsigned char *>PyByteArray_AS_STRING(out), PyByteArray_GET_SIZE(out)
+                )
+        elif cnp.PyArray_CheckExact(out):
+            if (cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>out)
+                    and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out)
+                    and cnp.PyArray_NBYTES(<cnp.ndarray>out) < NOGIL_MIN):
+                return self.read_ptr(
+                    <unsigned char *>cnp.PyArray_DATA(<cnp.ndarray>out),
+                    cnp.PyArray_NBYTES(<cnp.ndarray>out),
+                )
         try:
             PyObject_GetBuffer(out, &view, PyBUF_SIMPLE | PyBUF_WRITABLE)
         except (BufferError, TypeError, ValueError):
