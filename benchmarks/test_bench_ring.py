@@ -98,10 +98,10 @@ def _xthread(impl: str, frame: np.ndarray[Any, Any]) -> Callable[[], int]:
             for _ in range(XFRAMES):
                 m = ring.write(frame)
                 if m < n:  # ring full: retry the rest (does not happen with this capacity)
-                    view = memoryview(frame).cast("B")[m:]
-                    while view:
+                    rest = frame.view(np.uint8)[m:]
+                    while rest.size:
                         time.sleep(0)
-                        view = view[ring.write(view) :]
+                        rest = rest[ring.write(rest) :]
 
         def run_ring() -> int:
             t = threading.Thread(target=produce_ring)
