@@ -4,13 +4,22 @@
 cimport numpy as cnp
 from libc.stdint cimport int16_t, uint8_t
 
-from g711 cimport rt_alaw_to_pcm16, rt_pcm16_to_alaw, rt_pcm16_to_ulaw, rt_ulaw_to_pcm16
+from g711 cimport (
+    rt_alaw_to_pcm16,
+    rt_g711_init,
+    rt_pcm16_to_alaw,
+    rt_pcm16_to_alaw_calc,
+    rt_pcm16_to_ulaw,
+    rt_pcm16_to_ulaw_calc,
+    rt_ulaw_to_pcm16,
+)
 
 from rtsdk.exceptions import AudioFormatError
 
 __all__ = ["alaw_to_pcm16", "pcm16_to_alaw", "pcm16_to_ulaw", "ulaw_to_pcm16"]
 
 cnp.import_array()
+rt_g711_init()
 
 include "audio_args.pxi"
 
@@ -120,6 +129,25 @@ def alaw_to_pcm16(x, out=None):
                 rt_alaw_to_pcm16(src, dst, n)
         else:
             rt_alaw_to_pcm16(src, dst, n)
+    finally:
+        PyBuffer_Release(&view)
+    return res
+
+
+def _encode_calc(x, bint alaw, out=None):
+    """Tests and benchmarks only: encode PCM16 with the table-free coder (same codes)."""
+    cdef Py_buffer view
+    cdef Py_ssize_t n = get_input(x, cnp.NPY_INT16, 2, "_encode_calc", "int16", True, &view)
+    cdef const int16_t *src = <const int16_t *>view.buf
+    cdef uint8_t *dst
+    cdef cnp.ndarray res
+    try:
+        res = new_output(x, out, cnp.NPY_UINT8, n, "_encode_calc", "uint8")
+        dst = <uint8_t *>cnp.PyArray_DATA(res)
+        if alaw:
+            rt_pcm16_to_alaw_calc(src, dst, n)
+        else:
+            rt_pcm16_to_ulaw_calc(src, dst, n)
     finally:
         PyBuffer_Release(&view)
     return res
