@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from types import ModuleType
 
 import numpy as np
@@ -194,3 +195,22 @@ def test_read_only_out_is_refused(pcm: ModuleType) -> None:
     with pytest.raises(AudioFormatError, match="out is read-only"):
         pcm.pcm16_to_float32(b"abcd", out=out)
     assert issubclass(AudioFormatError, ValueError)
+
+
+@given(
+    x=hnp.arrays(np.float32, st.integers(0, 200), elements=st.floats(-2, 2, width=32)),
+    cuts=st.lists(st.integers(0, 200), max_size=5),
+)
+def test_chunked_into_out_slices_equals_one_shot(
+    pcm: ModuleType, x: npt.NDArray[np.float32], cuts: list[int]
+) -> None:
+    whole = pcm.float32_to_pcm16(x)
+    out = np.empty(x.size, np.int16)
+    edges = sorted({0, x.size, *(c for c in cuts if c <= x.size)})
+    for lo, hi in itertools.pairwise(edges):
+        pcm.float32_to_pcm16(x[lo:hi], out=out[lo:hi])
+    assert np.array_equal(out, whole)
+    back = np.empty(x.size, np.float32)
+    for lo, hi in itertools.pairwise(edges):
+        pcm.pcm16_to_float32(whole[lo:hi].tobytes(), out=back[lo:hi])
+    assert np.array_equal(back, pcm.pcm16_to_float32(whole))
