@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rtsdk.kernels import SpscRing
 from rtsdk.exceptions import AudioFormatError
+from rtsdk.kernels import SpscRing
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -34,6 +34,17 @@ if TYPE_CHECKING:
 __all__ = ["AudioBridge", "BridgeClosed"]
 
 _F32 = np.dtype(np.float32)
+
+
+def _wake(loop: asyncio.AbstractEventLoop | None, ev: asyncio.Event | None) -> int:
+    """Schedule ``ev.set()`` on ``loop`` from any thread; 1 if scheduled, 0 if nobody listens."""
+    if loop is None or ev is None:
+        return 0
+    try:
+        loop.call_soon_threadsafe(ev.set)
+    except RuntimeError:  # the loop is closed
+        return 0
+    return 1
 
 
 class BridgeClosed(EOFError):
@@ -84,26 +95,14 @@ class AudioBridge:
         n = self._ring.write(samples)
         if self._armed and self._ring.readable >= self._want:
             self._armed = False  # disarm first: at most one wake-up per arming
-            loop = self._loop
-            ev = self._event
-            if loop is not None and ev is not None:
-                self.wakeups += 1
-                try:
-                    loop.call_soon_threadsafe(ev.set)
-                except RuntimeError:  # loop already closed: nobody to wake
-                    pass
+            self.wakeups += _wake(self._loop, self._event)
         return n >> 2
 
     def close_threadsafe(self) -> None:
         """Mark the end of the stream from any thread; a parked consumer wakes."""
         self._closed = True
         self._armed = False
-        loop, ev = self._loop, self._event
-        if loop is not None and ev is not None:
-            try:
-                loop.call_soon_threadsafe(ev.set)
-            except RuntimeError:
-                pass
+        _wake(self._loop, self._event)
 
     # ------------------------------------------------------------------ consumer side
     @property
@@ -177,7 +176,7 @@ class AudioBridge:
         have = await self.wait_readable(n)
         if have == 0 and self._closed:
             raise BridgeClosed("audio stream ended")
-        got = self._ring.read_into(out.view(np.uint8).reshape(-1)[: min(have, n) * 4])
+        got = self._ring.read_into(memoryview(out).cast("B")[: min(have, n) * 4])
         return got >> 2
 
     async def read(self, samples: int) -> np.ndarray:
@@ -189,7 +188,7 @@ class AudioBridge:
     def read_available_into(self, out: np.ndarray) -> int:
         """Copy what is buffered now (up to ``out.size`` samples) without waiting."""
         n = min(out.size, self._ring.readable >> 2)
-        return self._ring.read_into(out.view(np.uint8).reshape(-1)[: n * 4]) >> 2
+        return self._ring.read_into(memoryview(out).cast("B")[: n * 4]) >> 2
 
     def clear(self) -> int:
         """Drop everything buffered (consumer side); return the samples dropped."""
