@@ -176,7 +176,7 @@ class AudioBridge:
         have = await self.wait_readable(n)
         if have == 0 and self._closed:
             raise BridgeClosed("audio stream ended")
-        got = self._ring.read_into(memoryview(out).cast("B")[: min(have, n) * 4])
+        got = self._ring.read_into(out.data.cast("B")[: min(have, n) * 4])
         return got >> 2
 
     async def read(self, samples: int) -> np.ndarray:
@@ -188,7 +188,7 @@ class AudioBridge:
     def read_available_into(self, out: np.ndarray) -> int:
         """Copy what is buffered now (up to ``out.size`` samples) without waiting."""
         n = min(out.size, self._ring.readable >> 2)
-        return self._ring.read_into(memoryview(out).cast("B")[: n * 4]) >> 2
+        return self._ring.read_into(out.data.cast("B")[: n * 4]) >> 2
 
     def clear(self) -> int:
         """Drop everything buffered (consumer side); return the samples dropped."""
