@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/cython-lint src_cython
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/cython-lint src_cython
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -1,0 +1,83 @@
+"""Command line: ``python -m rtsdk [info | devices | serve ...]``.
+
+- no argument or ``info``: version, kernel backend, CPU features the kernels use, audio devices;
+- ``devices``: the audio devices PortAudio sees;
+- ``serve [--host H] [--port P] [--api-key K] [--pacing realtime|fast]``: the local Realtime
+  server, printing its ``ws://`` URL on a line of its own, until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+__all__ = ["main"]
+
+_USAGE = """usage: python -m rtsdk [info | devices | serve [--host H] [--port P] [--api-key K]]
+
+  info      version, kernel backend, CPU features and audio devices (the default)
+  devices   list the audio devices
+  serve     run the local Realtime server on 127.0.0.1 (prints its ws:// URL)
+"""
+
+
+def _cpu_flags() -> list[str]:
+    """The CPU features the kernels dispatch on, as the OS reports them (Linux), else []."""
+    wanted = ("sse4_2", "avx", "avx2", "fma", "avx512f", "neon", "asimd")
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    have = set(line.split(":", 1)[1].split())
+                    return [w for w in wanted if w in have]
+    except OSError:
+        pass
+    return []
+
+
+def _devices_text() -> str:
+    try:
+        from rtsdk.audio.devices import describe_devices
+    except ImportError as exc:  # the audio layer itself failed to import
+        return f"audio devices: unavailable ({exc})"
+    try:
+        return describe_devices()
+    except Exception as exc:  # no PortAudio, no audio server: say so, never crash
+        return f"audio devices: unavailable ({exc})"
+
+
+def _info() -> int:
+    import rtsdk
+    from rtsdk import kernels
+
+    print(f"rtsdk {rtsdk.__version__}")
+    print(f"python {platform.python_version()} ({platform.machine()}, {platform.system()})")
+    print(f"kernel backend: {kernels.BACKEND}")
+    flags = _cpu_flags()
+    print(f"cpu features: {' '.join(flags) if flags else 'baseline only'}")
+    print(_devices_text())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m rtsdk`` and the ``rtsdk`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = args.pop(0) if args else "info"
+    if command in ("-h", "--help", "help"):
+        print(_USAGE, end="")
+        return 0
+    if command == "info":
+        return _info()
+    if command == "devices":
+        print(_devices_text())
+        return 0
+    if command == "serve":
+        from rtsdk.testing.cli import serve_main
+
+        return serve_main(args)
+    print(f"rtsdk: unknown command {command!r}\n\n{_USAGE}", end="", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

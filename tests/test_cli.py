@@ -1,0 +1,41 @@
+"""``python -m rtsdk``: info by default, usage on unknown commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from rtsdk import __version__, kernels
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rtsdk", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+        check=False,
+    )
+
+
+def test_info_is_the_default_and_names_backend_and_version() -> None:
+    out = _run()
+    assert out.returncode == 0, out.stderr
+    assert f"rtsdk {__version__}" in out.stdout
+    assert f"kernel backend: {kernels.BACKEND}" in out.stdout
+    assert "audio devices" in out.stdout or "device" in out.stdout.lower()
+
+
+def test_unknown_command_is_refused_with_usage() -> None:
+    out = _run("frobnicate")
+    assert out.returncode == 2
+    assert "unknown command 'frobnicate'" in out.stderr
+    assert "usage:" in out.stderr
+
+
+def test_help() -> None:
+    out = _run("--help")
+    assert out.returncode == 0
+    assert "serve" in out.stdout
