@@ -103,11 +103,12 @@ class LinkEvent:
     """A change of the link, reported to ``on_link_event``.
 
     ``kind`` is ``"connected"`` (first connection), ``"reconnecting"`` (``attempt`` starts at 1,
-    ``delay`` is the wait before it), ``"reconnected"`` or ``"disconnected"`` (for good;
+    ``delay`` is the wait before it), ``"reconnected"``, ``"recycled"`` (a new connection
+    opened on request by :meth:`WebSocketManager.recycle`) or ``"disconnected"`` (for good;
     ``reason`` says why).
     """
 
-    kind: Literal["connected", "reconnecting", "reconnected", "disconnected"]
+    kind: Literal["connected", "reconnecting", "reconnected", "recycled", "disconnected"]
     attempt: int = 0
     delay: float = 0.0
     reason: str = ""
@@ -227,6 +228,8 @@ class WebSocketManager:
         self._ws: ClientConnection | None = None
         self._state = LinkState.IDLE
         self._closing = False
+        self._recycling = False
+        self._recycle_reason = ""
         self._reader: asyncio.Task[None] | None = None
         self._backlog: deque[tuple[float, str | bytes, bool]] = deque()
         self._failure: BaseException | None = None
@@ -302,12 +305,12 @@ class WebSocketManager:
             logger=self._wire_log,
         )
 
-    async def _connect_with_retries(self, *, first: bool) -> None:
+    async def _connect_with_retries(self, *, first: bool, recycle: bool = False) -> None:
         retries = 0
         tried = False
         last_reason = "connection lost"
         while True:
-            if tried or not first:
+            if tried or not (first or recycle):
                 if self.policy.max_retries is not None and retries >= self.policy.max_retries:
                     attempts = retries + (1 if first else 0)
                     raise ConnectionClosedError(
@@ -341,10 +344,10 @@ class WebSocketManager:
                 last_reason = f"{type(exc).__name__}: {exc}"
                 log.info("connect to %s failed: %s", _redacted_url(self._url), last_reason)
             else:
-                await self._adopt(ws, first=first and retries == 0)
+                await self._adopt(ws, first=first and retries == 0, recycled=recycle)
                 return
 
-    async def _adopt(self, ws: ClientConnection, *, first: bool) -> None:
+    async def _adopt(self, ws: ClientConnection, *, first: bool, recycled: bool = False) -> None:
         self._ws = ws
         self._state = LinkState.CONNECTED
         self.stats.connects += 1
@@ -353,7 +356,10 @@ class WebSocketManager:
         if self._on_open is not None:
             await self._on_open()
         await self._flush_backlog()
-        self._emit(LinkEvent("connected" if first else "reconnected"))
+        if recycled:
+            self._emit(LinkEvent("recycled", reason=self._recycle_reason))
+        else:
+            self._emit(LinkEvent("connected" if first else "reconnected"))
 
     # -- receive -----------------------------------------------------------------------------
 
@@ -370,6 +376,17 @@ class WebSocketManager:
                 if self._closing:
                     self._finish(None)
                     return
+                if self._recycling:
+                    self._recycling = False
+                    self._ws = None
+                    try:
+                        await self._connect_with_retries(first=False, recycle=True)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc2:
+                        self._finish(exc2)
+                        return
+                    continue
                 code = exc.rcvd.code if exc.rcvd is not None else 1006
                 reason = exc.rcvd.reason if exc.rcvd is not None else "connection lost"
                 self.stats.last_close_code = code
@@ -464,6 +481,24 @@ class WebSocketManager:
             await ws.send(frame, text=True)
             self._backlog.popleft()
             self.stats.frames_sent += 1
+
+    async def recycle(self, reason: str = "session recycle") -> bool:
+        """Close the current connection (1000) and open a new one at once, without backoff.
+
+        For renewing a session before the server's length cap. ``on_open`` runs on the new
+        connection as on any reconnect, then a ``"recycled"`` :class:`LinkEvent` is emitted.
+        If that first attempt fails, the usual backoff takes over. Returns False (and does
+        nothing) unless connected.
+        """
+        ws = self._ws
+        if self._state is not LinkState.CONNECTED or ws is None or self._recycling:
+            return False
+        self._recycling = True
+        self._recycle_reason = reason
+        self._state = LinkState.RECONNECTING
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(1000, reason[:120]), self._close_timeout + 1)
+        return True
 
     # -- close -------------------------------------------------------------------------------
 

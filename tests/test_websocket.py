@@ -272,3 +272,43 @@ def test_headers_not_in_repr() -> None:
         on_message=lambda b: None,
     )
     assert KEY not in repr(m) and "QUERYSECRET" not in repr(m) and "api-key" in repr(m)
+
+
+async def test_recycle_opens_a_new_connection_at_once_and_keeps_order(
+    echo_server: EchoServer,
+) -> None:
+    got: list[bytes] = []
+    events: list[LinkEvent] = []
+    opened: list[int] = []
+
+    m = make_manager(
+        echo_server.url,
+        got,
+        events,
+        # a long backoff: the recycle must not wait for it
+        reconnect=ReconnectPolicy(max_retries=3, base_delay=5.0, max_delay=5.0),
+    )
+
+    async def on_open() -> None:
+        opened.append(echo_server.connections)
+        await m.send_now('{"type":"session.update"}')
+
+    m._on_open = on_open
+    await m.connect()
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    assert await m.recycle("length cap")
+    assert not await m.recycle("again")  # not connected right now: nothing to do
+    await m.send('{"type":"during"}')  # kept for the new connection
+    await wait_for(lambda: any(e.kind == "recycled" for e in events))
+    assert loop.time() - t0 < 2.0
+    await wait_for(lambda: b'echo:{"type":"during"}' in got)
+    assert echo_server.connections == 2
+    assert len(opened) == 2
+    # on the new connection the session config went first, then the kept frame
+    assert echo_server.received[-2:] == ['{"type":"session.update"}', '{"type":"during"}']
+    recycled = next(e for e in events if e.kind == "recycled")
+    assert recycled.reason == "length cap"
+    assert not any(e.kind == "reconnecting" for e in events)
+    assert m.stats.reconnects == 1
+    await m.close()

@@ -63,10 +63,15 @@ State (:mod:`.state`, :mod:`.errors`)
     ``played_ms(item_id)``, ``barge_in(cancel=None) -> list[dict]``, ``replay_frames()``,
     ``items`` / ``order`` (the conversation as the server reported it), ``response_active``.
     ``classify_error(error_dict) -> ErrorKind`` (BENIGN, AUTH, RECONNECT, REPORT).
+
+Beta endpoints (:mod:`.beta`)
+    ``to_beta_client_event(event_dict) -> dict``: a GA client event in the beta shape (flat
+    session, beta response options, beta assistant content types) for Azure's preview path.
 """
 
 from __future__ import annotations
 
+from .beta import to_beta_client_event, to_beta_session
 from .builders import (
     EventIds,
     assistant_text_item,
@@ -148,6 +153,8 @@ __all__ = [
     "server_event_from_dict",
     "session_update",
     "system_message_item",
+    "to_beta_client_event",
+    "to_beta_session",
     "unknown_client_keys",
     "user_audio_item",
     "user_text_item",

@@ -1,0 +1,308 @@
+"""What a Realtime session is told and how its connection behaves: :class:`RealtimeAIOptions`.
+
+Everything is validated at construction; a bad value raises
+:class:`~rtsdk.exceptions.ConfigurationError` naming the field. The API key is held but never
+shown: not in ``repr``, not in logs, not in any exception message.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+from rtsdk.exceptions import ConfigurationError
+from rtsdk.protocol import SessionSettings
+from rtsdk.websocket import ReconnectPolicy
+
+__all__ = ["DEFAULT_MODEL", "OPENAI_REALTIME_URL", "RealtimeAIOptions"]
+
+DEFAULT_MODEL = "gpt-realtime"
+OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
+
+# SessionSettings fields that RealtimeAIOptions carries under the same name.
+_SESSION_FIELDS = (
+    "instructions",
+    "voice",
+    "output_modality",
+    "input_format",
+    "output_format",
+    "turn_detection",
+    "threshold",
+    "prefix_padding_ms",
+    "silence_duration_ms",
+    "idle_timeout_ms",
+    "eagerness",
+    "create_response",
+    "interrupt_response",
+    "transcription_model",
+    "transcription_language",
+    "transcription_prompt",
+    "noise_reduction",
+    "tools",
+    "tool_choice",
+    "max_output_tokens",
+    "speed",
+)
+
+
+def _bad(name: str, why: str) -> ConfigurationError:
+    return ConfigurationError(f"RealtimeAIOptions.{name} {why}")
+
+
+def _positive(name: str, value: object, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise _bad(name, f"must be a positive number of seconds, got {value!r}")
+
+
+@dataclass(frozen=True)
+class RealtimeAIOptions:
+    """Options of one Realtime session.
+
+    Session (sent with ``session.update`` on every connect): ``model``, ``instructions``,
+    ``voice``, ``output_modality`` (``"audio"`` or ``"text"``), ``input_format`` /
+    ``output_format`` (``"pcm16"``, ``"g711_ulaw"``, ``"g711_alaw"``), ``turn_detection``
+    (``"server_vad"``, ``"semantic_vad"`` or ``"none"`` for manual turns) with its parameters,
+    input transcription, noise reduction, ``tools`` / ``tool_choice``, ``max_output_tokens``,
+    ``speed``. ``None`` leaves the server's default.
+
+    Endpoint: OpenAI by default (``api_key`` from ``OPENAI_API_KEY``); ``url`` points at any
+    ``ws://`` / ``wss://`` Realtime base (such as the local server's ``.url``); Azure with
+    ``azure_endpoint`` + ``azure_deployment`` (key from ``AZURE_OPENAI_API_KEY``): the GA
+    ``/openai/v1/realtime?model=`` path, or, with ``api_version``, the preview
+    ``/openai/realtime?api-version=&deployment=`` path (which speaks the beta event shapes;
+    rtsdk converts both ways). ``azure_auth`` picks the ``api-key`` header (default) or
+    ``Authorization: Bearer`` (for Entra tokens).
+
+    Connection: reconnect policy (``max_retries``, ``base_delay``, ``max_delay``; full jitter),
+    ``connect_timeout`` (TCP + TLS + upgrade), ``handshake_timeout`` (until the server has
+    confirmed the session), ``ping_interval`` / ``ping_timeout`` (a stalled server is noticed
+    within their sum), ``session_max_seconds`` (recycle the connection before the server's cap,
+    with the config and, if ``replay_conversation``, the conversation replayed),
+    ``audio_window`` (seconds of outgoing audio kept while disconnected).
+    """
+
+    api_key: str | None = field(default=None, repr=False)
+    model: str = DEFAULT_MODEL
+    # session
+    instructions: str | None = None
+    voice: str | None = None
+    output_modality: Literal["audio", "text"] = "audio"
+    input_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] = "pcm16"
+    output_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] = "pcm16"
+    turn_detection: Literal["server_vad", "semantic_vad", "none"] = "server_vad"
+    threshold: float | None = None
+    prefix_padding_ms: int | None = None
+    silence_duration_ms: int | None = None
+    idle_timeout_ms: int | None = None
+    eagerness: Literal["low", "medium", "high", "auto"] | None = None
+    create_response: bool | None = None
+    interrupt_response: bool | None = None
+    transcription_model: str | None = None
+    transcription_language: str | None = None
+    transcription_prompt: str | None = None
+    noise_reduction: Literal["near_field", "far_field"] | None = None
+    tools: Sequence[Mapping[str, Any]] = ()
+    tool_choice: str | Mapping[str, Any] | None = None
+    max_output_tokens: int | Literal["inf"] | None = None
+    speed: float | None = None
+    # endpoint
+    url: str | None = None
+    azure_endpoint: str | None = None
+    azure_deployment: str | None = None
+    api_version: str | None = None
+    azure_auth: Literal["api-key", "bearer"] = "api-key"
+    organization: str | None = None
+    project: str | None = None
+    # connection
+    max_retries: int | None = 8
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    connect_timeout: float = 10.0
+    handshake_timeout: float = 10.0
+    ping_interval: float | None = 20.0
+    ping_timeout: float | None = 20.0
+    session_max_seconds: float | None = 55 * 60.0
+    replay_conversation: bool = True
+    audio_window: float = 2.0
+    max_backlog: int = 1024
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        if self.api_key is None:
+            env = "AZURE_OPENAI_API_KEY" if self.azure_endpoint else "OPENAI_API_KEY"
+            key = os.environ.get(env) or None
+            if key is None and self.azure_endpoint:
+                key = os.environ.get("OPENAI_API_KEY") or None
+            set_(self, "api_key", key)
+        if self.api_key is not None:
+            if not isinstance(self.api_key, str):
+                raise _bad("api_key", f"must be a string, got {type(self.api_key).__name__}")
+            if not self.api_key.strip() or any(c in self.api_key for c in "\r\n\0"):
+                # the message never quotes the key
+                raise _bad("api_key", "must be a non-empty string without line breaks")
+        if not isinstance(self.model, str) or not self.model:
+            raise _bad("model", f"must be a non-empty string, got {self.model!r}")
+        if isinstance(self.tools, Mapping) or not isinstance(self.tools, Sequence):
+            raise _bad("tools", "must be a sequence of tool objects")
+        set_(self, "tools", tuple(dict(t) if isinstance(t, Mapping) else t for t in self.tools))
+        if isinstance(self.tool_choice, Mapping):
+            set_(self, "tool_choice", dict(self.tool_choice))
+        # the session fields are checked by SessionSettings; re-raise naming our class
+        try:
+            self.session_settings()
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"RealtimeAIOptions: {exc}") from None
+        self._check_endpoint()
+        if self.max_retries is not None and (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or self.max_retries < 0
+        ):
+            raise _bad("max_retries", f"must be an int >= 0 or None, got {self.max_retries!r}")
+        for name in ("base_delay", "max_delay", "connect_timeout", "handshake_timeout"):
+            _positive(name, getattr(self, name))
+        for name in ("ping_interval", "ping_timeout", "session_max_seconds"):
+            _positive(name, getattr(self, name), allow_none=True)
+        if self.max_delay < self.base_delay:
+            raise _bad("max_delay", f"({self.max_delay}) must be >= base_delay ({self.base_delay})")
+        if (
+            isinstance(self.audio_window, bool)
+            or not isinstance(self.audio_window, (int, float))
+            or not self.audio_window >= 0
+        ):
+            raise _bad("audio_window", f"must be >= 0 seconds, got {self.audio_window!r}")
+        if (
+            isinstance(self.max_backlog, bool)
+            or not isinstance(self.max_backlog, int)
+            or self.max_backlog < 1
+        ):
+            raise _bad("max_backlog", f"must be an int >= 1, got {self.max_backlog!r}")
+
+    def _check_endpoint(self) -> None:
+        if self.url is not None and self.azure_endpoint is not None:
+            raise _bad("url", "and azure_endpoint are exclusive: give one")
+        if self.url is not None:
+            parts = urlsplit(self.url)
+            if parts.scheme not in ("ws", "wss") or not parts.netloc:
+                raise _bad("url", f"must be a ws:// or wss:// URL, got {self.url!r}")
+        if self.azure_endpoint is not None:
+            parts = urlsplit(self.azure_endpoint)
+            if parts.scheme not in ("https", "wss", "http", "ws") or not parts.netloc:
+                raise _bad(
+                    "azure_endpoint",
+                    "must be like https://<resource>.openai.azure.com, "
+                    f"got {self.azure_endpoint!r}",
+                )
+            if not self.azure_deployment:
+                raise _bad("azure_deployment", "is required with azure_endpoint")
+        elif self.azure_deployment is not None or self.api_version is not None:
+            raise _bad(
+                "azure_deployment" if self.azure_deployment is not None else "api_version",
+                "needs azure_endpoint",
+            )
+        if self.azure_auth not in ("api-key", "bearer"):
+            raise _bad("azure_auth", f"must be 'api-key' or 'bearer', got {self.azure_auth!r}")
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            if f.name == "api_key":
+                shown.append(f"api_key={'<set>' if self.api_key else None}")
+                continue
+            value = getattr(self, f.name)
+            if value != f.default and not (f.name == "tools" and not value):
+                shown.append(f"{f.name}={value!r}")
+        return f"RealtimeAIOptions({', '.join(shown)})"
+
+    # -- derived -----------------------------------------------------------------------------
+
+    @property
+    def is_azure(self) -> bool:
+        """True when the endpoint is Azure OpenAI."""
+        return self.azure_endpoint is not None
+
+    @property
+    def beta_protocol(self) -> bool:
+        """True when the endpoint speaks the beta event shapes (Azure's preview path)."""
+        return self.azure_endpoint is not None and self.api_version is not None
+
+    def session_settings(self) -> SessionSettings:
+        """The :class:`~rtsdk.protocol.SessionSettings` these options describe."""
+        kwargs = {name: getattr(self, name) for name in _SESSION_FIELDS}
+        return SessionSettings(model=None, **kwargs)
+
+    def with_changes(self, **changes: Any) -> RealtimeAIOptions:
+        """A copy with ``changes`` applied (validated again)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ConfigurationError(f"RealtimeAIOptions has no field(s) {sorted(unknown)}")
+        return replace(self, **changes)
+
+    def reconnect_policy(self) -> ReconnectPolicy:
+        """The :class:`~rtsdk.websocket.ReconnectPolicy` of these options."""
+        return ReconnectPolicy(self.max_retries, self.base_delay, self.max_delay)
+
+    def endpoint_url(self) -> str:
+        """The WebSocket URL to connect to (carries no secret)."""
+        if self.azure_endpoint is not None:
+            parts = urlsplit(self.azure_endpoint)
+            scheme = "ws" if parts.scheme in ("http", "ws") else "wss"
+            base = parts.path.rstrip("/")
+            if base.endswith("/openai/v1") or base.endswith("/openai"):
+                base = base.rsplit("/openai", 1)[0]
+            if self.api_version is not None:
+                path = f"{base}/openai/realtime"
+                query = urlencode(
+                    {"api-version": self.api_version, "deployment": self.azure_deployment}
+                )
+            else:
+                path = f"{base}/openai/v1/realtime"
+                query = urlencode({"model": self.azure_deployment})
+            return urlunsplit((scheme, parts.netloc, path, query, ""))
+        base = self.url if self.url is not None else OPENAI_REALTIME_URL
+        parts = urlsplit(base)
+        path = parts.path.rstrip("/")
+        if not path.endswith("/realtime"):
+            path = f"{path}/realtime"
+        query = parts.query
+        if "model=" not in query and "call_id=" not in query:
+            extra = f"model={quote(self.model, safe='')}"
+            query = f"{query}&{extra}" if query else extra
+        return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that carry the credentials (secret: never log them)."""
+        headers: dict[str, str] = {}
+        if self.api_key:
+            if self.azure_endpoint is not None and self.azure_auth == "api-key":
+                headers["api-key"] = self.api_key
+            else:
+                headers["Authorization"] = f"Bearer {self.api_key}"
+        if self.organization:
+            headers["OpenAI-Organization"] = self.organization
+        if self.project:
+            headers["OpenAI-Project"] = self.project
+        return headers
+
+    def require_key(self) -> None:
+        """Raise :class:`ConfigurationError` when a key is needed and none is set.
+
+        The OpenAI service and Azure need one; a custom ``url`` (a local server) may not.
+        """
+        if self.api_key is None and self.url is None:
+            where = "AZURE_OPENAI_API_KEY" if self.azure_endpoint is not None else "OPENAI_API_KEY"
+            raise ConfigurationError(
+                f"RealtimeAIOptions.api_key is not set and {where} is empty; pass api_key= or "
+                "set the variable (or point url= at a local server)"
+            )
