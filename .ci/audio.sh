@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# A loopback sound server for headless CI: PipeWire with a null sink whose monitor is the default
+# source, so whatever rtsdk plays on the default output comes back on the default input.
+#
+#   bash .ci/audio.sh install          apt-get the packages when something is missing
+#   eval "$(bash .ci/audio.sh start)"  start the daemons; prints the `export` lines the tests need
+#   bash .ci/audio.sh env              print those `export` lines again (needs RTSDK_AUDIO_DIR)
+#   bash .ci/audio.sh stop             stop the daemons by PID and remove the state directory
+#   bash .ci/audio.sh run CMD ARGS...  install, start, run CMD with the environment, stop; CMD's status
+#
+# Or source it and call audio_install / audio_up / audio_down.
+#
+# The daemons are started by this script, their PIDs kept in $RTSDK_AUDIO_DIR/pids, and stopped
+# by those PIDs only. A test process needs just XDG_RUNTIME_DIR (the ALSA pipewire plugin finds
+# $XDG_RUNTIME_DIR/pipewire-0); PortAudio's "default" device is then PipeWire.
+
+AUDIO_PACKAGES=(libportaudio2 pipewire pipewire-alsa pipewire-pulse wireplumber pulseaudio-utils dbus)
+AUDIO_BINARIES=(pipewire pipewire-pulse wireplumber pactl dbus-daemon)
+
+_audio_log() { printf 'audio.sh: %s\n' "$*" >&2; }
+
+_audio_wait() {  # _audio_wait SECONDS COMMAND...: retry COMMAND every 50 ms until it succeeds
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        if ((SECONDS >= deadline)); then
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+audio_install() {
+    local missing=0 b
+    for b in "${AUDIO_BINARIES[@]}"; do
+        command -v "$b" >/dev/null 2>&1 || missing=1
+    done
+    [ -e /usr/share/alsa/alsa.conf.d/99-pipewire-default.conf ] \
+        || [ -e /etc/alsa/conf.d/99-pipewire-default.conf ] || missing=1
+    ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || missing=1
+    if [ "$missing" = 0 ]; then
+        return 0
+    fi
+    _audio_log "installing ${AUDIO_PACKAGES[*]}"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${AUDIO_PACKAGES[@]}" >&2
+}
+
+_audio_exports() {
+    printf 'export RTSDK_AUDIO_DIR=%q\n' "$RTSDK_AUDIO_DIR"
+    printf 'export XDG_RUNTIME_DIR=%q\n' "$RTSDK_AUDIO_DIR"
+}
+
+_audio_spawn() {  # _audio_spawn NAME CMD...: start CMD detached, log to $dir/NAME.log, record PID
+    local name=$1
+    shift
+    "$@" </dev/null >"$RTSDK_AUDIO_DIR/$name.log" 2>&1 &
+    echo "$! $name" >>"$RTSDK_AUDIO_DIR/pids"
+}
+
+audio_up() {
+    RTSDK_AUDIO_DIR=$(mktemp -d -t rtsdk-audio.XXXXXX)
+    export RTSDK_AUDIO_DIR
+    (
+        export XDG_RUNTIME_DIR=$RTSDK_AUDIO_DIR
+        export DBUS_SESSION_BUS_ADDRESS=unix:path=$RTSDK_AUDIO_DIR/bus
+        _audio_spawn dbus dbus-daemon --session --nofork --nopidfile \
+            --address="$DBUS_SESSION_BUS_ADDRESS"
+        _audio_wait 10 test -S "$RTSDK_AUDIO_DIR/bus" || { _audio_log "dbus did not start"; exit 1; }
+        _audio_spawn pipewire pipewire
+        _audio_wait 10 test -S "$RTSDK_AUDIO_DIR/pipewire-0" \
+            || { _audio_log "pipewire did not start"; exit 1; }
+        _audio_spawn wireplumber wireplumber
+        _audio_spawn pipewire-pulse pipewire-pulse
+        _audio_wait 10 pactl info || { _audio_log "pipewire-pulse did not answer"; exit 1; }
+        pactl load-module module-null-sink sink_name=rtsdk_ci \
+            sink_properties=device.description=rtsdk_CI_Loopback >/dev/null
+        _audio_wait 10 bash -c 'pactl list short sinks | grep -q rtsdk_ci' \
+            || { _audio_log "null sink missing"; exit 1; }
+        pactl set-default-sink rtsdk_ci
+        pactl set-default-source rtsdk_ci.monitor
+        _audio_wait 10 bash -c '[ "$(pactl get-default-source)" = rtsdk_ci.monitor ]' \
+            || { _audio_log "default source not set"; exit 1; }
+    ) || { audio_down; return 1; }
+    export XDG_RUNTIME_DIR=$RTSDK_AUDIO_DIR
+    _audio_log "loopback up in $RTSDK_AUDIO_DIR"
+}
+
+audio_down() {
+    local dir=${RTSDK_AUDIO_DIR:-}
+    if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+        return 0
+    fi
+    if [ -f "$dir/pids" ]; then
+        local pid name pids=()
+        while read -r pid name; do
+            pids+=("$pid")
+        done < <(tac "$dir/pids")
+        kill "${pids[@]}" 2>/dev/null || true
+        for pid in "${pids[@]}"; do
+            if ! _audio_wait 5 bash -c "! kill -0 $pid"; then
+                kill -KILL "$pid" 2>/dev/null || true
+            fi
+        done
+    fi
+    rm -rf "$dir"
+    unset RTSDK_AUDIO_DIR
+}
+
+_audio_main() {
+    set -euo pipefail
+    local cmd=${1:-}
+    shift || true
+    case "$cmd" in
+    install) audio_install ;;
+    start)
+        audio_install
+        audio_up
+        _audio_exports
+        ;;
+    env)
+        : "${RTSDK_AUDIO_DIR:?RTSDK_AUDIO_DIR is not set: run start first}"
+        _audio_exports
+        ;;
+    stop) audio_down ;;
+    run)
+        [ "$#" -gt 0 ] || { _audio_log "run needs a command"; exit 2; }
+        audio_install
+        audio_up
+        local rc=0
+        "$@" || rc=$?
+        audio_down
+        exit "$rc"
+        ;;
+    *)
+        echo "usage: bash .ci/audio.sh install|start|env|stop|run CMD..." >&2
+        exit 2
+        ;;
+    esac
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    _audio_main "$@"
+fi

@@ -1,0 +1,366 @@
+"""Microphones and speakers through PortAudio (``sounddevice``), imported only when used.
+
+Without the PortAudio library the SDK still imports; opening or listing a device then raises
+:class:`~rtsdk.exceptions.AudioDeviceError` saying what to install. Device callbacks follow the
+real-time contract: they copy into or out of a ring and bump counters; status flags (xruns) and
+exceptions are counted, never raised into PortAudio's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rtsdk._reference.resample import SUPPORTED_RATES
+from rtsdk.audio.base import AudioSink, BridgedSource, as_buffer
+from rtsdk.exceptions import AudioDeviceError
+
+if TYPE_CHECKING:
+    from rtsdk.audio.options import AudioStreamOptions, DeviceSpec
+    from rtsdk.audio.playback import Playback
+
+__all__ = [
+    "DeviceInfo",
+    "DeviceSink",
+    "DeviceSource",
+    "describe_devices",
+    "list_devices",
+    "resolve_device",
+]
+
+_INSTALL_HINT = (
+    "install the PortAudio library (Debian/Ubuntu: apt-get install libportaudio2; "
+    "Fedora: dnf install portaudio; macOS: brew install portaudio)"
+)
+
+
+def _sd() -> ModuleType:
+    """The ``sounddevice`` module, or :class:`AudioDeviceError` saying what is missing."""
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # sounddevice raises OSError when libportaudio is not found
+        raise AudioDeviceError(f"PortAudio is not available ({exc}): {_INSTALL_HINT}") from None
+    except ImportError as exc:
+        raise AudioDeviceError(
+            f"the sounddevice package is missing ({exc}): pip install sounddevice"
+        ) from None
+    mod: ModuleType = sd
+    return mod
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """One PortAudio device."""
+
+    index: int
+    name: str
+    hostapi: str
+    max_input_channels: int
+    max_output_channels: int
+    default_samplerate: float
+    is_default_input: bool
+    is_default_output: bool
+
+
+def _defaults(sd: Any) -> tuple[int, int]:
+    dev = sd.default.device
+    try:
+        return int(dev[0]), int(dev[1])
+    except (TypeError, ValueError):  # names instead of indices
+        return -1, -1
+
+
+def list_devices() -> list[DeviceInfo]:
+    """Every device PortAudio sees. Raises :class:`AudioDeviceError` without PortAudio."""
+    sd = _sd()
+    try:
+        devs = sd.query_devices()
+        apis = sd.query_hostapis()
+    except Exception as exc:
+        raise AudioDeviceError(f"PortAudio could not list the audio devices: {exc}") from None
+    din, dout = _defaults(sd)
+    out = []
+    for i, d in enumerate(devs):
+        out.append(
+            DeviceInfo(
+                index=i,
+                name=str(d["name"]),
+                hostapi=str(apis[d["hostapi"]]["name"]),
+                max_input_channels=int(d["max_input_channels"]),
+                max_output_channels=int(d["max_output_channels"]),
+                default_samplerate=float(d["default_samplerate"]),
+                is_default_input=i == din,
+                is_default_output=i == dout,
+            )
+        )
+    return out
+
+
+def describe_devices() -> str:
+    """The devices as text, for ``python -m rtsdk devices``; never raises.
+
+    ``>`` marks the default input, ``<`` the default output.
+    """
+    try:
+        devs = list_devices()
+        version = _sd().get_portaudio_version()[1]
+    except AudioDeviceError as exc:
+        return f"audio devices: unavailable ({exc})"
+    if not devs:
+        return (
+            f"audio devices: none ({version} sees no device; without a sound card, a sound "
+            "server such as PipeWire or PulseAudio provides virtual ones)"
+        )
+    width = max(len(d.name) for d in devs)
+    lines = [f"audio devices ({version}; > default input, < default output):"]
+    for d in devs:
+        mark = (">" if d.is_default_input else " ") + ("<" if d.is_default_output else " ")
+        lines.append(
+            f"  {mark} {d.index:3d}  {d.name:<{width}}  {d.hostapi:<6}  "
+            f"in {d.max_input_channels:2d}  out {d.max_output_channels:2d}  "
+            f"{d.default_samplerate:.0f} Hz"
+        )
+    return "\n".join(lines)
+
+
+def resolve_device(spec: DeviceSpec, kind: str) -> DeviceInfo:
+    """The device ``spec`` names (index, unique part of a name, ``"default"``) for ``kind``.
+
+    ``kind`` is ``"input"`` or ``"output"``. Raises :class:`AudioDeviceError` naming the
+    devices there are when none (or more than one) matches.
+    """
+    devs = list_devices()
+    usable = [
+        d for d in devs if (d.max_input_channels if kind == "input" else d.max_output_channels) > 0
+    ]
+    listing = ", ".join(f"{d.index}: {d.name!r}" for d in usable) or "none"
+    if spec is None:
+        raise AudioDeviceError(f"no {kind} device configured")
+    if spec == "default":
+        found = [
+            d for d in usable if (d.is_default_input if kind == "input" else d.is_default_output)
+        ]
+        if not found and usable:
+            found = usable[:1]
+        if not found:
+            raise AudioDeviceError(f"no {kind} audio device found ({kind} devices: {listing})")
+        return found[0]
+    if isinstance(spec, int):
+        for d in usable:
+            if d.index == spec:
+                return d
+        raise AudioDeviceError(f"{kind} device {spec} does not exist ({kind} devices: {listing})")
+    exact = [d for d in usable if d.name.lower() == spec.lower()]
+    part = exact or [d for d in usable if spec.lower() in d.name.lower()]
+    if len(part) == 1:
+        return part[0]
+    if not part:
+        raise AudioDeviceError(f"no {kind} device matches {spec!r} ({kind} devices: {listing})")
+    names = ", ".join(f"{d.index}: {d.name!r}" for d in part)
+    raise AudioDeviceError(f"{kind} device {spec!r} is ambiguous: {names}")
+
+
+def _device_rate(info: DeviceInfo, wanted: int | None) -> int:
+    if wanted is not None:
+        return wanted
+    native = round(info.default_samplerate)
+    return native if native in SUPPORTED_RATES else 48_000
+
+
+class DeviceSource(BridgedSource):
+    """A microphone: a PortAudio input stream whose callback only writes into the bridge."""
+
+    def __init__(self, device: DeviceSpec = "default") -> None:
+        self.device = device
+        self.info: DeviceInfo | None = None
+        self._stream: Any = None
+        self._stopping = False
+        self._xruns = 0
+        self._errors = 0
+        #: Input callbacks so far (a device that delivers nothing shows here).
+        self.callbacks = 0
+
+    def open(self, options: AudioStreamOptions) -> None:
+        """Find the device and open its input stream (not started yet)."""
+        sd = _sd()
+        info = self.info = resolve_device(self.device, "input")
+        self.sample_rate = _device_rate(info, options.sample_rate)
+        self.channels = options.channels or 1
+        if self.channels > info.max_input_channels:
+            raise AudioDeviceError(
+                f"input device {info.index} {info.name!r} has {info.max_input_channels} "
+                f"channels, AudioStreamOptions.channels asks for {self.channels}"
+            )
+        self._make_bridge(options)
+        try:
+            self._stream = sd.InputStream(
+                device=info.index,
+                samplerate=self.sample_rate,
+                channels=self.channels,
+                dtype="float32",
+                latency=options.latency,
+                callback=self._callback,
+                finished_callback=self._finished,
+            )
+        except Exception as exc:
+            raise AudioDeviceError(
+                f"cannot open input device {info.index} {info.name!r} at {self.sample_rate} Hz, "
+                f"{self.channels} channel(s): {exc}"
+            ) from None
+
+    def _callback(self, indata: npt.NDArray[np.float32], frames: int, t: Any, status: Any) -> None:
+        try:
+            self.callbacks += 1
+            if status:
+                self._xruns += 1
+            bridge = self._bridge
+            if bridge is not None:
+                bridge.write(as_buffer(indata))
+        except Exception:
+            self._errors += 1
+
+    def _finished(self) -> None:
+        if not self._stopping:  # the device went away under us
+            self._errors += 1
+            if self._bridge is not None:
+                self._bridge.close_threadsafe()
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start capturing."""
+        del loop
+        try:
+            self._stream.start()
+        except Exception as exc:
+            raise AudioDeviceError(f"cannot start the input stream: {exc}") from None
+
+    def stop(self) -> None:
+        """Stop and close the stream (PortAudio joins its callback thread)."""
+        self._stopping = True
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                self._errors += 1
+        if self._bridge is not None:
+            self._bridge.close_threadsafe()
+
+    @property
+    def xruns(self) -> int:
+        """Callbacks that reported a status flag (input overflow)."""
+        return self._xruns
+
+    @property
+    def errors(self) -> int:
+        """Exceptions caught in the callback, plus an unexpected end of the stream."""
+        return self._errors
+
+
+class DeviceSink(AudioSink):
+    """A speaker: a PortAudio output stream whose callback only reads the playback ring."""
+
+    def __init__(self, device: DeviceSpec = "default") -> None:
+        self.device = device
+        self.info: DeviceInfo | None = None
+        self.channels = 1
+        self._stream: Any = None
+        self._pb: Playback | None = None
+        self._scratch = np.zeros(0, dtype=np.float32)
+        self._stopping = False
+        self._xruns = 0
+        self._errors = 0
+        #: Output callbacks so far.
+        self.callbacks = 0
+
+    def open(self, options: AudioStreamOptions, session_rate: int) -> None:
+        """Find the device and open its output stream (not started yet)."""
+        del session_rate
+        sd = _sd()
+        info = self.info = resolve_device(self.device, "output")
+        self.sample_rate = _device_rate(info, options.sample_rate)
+        self.channels = options.output_channels or 1
+        if self.channels > info.max_output_channels:
+            raise AudioDeviceError(
+                f"output device {info.index} {info.name!r} has {info.max_output_channels} "
+                f"channels, AudioStreamOptions.output_channels asks for {self.channels}"
+            )
+        self._scratch = np.zeros(self.sample_rate // 2, dtype=np.float32)  # 500 ms
+        try:
+            self._stream = sd.OutputStream(
+                device=info.index,
+                samplerate=self.sample_rate,
+                channels=self.channels,
+                dtype="float32",
+                latency=options.latency,
+                callback=self._callback,
+                finished_callback=self._finished,
+            )
+        except Exception as exc:
+            raise AudioDeviceError(
+                f"cannot open output device {info.index} {info.name!r} at {self.sample_rate} Hz, "
+                f"{self.channels} channel(s): {exc}"
+            ) from None
+
+    @property
+    def latency(self) -> float:
+        """The output stream's latency in seconds as PortAudio reports it (0 when closed)."""
+        return float(self._stream.latency) if self._stream is not None else 0.0
+
+    def _callback(self, outdata: npt.NDArray[np.float32], frames: int, t: Any, status: Any) -> None:
+        try:
+            self.callbacks += 1
+            if status:
+                self._xruns += 1
+            pb = self._pb
+            if pb is None:
+                outdata.fill(0.0)
+            elif self.channels == 1:
+                pb.render(outdata.reshape(-1))
+            else:
+                sc = self._scratch
+                for i in range(0, frames, sc.size):
+                    k = min(sc.size, frames - i)
+                    pb.render(sc[:k])
+                    outdata[i : i + k] = sc[:k, None]
+        except Exception:
+            self._errors += 1
+            outdata.fill(0.0)
+
+    def _finished(self) -> None:
+        if not self._stopping:
+            self._errors += 1
+
+    def start(self, playback: Playback) -> None:
+        """Start playing from ``playback``."""
+        self._pb = playback
+        try:
+            self._stream.start()
+        except Exception as exc:
+            raise AudioDeviceError(f"cannot start the output stream: {exc}") from None
+
+    def stop(self) -> None:
+        """Stop and close the stream."""
+        self._stopping = True
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                self._errors += 1
+
+    @property
+    def xruns(self) -> int:
+        """Callbacks that reported a status flag (output underflow)."""
+        return self._xruns
+
+    @property
+    def errors(self) -> int:
+        """Exceptions caught in the callback, plus an unexpected end of the stream."""
+        return self._errors

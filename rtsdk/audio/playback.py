@@ -1,0 +1,348 @@
+"""The downlink: assistant audio in on the loop, out of a lock-free ring on the sink's clock.
+
+The loop side (:meth:`Playback.play`, :meth:`~Playback.take_played`, :meth:`~Playback.interrupt`)
+decodes session-format bytes, resamples them to the sink rate and writes them into an
+:class:`~rtsdk.kernels.SpscRing`; what does not fit waits in a loop-side backlog and refills the
+ring when the consumer has drained half of it (one wake-up per half ring, armed only while a
+backlog exists). The consumer side (:meth:`Playback.render` for a clocked sink such as a
+PortAudio callback, :meth:`Playback.drain` for a file written as fast as audio arrives) only
+reads the ring and bumps counters.
+
+Played accounting is done on the loop: each item's session samples are mapped to ring
+positions (the streaming resampler returns exactly ``ceil(n * out / in)`` samples after ``n``
+inputs), and the ring's consumer count says how far playback got. The consumer never touches
+the marks.
+
+Barge-in (:meth:`Playback.interrupt`) cannot clear an SPSC ring from the producer side, so it
+publishes a byte position; the consumer drops everything before it at the start of its next
+callback. Nothing written after the interrupt is lost.
+
+Shared attributes are plain ints and bools written by one side only; under the GIL their loads
+and stores are atomic and ordered (as in :mod:`rtsdk.audio.bridge`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from rtsdk.exceptions import AudioFormatError
+from rtsdk.kernels import (
+    Resampler,
+    SpscRing,
+    alaw_to_pcm16,
+    pcm16_to_float32,
+    ulaw_to_pcm16,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+__all__ = ["Playback", "SessionFormat", "session_rate"]
+
+SessionFormat = Literal["pcm16", "g711_ulaw", "g711_alaw"]
+
+_NO_END: Final = 1 << 62  # "more audio is expected" for _end_pos
+_F32: Final = np.dtype(np.float32)
+
+
+def _buf(a: npt.NDArray[np.float32]) -> Buffer:
+    """An ndarray as the ring's buffer argument (numpy's stubs do not say it is one)."""
+    return cast("Buffer", a)
+
+
+def session_rate(fmt: str) -> int:
+    """Sample rate of a Realtime session audio format (24 kHz PCM16, 8 kHz G.711)."""
+    if fmt == "pcm16":
+        return 24_000
+    if fmt in ("g711_ulaw", "g711_alaw"):
+        return 8_000
+    raise AudioFormatError(
+        f"session_format must be 'pcm16', 'g711_ulaw' or 'g711_alaw', got {fmt!r}"
+    )
+
+
+@dataclass(slots=True)
+class _Mark:
+    """One item's audio in the ring: session samples [s0, s1) of the segment based at raw0."""
+
+    item_id: str
+    raw0: int  # ring position (sink samples) where the segment's session sample 0 starts
+    s0: int
+    s1: int
+    reported: int = 0
+
+
+class Playback:
+    """Playback ring, resampler and per-item played accounting (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        session_format: SessionFormat,
+        sink_rate: int,
+        buffer_ms: int = 2000,
+        prebuffer_ms: int = 60,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.session_rate = session_rate(session_format)
+        self.format = session_format
+        self.sink_rate = int(sink_rate)
+        self._rs = Resampler(self.session_rate, self.sink_rate)
+        cap = max(1, self.sink_rate * buffer_ms // 1000)
+        self._ring = SpscRing(cap * 4)
+        self._loop = loop
+        # loop side
+        self._backlog: deque[npt.NDArray[np.float32]] = deque()
+        self._backlog_samples = 0
+        self._marks: deque[_Mark] = deque()
+        self._seg_raw0 = 0
+        self._seg_sess = 0
+        self._enq = 0  # sink samples ever enqueued (ring coordinates: ring + backlog)
+        self.queue_high_water = 0  # sink samples queued (ring + backlog), most ever seen
+        # written by the loop, read by the consumer
+        self._discard_upto = 0  # bytes: the consumer drops what lies before this ring position
+        self._end_pos = 0  # bytes: where the queued audio ends (_NO_END while an item is open)
+        self._refill_armed = False
+        self._refill_low = self._ring.capacity // 2
+        self._prebuf_bytes = 4 * (self.sink_rate * prebuffer_ms // 1000)
+        self._prebuf_samples = self.sink_rate * prebuffer_ms // 1000
+        # written by the consumer only
+        self._playing = False
+        self._waited = 0
+        self.underruns = 0
+        self.underrun_samples = 0
+        self.discarded = 0
+        self.wakeups = 0
+
+    # ---------------------------------------------------------------------------- loop side
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Refill wake-ups go to ``loop`` (without one, the ring is refilled on each call)."""
+        self._loop = loop
+
+    def play(self, item_id: str, data: bytes) -> None:
+        """Queue raw session-format audio (PCM16 LE or G.711 codes) of ``item_id``."""
+        if not data:
+            self._feed()
+            return
+        if self.format == "pcm16":
+            x = pcm16_to_float32(data)
+        else:
+            codes = np.frombuffer(data, dtype=np.uint8)
+            pcm = ulaw_to_pcm16(codes) if self.format == "g711_ulaw" else alaw_to_pcm16(codes)
+            x = pcm16_to_float32(pcm)
+        y = self._rs.process(x)
+        n = int(x.size)
+        marks = self._marks
+        last = marks[-1] if marks else None
+        if last is not None and last.item_id == item_id and last.raw0 == self._seg_raw0:
+            last.s1 += n
+        else:
+            marks.append(_Mark(item_id, self._seg_raw0, self._seg_sess, self._seg_sess + n))
+        self._seg_sess += n
+        self._end_pos = _NO_END
+        self._enqueue(y)
+
+    def end_item(self, item_id: str | None = None) -> None:
+        """No more audio follows for now: play out the tail without prebuffering or underrun.
+
+        Flushes the resampler's tail (its ~2 ms delay). ``item_id`` is informational.
+        """
+        del item_id
+        if self._seg_sess:
+            tail = self._rs.process(np.zeros(0, dtype=_F32), last=True)
+            self._rs.reset()
+            self._enqueue(tail)
+            self._seg_raw0 = self._enq
+            self._seg_sess = 0
+        self._end_pos = self._enq * 4
+
+    def take_played(self) -> list[tuple[str, int]]:
+        """``(item_id, session samples)`` newly handed to the sink since the last call."""
+        self._feed()
+        return self._collect()
+
+    def interrupt(self) -> list[tuple[str, int]]:
+        """Drop everything queued at once; return the final :meth:`take_played` accounting."""
+        self._backlog.clear()
+        self._backlog_samples = 0
+        self._refill_armed = False
+        tw = self._ring.total_written
+        self._discard_upto = tw  # the consumer drops it all before its next read
+        self._end_pos = tw
+        final = self._collect()
+        self._marks.clear()
+        self._rs.reset()
+        self._enq = tw >> 2
+        self._seg_raw0 = self._enq
+        self._seg_sess = 0
+        return final
+
+    @property
+    def queued_samples(self) -> int:
+        """Sink samples queued and not yet handed to the sink (ring and backlog)."""
+        r = self._ring
+        ahead = r.total_written - max(r.total_read, self._discard_upto)
+        return self._backlog_samples + max(0, ahead) // 4
+
+    @property
+    def audible(self) -> bool:
+        """True while audio is queued or being handed to the sink."""
+        return self.queued_samples > 0
+
+    @property
+    def played_samples(self) -> int:
+        """Sink samples handed to the sink (discarded ones excluded)."""
+        return (self._ring.total_read >> 2) - self.discarded
+
+    def _collect(self) -> list[tuple[str, int]]:
+        marks = self._marks
+        if not marks:
+            return []
+        c = self._ring.total_read >> 2
+        sr, dr = self.session_rate, self.sink_rate
+        out: list[tuple[str, int]] = []
+        for m in marks:
+            d = c - m.raw0
+            if d <= 0:
+                break
+            played = min(max(d * sr // dr - m.s0, 0), m.s1 - m.s0)
+            if played > m.reported:
+                out.append((m.item_id, played - m.reported))
+                m.reported = played
+        while marks and marks[0].reported == marks[0].s1 - marks[0].s0:
+            marks.popleft()
+        return out
+
+    def _enqueue(self, y: npt.NDArray[np.float32]) -> None:
+        n = int(y.size)
+        if n == 0:
+            return
+        self._enq += n
+        ring = self._ring
+        if not self._backlog:
+            k = min(n, ring.writable >> 2)
+            if k == n:
+                ring.write(_buf(y))
+                self._note_queue()
+                return
+            if k:
+                ring.write(_buf(y[:k]))
+            y = y[k:]
+        self._backlog.append(y)
+        self._backlog_samples += int(y.size)
+        self._note_queue()
+        self._arm_refill()
+
+    def _note_queue(self) -> None:
+        q = self.queued_samples
+        if q > self.queue_high_water:
+            self.queue_high_water = q
+
+    def _feed(self) -> None:
+        """Move backlog into the ring as far as it fits (loop side)."""
+        backlog = self._backlog
+        ring = self._ring
+        while backlog:
+            w = ring.writable >> 2
+            if w == 0:
+                break
+            head = backlog[0]
+            if head.size <= w:
+                ring.write(_buf(head))
+                backlog.popleft()
+                self._backlog_samples -= int(head.size)
+            else:
+                ring.write(_buf(head[:w]))
+                backlog[0] = head[w:]
+                self._backlog_samples -= w
+                break
+        if backlog:
+            self._arm_refill()
+
+    def _arm_refill(self) -> None:
+        if self._loop is None:
+            return
+        self._refill_armed = True
+        if self._ring.readable <= self._refill_low:  # the consumer drained it meanwhile
+            self._refill_armed = False
+            self._loop.call_soon(self._feed)
+
+    # ---------------------------------------------------------------------------- consumer side
+    def _honour_discard(self) -> None:
+        ring = self._ring
+        d = self._discard_upto - ring.total_read
+        if d > 0:
+            k = min(d, ring.readable)
+            ring.advance(k)
+            self.discarded += k >> 2
+            self._playing = False
+            self._waited = 0
+
+    def _maybe_wake(self) -> None:
+        if self._refill_armed and self._ring.readable <= self._refill_low:
+            self._refill_armed = False
+            self.wakeups += _wake_call(self._loop, self._feed)
+
+    def render(self, out: npt.NDArray[np.float32]) -> None:
+        """Fill ``out`` (float32, 1-D, C-contiguous) with the next samples; silence if none.
+
+        For a clocked consumer (device callback, real-time file thread). Waits for the prebuffer
+        target at the start of an item; a ring that runs dry while more audio is expected counts
+        one underrun (and the silence of that block in :attr:`underrun_samples`).
+        """
+        ring = self._ring
+        self._honour_discard()
+        n = out.size
+        if not self._playing:
+            avail = ring.readable
+            if avail == 0:
+                self._waited = 0
+                out.fill(0.0)
+                return
+            if (
+                avail < self._prebuf_bytes
+                and self._waited < self._prebuf_samples
+                and ring.total_written < self._end_pos
+            ):
+                self._waited += n
+                out.fill(0.0)
+                return
+            self._playing = True
+            self._waited = 0
+        got = ring.read_into(_buf(out)) >> 2
+        if got < n:
+            out[got:] = 0.0
+            self._playing = False
+            if ring.total_read < self._end_pos:
+                self.underruns += 1
+                self.underrun_samples += n - got
+        self._maybe_wake()
+
+    def drain(self, out: npt.NDArray[np.float32]) -> int:
+        """Copy whatever is queued (up to ``out.size`` samples) into ``out``; return the count.
+
+        For a consumer without a clock (a file written as fast as audio arrives): no prebuffer,
+        no silence, no underruns.
+        """
+        self._honour_discard()
+        got = self._ring.read_into(_buf(out)) >> 2
+        self._maybe_wake()
+        return got
+
+
+def _wake_call(loop: asyncio.AbstractEventLoop | None, fn: Callable[[], object]) -> int:
+    """``loop.call_soon_threadsafe(fn)`` from any thread; 1 if scheduled, 0 otherwise."""
+    if loop is None:
+        return 0
+    try:
+        loop.call_soon_threadsafe(fn)
+    except RuntimeError:  # the loop is closed
+        return 0
+    return 1

@@ -1,0 +1,362 @@
+"""The audio engine of a session: capture → append frames, and deltas → playback, on one loop.
+
+Uplink: the source (microphone callback, WAV file, app pushes) → lock-free bridge → one loop
+task reads ``frame_ms`` frames → downmix → :class:`~rtsdk.kernels.Resampler` to the session rate
+(24 kHz PCM16, 8 kHz G.711) → PCM16 (→ G.711) into preallocated buffers →
+:func:`~rtsdk.kernels.encode_append` → ``send_frame``. The outgoing frame is the only per-frame
+allocation besides the resampler's output.
+
+Downlink: :meth:`AudioStreamManager.play` takes the decoded bytes of each delta; the
+:class:`~rtsdk.audio.playback.Playback` resamples them to the sink rate and queues them for the
+sink's clock. :meth:`~AudioStreamManager.take_played` turns what the sink consumed into
+``(item_id, session samples)`` for ``ClientSessionState.audio_played``;
+:meth:`~AudioStreamManager.interrupt` drops everything queued at once (barge-in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rtsdk.audio.base import AudioSink, AudioSource, as_buffer
+from rtsdk.audio.devices import DeviceSink, DeviceSource
+from rtsdk.audio.options import AudioStreamOptions
+from rtsdk.audio.playback import Playback, SessionFormat, session_rate
+from rtsdk.exceptions import ConfigurationError
+from rtsdk.kernels import (
+    Resampler,
+    encode_append,
+    float32_to_pcm16,
+    pcm16_to_alaw,
+    pcm16_to_ulaw,
+)
+
+__all__ = ["AudioStats", "AudioStreamManager"]
+
+_SILENT_DBFS = -120.0
+
+
+@dataclass(frozen=True, slots=True)
+class AudioStats:
+    """Counters of an :class:`AudioStreamManager` (a snapshot).
+
+    Sample counts are per channel at the rate of where they were counted: the source's rate for
+    the uplink, the sink's for playback.
+    """
+
+    frames_sent: int  #: append frames handed to ``send_frame``
+    send_errors: int  #: frames ``send_frame`` raised on (dropped)
+    uplink_dropped_samples: int  #: captured samples dropped because the loop fell behind
+    uplink_high_water_ms: float  #: most captured audio seen waiting for the loop
+    underruns: int  #: playback ran dry while more audio was expected (silence played)
+    underrun_samples: int  #: silence samples played in those blocks
+    playback_high_water_ms: float  #: most assistant audio queued for playback
+    played_samples: int  #: assistant samples handed to the sink
+    discarded_samples: int  #: assistant samples dropped by barge-in
+    input_xruns: int  #: input callbacks with a status flag (overflow)
+    output_xruns: int  #: output callbacks with a status flag (underflow)
+    device_errors: int  #: exceptions caught in callbacks, streams that died
+
+    @property
+    def xruns(self) -> int:
+        """Input and output status flags together."""
+        return self.input_xruns + self.output_xruns
+
+
+class AudioStreamManager:
+    """Full-duplex audio for one Realtime session, driven on one asyncio loop.
+
+    ``session_format`` is the session's input audio format (what the uplink sends) and
+    ``output_format`` its output format (what :meth:`play` gets; default: the same).
+    ``send_frame`` receives each prebuilt ``input_audio_buffer.append`` text frame (UTF-8
+    ``bytes``); it may return an awaitable, which is awaited (back-pressure). ``source`` and
+    ``sink`` default to the devices named in ``options`` (``None`` there: no capture or no
+    playback); pass a :class:`~rtsdk.audio.files.WavSource`,
+    :class:`~rtsdk.audio.push.PushSource` or :class:`~rtsdk.audio.files.WavSink` instead.
+
+    All methods are for the loop's thread.
+    """
+
+    def __init__(
+        self,
+        options: AudioStreamOptions,
+        *,
+        session_format: SessionFormat = "pcm16",
+        output_format: SessionFormat | None = None,
+        send_frame: Callable[[bytes], object],
+        source: AudioSource | None = None,
+        sink: AudioSink | None = None,
+    ) -> None:
+        if not isinstance(options, AudioStreamOptions):
+            raise ConfigurationError(
+                f"options must be an AudioStreamOptions, got {type(options).__name__}"
+            )
+        if not callable(send_frame):
+            raise ConfigurationError("send_frame must be callable")
+        self.options = options
+        self.session_format: SessionFormat = session_format
+        self.session_rate = session_rate(session_format)
+        self.output_format: SessionFormat = output_format or session_format
+        self.output_rate = session_rate(self.output_format)
+        self._send = send_frame
+        if source is None and options.input_device is not None:
+            source = DeviceSource(options.input_device)
+        if sink is None and options.output_device is not None:
+            sink = DeviceSink(options.output_device)
+        self.source = source
+        self.sink = sink
+        self._playback: Playback | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._started = False
+        self._stopped = False
+        self._input_ended = asyncio.Event() if source is None else None
+        self._frames_sent = 0
+        self._send_errors = 0
+        self._up_high = 0
+        self._level = _SILENT_DBFS
+        self._mute_until = 0.0
+        #: The last exception ``send_frame`` raised (its type and message), if any.
+        self.last_send_error: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Open the source and sink, start their streams/threads and the uplink task.
+
+        Raises :class:`~rtsdk.exceptions.AudioDeviceError` when a device cannot be opened
+        (nothing is left running then).
+        """
+        if self._started:
+            raise RuntimeError("AudioStreamManager.start() called twice")
+        self._started = True
+        loop = self._loop = asyncio.get_running_loop()
+        if self._input_ended is None:
+            self._input_ended = asyncio.Event()
+        opt = self.options
+        try:
+            if self.sink is not None:
+                self.sink.open(opt, self.output_rate)
+                self._playback = Playback(
+                    session_format=self.output_format,
+                    sink_rate=self.sink.sample_rate,
+                    buffer_ms=opt.playback_buffer_ms,
+                    prebuffer_ms=opt.playback_prebuffer_ms,
+                    loop=loop,
+                )
+            if self.source is not None:
+                self.source.open(opt)
+            if self.sink is not None and self._playback is not None:
+                self.sink.start(self._playback)
+            if self.source is not None:
+                self.source.start(loop)
+                self._task = loop.create_task(self._uplink(), name="rtsdk-audio-uplink")
+            else:
+                self._input_ended.set()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Stop capture and playback, join threads, close streams and files. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.source is not None:
+            self.source.stop()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.sink is not None:
+            self.sink.stop()
+        if self._input_ended is not None:
+            self._input_ended.set()
+
+    async def wait_input_ended(self) -> None:
+        """Return once the source ended (a file or push source ran out) or :meth:`stop`."""
+        if self._input_ended is None:
+            self._input_ended = asyncio.Event()
+        await self._input_ended.wait()
+
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every queued assistant sample was handed to the sink; False on timeout."""
+        pb = self._playback
+        if pb is None:
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        step = self.options.frame_ms / 1000
+        while pb.audible:
+            if deadline is not None and loop.time() >= deadline:
+                return False
+            await asyncio.sleep(step)
+        return True
+
+    # ------------------------------------------------------------------ downlink
+    def play(self, item_id: str, data: bytes) -> None:
+        """Queue assistant audio: raw session-format bytes of one delta of ``item_id``.
+
+        PCM16 24 kHz little-endian or G.711 8 kHz codes, as ``decode_audio_delta`` returns them.
+        Without a sink the audio is dropped (and never counted as played).
+        """
+        if self._playback is not None:
+            self._playback.play(item_id, data)
+
+    def end_item(self, item_id: str | None = None) -> None:
+        """The item's audio is complete (``response.output_audio.done``): play out its tail
+        now, without waiting for the prebuffer target, and do not count its end as an underrun.
+        """
+        if self._playback is not None:
+            self._playback.end_item(item_id)
+
+    def take_played(self) -> list[tuple[str, int]]:
+        """``(item_id, samples at the output format's rate)`` handed to the sink since last asked.
+
+        Feed each to ``ClientSessionState.audio_played``. "Played" means handed to the device
+        (or file); the device's own output latency (:attr:`output_latency`) comes on top.
+        """
+        return [] if self._playback is None else self._playback.take_played()
+
+    def interrupt(self) -> list[tuple[str, int]]:
+        """Barge-in: stop playback at once and return the final :meth:`take_played`.
+
+        The sink drops everything queued at the start of its next block; audio played after
+        this call is at most the one block the sink was rendering when it was made.
+        """
+        return [] if self._playback is None else self._playback.interrupt()
+
+    @property
+    def audible(self) -> bool:
+        """True while assistant audio is queued or being handed to the sink."""
+        return self._playback is not None and self._playback.audible
+
+    @property
+    def output_latency(self) -> float:
+        """Seconds between handing audio to the device and hearing it (0 for files)."""
+        lat = getattr(self.sink, "latency", 0.0)
+        return float(lat) if isinstance(lat, (int, float)) else 0.0
+
+    # ------------------------------------------------------------------ state
+    @property
+    def input_level_dbfs(self) -> float:
+        """RMS level of the last captured frame in dB full scale (-120 for silence)."""
+        return self._level
+
+    @property
+    def stats(self) -> AudioStats:
+        """A snapshot of the counters."""
+        src, sink, pb = self.source, self.sink, self._playback
+        ch = src.channels if src is not None else 1
+        src_rate = src.sample_rate if src is not None and src.sample_rate else 1
+        sink_rate = pb.sink_rate if pb is not None else 1
+        return AudioStats(
+            frames_sent=self._frames_sent,
+            send_errors=self._send_errors,
+            uplink_dropped_samples=(src.overruns // ch) if src is not None else 0,
+            uplink_high_water_ms=self._up_high * 1000 / src_rate,
+            underruns=pb.underruns if pb is not None else 0,
+            underrun_samples=pb.underrun_samples if pb is not None else 0,
+            playback_high_water_ms=(pb.queue_high_water * 1000 / sink_rate) if pb else 0.0,
+            played_samples=pb.played_samples if pb is not None else 0,
+            discarded_samples=pb.discarded if pb is not None else 0,
+            input_xruns=src.xruns if src is not None else 0,
+            output_xruns=sink.xruns if sink is not None else 0,
+            device_errors=(src.errors if src is not None else 0)
+            + (sink.errors if sink is not None else 0),
+        )
+
+    def _muted(self, now: float) -> bool:
+        if not self.options.half_duplex:
+            return False
+        if self._playback is not None and self._playback.audible:
+            self._mute_until = now + self.options.half_duplex_tail_ms / 1000
+            return True
+        return now < self._mute_until
+
+    # ------------------------------------------------------------------ uplink
+    async def _uplink(self) -> None:
+        src = self.source
+        assert src is not None and self._loop is not None
+        loop = self._loop
+        try:
+            await self._uplink_frames(src, loop)
+        finally:
+            if self._input_ended is not None:
+                self._input_ended.set()
+
+    async def _uplink_frames(self, src: AudioSource, loop: asyncio.AbstractEventLoop) -> None:
+        ch = src.channels
+        n = max(1, src.sample_rate * self.options.frame_ms // 1000)
+        buf = np.zeros(n * ch, dtype=np.float32)
+        mono = buf if ch == 1 else np.zeros(n, dtype=np.float32)
+        rs = Resampler(src.sample_rate, self.session_rate)
+        cap = -(-n * self.session_rate // src.sample_rate) + 2
+        pcm = np.zeros(cap, dtype=np.int16)
+        fmt = self.session_format
+        codes = np.zeros(cap if fmt != "pcm16" else 0, dtype=np.uint8)
+        width = 2 if fmt == "pcm16" else 1
+        sink = self.sink
+        feed = sink is not None and sink.wants_input
+        feed_rs = (
+            Resampler(self.session_rate, sink.sample_rate)
+            if feed and sink is not None and sink.sample_rate != self.session_rate
+            else None
+        )
+        send = self._send
+        inv_ch = np.float32(1.0 / ch)
+        while True:
+            try:
+                got = await src.read_into(buf)
+            except EOFError:
+                got, last = 0, True
+            else:
+                last = got < buf.size
+            frames = got // ch
+            if ch == 1:
+                x = buf[:frames]
+            else:
+                x = mono[:frames]
+                np.add.reduce(buf[: frames * ch].reshape(frames, ch), axis=1, out=x)
+                x *= inv_ch
+            waiting = src.readable
+            if waiting > self._up_high * ch:
+                self._up_high = waiting // ch
+            if frames:
+                e = float(np.dot(x, x)) / frames
+                self._level = 10.0 * math.log10(e) if e > 1e-12 else _SILENT_DBFS
+            y = rs.process(x, last=last)
+            if self._muted(loop.time()):
+                y = np.zeros_like(y)
+            k = y.size
+            if k:
+                q = float32_to_pcm16(y, out=pcm[:k])
+                if fmt == "pcm16":
+                    frame = encode_append(as_buffer(q))
+                else:
+                    g = codes[:k]
+                    (pcm16_to_ulaw if fmt == "g711_ulaw" else pcm16_to_alaw)(q, out=g)
+                    frame = encode_append(as_buffer(g), sample_width=width)
+                try:
+                    r = send(frame)
+                    if inspect.isawaitable(r):
+                        await r
+                    else:
+                        await asyncio.sleep(0)  # never starve the loop on a fast source
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self._send_errors += 1
+                    self.last_send_error = f"{type(exc).__name__}: {exc}"[:200]
+                else:
+                    self._frames_sent += 1
+                if feed and sink is not None:
+                    sink.feed_input(feed_rs.process(y) if feed_rs is not None else y)
+            if last:
+                return
