@@ -1,0 +1,48 @@
+"""A local Realtime server for tests, demos and offline development: ``rtsdk.testing``.
+
+:class:`LocalRealtimeServer` is a real ``websockets`` server (127.0.0.1 by default) that speaks
+the GA Realtime protocol of OpenAI (and the Azure paths), driven by rtsdk's protocol core from
+the server side. It is plainly not a model: its assistant is an echo.
+
+Connecting
+    ``/v1/realtime?model=M`` (OpenAI), ``/openai/v1/realtime?model=DEPLOYMENT`` (Azure GA) and
+    ``/openai/realtime?api-version=V&deployment=DEPLOYMENT`` (Azure preview; answered in the GA
+    shapes too). With ``api_key`` set, the upgrade needs ``Authorization: Bearer <key>`` or
+    ``api-key: <key>``; else HTTP 401 with a JSON body (the key is never echoed or logged).
+
+What the session does
+    ``session.created`` first; ``session.update`` merged and answered with the whole
+    ``session.updated``, or an ``invalid_request_error`` naming the ``param`` and carrying the
+    client's ``event_id`` (unknown keys and bad values, by
+    :func:`rtsdk.protocol.client_event_problems`). An energy VAD on the audio received
+    (threshold, prefix padding, silence duration honoured; see :mod:`.vad`) gives
+    ``speech_started`` / ``speech_stopped`` / ``committed`` and, with ``create_response``, a
+    response; new speech cancels the active response (``turn_detected``) with
+    ``interrupt_response``. Manual turns (commit, ``response.create``), ``response.cancel``,
+    ``conversation.item.create/truncate/delete/retrieve``, ``input_audio_buffer.clear``, one
+    active response at a time (``conversation_already_has_active_response``), out-of-band
+    responses (``conversation: "none"``) beside it, ``max_output_tokens`` (``incomplete``), and
+    G.711 u-law/A-law in and out. Input transcription, when the session asks for it, is a
+    description of the audio. See :mod:`.echo` for what the assistant says and plays.
+
+Tests
+    Every frame each way is recorded on the :class:`ServerConnection`; ``wait_for_received`` /
+    ``wait_for_sent`` / :meth:`LocalRealtimeServer.wait_for_connection` wait for them.
+    :class:`Faults` (for the server or per connection) refuses auth, drops, closes, stalls,
+    sends garbage or ends the session at a length cap; ``script_function_call`` makes turns
+    call a tool. ``start_in_thread()`` runs it all for synchronous code.
+"""
+
+from __future__ import annotations
+
+from .connection import ServerConnection
+from .faults import Faults, FunctionCallScript
+from .server import LocalRealtimeServer, ServerHandle
+
+__all__ = [
+    "Faults",
+    "FunctionCallScript",
+    "LocalRealtimeServer",
+    "ServerConnection",
+    "ServerHandle",
+]

@@ -1,0 +1,201 @@
+"""The local server's session object: defaults, ``session.update`` merging, and what it means.
+
+The session is kept in the full GA shape the real service sends in ``session.created`` /
+``session.updated`` (``object``, ``id``, ``expires_at`` included). A ``session.update`` that
+passed :func:`rtsdk.protocol.client_event_problems` is merged by :func:`merge_session`: only
+the keys present change; ``audio``, ``audio.input`` and ``audio.output`` merge key by key; every
+other value (``turn_detection``, ``format``, ``transcription``, ``tools``, ...) is replaced
+whole, and a new ``turn_detection`` or ``format`` object gets the defaults of its type for the
+keys it leaves out.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from ..protocol.schema import Problem
+from ..protocol.session import format_name
+
+__all__ = [
+    "SEMANTIC_SILENCE_MS",
+    "VadDefaults",
+    "default_session",
+    "input_format",
+    "merge_session",
+    "output_format",
+    "turn_detection_defaults",
+    "vad_parameters",
+]
+
+Json = dict[str, Any]
+
+#: Silence (ms) that ends a turn under ``semantic_vad``, by eagerness: this server has no
+#: semantics, so semantic_vad runs the energy VAD with these silences.
+SEMANTIC_SILENCE_MS: dict[str, int] = {"low": 1200, "medium": 600, "auto": 600, "high": 300}
+
+_DEFAULT_INSTRUCTIONS = (
+    "Local echo server (rtsdk.testing): it repeats what it hears and is not a model."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VadDefaults:
+    """What a ``server_vad`` object leaves out gets these (and ``session.created`` shows them).
+
+    ``turn_detection=None`` starts sessions with manual turns.
+    """
+
+    turn_detection: str | None = "server_vad"
+    threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 500
+    create_response: bool = True
+    interrupt_response: bool = True
+
+
+def turn_detection_defaults(kind: str, vad: VadDefaults) -> Json:
+    """A complete turn_detection object of ``kind`` with this server's defaults."""
+    if kind == "semantic_vad":
+        return {
+            "type": "semantic_vad",
+            "eagerness": "auto",
+            "create_response": vad.create_response,
+            "interrupt_response": vad.interrupt_response,
+        }
+    return {
+        "type": "server_vad",
+        "threshold": vad.threshold,
+        "prefix_padding_ms": vad.prefix_padding_ms,
+        "silence_duration_ms": vad.silence_duration_ms,
+        "idle_timeout_ms": None,
+        "create_response": vad.create_response,
+        "interrupt_response": vad.interrupt_response,
+    }
+
+
+def _format(value: Json) -> Json:
+    kind = value.get("type", "audio/pcm")
+    return {"type": "audio/pcm", "rate": 24000} if kind == "audio/pcm" else {"type": kind}
+
+
+def default_session(
+    *, session_id: str, model: str, expires_at: int, vad: VadDefaults, voice: str = "marin"
+) -> Json:
+    """The full session of ``session.created``."""
+    turn = None if vad.turn_detection is None else turn_detection_defaults(vad.turn_detection, vad)
+    return {
+        "type": "realtime",
+        "object": "realtime.session",
+        "id": session_id,
+        "model": model,
+        "output_modalities": ["audio"],
+        "instructions": _DEFAULT_INSTRUCTIONS,
+        "tools": [],
+        "tool_choice": "auto",
+        "max_output_tokens": "inf",
+        "tracing": None,
+        "truncation": "auto",
+        "prompt": None,
+        "expires_at": expires_at,
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "transcription": None,
+                "noise_reduction": None,
+                "turn_detection": turn,
+            },
+            "output": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "voice": voice,
+                "speed": 1.0,
+            },
+        },
+        "include": None,
+    }
+
+
+def _merge_input(current: Json, update: Json, vad: VadDefaults) -> None:
+    for key, value in update.items():
+        if key == "format":
+            current[key] = _format(value)
+        elif key == "turn_detection" and isinstance(value, dict):
+            full = turn_detection_defaults(str(value["type"]), vad)
+            full.update(value)
+            current[key] = full
+        else:
+            current[key] = copy.deepcopy(value)
+
+
+def _merge_output(current: Json, update: Json) -> None:
+    for key, value in update.items():
+        current[key] = _format(value) if key == "format" else copy.deepcopy(value)
+
+
+def merge_session(
+    current: Json, update: Json, *, vad: VadDefaults, voice_locked: bool
+) -> tuple[Json, Problem | None]:
+    """``(new session, None)``, or ``(current, problem)`` when the update must be refused.
+
+    ``update`` has passed the schema check. Refused here: changing ``type`` or ``model``, and
+    changing the voice once the session has produced audio (as the real service does).
+    """
+    if update.get("type", current["type"]) != current["type"]:
+        return current, Problem(
+            "invalid_value", "session.type", "the session type cannot be changed"
+        )
+    if "model" in update and update["model"] != current["model"]:
+        return current, Problem(
+            "invalid_value", "session.model", "the model of a session cannot be changed"
+        )
+    new = copy.deepcopy(current)
+    for key, value in update.items():
+        if key == "audio":
+            audio = new["audio"]
+            if "input" in value:
+                _merge_input(audio["input"], value["input"], vad)
+            if "output" in value:
+                _merge_output(audio["output"], value["output"])
+        elif key != "type":
+            new[key] = copy.deepcopy(value)
+    if voice_locked and new["audio"]["output"]["voice"] != current["audio"]["output"]["voice"]:
+        return current, Problem(
+            "invalid_value",
+            "session.audio.output.voice",
+            "Cannot update a conversation's voice if assistant audio is present.",
+        )
+    return new, None
+
+
+def input_format(session: Json) -> str:
+    """Format name (``pcm16``, ``g711_ulaw``, ``g711_alaw``) of the session's input audio."""
+    return format_name(session["audio"]["input"]["format"])
+
+
+def output_format(session: Json) -> str:
+    """Format name of the session's output audio."""
+    return format_name(session["audio"]["output"]["format"])
+
+
+def vad_parameters(session: Json) -> Json | None:
+    """``{threshold, prefix_padding_ms, silence_duration_ms, create_response,
+    interrupt_response}`` of the session's turn detection, or None for manual turns."""
+    turn = session["audio"]["input"].get("turn_detection")
+    if not isinstance(turn, dict):
+        return None
+    if turn.get("type") == "semantic_vad":
+        return {
+            "threshold": 0.5,
+            "prefix_padding_ms": 300,
+            "silence_duration_ms": SEMANTIC_SILENCE_MS.get(str(turn.get("eagerness")), 600),
+            "create_response": turn.get("create_response", True),
+            "interrupt_response": turn.get("interrupt_response", True),
+        }
+    return {
+        "threshold": float(turn.get("threshold", 0.5)),
+        "prefix_padding_ms": int(turn.get("prefix_padding_ms", 300)),
+        "silence_duration_ms": int(turn.get("silence_duration_ms", 500)),
+        "create_response": turn.get("create_response", True),
+        "interrupt_response": turn.get("interrupt_response", True),
+    }

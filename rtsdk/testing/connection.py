@@ -1,0 +1,365 @@
+"""One client connection of the local server: frames in and out, recording, faults.
+
+Frames the session produces go through one writer task in order; that is where server->client
+frames are counted (for the "after N frames" faults), recorded and, during a stall, held back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Literal
+
+from websockets.asyncio.server import ServerConnection as WsConnection
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+
+from ..protocol import decode_frame, encode_event
+from ..protocol import events as ev
+from ..protocol.events import ProtocolErrorEvent
+from .faults import Faults
+from .session import RealtimeSession
+
+if TYPE_CHECKING:
+    from .server import LocalRealtimeServer
+
+__all__ = ["ServerConnection"]
+
+log = logging.getLogger("rtsdk.testing")
+
+Json = dict[str, Any]
+Frame = Json | str
+_AUDIO_TYPES = frozenset({"input_audio_buffer.append", "response.output_audio.delta"})
+
+
+class ServerConnection:
+    """One accepted WebSocket connection of :class:`~rtsdk.testing.LocalRealtimeServer`.
+
+    ``received`` / ``sent``: every frame in order, as decoded dicts (or the raw text of a
+    frame that is not a JSON object with a string ``type``). ``session`` is the merged session
+    dict; ``headers`` and ``path`` are what the client sent at the upgrade (``model`` is from
+    the query). Audio frames are left out of the records when the server was made with
+    ``record_audio=False`` (they are still counted in ``counts_received`` / ``counts_sent``).
+    """
+
+    def __init__(
+        self,
+        server: LocalRealtimeServer,
+        ws: WsConnection,
+        *,
+        index: int,
+        model: str,
+        faults: Faults,
+        record: bool,
+        record_audio: bool,
+    ) -> None:
+        self.server = server
+        self.index = index
+        self.model = model
+        self.faults = faults
+        request = ws.request
+        assert request is not None
+        self.headers: Headers = request.headers
+        self.path: str = request.path
+        self.received: list[Frame] = []
+        self.sent: list[Frame] = []
+        self.counts_received: Counter[str] = Counter()
+        self.counts_sent: Counter[str] = Counter()
+        self.frames_sent = 0
+        self.closed = False
+        self.close_code: int | None = None
+        self.dropped = False
+        self._ws = ws
+        self._loop = asyncio.get_running_loop()
+        self._record = record
+        self._record_audio = record_audio
+        self._queue: asyncio.Queue[tuple[str, Any, asyncio.Future[None] | None]] = asyncio.Queue()
+        self._stall_until = 0.0
+        self._refused = False
+        self._waiters: list[tuple[str, str, int, asyncio.Future[Frame]]] = []
+        self._closed_event = asyncio.Event()
+        self._timers: list[asyncio.TimerHandle] = []
+        self.logic = RealtimeSession(
+            send=self._enqueue,
+            ids=server.ids,
+            model=model,
+            vad=server.vad_defaults,
+            pacing=lambda: server.pacing,
+            chunk_ms=server.audio_chunk_ms,
+            realtime_lead_ms=server.realtime_lead_ms,
+            scripts=server.scripts,
+            session_seconds=faults.session_max_seconds or 3600.0,
+            voice=server.voice,
+        )
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return (
+            f"<ServerConnection #{self.index} {state} model={self.model!r} sent={self.frames_sent}>"
+        )
+
+    @property
+    def session(self) -> Json:
+        """The effective session config (what ``session.updated`` last said)."""
+        return self.logic.session
+
+    # -- recording and waiting ------------------------------------------------------------
+
+    def _note(self, direction: Literal["received", "sent"], frame: Frame) -> None:
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        key = kind if isinstance(kind, str) else "<raw>"
+        counts = self.counts_received if direction == "received" else self.counts_sent
+        counts[key] += 1
+        if self._record and (self._record_audio or key not in _AUDIO_TYPES):
+            (self.received if direction == "received" else self.sent).append(frame)
+        if self._waiters:
+            for waiter in list(self._waiters):
+                side, want, nth, future = waiter
+                if side == direction and want == key and counts[key] >= nth:
+                    self._waiters.remove(waiter)
+                    if not future.done():
+                        future.set_result(frame)
+
+    async def _wait_for(
+        self, direction: Literal["received", "sent"], type_name: str, timeout: float, nth: int
+    ) -> Frame:
+        frames = self.received if direction == "received" else self.sent
+        seen = [f for f in frames if isinstance(f, dict) and f.get("type") == type_name]
+        if len(seen) >= nth:
+            return seen[nth - 1]
+        future: asyncio.Future[Frame] = self._loop.create_future()
+        self._waiters.append((direction, type_name, nth, future))
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            raise asyncio.TimeoutError(
+                f"connection #{self.index}: no {type_name!r} {direction} within {timeout} s "
+                f"(#{nth} wanted; {direction}: {dict(getattr(self, 'counts_' + direction))})"
+            ) from None
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove((direction, type_name, nth, future))
+
+    async def wait_for_received(
+        self, type_name: str, timeout: float = 5.0, *, nth: int = 1
+    ) -> Json:
+        """The ``nth`` frame of ``type_name`` the client sent (waits for it; ``TimeoutError``)."""
+        frame = await self._wait_for("received", type_name, timeout, nth)
+        assert isinstance(frame, dict)
+        return frame
+
+    async def wait_for_sent(self, type_name: str, timeout: float = 5.0, *, nth: int = 1) -> Json:
+        """The ``nth`` frame of ``type_name`` the server sent (waits for it; ``TimeoutError``)."""
+        frame = await self._wait_for("sent", type_name, timeout, nth)
+        assert isinstance(frame, dict)
+        return frame
+
+    async def wait_closed(self, timeout: float = 5.0) -> None:
+        """Until the connection is over (either side closed it, or it dropped)."""
+        await asyncio.wait_for(self._closed_event.wait(), timeout)
+
+    # -- control ----------------------------------------------------------------------------
+
+    async def send_raw(self, text: str) -> None:
+        """Send any text frame, in order after what is queued; returns once it is written."""
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._queue.put_nowait(("raw", text, future))
+        await future
+
+    async def drop(self) -> None:
+        """Abort the TCP connection now: no close frame (the client sees 1006)."""
+        self._drop()
+
+    def _drop(self) -> None:
+        if self.closed:
+            return
+        self.dropped = True
+        transport = self._ws.transport
+        if transport is not None:
+            transport.abort()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection now with a close frame."""
+        await self._ws.close(code, reason)
+
+    def stall(self, seconds: float) -> None:
+        """Read and write nothing for ``seconds`` (pings go unanswered), then carry on."""
+        until = self._loop.time() + seconds
+        self._stall_until = max(self._stall_until, until)
+        transport = self._ws.transport
+        if transport is not None and not transport.is_closing():
+            transport.pause_reading()
+        self._timers.append(self._loop.call_at(self._stall_until, self._resume_reading))
+
+    def _resume_reading(self) -> None:
+        transport = self._ws.transport
+        if self._loop.time() >= self._stall_until - 1e-3 and transport is not None:
+            with contextlib.suppress(Exception):
+                transport.resume_reading()
+
+    async def _stalled(self) -> None:
+        while (left := self._stall_until - self._loop.time()) > 0:
+            await asyncio.sleep(left)
+
+    # -- the two loops ----------------------------------------------------------------------
+
+    def _enqueue(self, event: Json) -> None:
+        self._queue.put_nowait(("event", event, None))
+
+    def expire(self) -> None:
+        """End the session at its length cap the way the real service does."""
+        seconds = self.faults.session_max_seconds or 0
+        span = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
+        self.logic.error(
+            f"Your session hit the maximum duration of {span}.", code="session_expired"
+        )
+        self._queue.put_nowait(("close", (1000, "session expired"), None))
+
+    async def run(self) -> None:
+        """Serve the connection until it ends (called by the server's handler)."""
+        faults = self.faults
+        loop = self._loop
+        writer = loop.create_task(self._writer())
+        if faults.drop_after_seconds is not None:
+            self._timers.append(loop.call_later(faults.drop_after_seconds, self._drop))
+        if faults.close_after_seconds is not None:
+            self._timers.append(
+                loop.call_later(
+                    faults.close_after_seconds,
+                    self._close_soon,
+                    faults.close_code,
+                    faults.close_reason,
+                )
+            )
+        if faults.session_max_seconds is not None:
+            self._timers.append(loop.call_later(faults.session_max_seconds, self.expire))
+        try:
+            if faults.auth_mode == "error_event":
+                self._refused = True
+                self.logic.error(
+                    "Incorrect API key provided.",
+                    code="invalid_api_key",
+                    kind="invalid_request_error",
+                )
+                self._queue.put_nowait(("close", (1008, "invalid api key"), None))
+            else:
+                self.logic.start()
+            await self._reader()
+        finally:
+            self.closed = True
+            self.close_code = self._ws.close_code
+            for timer in self._timers:
+                timer.cancel()
+            self.logic.close()
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+            for *_, future in self._waiters:
+                if not future.done():
+                    future.cancel()
+            self._closed_event.set()
+
+    async def _reader(self) -> None:
+        ws = self._ws
+        logic = self.logic
+        try:
+            async for message in ws:
+                if self._stall_until > self._loop.time():
+                    await self._stalled()
+                decoded = decode_frame(message)
+                if isinstance(decoded, ProtocolErrorEvent):
+                    raw = (
+                        message
+                        if isinstance(message, str)
+                        else bytes(message).decode("utf-8", "replace")
+                    )
+                    self._note("received", raw)
+                    logic.bad_frame(decoded.description)
+                    continue
+                self._note("received", decoded)
+                if not self._refused:
+                    logic.handle(decoded)
+        except ConnectionClosed:
+            pass
+
+    async def _writer(self) -> None:
+        ws = self._ws
+        queue = self._queue
+        try:
+            while True:
+                kind, payload, future = await queue.get()
+                if self._stall_until > self._loop.time() and kind != "close_now":
+                    await self._stalled()
+                if kind == "event":
+                    await self._write(encode_event(payload), payload)
+                elif kind == "raw":
+                    decoded = decode_frame(payload)
+                    await self._write(
+                        payload, payload if isinstance(decoded, ProtocolErrorEvent) else decoded
+                    )
+                elif kind in ("close", "close_now"):
+                    code, reason = payload
+                    await ws.close(code, reason)
+                    return
+                if future is not None and not future.done():
+                    future.set_result(None)
+        except ConnectionClosed:
+            return
+
+    async def _write(self, text: str, record: Frame) -> None:
+        await self._ws.send(text)
+        self.frames_sent += 1
+        self._note("sent", record)
+        self._after_frame(self.frames_sent)
+
+    def _after_frame(self, n: int) -> None:
+        f = self.faults
+        if f.garbage_after_frames == n:
+            self._queue_garbage()
+        if f.stall_after_frames == n:
+            self.stall(f.stall_seconds)
+        if f.close_after_frames == n:
+            self._close_soon(f.close_code, f.close_reason)
+        if f.drop_after_frames == n:
+            self._drop()
+
+    def _close_soon(self, code: int, reason: str) -> None:
+        """Close with a close frame before anything still queued is sent."""
+        self._queue.put_nowait(("close_now", (code, reason), None))
+        self._jump_queue()
+
+    def _jump_queue(self) -> None:
+        """Move the last queued action to the front (a fault acts before queued frames)."""
+        items = []
+        while not self._queue.empty():
+            items.append(self._queue.get_nowait())
+        for item in [items[-1], *items[:-1]] if items else []:
+            self._queue.put_nowait(item)
+
+    def _queue_garbage(self) -> None:
+        eid = self.server.ids("event")
+        kind = self.faults.garbage
+        if kind == "malformed_json":
+            text = '{"type":"response.output_audio.delta","event_id":"' + eid + '","delta":"AAAA'
+        elif kind == "unknown_type":
+            text = encode_event(
+                {"type": "rtsdk.local.unknown_event", "event_id": eid, "detail": "fault injection"}
+            )
+        else:
+            text = encode_event(
+                ev.ErrorEvent(
+                    event_id=eid,
+                    error={
+                        "type": "server_error",
+                        "code": None,
+                        "message": "The server had an error while processing your request. "
+                        "Sorry about that! (local fault injection)",
+                        "param": None,
+                        "event_id": None,
+                    },
+                )
+            )
+        self._queue.put_nowait(("raw", text, None))
+        self._jump_queue()

@@ -1,0 +1,185 @@
+"""``conversation.item.create/truncate/delete/retrieve`` on the local server.
+
+Each handler takes the :class:`~rtsdk.testing.session.RealtimeSession`, the client event
+(already checked against the schema) and its ``event_id``, and answers with the reply event or
+an ``error`` carrying that ``event_id``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from ..kernels import b64decode, b64encode
+from ..protocol import events as ev
+from . import audio as au
+
+if TYPE_CHECKING:
+    from .session import RealtimeSession
+
+__all__ = ["item_create", "item_delete", "item_retrieve", "item_truncate"]
+
+Json = dict[str, Any]
+
+_DEFAULT_PART = {"user": "input_text", "system": "input_text", "assistant": "output_text"}
+
+
+def _not_found(s: RealtimeSession, item_id: str, event_id: str | None, what: str) -> None:
+    s.error(
+        f"Error {what} item: the item with id '{item_id}' does not exist.",
+        code="invalid_value",
+        param="item_id",
+        event_id=event_id,
+    )
+
+
+def _server_item(s: RealtimeSession, given: Json, event_id: str | None) -> Json | None:
+    """The item as the server keeps it, with any audio stored aside; None after an error."""
+    item = copy.deepcopy(given)
+    item.setdefault("id", s.new_id("item"))
+    item["object"] = "realtime.item"
+    item.setdefault("status", "completed")
+    if item["type"] == "function_call":
+        item.setdefault("call_id", s.new_id("call"))
+    if item["type"] != "message":
+        return item
+    role = item["role"]
+    parts: list[Json] = []
+    for i, part in enumerate(item["content"]):
+        part = dict(part)
+        kind = part.setdefault("type", _DEFAULT_PART.get(role, "input_text"))
+        if role == "assistant" and kind == "output_audio":
+            s.error(
+                f"Invalid value for 'item.content[{i}].type': a client cannot create "
+                "assistant audio; use 'output_text'.",
+                code="invalid_value",
+                param=f"item.content[{i}].type",
+                event_id=event_id,
+            )
+            return None
+        if kind == "input_audio":
+            try:
+                raw = b64decode(part.pop("audio", ""))
+            except ValueError:
+                s.error(
+                    f"Invalid 'item.content[{i}].audio': expected base64-encoded audio.",
+                    code="invalid_value",
+                    param=f"item.content[{i}].audio",
+                    event_id=event_id,
+                )
+                return None
+            s.store_audio(item["id"], raw, s.buffer.fmt)
+            part.setdefault("transcript", None)
+        parts.append(part)
+    item["content"] = parts
+    return item
+
+
+def item_create(s: RealtimeSession, data: Json, event_id: str | None) -> None:
+    """``conversation.item.create`` -> ``conversation.item.added`` + ``conversation.item.done``."""
+    given = data["item"]
+    if "id" in given and s.find(given["id"]) >= 0:
+        s.error(
+            f"Invalid value for 'item.id': an item with id '{given['id']}' already exists.",
+            code="invalid_value",
+            param="item.id",
+            event_id=event_id,
+        )
+        return
+    previous = data.get("previous_item_id")
+    if previous not in (None, "root") and s.find(previous) < 0:
+        s.error(
+            f"Error adding item: the previous item with id '{previous}' does not exist.",
+            code="invalid_value",
+            param="previous_item_id",
+            event_id=event_id,
+        )
+        return
+    item = _server_item(s, given, event_id)
+    if item is None:
+        return
+    s.conversation_add(
+        item, after=previous if previous != "root" else None, root=previous == "root"
+    )
+    s.item_final(item)
+
+
+def item_truncate(s: RealtimeSession, data: Json, event_id: str | None) -> None:
+    """``conversation.item.truncate`` with the bounds check of the real service.
+
+    Only assistant audio can be truncated, never past the audio generated for the item; the
+    transcript keeps the share of words that was heard. An item still being generated ends its
+    response first (``cancelled``, ``client_cancelled``), as nothing after the cut can be heard.
+    """
+    item_id = data["item_id"]
+    index = s.find(item_id)
+    if index < 0:
+        _not_found(s, item_id, event_id, "truncating")
+        return
+    item = s.items[index]
+    content = item.get("content") or []
+    if item.get("role") != "assistant" or not any(
+        p.get("type") == "output_audio" or p.get("type") == "audio" for p in content
+    ):
+        s.error(
+            "Only model output audio messages can be truncated",
+            code="unsupported_content_type",
+            param="item_id",
+            event_id=event_id,
+        )
+        return
+    held = s.item_audio(item_id)
+    raw, fmt = held if held is not None else (b"", "pcm16")
+    length_ms = int(au.duration_ms(len(raw), fmt))
+    end_ms = data["audio_end_ms"]
+    if end_ms > length_ms:
+        s.error(
+            f"Audio content of {length_ms}ms is already shorter than {end_ms}ms",
+            code="invalid_value",
+            param="audio_end_ms",
+            event_id=event_id,
+        )
+        return
+    s.end_response_of(item_id)
+    keep = int(end_ms * au.BYTES_PER_MS[fmt])
+    keep -= keep % (2 if fmt == "pcm16" else 1)
+    s.store_audio(item_id, raw[:keep], fmt)
+    for part in item.get("content", []):
+        transcript = part.get("transcript")
+        if isinstance(transcript, str) and length_ms > 0:
+            words = transcript.split(" ")
+            part["transcript"] = " ".join(words[: len(words) * end_ms // length_ms])
+    s.send(
+        ev.ConversationItemTruncatedEvent,
+        item_id=item_id,
+        content_index=data["content_index"],
+        audio_end_ms=end_ms,
+    )
+
+
+def item_delete(s: RealtimeSession, data: Json, event_id: str | None) -> None:
+    """``conversation.item.delete`` -> ``conversation.item.deleted``."""
+    item_id = data["item_id"]
+    index = s.find(item_id)
+    if index < 0:
+        _not_found(s, item_id, event_id, "deleting")
+        return
+    del s.items[index]
+    s.forget_audio(item_id)
+    s.send(ev.ConversationItemDeletedEvent, item_id=item_id)
+
+
+def item_retrieve(s: RealtimeSession, data: Json, event_id: str | None) -> None:
+    """``conversation.item.retrieve`` -> ``conversation.item.retrieved`` with the audio."""
+    item_id = data["item_id"]
+    index = s.find(item_id)
+    if index < 0:
+        _not_found(s, item_id, event_id, "retrieving")
+        return
+    item = s.snapshot(s.items[index])
+    held = s.item_audio(item_id)
+    if held is not None:
+        for part in item.get("content", []):
+            if part.get("type") in ("input_audio", "output_audio"):
+                part["audio"] = b64encode(held[0]).decode("ascii")
+    s.send(ev.ConversationItemRetrievedEvent, item=item)

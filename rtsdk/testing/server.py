@@ -1,0 +1,406 @@
+"""The local Realtime server: a real ``websockets`` server speaking the GA protocol.
+
+See :mod:`rtsdk.testing` for what it does. This module holds the listening side: upgrade
+checks (path, query, auth, refused-auth faults), the per-connection fault plans, waiting for
+connections, and running the whole server on a thread of its own for synchronous code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any, Literal, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, serve
+from websockets.asyncio.server import ServerConnection as WsConnection
+from websockets.http11 import Request, Response
+
+from ..exceptions import ConfigurationError
+from .config import VadDefaults
+from .connection import ServerConnection
+from .faults import Faults, FunctionCallScript
+from .session import Ids
+
+__all__ = ["LocalRealtimeServer", "ServerHandle"]
+
+log = logging.getLogger("rtsdk.testing")
+
+T = TypeVar("T")
+
+#: Request paths accepted at the upgrade: OpenAI, Azure GA (v1) and Azure preview.
+PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
+
+
+def _check_int(name: str, value: object, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigurationError(
+            f"LocalRealtimeServer {name} must be an int in [{lo}, {hi}], got {value!r}"
+        )
+
+
+class LocalRealtimeServer:
+    """A local stand-in for the Realtime service (OpenAI GA protocol), with fault injection.
+
+    ``api_key=None`` accepts any (or no) key; otherwise the upgrade needs
+    ``Authorization: Bearer <key>`` or ``api-key: <key>`` and is refused with HTTP 401 without.
+    ``pacing="realtime"`` streams response audio at the rate it plays (``realtime_lead_ms``
+    ahead), ``"fast"`` as fast as the socket takes it. ``audio_chunk_ms`` is the length of
+    each ``response.output_audio.delta``. The ``turn_detection`` / ``vad_*`` /
+    ``create_response`` / ``interrupt_response`` arguments are the defaults shown in
+    ``session.created`` (``turn_detection=None``: manual turns). ``faults`` applies to every
+    connection that has no plan of its own (see :meth:`faults_for_next_connections`).
+    ``record=False`` keeps no frames (counts only); ``record_audio=False`` leaves audio frames
+    (appends and output audio deltas) out of the records, for long or large runs.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        *,
+        pacing: Literal["fast", "realtime"] = "fast",
+        faults: Faults | None = None,
+        audio_chunk_ms: int = 80,
+        realtime_lead_ms: int = 200,
+        turn_detection: Literal["server_vad", "semantic_vad"] | None = "server_vad",
+        vad_threshold: float = 0.5,
+        vad_prefix_padding_ms: int = 300,
+        vad_silence_duration_ms: int = 500,
+        create_response: bool = True,
+        interrupt_response: bool = True,
+        voice: str = "marin",
+        record: bool = True,
+        record_audio: bool = True,
+    ) -> None:
+        if pacing not in ("fast", "realtime"):
+            raise ConfigurationError(
+                f"LocalRealtimeServer pacing must be 'fast' or 'realtime', got {pacing!r}"
+            )
+        if api_key is not None and (not isinstance(api_key, str) or not api_key):
+            raise ConfigurationError("LocalRealtimeServer api_key must be a non-empty str or None")
+        if faults is not None and not isinstance(faults, Faults):
+            raise ConfigurationError("LocalRealtimeServer faults must be a Faults or None")
+        if turn_detection not in ("server_vad", "semantic_vad", None):
+            raise ConfigurationError(
+                "LocalRealtimeServer turn_detection must be 'server_vad', 'semantic_vad' or "
+                f"None, got {turn_detection!r}"
+            )
+        _check_int("port", port, 0, 65535)
+        _check_int("audio_chunk_ms", audio_chunk_ms, 10, 1000)
+        _check_int("realtime_lead_ms", realtime_lead_ms, 0, 10000)
+        _check_int("vad_prefix_padding_ms", vad_prefix_padding_ms, 0, 10000)
+        _check_int("vad_silence_duration_ms", vad_silence_duration_ms, 0, 60000)
+        if isinstance(vad_threshold, bool) or not (
+            isinstance(vad_threshold, (int, float)) and 0.0 <= vad_threshold <= 1.0
+        ):
+            raise ConfigurationError(
+                f"LocalRealtimeServer vad_threshold must be in [0, 1], got {vad_threshold!r}"
+            )
+        self.host = host
+        self.port = port
+        self.pacing = pacing
+        self.faults = faults if faults is not None else Faults()
+        self.audio_chunk_ms = audio_chunk_ms
+        self.realtime_lead_ms = realtime_lead_ms
+        self.vad_defaults = VadDefaults(
+            turn_detection=turn_detection,
+            threshold=float(vad_threshold),
+            prefix_padding_ms=vad_prefix_padding_ms,
+            silence_duration_ms=vad_silence_duration_ms,
+            create_response=create_response,
+            interrupt_response=interrupt_response,
+        )
+        self.voice = voice
+        self.record = record
+        self.record_audio = record_audio
+        self.ids = Ids()
+        self.scripts: list[FunctionCallScript] = []
+        #: Every accepted connection, in accept order, closed ones included.
+        self.connections: list[ServerConnection] = []
+        #: Upgrades refused (HTTP 4xx), as ``(status, path without query)``; never a key.
+        self.refused: list[tuple[int, str]] = []
+        self._api_key = api_key
+        self._plans: list[Faults] = []
+        self._pending: dict[WsConnection, tuple[str, Faults]] = {}
+        self._server: Server | None = None
+        self._changed: asyncio.Event | None = None
+
+    def __repr__(self) -> str:
+        auth = "key required" if self._api_key is not None else "no auth"
+        where = self.url if self._server is not None else "not started"
+        return f"<LocalRealtimeServer {where} {auth} pacing={self.pacing}>"
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """``ws://HOST:PORT/v1/realtime`` (clients add ``?model=...``)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{self.port}/v1/realtime"
+
+    async def start(self) -> None:
+        """Start listening (``port=0`` picks a free port; :attr:`port` then says which)."""
+        if self._server is not None:
+            raise RuntimeError("LocalRealtimeServer is already started")
+        self._changed = asyncio.Event()
+        self._server = await serve(
+            self._handler,
+            self.host,
+            self.port,
+            process_request=self._process_request,
+            compression=None,
+            max_size=None,
+            ping_interval=None,
+            server_header="rtsdk-local-realtime",
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        log.info("local Realtime server listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Close every connection (1001) and stop listening."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        await server.wait_closed()
+
+    async def __aenter__(self) -> LocalRealtimeServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def start_in_thread(self, timeout: float = 10.0) -> ServerHandle:
+        """Run the server on its own event loop in a daemon thread (for synchronous code)."""
+        ready = threading.Event()
+        box: dict[str, Any] = {}
+
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:
+                box["error"] = exc
+                loop.close()
+                ready.set()
+                return
+            box["loop"] = loop
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self.stop())
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        thread = threading.Thread(target=main, name="rtsdk-local-realtime", daemon=True)
+        thread.start()
+        if not ready.wait(timeout):
+            raise TimeoutError(f"the local Realtime server did not start within {timeout} s")
+        if "error" in box:
+            raise box["error"]
+        return ServerHandle(self, box["loop"], thread)
+
+    # -- test controls --------------------------------------------------------------------
+
+    def faults_for_next_connections(self, faults: Faults, count: int = 1) -> None:
+        """Use ``faults`` (instead of the server's plan) for the next ``count`` upgrades."""
+        if not isinstance(faults, Faults):
+            raise ConfigurationError("faults_for_next_connections needs a Faults")
+        _check_int("count", count, 1, 1_000_000)
+        self._plans.extend([faults] * count)
+
+    def script_function_call(
+        self,
+        *,
+        name: str,
+        arguments: dict[str, Any] | str | None = None,
+        when_text_contains: str | None = None,
+        times: int | None = None,
+    ) -> FunctionCallScript:
+        """Make matching user turns call tool ``name`` (see :class:`FunctionCallScript`)."""
+        script = FunctionCallScript(
+            name=name,
+            arguments=arguments if arguments is not None else {},
+            when_text_contains=when_text_contains,
+            times=times,
+        )
+        self.scripts.append(script)
+        return script
+
+    async def wait_for_connection(self, n: int = 1, timeout: float = 5.0) -> ServerConnection:
+        """Wait until ``n`` connections have been accepted; return the ``n``-th."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.connections) < n:
+            changed = self._changed
+            if changed is None:
+                raise RuntimeError("LocalRealtimeServer is not started")
+            left = deadline - loop.time()
+            if left <= 0:
+                raise asyncio.TimeoutError(
+                    f"{len(self.connections)} connection(s) accepted within {timeout} s, "
+                    f"wanted {n} ({len(self.refused)} refused)"
+                )
+            try:
+                await asyncio.wait_for(changed.wait(), left)
+            except asyncio.TimeoutError:
+                continue
+        return self.connections[n - 1]
+
+    # -- upgrade and connections ------------------------------------------------------------
+
+    def _authorized(self, request: Request) -> bool:
+        expected = self._api_key
+        if expected is None:
+            return True
+        want = expected.encode("utf-8")
+        auth = request.headers.get("Authorization")
+        if (
+            auth is not None
+            and auth[:7].lower() == "bearer "
+            and hmac.compare_digest(auth[7:].strip().encode("utf-8", "replace"), want)
+        ):
+            return True
+        key = request.headers.get("api-key")
+        return key is not None and hmac.compare_digest(key.strip().encode("utf-8", "replace"), want)
+
+    def _refuse(
+        self, ws: WsConnection, status: HTTPStatus, path: str, code: str, message: str
+    ) -> Response:
+        self.refused.append((int(status), path))
+        body = json.dumps(
+            {
+                "error": {
+                    "message": message,
+                    "type": "invalid_request_error",
+                    "code": code,
+                    "param": None,
+                }
+            }
+        )
+        response = ws.respond(status, body + "\n")
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    def _process_request(self, ws: WsConnection, request: Request) -> Response | None:
+        parts = urlsplit(request.path)
+        path = parts.path.rstrip("/")
+        query = parse_qs(parts.query)
+
+        def one(name: str) -> str | None:
+            values = query.get(name)
+            return values[0] if values else None
+
+        if path not in PATHS:
+            return self._refuse(
+                ws, HTTPStatus.NOT_FOUND, path, "not_found", f"Invalid URL (GET {path})"
+            )
+        if path == "/openai/realtime":
+            if not one("api-version"):
+                return self._refuse(
+                    ws,
+                    HTTPStatus.BAD_REQUEST,
+                    path,
+                    "missing_required_parameter",
+                    "Missing required query parameter: 'api-version'.",
+                )
+            model = one("deployment")
+            missing = "deployment"
+        else:
+            model = one("model")
+            missing = "model"
+        if not model:
+            return self._refuse(
+                ws,
+                HTTPStatus.BAD_REQUEST,
+                path,
+                "missing_required_parameter",
+                f"Missing required query parameter: '{missing}'.",
+            )
+        plan = self._plans.pop(0) if self._plans else self.faults
+        if not self._authorized(request) or plan.auth_mode == "http":
+            return self._refuse(
+                ws,
+                HTTPStatus.UNAUTHORIZED,
+                path,
+                "invalid_api_key",
+                "Incorrect API key provided.",
+            )
+        self._pending[ws] = (model, plan)
+        return None
+
+    async def _handler(self, ws: WsConnection) -> None:
+        model, plan = self._pending.pop(ws, ("gpt-realtime", self.faults))
+        conn = ServerConnection(
+            self,
+            ws,
+            index=len(self.connections),
+            model=model,
+            faults=plan,
+            record=self.record,
+            record_audio=self.record_audio,
+        )
+        self.connections.append(conn)
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = asyncio.Event()
+        log.debug("connection #%d accepted (model %s)", conn.index, model)
+        await conn.run()
+        log.debug("connection #%d ended (close code %s)", conn.index, conn.close_code)
+
+
+class ServerHandle:
+    """A :class:`LocalRealtimeServer` running on its own loop in a daemon thread."""
+
+    def __init__(
+        self, server: LocalRealtimeServer, loop: asyncio.AbstractEventLoop, thread: threading.Thread
+    ) -> None:
+        self.server = server
+        self.loop = loop
+        self.thread = thread
+        self._stopped = False
+
+    def __repr__(self) -> str:
+        return f"<ServerHandle {self.url} {'stopped' if self._stopped else 'running'}>"
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def call(self, fn: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
+        """Run ``fn()`` (a coroutine function) on the server's loop and return its result."""
+
+        async def run() -> T:
+            return await fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server and join its thread (returns within about ``timeout``)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout)
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

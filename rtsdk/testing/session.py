@@ -1,0 +1,535 @@
+"""The Realtime protocol as the service plays it, for one connection of the local server.
+
+:class:`RealtimeSession` takes decoded client events and produces server events (as dicts,
+through the ``send`` callback given to it, in order). It holds the session config, the
+conversation, the input audio buffer with its energy VAD, and the responses in progress; it
+does no I/O itself (responses stream from tasks it starts on the running loop).
+
+Errors follow the reference where it names them (``conversation_already_has_active_response``,
+``response_cancel_not_active``, ``input_audio_buffer_commit_empty``, ``unknown_parameter``,
+``missing_required_parameter``, ``invalid_value``; the truncate message ``Audio content of Xms
+is already shorter than Yms``). Where it names none, this server uses ``invalid_value`` with
+the ``param`` at fault (unknown item ids, a bad ``previous_item_id``), ``invalid_json`` for a
+frame that is not a JSON event, and ``unsupported_content_type`` for truncating anything but
+assistant audio. Every error carries the client's ``event_id`` when it had one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..kernels import b64decode
+from ..protocol import events as ev
+from ..protocol.schema import Problem, client_event_problems
+from ..protocol.session import format_name
+from . import audio as au
+from .buffer import InputAudioBuffer
+from .config import (
+    VadDefaults,
+    default_session,
+    input_format,
+    merge_session,
+    vad_parameters,
+)
+from .echo import input_tokens, make_plan
+from .faults import FunctionCallScript
+from .items import item_create, item_delete, item_retrieve, item_truncate
+from .responses import ResponseRun
+
+__all__ = ["MIN_COMMIT_MS", "Ids", "RealtimeSession"]
+
+Json = dict[str, Any]
+
+#: A commit with less audio than this fails with ``input_audio_buffer_commit_empty``.
+MIN_COMMIT_MS = 100
+#: Largest decoded ``audio`` of one ``input_audio_buffer.append``.
+MAX_APPEND_BYTES = 15 * 1024 * 1024
+_APPEND_KEYS = frozenset({"type", "event_id", "audio"})
+_RATE_LIMITS = [
+    {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+    {"name": "tokens", "limit": 40000, "remaining": 39000, "reset_seconds": 1.5},
+]
+
+
+class Ids:
+    """Ids in the service's style (``event_…``, ``item_…``, ``resp_…``), unique per server."""
+
+    __slots__ = ("_base", "_count")
+
+    def __init__(self) -> None:
+        self._base = secrets.token_hex(4)
+        self._count = itertools.count(1)
+
+    def __call__(self, prefix: str) -> str:
+        return f"{prefix}_{self._base}{next(self._count):09d}"
+
+
+def _problem_message(p: Problem) -> str:
+    if p.code == "unknown_parameter":
+        return f"Unknown parameter: '{p.param}'."
+    if p.code == "missing_required_parameter":
+        return f"Missing required parameter: '{p.param}'."
+    return f"Invalid value for '{p.param}': {p.message}."
+
+
+class RealtimeSession:
+    """Server side of one Realtime session (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        send: Callable[[Json], None],
+        ids: Ids,
+        model: str,
+        vad: VadDefaults,
+        pacing: str | Callable[[], str] = "fast",
+        chunk_ms: int = 80,
+        realtime_lead_ms: int = 200,
+        scripts: list[FunctionCallScript] | None = None,
+        session_seconds: float = 3600.0,
+        voice: str = "marin",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self.new_id = ids
+        self._vad_defaults = vad
+        self._pacing = pacing
+        self.chunk_ms = chunk_ms
+        self.realtime_lead_ms = realtime_lead_ms
+        self.scripts = scripts if scripts is not None else []
+        self._clock = clock
+        self.session: Json = default_session(
+            session_id=ids("sess"),
+            model=model,
+            expires_at=int(time.time() + session_seconds),
+            vad=vad,
+            voice=voice,
+        )
+        self.conversation_id = ids("conv")
+        self.items: list[Json] = []
+        self._audio: dict[str, tuple[bytes, str]] = {}
+        self.responses: dict[str, ResponseRun] = {}
+        self.active: ResponseRun | None = None
+        self.audio_produced = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.buffer = InputAudioBuffer()
+        self._speech: tuple[str, float] | None = None  # (item id, audio_start_ms) while speaking
+        self._configure_input()
+        self._handlers: dict[str, Callable[[Json, str | None], None]] = {
+            "session.update": self._session_update,
+            "input_audio_buffer.commit": self._buffer_commit,
+            "input_audio_buffer.clear": self._buffer_clear,
+            "conversation.item.create": lambda d, e: item_create(self, d, e),
+            "conversation.item.truncate": lambda d, e: item_truncate(self, d, e),
+            "conversation.item.delete": lambda d, e: item_delete(self, d, e),
+            "conversation.item.retrieve": lambda d, e: item_retrieve(self, d, e),
+            "response.create": self._response_create,
+            "response.cancel": self._response_cancel,
+            "output_audio_buffer.clear": self._output_buffer_clear,
+        }
+
+    @property
+    def pacing(self) -> str:
+        """``"fast"`` or ``"realtime"`` (a callable given at construction is asked each time)."""
+        pacing = self._pacing
+        return pacing() if callable(pacing) else pacing
+
+    # -- output helpers ----------------------------------------------------------------------
+
+    def send(self, cls: type[ev.ServerEvent], **fields: Any) -> None:
+        """Build a typed server event with a fresh ``event_id`` and send it.
+
+        A field passed as ``None`` is sent as ``null`` (as the service does), not left out.
+        """
+        event = cls(event_id=self.new_id("event"), **fields).to_dict()
+        for key, value in fields.items():
+            if value is None:
+                event[key] = None
+        self._send(event)
+
+    def error(
+        self,
+        message: str,
+        *,
+        code: str | None,
+        param: str | None = None,
+        event_id: str | None = None,
+        kind: str = "invalid_request_error",
+    ) -> None:
+        """Send an ``error`` event (the session goes on)."""
+        self.send(
+            ev.ErrorEvent,
+            error={
+                "type": kind,
+                "code": code,
+                "message": message,
+                "param": param,
+                "event_id": event_id,
+            },
+        )
+
+    @staticmethod
+    def snapshot(item: Json) -> Json:
+        """A copy of an item as sent (no audio bytes), safe from later changes."""
+        return copy.deepcopy(item)
+
+    def start(self) -> None:
+        """Send ``session.created`` (the first event of every connection)."""
+        self.send(ev.SessionCreatedEvent, session=copy.deepcopy(self.session))
+
+    def close(self) -> None:
+        """Stop every response task (the connection is gone)."""
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- conversation ------------------------------------------------------------------------
+
+    def find(self, item_id: str) -> int:
+        """Index of an item in the conversation, -1 if absent."""
+        for i, item in enumerate(self.items):
+            if item.get("id") == item_id:
+                return i
+        return -1
+
+    def previous_of(self, item_id: str) -> str | None:
+        """Id of the item before ``item_id`` in the conversation (None if first)."""
+        i = self.find(item_id)
+        return self.items[i - 1]["id"] if i > 0 else None
+
+    def conversation_add(self, item: Json, after: str | None = None, root: bool = False) -> None:
+        """Insert ``item`` (at the end, at the start, or after ``after``) and announce it."""
+        if root:
+            self.items.insert(0, item)
+        elif after is not None:
+            self.items.insert(self.find(after) + 1, item)
+        else:
+            self.items.append(item)
+        self.send(
+            ev.ConversationItemAddedEvent,
+            item=self.snapshot(item),
+            previous_item_id=self.previous_of(item["id"]),
+        )
+
+    def item_final(self, item: Json) -> None:
+        self.send(
+            ev.ConversationItemDoneEvent,
+            item=self.snapshot(item),
+            previous_item_id=self.previous_of(item["id"]),
+        )
+
+    def store_audio(self, item_id: str, raw: bytes, fmt: str) -> None:
+        """Keep an item's audio (for the echo, truncate bounds and retrieve)."""
+        self._audio[item_id] = (raw, fmt)
+
+    def forget_audio(self, item_id: str) -> None:
+        self._audio.pop(item_id, None)
+
+    def end_response_of(self, item_id: str) -> None:
+        """End (``cancelled``, ``client_cancelled``) a response still generating ``item_id``."""
+        for run in list(self.responses.values()):
+            if not run.done and run.item_id == item_id:
+                run.finish("cancelled", "client_cancelled")
+
+    def item_audio(self, item_id: str) -> tuple[bytes, str] | None:
+        """An item's audio so far and its format (also of an item still being generated)."""
+        for run in self.responses.values():
+            if not run.done and run.item_id == item_id:
+                return run.audio_so_far, run.out_fmt
+        return self._audio.get(item_id)
+
+    # -- frames in ---------------------------------------------------------------------------
+
+    def bad_frame(self, description: str) -> None:
+        """A client frame that is not a JSON event object."""
+        self.error(f"Could not parse the event: {description}.", code="invalid_json")
+
+    def handle(self, data: Json) -> None:
+        """Act on one decoded client event (a dict with a string ``type``)."""
+        kind = data["type"]
+        if kind == "input_audio_buffer.append" and _APPEND_KEYS.issuperset(data):
+            audio = data.get("audio")
+            if isinstance(audio, str):
+                self._append(audio, data.get("event_id"))
+                return
+        event_id = data.get("event_id")
+        event_id = event_id if isinstance(event_id, str) else None
+        problems = client_event_problems(data)
+        if problems:
+            first = problems[0]
+            self.error(
+                _problem_message(first), code=first.code, param=first.param, event_id=event_id
+            )
+            return
+        self._handlers[kind](data, event_id)
+
+    # -- session.update ------------------------------------------------------------------------
+
+    def _session_update(self, data: Json, event_id: str | None) -> None:
+        new, problem = merge_session(
+            self.session, data["session"], vad=self._vad_defaults, voice_locked=self.audio_produced
+        )
+        if problem is not None:
+            self.error(
+                _problem_message(problem), code=problem.code, param=problem.param, event_id=event_id
+            )
+            return
+        old = self.session
+        self.session = new
+        if (
+            old["audio"]["input"]["format"] != new["audio"]["input"]["format"]
+            or old["audio"]["input"]["turn_detection"] != new["audio"]["input"]["turn_detection"]
+        ):
+            self._configure_input()
+        self.send(ev.SessionUpdatedEvent, session=copy.deepcopy(new))
+
+    def _configure_input(self) -> None:
+        self._speech = None
+        self.buffer.configure(input_format(self.session), vad_parameters(self.session))
+
+    # -- input audio -------------------------------------------------------------------------
+
+    def _append(self, audio_b64: str, event_id: Any) -> None:
+        eid = event_id if isinstance(event_id, str) else None
+        try:
+            raw = b64decode(audio_b64)
+        except ValueError:
+            self.error(
+                "Invalid 'audio': expected base64-encoded audio.",
+                code="invalid_value",
+                param="audio",
+                event_id=eid,
+            )
+            return
+        if len(raw) > MAX_APPEND_BYTES:
+            self.error(
+                "Invalid 'audio': at most 15 MiB per append.",
+                code="invalid_value",
+                param="audio",
+                event_id=eid,
+            )
+            return
+        self.take_audio(raw)
+
+    def take_audio(self, raw: bytes) -> None:
+        """Add caller audio (in the session's input format) to the buffer and run the VAD."""
+        for kind, ms in self.buffer.feed(raw):
+            if kind == "started":
+                self._speech_started(ms)
+            else:
+                self._speech_stopped(ms)
+
+    def _speech_started(self, ms: float) -> None:
+        start = max(ms, self.buffer.start_ms)
+        item_id = self.new_id("item")
+        self._speech = (item_id, start)
+        self.send(ev.InputAudioBufferSpeechStartedEvent, audio_start_ms=int(start), item_id=item_id)
+        params = self.buffer.params
+        active = self.active
+        if params and params["interrupt_response"] and active is not None and not active.done:
+            active.finish("cancelled", "turn_detected")
+
+    def _speech_stopped(self, ms: float) -> None:
+        item_id, start = self._speech or (self.new_id("item"), self.buffer.start_ms)
+        self._speech = None
+        self.send(ev.InputAudioBufferSpeechStoppedEvent, audio_end_ms=int(ms), item_id=item_id)
+        raw = self.buffer.slice(start, ms)
+        self.buffer.drop_until(ms)
+        self._commit(raw, item_id)
+        params = self.buffer.params
+        if params and params["create_response"] and self.active is None:
+            self.create_response({}, None)
+
+    def _commit(self, raw: bytes, item_id: str) -> None:
+        fmt = self.buffer.fmt
+        previous = self.items[-1]["id"] if self.items else None
+        item: Json = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "status": "completed",
+            "role": "user",
+            "content": [{"type": "input_audio", "transcript": None}],
+        }
+        self.store_audio(item_id, raw, fmt)
+        self.send(ev.InputAudioBufferCommittedEvent, item_id=item_id, previous_item_id=previous)
+        self.conversation_add(item)
+        self.item_final(item)
+        transcription = self.session["audio"]["input"].get("transcription")
+        if isinstance(transcription, dict):
+            pcm = au.decode_pcm16(raw, fmt)
+            seconds = au.duration_ms(len(raw), fmt) / 1000
+            text = f"[local echo: {seconds:.2f} s of audio at {au.level_dbfs(pcm):.1f} dBFS]"
+            item["content"][0]["transcript"] = text
+            ids = {"item_id": item_id, "content_index": 0}
+            self.send(ev.InputAudioTranscriptionDeltaEvent, **ids, delta=text)
+            self.send(
+                ev.InputAudioTranscriptionCompletedEvent,
+                **ids,
+                transcript=text,
+                usage={"type": "duration", "seconds": round(seconds, 3)},
+            )
+
+    def _buffer_commit(self, data: Json, event_id: str | None) -> None:
+        ms = self.buffer.duration_ms
+        if ms < MIN_COMMIT_MS:
+            self.error(
+                "Error committing input audio buffer: buffer too small. Expected at least "
+                f"{MIN_COMMIT_MS}ms of audio, but buffer only has {ms:.2f}ms of audio.",
+                code="input_audio_buffer_commit_empty",
+                event_id=event_id,
+            )
+            return
+        item_id = self._speech[0] if self._speech else self.new_id("item")
+        self._speech = None
+        self._commit(self.buffer.take_all(), item_id)
+
+    def _buffer_clear(self, data: Json, event_id: str | None) -> None:
+        self._speech = None
+        self.buffer.clear()
+        self.send(ev.InputAudioBufferClearedEvent)
+
+    def _output_buffer_clear(self, data: Json, event_id: str | None) -> None:
+        self.error(
+            "output_audio_buffer.clear is only supported for WebRTC and SIP sessions.",
+            code="invalid_value",
+            param="type",
+            event_id=event_id,
+        )
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def _response_create(self, data: Json, event_id: str | None) -> None:
+        self.create_response(data.get("response") or {}, event_id)
+
+    def create_response(self, overrides: Json, event_id: str | None) -> None:
+        """Start a response (``overrides`` = the ``response`` object of ``response.create``)."""
+        conversation = overrides.get("conversation", "auto")
+        if conversation not in ("auto", "none"):
+            self.error(
+                "Invalid value for 'response.conversation': must be 'auto' or 'none'.",
+                code="invalid_value",
+                param="response.conversation",
+                event_id=event_id,
+            )
+            return
+        active = self.active
+        if conversation == "auto" and active is not None:
+            self.error(
+                f"Conversation already has an active response in progress: {active.id}. "
+                "Wait until the response is finished before creating a new one.",
+                code="conversation_already_has_active_response",
+                event_id=event_id,
+            )
+            return
+        context = self._context(overrides.get("input"), event_id)
+        if context is None:
+            return
+        session = self.session
+        out = overrides.get("audio", {}).get("output", {})
+        fmt_object = out.get("format", session["audio"]["output"]["format"])
+        if fmt_object.get("type", "audio/pcm") == "audio/pcm":
+            fmt_object = {"type": "audio/pcm", "rate": 24000}
+        out_fmt = format_name(fmt_object)
+        modalities: list[str] = list(
+            overrides["output_modalities"]
+            if "output_modalities" in overrides
+            else session["output_modalities"]
+        )
+        max_tokens: int | str = (
+            overrides["max_output_tokens"]
+            if "max_output_tokens" in overrides
+            else session["max_output_tokens"]
+        )
+        run = ResponseRun(
+            self,
+            response_id=self.new_id("resp"),
+            conversation_id=self.conversation_id if conversation == "auto" else None,
+            modalities=modalities,
+            out_fmt=out_fmt,
+            format_object=fmt_object,
+            voice=out.get("voice", session["audio"]["output"]["voice"]),
+            max_output_tokens=max_tokens,
+            metadata=overrides.get("metadata"),
+            input_tokens=input_tokens(context),
+        )
+        plan = make_plan(
+            context,
+            audio=self._audio,
+            scripts=self.scripts,
+            new_id=self.new_id,
+            out_fmt=out_fmt,
+            tools=overrides.get("tools", session["tools"]),
+            tool_choice=overrides.get("tool_choice", session["tool_choice"]),
+        )
+        self.responses[run.id] = run
+        if run.in_conversation:
+            self.active = run
+        run.start()
+        task = asyncio.get_running_loop().create_task(run.stream(plan, self._pacer()))
+        run.task = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _response_cancel(self, data: Json, event_id: str | None) -> None:
+        response_id = data.get("response_id")
+        run = self.responses.get(response_id) if response_id else self.active
+        if run is None or run.done:
+            self.error(
+                "Cancellation failed: no active response found",
+                code="response_cancel_not_active",
+                event_id=event_id,
+            )
+            return
+        run.finish("cancelled", "client_cancelled")
+
+    def response_finished(self, run: ResponseRun) -> None:
+        """Called by a response once its ``response.done`` is out."""
+        if self.active is run:
+            self.active = None
+        self.responses.pop(run.id, None)
+        self.send(ev.RateLimitsUpdatedEvent, rate_limits=copy.deepcopy(_RATE_LIMITS))
+
+    def _pacer(self) -> Callable[[int, float], Awaitable[None]]:
+        clock = self._clock
+        lead = self.realtime_lead_ms / 1000
+        started: list[float] = []
+
+        async def pace(k: int, audio_seconds: float) -> None:
+            if self.pacing == "fast":  # read per delta: a test may switch it mid-session
+                await asyncio.sleep(0)
+                return
+            if audio_seconds <= 0:
+                await asyncio.sleep(0.02)
+                return
+            now = clock()
+            if not started:
+                started.append(now)
+            await asyncio.sleep(max(0.0, started[0] + audio_seconds - lead - now))
+
+        return pace
+
+    def _context(self, given: Any, event_id: str | None) -> list[Json] | None:
+        if given is None:
+            return self.items
+        context: list[Json] = []
+        for i, entry in enumerate(given):
+            if entry.get("type") == "item_reference":
+                found = self.find(entry["id"])
+                if found < 0:
+                    self.error(
+                        f"Item with id '{entry['id']}' not found.",
+                        code="invalid_value",
+                        param=f"response.input[{i}].id",
+                        event_id=event_id,
+                    )
+                    return None
+                context.append(self.items[found])
+            else:
+                context.append(entry)
+        return context
