@@ -15,7 +15,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from rtsdk.exceptions import ConfigurationError
-from rtsdk.protocol import SessionSettings
+from rtsdk.protocol import SessionSettings, session_update
 from rtsdk.websocket import ReconnectPolicy
 
 __all__ = ["DEFAULT_MODEL", "OPENAI_REALTIME_URL", "RealtimeAIOptions"]
@@ -160,7 +160,7 @@ class RealtimeAIOptions:
             set_(self, "tool_choice", dict(self.tool_choice))
         # the session fields are checked by SessionSettings; re-raise naming our class
         try:
-            self.session_settings()
+            session_update(self.session_settings())  # every key as the server will check it
         except ConfigurationError as exc:
             raise ConfigurationError(f"RealtimeAIOptions: {exc}") from None
         self._check_endpoint()

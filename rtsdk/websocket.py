@@ -439,11 +439,18 @@ class WebSocketManager:
         return False
 
     async def send_now(self, frame: str | bytes) -> None:
-        """Send on the current connection, bypassing the backlog (for ``on_open``)."""
+        """Send on the current connection, bypassing the backlog (for ``on_open``).
+
+        Raises :class:`ConnectionClosedError` if there is none or it closes meanwhile (the
+        reader then reports or recovers from the close as usual).
+        """
         ws = self._ws
         if ws is None:
             raise ConnectionClosedError("not connected")
-        await ws.send(frame, text=True)
+        try:
+            await ws.send(frame, text=True)
+        except ConnectionClosed as exc:
+            raise ConnectionClosedError(f"the connection closed while sending: {exc}") from None
         self.stats.frames_sent += 1
 
     def _enqueue(self, frame: str | bytes, audio: bool) -> None:

@@ -1,0 +1,711 @@
+"""RealtimeAIServiceManager: the Realtime protocol running over one resilient WebSocket link.
+
+It joins the sans-I/O protocol core (:class:`~rtsdk.protocol.ClientSessionState`) to the
+:class:`~rtsdk.websocket.WebSocketManager`, on one asyncio loop:
+
+- on every connect and reconnect, the session config goes out first, then what the core says
+  must be replayed (the conversation, when ``replay_conversation``);
+  ``start`` returns once the server has confirmed the config with ``session.updated``;
+- every received frame is handled at once, in order, on the link's reader: output audio takes
+  the fast path (:func:`~rtsdk.kernels.decode_audio_delta`, no JSON parse, straight to the
+  playback); everything else is parsed, fed to the core, and what the core asks for is sent;
+- events reach the app through one dispatcher task, in order, one handler at a time; a slow or
+  failing handler delays only other handlers, never audio or protocol work;
+- every send goes through one ordered outbox; while disconnected, control frames wait and audio
+  older than ``audio_window`` is dropped and counted (the link's policy);
+- server errors are classified: benign ones end nothing, auth ones end the session at once with
+  :class:`~rtsdk.exceptions.AuthenticationError`, ``session_expired`` renews the connection;
+- the connection is recycled before the server's session-length cap, at a quiet moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import fields
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from rtsdk import kernels
+from rtsdk.events import (
+    ConnectedEvent,
+    DisconnectedEvent,
+    HandlerErrorEvent,
+    RealtimeEventHandler,
+    ReconnectedEvent,
+    ReconnectingEvent,
+    SessionRecycledEvent,
+    handler_method_name,
+)
+from rtsdk.exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectionClosedError,
+    RtsdkError,
+)
+from rtsdk.metrics import SessionMetrics
+from rtsdk.options import RealtimeAIOptions
+from rtsdk.protocol import (
+    ClientSessionState,
+    ErrorKind,
+    FunctionCall,
+    ProtocolErrorEvent,
+    ServerEvent,
+    SessionSettings,
+    encode_event,
+    parse_server_event,
+    to_beta_client_event,
+)
+from rtsdk.protocol import events as ev
+from rtsdk.tools import ToolRegistry
+from rtsdk.websocket import LinkEvent, WebSocketManager
+
+__all__ = ["AudioPlayback", "EventCallback", "RealtimeAIServiceManager"]
+
+log = logging.getLogger("rtsdk.service")
+
+#: A listener: a plain or async function of one event.
+EventCallback = Callable[[Any], "Awaitable[None] | None"]
+
+_AUDIO_DELTA = "response.output_audio.delta"
+_END = object()
+
+
+class AudioPlayback(Protocol):
+    """What the service needs from a playback path (``AudioStreamManager`` implements it)."""
+
+    def play(self, item_id: str, data: bytes) -> None:
+        """Queue ``data`` (session-format audio of assistant item ``item_id``) for playback."""
+
+    def interrupt(self) -> list[tuple[str, int]]:
+        """Stop playback now; the samples (session rate) played per item since last asked."""
+
+    def take_played(self) -> list[tuple[str, int]]:
+        """The samples (session rate) played per item since last asked."""
+
+    def end_item(self, item_id: str | None = None) -> None:
+        """All audio of ``item_id`` has arrived: play out its tail without waiting."""
+
+
+class _HandshakeError(RtsdkError):
+    pass
+
+
+class RealtimeAIServiceManager:
+    """One Realtime session over a resilient link (see the module docstring).
+
+    Runs on one asyncio loop; none of its methods are thread-safe (the sync client facade
+    calls them on its loop).
+    """
+
+    def __init__(
+        self,
+        options: RealtimeAIOptions,
+        *,
+        tools: ToolRegistry | None = None,
+        metrics: SessionMetrics | None = None,
+    ) -> None:
+        self.options = options
+        self.tools = tools if tools is not None else ToolRegistry()
+        self.metrics = metrics if metrics is not None else SessionMetrics()
+        self.state = ClientSessionState(self._settings())
+        self.playback: AudioPlayback | None = None
+        self._link: WebSocketManager | None = None
+        self._handler: RealtimeEventHandler | None = None
+        self._handler_cache: dict[str, Callable[[Any], Any] | None] = {}
+        self._listeners: dict[str, list[EventCallback]] = {}
+        self._subscribers: list[asyncio.Queue[Any]] = []
+        self._dispatch: asyncio.Queue[Any] = asyncio.Queue()
+        self._outbox: deque[tuple[str | bytes, bool]] = deque()
+        self._outbox_ready = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._sender: asyncio.Task[None] | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._ready: asyncio.Future[None] | None = None
+        self._session_update_id: str | None = None
+        self._connected_once = False
+        self._replayed = 0
+        self._recycle_timer: asyncio.TimerHandle | None = None
+        self._recycle_pending = ""
+        self._closed = False
+        self._ended = False
+        self._audio_listeners = False
+        self.failure: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"<RealtimeAIServiceManager {self.options!r} link={self._link!r}>"
+
+    def _settings(self) -> SessionSettings:
+        settings = self.options.session_settings()
+        if len(self.tools):
+            names = {t.get("name") for t in settings.tools}
+            extra = [s for s in self.tools.schemas() if s["name"] not in names]
+            settings = SessionSettings(
+                **{**_settings_kwargs(settings), "tools": (*settings.tools, *extra)}
+            )
+        return settings
+
+    # -- listeners ---------------------------------------------------------------------------
+
+    def set_handler(self, handler: RealtimeEventHandler | None) -> None:
+        """The :class:`RealtimeEventHandler` whose methods receive events."""
+        self._handler = handler
+        self._handler_cache.clear()
+        self._update_audio_interest()
+
+    def add_listener(self, event_type: str, callback: EventCallback) -> None:
+        """Call ``callback(event)`` for each event of ``event_type`` (``"*"``: every event)."""
+        if not callable(callback):
+            raise ConfigurationError(f"listener must be callable, got {type(callback).__name__}")
+        self._listeners.setdefault(event_type, []).append(callback)
+        self._update_audio_interest()
+
+    def remove_listener(self, event_type: str, callback: EventCallback) -> None:
+        """Undo :meth:`add_listener` (no error if it was not added)."""
+        with contextlib.suppress(KeyError, ValueError):
+            self._listeners[event_type].remove(callback)
+        self._update_audio_interest()
+
+    async def events(self) -> AsyncIterator[ServerEvent]:
+        """Every event from now on, in order, until the session ends."""
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._subscribers.append(queue)
+        self._update_audio_interest()
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    return
+                yield item
+        finally:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(queue)
+            self._update_audio_interest()
+
+    def _handler_method(self, event_type: str) -> Callable[[Any], Any] | None:
+        try:
+            return self._handler_cache[event_type]
+        except KeyError:
+            pass
+        method = None
+        handler = self._handler
+        if handler is not None:
+            name = handler_method_name(event_type)
+            if event_type not in _KNOWN_TYPES:
+                name = "on_unknown"
+            impl = getattr(type(handler), name, None)
+            if impl is not None and impl is not getattr(RealtimeEventHandler, name, None):
+                method = getattr(handler, name)
+        self._handler_cache[event_type] = method
+        return method
+
+    def _on_event_overridden(self) -> bool:
+        handler = self._handler
+        return handler is not None and type(handler).on_event is not RealtimeEventHandler.on_event
+
+    def _update_audio_interest(self) -> None:
+        self._handler_cache.clear()
+        self._audio_listeners = bool(
+            self._subscribers
+            or self._listeners.get(_AUDIO_DELTA)
+            or self._listeners.get("*")
+            or self._on_event_overridden()
+            or self._handler_method(_AUDIO_DELTA) is not None
+        )
+
+    # -- connect / close ---------------------------------------------------------------------
+
+    @property
+    def is_connected(self) -> bool:
+        """True while the link is open (and not renewing)."""
+        return self._link is not None and self._link.is_connected
+
+    async def connect(self) -> None:
+        """Connect, send the session config, and wait until the server confirms it.
+
+        Raises :class:`AuthenticationError` (refused key: no retry),
+        :class:`ConnectionClosedError` (unreachable after the retries, or no
+        ``session.updated`` within ``handshake_timeout``) or :class:`ConfigurationError` (the
+        server rejected the session config; its message says which parameter).
+        """
+        if self._link is not None:
+            raise RuntimeError("connect() may be called once per service manager")
+        opts = self.options
+        opts.require_key()
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        self._link = WebSocketManager(
+            opts.endpoint_url(),
+            opts.auth_headers(),
+            on_message=self._on_frame,
+            on_open=self._on_open,
+            on_link_event=self._on_link_event,
+            reconnect=opts.reconnect_policy(),
+            open_timeout=opts.connect_timeout,
+            ping_interval=opts.ping_interval,
+            ping_timeout=opts.ping_timeout,
+            # a server that stopped answering pings will not answer a close either
+            close_timeout=min(2.0, opts.ping_timeout or 2.0),
+            max_backlog=opts.max_backlog,
+            audio_window=opts.audio_window,
+        )
+        self._dispatcher = loop.create_task(self._dispatch_forever(), name="rtsdk-dispatch")
+        try:
+            await self._link.connect()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._ready), opts.handshake_timeout)
+            except asyncio.TimeoutError:
+                raise ConnectionClosedError(
+                    f"the server did not confirm the session within "
+                    f"{opts.handshake_timeout:g} s (no session.updated)"
+                ) from None
+        except BaseException:
+            await self.close()
+            raise
+        self._sender = loop.create_task(self._send_forever(), name="rtsdk-sender")
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """End the session: close the link, stop the tasks, end event iterators.
+
+        Returns within about ``timeout`` seconds whatever the server or the handlers do:
+        handlers still running then are cancelled. Idempotent.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        deadline = time.monotonic() + timeout
+
+        def left(share: float = 1.0) -> float:
+            return max(0.01, (deadline - time.monotonic()) * share)
+
+        if self._recycle_timer is not None:
+            self._recycle_timer.cancel()
+        link = self._link
+        if link is not None:
+            try:
+                await asyncio.wait_for(link.close(), left(0.6))
+            except (asyncio.TimeoutError, Exception):
+                log.warning("the link did not close cleanly within %.1f s", timeout)
+        tasks = [t for t in (self._sender, *self._tasks) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=left(0.3))
+        self._end_events("closed by the client", None)
+        dispatcher = self._dispatcher
+        if dispatcher is not None and dispatcher is not asyncio.current_task():
+            done, _ = await asyncio.wait([dispatcher], timeout=left())
+            if not done:
+                log.warning("event handlers still busy after %.1f s; cancelled", timeout)
+                dispatcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await dispatcher
+
+    async def wait_closed(self) -> None:
+        """Until the session has ended (closed, or failed for good)."""
+        if self._link is not None:
+            await self._link.wait_closed()
+
+    # -- link callbacks ----------------------------------------------------------------------
+
+    async def _on_open(self) -> None:
+        link = self._link
+        assert link is not None
+        replay = self._connected_once and self.options.replay_conversation
+        frames = self.state.on_connect(replay=replay)
+        self._session_update_id = frames[0].get("event_id")
+        self._replayed = sum(1 for f in frames if f.get("type") == "conversation.item.create")
+        self._connected_once = True
+        for frame in frames:
+            try:
+                await link.send_now(self._encode(frame))
+            except ConnectionClosedError as exc:
+                # closed under us (e.g. an auth error event then a close): the reader reads
+                # what the server said and recovers or fails as for any close
+                log.debug("connection closed during session setup: %s", exc)
+                break
+            self._note_sent(frame)
+        self._arm_recycle()
+
+    def _on_link_event(self, event: LinkEvent) -> None:
+        m = self.metrics
+        if event.kind == "connected":
+            m.connects += 1
+            self._publish(ConnectedEvent(url=_redacted(self.options.endpoint_url())))
+        elif event.kind == "reconnecting":
+            m.reconnects += 1
+            self._publish(
+                ReconnectingEvent(attempt=event.attempt, delay=event.delay, reason=event.reason)
+            )
+        elif event.kind == "reconnected":
+            m.connects += 1
+            self._publish(ReconnectedEvent(replayed_items=self._replayed))
+        elif event.kind == "recycled":
+            m.connects += 1
+            m.recycles += 1
+            self._publish(SessionRecycledEvent(reason=event.reason, replayed_items=self._replayed))
+        elif event.kind == "disconnected":
+            link = self._link
+            failure = link.failure if link is not None else None
+            if failure is not None and self.failure is None:
+                self.failure = failure
+            ready = self._ready
+            if ready is not None and not ready.done():
+                ready.set_exception(
+                    failure
+                    if failure is not None
+                    else ConnectionClosedError(f"disconnected: {event.reason}")
+                )
+                ready.exception()  # retrieved here too: no "never retrieved" warning
+            self._end_events(event.reason, failure)
+
+    def _end_events(self, reason: str, error: BaseException | None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        if self._recycle_timer is not None:
+            self._recycle_timer.cancel()
+        self._publish(DisconnectedEvent(reason=reason, error=error))
+        for queue in list(self._subscribers):
+            queue.put_nowait(_END)
+        self._dispatch.put_nowait(_END)
+
+    # -- receive -----------------------------------------------------------------------------
+
+    def _on_frame(self, frame: bytes) -> None:
+        self.metrics.frames_received += 1
+        try:
+            delta = kernels.decode_audio_delta(frame)
+        except ValueError:
+            delta = None  # malformed: the parser below reports it as a protocol error
+        if delta is not None:
+            response_id, item_id, audio = delta
+            self.metrics.first_output(response_id)
+            if self.state.audio_received(item_id, len(audio), response_id):
+                playback = self.playback
+                if playback is not None:
+                    try:
+                        playback.play(item_id, audio)
+                    except Exception:
+                        log.exception("playback failed for item %s", item_id)
+            if self._audio_listeners:
+                self._publish(parse_server_event(frame))
+            return
+        self._handle(parse_server_event(frame))
+
+    def _handle(self, event: ServerEvent) -> None:
+        state = self.state
+        m = self.metrics
+        etype = event.type
+        if etype == "input_audio_buffer.speech_started":
+            self._sync_played(interrupt=True)
+        actions = state.handle(event)
+        for frame in actions.send:
+            self._post_json(frame)
+        if actions.function_calls:
+            self._run_tools(actions.function_calls)
+        if isinstance(event, ev.ErrorEvent):
+            self._on_error(event, actions.error)
+        elif isinstance(event, ProtocolErrorEvent):
+            m.protocol_errors += 1
+            log.warning("unreadable frame from the server: %s", event.description)
+        elif etype == "session.updated":
+            ready = self._ready
+            if ready is not None and not ready.done():
+                ready.set_result(None)
+        elif etype == "input_audio_buffer.speech_stopped":
+            m.speech_stopped()
+        elif etype == "response.output_audio.done" and self.playback is not None:
+            try:
+                self.playback.end_item(getattr(event, "item_id", None))
+            except Exception:
+                log.exception("playback end_item failed")
+        elif etype == "response.created":
+            rid = event.response.get("id") if isinstance(event, ev.ResponseCreatedEvent) else None
+            if isinstance(rid, str):
+                m.response_created(rid)
+        elif etype == "response.output_text.delta":
+            m.first_output(getattr(event, "response_id", ""))
+        elif etype == "response.done":
+            rid = event.response.get("id") if isinstance(event, ev.ResponseDoneEvent) else None
+            if isinstance(rid, str):
+                m.response_done(rid)
+            if self._recycle_pending and not state.response_active:
+                self._start_recycle(self._recycle_pending)
+        self._publish(event)
+
+    def _on_error(self, event: ev.ErrorEvent, kind: ErrorKind | None) -> None:
+        error = event.error if isinstance(event.error, dict) else {}
+        code = str(error.get("code") or "")
+        message = str(error.get("message") or "")
+        blamed = error.get("event_id")
+        ready = self._ready
+        if (
+            ready is not None
+            and not ready.done()
+            and blamed is not None
+            and blamed == self._session_update_id
+        ):
+            param = error.get("param")
+            ready.set_exception(
+                ConfigurationError(
+                    f"the server rejected the session config"
+                    f"{f' ({param})' if param else ''}: {code or 'error'}: {message}"
+                )
+            )
+            ready.exception()
+        if kind is ErrorKind.BENIGN:
+            log.debug("benign server error %s: %s", code, message)
+            return
+        self.metrics.server_errors += 1
+        if kind is ErrorKind.AUTH:
+            failure = AuthenticationError(
+                f"the server refused the credentials ({code or error.get('type')})"
+            )
+            if ready is not None and not ready.done():
+                ready.set_exception(failure)
+                ready.exception()
+            if self._link is not None:
+                self._link.fail(failure)
+        elif kind is ErrorKind.RECONNECT:
+            log.info("the server ended the session (%s); renewing the connection", code)
+            self._start_recycle(f"server ended the session: {code}")
+        else:
+            log.warning("server error %s: %s", code or error.get("type"), message)
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def _publish(self, event: ServerEvent) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+        q = self._dispatch
+        q.put_nowait(event)
+        size = q.qsize()
+        if size > self.metrics.dispatch_queue_high_water:
+            self.metrics.dispatch_queue_high_water = size
+
+    async def _dispatch_forever(self) -> None:
+        q = self._dispatch
+        while True:
+            event = await q.get()
+            if event is _END:
+                return
+            etype = event.type
+            method = self._handler_method(etype)
+            if method is not None:
+                await self._call(method, event, handler_method_name(etype))
+            if self._on_event_overridden():
+                assert self._handler is not None
+                await self._call(self._handler.on_event, event, "on_event")
+            for key in (etype, "*"):
+                for callback in self._listeners.get(key, ()):
+                    await self._call(callback, event, getattr(callback, "__name__", "listener"))
+
+    async def _call(self, fn: Callable[[Any], Any], event: ServerEvent, name: str) -> None:
+        try:
+            result = fn(event)
+            if inspect.isawaitable(result):
+                await result
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.metrics.handler_errors += 1
+            log.exception("event handler %s failed on %s", name, event.type)
+            if isinstance(event, HandlerErrorEvent):
+                return  # never loop on a failing error handler
+            report = HandlerErrorEvent(event_type=event.type, handler=name, error=exc)
+            for queue in self._subscribers:
+                queue.put_nowait(report)
+            method = self._handler_method(report.type)
+            if method is not None:
+                await self._call(method, report, "on_handler_error")
+            for callback in self._listeners.get(report.type, ()):
+                await self._call(callback, report, getattr(callback, "__name__", "listener"))
+
+    # -- send --------------------------------------------------------------------------------
+
+    def _encode(self, frame: dict[str, Any]) -> str:
+        if self.options.beta_protocol:
+            frame = to_beta_client_event(frame)
+        return encode_event(frame)
+
+    def _note_sent(self, frame: dict[str, Any]) -> None:
+        if frame.get("type") == "response.create":
+            self.metrics.response_requested()
+
+    def _post_json(self, frame: dict[str, Any]) -> None:
+        self._note_sent(frame)
+        self.post(self._encode(frame))
+
+    def post(self, frame: str | bytes, *, audio: bool = False) -> None:
+        """Queue one prebuilt text frame for sending, in order with every other send.
+
+        ``audio=True`` marks an ``input_audio_buffer.append`` frame: it may be dropped (and is
+        counted) when the link is down longer than ``audio_window`` or the outbox is full.
+        """
+        if self._closed or self._ended:
+            raise ConnectionClosedError("the session is closed") from self.failure
+        outbox = self._outbox
+        if audio and len(outbox) >= self.options.max_backlog:
+            self.metrics.audio_frames_dropped += 1
+            return
+        outbox.append((frame, audio))
+        self._outbox_ready.set()
+
+    def send(self, event: dict[str, Any]) -> None:
+        """Queue a client event (a dict from :mod:`rtsdk.protocol` builders) for sending."""
+        self._post_json(event)
+
+    def send_audio_frame(self, frame: bytes) -> None:
+        """Queue a prebuilt ``input_audio_buffer.append`` frame (``encode_append``)."""
+        self.post(frame, audio=True)
+
+    async def _send_forever(self) -> None:
+        link = self._link
+        assert link is not None
+        outbox = self._outbox
+        ready = self._outbox_ready
+        m = self.metrics
+        try:
+            while True:
+                if not outbox:
+                    ready.clear()
+                    await ready.wait()
+                    continue
+                frame, audio = outbox.popleft()
+                before = link.stats.audio_frames_dropped
+                await link.send(frame, audio=audio)
+                m.frames_sent = link.stats.frames_sent
+                m.audio_frames_dropped += link.stats.audio_frames_dropped - before
+                if link.stats.backlog_high_water > m.send_backlog_high_water:
+                    m.send_backlog_high_water = link.stats.backlog_high_water
+        except ConnectionClosedError:
+            return
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait until the outbox has been handed to the link (sent, or kept for reconnect)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._outbox and loop.time() < deadline and not self._closed:
+            await asyncio.sleep(0.002)
+
+    # -- intents -----------------------------------------------------------------------------
+
+    def request_response(self, **overrides: Any) -> None:
+        """``response.create`` now, or once the active response is done."""
+        for frame in self.state.request_response(**overrides):
+            self._post_json(frame)
+
+    def cancel_response(self) -> None:
+        """Cancel the active response (nothing when none is active)."""
+        for frame in self.state.cancel_response():
+            self._post_json(frame)
+
+    def submit_function_output(self, call_id: str, output: str) -> None:
+        """The output of a function call; the follow-up ``response.create`` goes out once all
+        outputs of that response are in."""
+        for frame in self.state.submit_function_output(call_id, output):
+            self._post_json(frame)
+
+    def update_settings(self, settings: SessionSettings) -> None:
+        """New session settings: sent now and on every later connect."""
+        for frame in self.state.update_settings(settings):
+            self._post_json(frame)
+
+    def barge_in(self) -> None:
+        """The user interrupts locally (push-to-talk): stop playback, cancel, truncate."""
+        self._sync_played(interrupt=True)
+        for frame in self.state.barge_in():
+            self._post_json(frame)
+
+    def _sync_played(self, *, interrupt: bool = False) -> None:
+        playback = self.playback
+        if playback is None:
+            return
+        try:
+            played = playback.interrupt() if interrupt else playback.take_played()
+        except Exception:
+            log.exception("playback accounting failed")
+            return
+        for item_id, samples in played:
+            self.state.audio_played(item_id, samples)
+
+    def _run_tools(self, calls: list[FunctionCall]) -> None:
+        loop = asyncio.get_running_loop()
+        for call in calls:
+            if call.name not in self.tools:
+                continue  # the app answers it (submit_function_output)
+            task = loop.create_task(self._run_tool(call), name=f"rtsdk-tool-{call.name}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run_tool(self, call: FunctionCall) -> None:
+        output = await self.tools.run(call.name, call.arguments)
+        if not self._closed and not self._ended:
+            self.submit_function_output(call.call_id, output)
+
+    # -- session length ----------------------------------------------------------------------
+
+    def _arm_recycle(self) -> None:
+        if self._recycle_timer is not None:
+            self._recycle_timer.cancel()
+            self._recycle_timer = None
+        self._recycle_pending = ""
+        limit = self.options.session_max_seconds
+        if limit is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._recycle_timer = loop.call_later(limit, self._recycle_due)
+
+    def _recycle_due(self) -> None:
+        reason = f"session length limit ({self.options.session_max_seconds:g} s)"
+        if not self.state.response_active:
+            self._start_recycle(reason)
+            return
+        # wait for the running response to finish, but not past a grace period
+        self._recycle_pending = reason
+        loop = asyncio.get_running_loop()
+        self._recycle_timer = loop.call_later(30.0, self._start_recycle, reason)
+
+    def _start_recycle(self, reason: str) -> None:
+        link = self._link
+        self._recycle_pending = ""
+        if link is None or self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(link.recycle(reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def recycle(self, reason: str = "requested by the app") -> None:
+        """Renew the connection now, with the config (and conversation) replayed."""
+        link = self._link
+        if link is not None:
+            await link.recycle(reason)
+
+
+def _settings_kwargs(settings: SessionSettings) -> dict[str, Any]:
+    return {f.name: getattr(settings, f.name) for f in fields(settings)}
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+_KNOWN_TYPES: frozenset[str] = frozenset(
+    {
+        *ev.SERVER_EVENT_TYPES,
+        ConnectedEvent.TYPE,
+        ReconnectingEvent.TYPE,
+        ReconnectedEvent.TYPE,
+        DisconnectedEvent.TYPE,
+        SessionRecycledEvent.TYPE,
+        HandlerErrorEvent.TYPE,
+        ProtocolErrorEvent.TYPE,
+    }
+)
