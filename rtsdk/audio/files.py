@@ -59,12 +59,17 @@ def decode_pcm(raw: bytes, width: int, channels: int) -> npt.NDArray[np.float32]
 
 
 class _SincInterpolator:
-    """Streaming windowed-sinc rate conversion for any pair of rates (file ingest only)."""
+    """Streaming windowed-sinc rate conversion for any pair of rates (file ingest only).
+
+    Output ``k`` sits at input position ``k * in_rate / out_rate`` (exact integer arithmetic),
+    computed from the ``2 * h`` inputs around it with a Hann-windowed sinc whose cutoff is 95 %
+    of the lower Nyquist frequency. After ``n`` inputs and ``last=True``, exactly
+    ``ceil(n * out_rate / in_rate)`` outputs have been returned.
+    """
 
     def __init__(self, in_rate: int, out_rate: int, half_width: int = 16) -> None:
-        self.step = in_rate / out_rate
-        self.ratio = out_rate / in_rate
-        scale = min(1.0, self.ratio)
+        self.in_rate, self.out_rate = in_rate, out_rate
+        scale = min(1.0, out_rate / in_rate)
         self.fc = 0.95 * scale  # cutoff relative to the input Nyquist
         self.h = math.ceil(half_width / scale)  # half-span in input samples
         self.buf = np.zeros(self.h, dtype=np.float64)  # zeros before the start
@@ -73,25 +78,24 @@ class _SincInterpolator:
         self.k = 0  # next output index
 
     def process(self, x: npt.NDArray[np.float32], last: bool = False) -> npt.NDArray[np.float32]:
+        inr, outr, h = self.in_rate, self.out_rate, self.h
         self.buf = np.concatenate([self.buf, x.astype(np.float64)])
         self.n_in += x.size
-        h = self.h
         if last:
             self.buf = np.concatenate([self.buf, np.zeros(h + 1)])
-            k_end = math.ceil(self.n_in * self.ratio)
-        else:  # outputs whose support [floor(t) - h + 1, floor(t) + h] has arrived
-            k_end = max(self.k, math.floor((self.n_in - h) / self.step) + 1)
-        ks = np.arange(self.k, k_end)
-        t = ks * self.step
-        i0 = np.floor(t).astype(np.int64) - h + 1
-        idx = i0[:, None] + np.arange(2 * h)[None, :]
-        dist = t[:, None] - idx
+            k_end = -(-self.n_in * outr // inr)
+        else:  # outputs whose inputs up to floor(t) + h have arrived
+            k_end = max(self.k, -(-(self.n_in - h) * outr // inr))
+        ks = np.arange(self.k, k_end, dtype=np.int64)
+        whole = ks * inr // outr
+        frac = (ks * inr % outr) / outr
+        offs = np.arange(-h + 1, h + 1)
+        idx = whole[:, None] + offs[None, :]
+        dist = frac[:, None] - offs[None, :]
         w = self.fc * np.sinc(self.fc * dist) * (0.5 + 0.5 * np.cos(np.pi * dist / h))
-        w[np.abs(dist) >= h] = 0.0
         y = (w * self.buf[idx - self.base]).sum(axis=1) if ks.size else np.zeros(0)
         self.k = k_end
-        keep_from = math.floor(k_end * self.step) - h + 1
-        drop = max(0, keep_from - self.base)
+        drop = max(0, k_end * inr // outr - h + 1 - self.base)
         self.buf = self.buf[drop:]
         self.base += drop
         return y.astype(np.float32)
