@@ -197,3 +197,16 @@ def test_push_source_construction_checks() -> None:
 def test_to_float32_needs_whole_frames() -> None:
     with pytest.raises(AudioFormatError, match="whole number"):
         to_float32(np.zeros(5, np.float32), 2, "push")
+
+
+def test_bundled_speech_wav() -> None:
+    path = Path(__file__).resolve().parent.parent / "samples" / "assets" / "hello.wav"
+    assert path.stat().st_size < 200_000
+    x, rate = read_wav(path)
+    assert rate == 16_000
+    assert 2.0 < x.size / rate < 6.0
+    win = rate // 50  # 20 ms
+    rms = np.sqrt(np.mean(x[: x.size // win * win].reshape(-1, win) ** 2, axis=1))
+    voiced = rms > 0.02
+    assert voiced.mean() > 0.4  # mostly speech
+    assert not voiced[-10:].any()  # ends in silence (a VAD can close the turn)
