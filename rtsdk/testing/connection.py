@@ -290,6 +290,8 @@ class ServerConnection:
         try:
             while True:
                 kind, payload, future = await queue.get()
+                if self.dropped:
+                    return
                 if self._stall_until > self._loop.time() and kind != "close_now":
                     await self._stalled()
                 if kind == "event":
@@ -309,6 +311,8 @@ class ServerConnection:
             return
 
     async def _write(self, text: str, record: Frame) -> None:
+        if self.dropped:
+            raise ConnectionClosed(None, None)
         await self._ws.send(text)
         self.frames_sent += 1
         self._note("sent", record)
