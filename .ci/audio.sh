@@ -37,7 +37,7 @@ audio_install() {
     done
     [ -e /usr/share/alsa/alsa.conf.d/99-pipewire-default.conf ] \
         || [ -e /etc/alsa/conf.d/99-pipewire-default.conf ] || missing=1
-    ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || missing=1
+    ldconfig -p 2>/dev/null | grep libportaudio.so.2 >/dev/null || missing=1
     if [ "$missing" = 0 ]; then
         return 0
     fi

@@ -246,3 +246,48 @@ async def test_barge_in_silences_the_device_at_once() -> None:
     # And it stopped within the device's round trip of the interrupt.
     assert (last - cut) / 24_000 < 0.25
     assert mgr.stats.discarded_samples > 0
+
+
+# ---------------------------------------------------------------------- callbacks, without PortAudio
+
+
+def test_output_callback_fans_out_counts_flags_and_never_raises() -> None:
+    from rtsdk.audio import Playback
+
+    sink = DeviceSink()
+    sink.channels = 2
+    sink._scratch = np.zeros(100, np.float32)  # smaller than a block: rendered in pieces
+    pb = Playback(session_format="pcm16", sink_rate=24_000, prebuffer_ms=0)
+    pb.play("a", float32_to_pcm16(np.full(300, 0.25, np.float32)).tobytes())
+    pb.end_item("a")
+    sink._pb = pb
+    out = np.ones((250, 2), np.float32)
+    sink._callback(out, 250, None, "output underflow")
+    assert sink.xruns == 1
+    np.testing.assert_array_equal(out[:, 0], out[:, 1])
+    assert np.allclose(out[10:240, 0], 0.25, atol=1e-3)
+    sink._pb = "not a playback"  # type: ignore[assignment]
+    sink._callback(out, 250, None, None)  # raises inside: counted, output silenced
+    assert sink.errors == 1
+    assert not out.any()
+
+
+def test_input_callback_only_writes_into_the_bridge() -> None:
+    src = DeviceSource()
+    src.sample_rate, src.channels = 16_000, 2
+    bridge = src._make_bridge(AudioStreamOptions(uplink_window_ms=40))
+    block = np.arange(200, dtype=np.float32).reshape(100, 2)
+    src._callback(block, 100, None, None)
+    src._callback(block, 100, None, "input overflow")
+    src._callback(block, 100, None, None)  # 300 frames into a 40 ms (640-frame) window: fits
+    src._callback(block, 100, None, None)
+    assert bridge.readable == 4 * 200
+    assert src.xruns == 1
+    for _ in range(3):
+        src._callback(block, 100, None, None)
+    assert src.overruns == 7 * 200 - bridge.capacity  # the excess is dropped and counted
+    src._bridge = None
+    src._callback(None, 0, None, None)  # type: ignore[arg-type]
+    assert src.errors == 0  # nothing to write into: nothing done
+    src._finished()  # the stream ended without stop(): a device error
+    assert src.errors == 1
