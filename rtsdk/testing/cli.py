@@ -54,7 +54,10 @@ def serve_main(argv: list[str] | None = None) -> int:
     Returns the exit status: 0 after SIGINT/SIGTERM, 2 on bad arguments, 1 if the server
     cannot listen.
     """
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or bad arguments (2): a status, not an exception
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         server = LocalRealtimeServer(
             args.host, args.port, args.api_key, pacing=args.pacing, record=False
