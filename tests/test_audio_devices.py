@@ -248,7 +248,7 @@ async def test_barge_in_silences_the_device_at_once() -> None:
     assert mgr.stats.discarded_samples > 0
 
 
-# ---------------------------------------------------------------------- callbacks, without PortAudio
+# ------------------------------------------------------------------ callbacks, without PortAudio
 
 
 def test_output_callback_fans_out_counts_flags_and_never_raises() -> None:
