@@ -272,6 +272,7 @@ class DeviceSink(AudioSink):
         self._stream: Any = None
         self._pb: Playback | None = None
         self._scratch = np.zeros(0, dtype=np.float32)
+        self._latency = 0.0
         self._stopping = False
         self._xruns = 0
         self._errors = 0
@@ -306,11 +307,12 @@ class DeviceSink(AudioSink):
                 f"cannot open output device {info.index} {info.name!r} at {self.sample_rate} Hz, "
                 f"{self.channels} channel(s): {exc}"
             ) from None
+        self._latency = float(self._stream.latency)
 
     @property
     def latency(self) -> float:
-        """The output stream's latency in seconds as PortAudio reports it (0 when closed)."""
-        return float(self._stream.latency) if self._stream is not None else 0.0
+        """The output stream's latency in seconds as PortAudio reported it when opened."""
+        return self._latency
 
     def _callback(self, outdata: npt.NDArray[np.float32], frames: int, t: Any, status: Any) -> None:
         try:

@@ -54,7 +54,9 @@ class AudioStats:
     send_errors: int  #: frames ``send_frame`` raised on (dropped)
     uplink_dropped_samples: int  #: captured samples dropped because the loop fell behind
     uplink_high_water_ms: float  #: most captured audio seen waiting for the loop
-    underruns: int  #: playback ran dry while more audio was expected (silence played)
+    #: playback ran dry while more audio was expected (silence played); an item's end counts
+    #: unless it was declared with ``end_item``
+    underruns: int
     underrun_samples: int  #: silence samples played in those blocks
     playback_high_water_ms: float  #: most assistant audio queued for playback
     played_samples: int  #: assistant samples handed to the sink
