@@ -345,12 +345,12 @@ class AudioStreamManager:
                     g = codes[:k]
                     (pcm16_to_ulaw if fmt == "g711_ulaw" else pcm16_to_alaw)(q, out=g)
                     frame = encode_append(as_buffer(g), sample_width=width)
+                awaited = False
                 try:
                     r = send(frame)
                     if inspect.isawaitable(r):
+                        awaited = True
                         await r
-                    else:
-                        await asyncio.sleep(0)  # never starve the loop on a fast source
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -360,5 +360,7 @@ class AudioStreamManager:
                     self._frames_sent += 1
                 if feed and sink is not None:
                     sink.feed_input(feed_rs.process(y) if feed_rs is not None else y)
+                if not awaited:
+                    await asyncio.sleep(0)  # never starve the loop on a fast source
             if last:
                 return
