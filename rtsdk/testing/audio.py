@@ -80,7 +80,9 @@ def level_dbfs(pcm: Pcm) -> float:
     if pcm.size == 0:
         return _SILENCE_DBFS
     x = pcm.astype(np.float64)
-    mean_square = float(np.dot(x, x)) / x.size
+    # einsum, not dot: np.dot goes to a multi-threaded BLAS, whose threads spin for
+    # milliseconds per call on a busy machine and stall the event loop
+    mean_square = float(np.einsum("i,i->", x, x)) / x.size
     if mean_square <= 0.0:
         return _SILENCE_DBFS
     return max(_SILENCE_DBFS, 10.0 * math.log10(mean_square / (32768.0 * 32768.0)))
