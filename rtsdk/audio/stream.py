@@ -331,7 +331,9 @@ class AudioStreamManager:
             if waiting > self._up_high * ch:
                 self._up_high = waiting // ch
             if frames:
-                e = float(np.dot(x, x)) / frames
+                # einsum, not dot: dot goes to BLAS, whose worker threads can spin for
+                # milliseconds on a busy machine and stall the loop
+                e = float(np.einsum("i,i->", x, x)) / frames
                 self._level = 10.0 * math.log10(e) if e > 1e-12 else _SILENT_DBFS
             y = rs.process(x, last=last)
             if self._muted(loop.time()):
