@@ -25,11 +25,16 @@ from typing import Any
 import pytest
 
 realtime = pytest.importorskip("openai.types.realtime")
+beta_realtime = pytest.importorskip("openai.types.beta.realtime")
 pydantic = pytest.importorskip("pydantic")
 
 __all__ = [
+    "BETA_CLIENT_MODELS",
+    "BETA_SERVER_MODELS",
     "CLIENT_MODELS",
     "SERVER_MODELS",
+    "assert_beta_client_event_valid",
+    "assert_beta_server_event_valid",
     "assert_client_event_valid",
     "assert_responses_well_formed",
     "assert_server_event_valid",
@@ -49,6 +54,9 @@ def _models(union: Any) -> dict[str, Any]:
 #: Event type -> GA pydantic model (11 client types, 46 server types in openai 3.57.0).
 CLIENT_MODELS: dict[str, Any] = _models(realtime.RealtimeClientEvent)
 SERVER_MODELS: dict[str, Any] = _models(realtime.RealtimeServerEvent)
+#: The same for the beta shapes (``openai.types.beta.realtime``: Azure's preview path).
+BETA_CLIENT_MODELS: dict[str, Any] = _models(beta_realtime.RealtimeClientEvent)
+BETA_SERVER_MODELS: dict[str, Any] = _models(beta_realtime.RealtimeServerEvent)
 
 
 def model_extras(node: Any, path: str = "") -> list[str]:
@@ -98,6 +106,22 @@ def assert_server_event_valid(event: dict[str, Any]) -> None:
     kind = event.get("type")
     assert kind in SERVER_MODELS, f"unknown server event type {kind!r}"
     SERVER_MODELS[kind].model_validate_json(line, strict=True)
+
+
+def assert_beta_client_event_valid(event: dict[str, Any]) -> None:
+    """:func:`assert_client_event_valid` against the beta types."""
+    kind = event.get("type")
+    assert kind in BETA_CLIENT_MODELS, f"unknown beta client event type {kind!r}"
+    model = BETA_CLIENT_MODELS[kind].model_validate_json(_line(event), strict=True)
+    extras = model_extras(model)
+    assert not extras, f"{kind}: keys the beta types do not know: {extras}"
+
+
+def assert_beta_server_event_valid(event: dict[str, Any]) -> None:
+    """:func:`assert_server_event_valid` against the beta types."""
+    kind = event.get("type")
+    assert kind in BETA_SERVER_MODELS, f"unknown beta server event type {kind!r}"
+    BETA_SERVER_MODELS[kind].model_validate_json(_line(event), strict=True)
 
 
 def assert_responses_well_formed(sent: Iterable[dict[str, Any] | str]) -> None:

@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from ..protocol import decode_frame, encode_event
 from ..protocol import events as ev
 from ..protocol.events import ProtocolErrorEvent
+from .beta import client_event_to_ga, server_event_to_beta
 from .faults import Faults
 from .session import RealtimeSession
 
@@ -40,8 +41,10 @@ class ServerConnection:
     ``received`` / ``sent``: every frame in order, as decoded dicts (or the raw text of a
     frame that is not a JSON object with a string ``type``). ``session`` is the merged session
     dict; ``headers`` and ``path`` are what the client sent at the upgrade (``model`` is from
-    the query). Audio frames are left out of the records when the server was made with
-    ``record_audio=False`` (they are still counted in ``counts_received`` / ``counts_sent``).
+    the query). ``beta`` says whether it speaks the beta shapes (Azure's preview path, or
+    ``OpenAI-Beta: realtime=v1``); the records then hold the beta frames. Audio frames are
+    left out of the records when the server was made with ``record_audio=False`` (they are
+    still counted in ``counts_received`` / ``counts_sent``). ``session`` is always GA.
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class ServerConnection:
         index: int,
         model: str,
         faults: Faults,
+        beta: bool = False,
         record: bool,
         record_audio: bool,
     ) -> None:
@@ -59,6 +63,8 @@ class ServerConnection:
         self.index = index
         self.model = model
         self.faults = faults
+        #: True when this connection speaks the beta event shapes (see :mod:`.beta`).
+        self.beta = beta
         request = ws.request
         assert request is not None
         self.headers: Headers = request.headers
@@ -206,6 +212,11 @@ class ServerConnection:
     # -- the two loops ----------------------------------------------------------------------
 
     def _enqueue(self, event: Json) -> None:
+        if self.beta:
+            beta = server_event_to_beta(event)
+            if beta is None:
+                return
+            event = beta
         self._queue.put_nowait(("event", event, None))
 
     def expire(self) -> None:
@@ -280,7 +291,7 @@ class ServerConnection:
                     continue
                 self._note("received", decoded)
                 if not self._refused:
-                    logic.handle(decoded)
+                    logic.handle(client_event_to_ga(decoded) if self.beta else decoded)
         except ConnectionClosed:
             pass
 

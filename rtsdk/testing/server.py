@@ -128,7 +128,7 @@ class LocalRealtimeServer:
         self.refused: list[tuple[int, str]] = []
         self._api_key = api_key
         self._plans: list[Faults] = []
-        self._pending: dict[WsConnection, tuple[str, Faults]] = {}
+        self._pending: dict[WsConnection, tuple[str, Faults, bool]] = {}
         self._server: Server | None = None
         self._changed: asyncio.Event | None = None
 
@@ -341,17 +341,19 @@ class LocalRealtimeServer:
                 "invalid_api_key",
                 "Incorrect API key provided.",
             )
-        self._pending[ws] = (model, plan)
+        beta = path == "/openai/realtime" or "realtime=v1" in request.headers.get("OpenAI-Beta", "")
+        self._pending[ws] = (model, plan, beta)
         return None
 
     async def _handler(self, ws: WsConnection) -> None:
-        model, plan = self._pending.pop(ws, ("gpt-realtime", self.faults))
+        model, plan, beta = self._pending.pop(ws, ("gpt-realtime", self.faults, False))
         conn = ServerConnection(
             self,
             ws,
             index=len(self.connections),
             model=model,
             faults=plan,
+            beta=beta,
             record=self.record,
             record_audio=self.record_audio,
         )
