@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -531,3 +532,35 @@ async def test_text_turn_audio_out_is_a_tone_under_the_transcript(
     transcript = done["response"]["output"][0]["content"][0]["transcript"]
     assert transcript.endswith("you said: hi")
     await client.close()
+
+
+async def test_keys_never_reach_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("websockets", "rtsdk"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        async with LocalRealtimeServer(api_key="sk-server-secret-1") as srv:
+            base = f"ws://127.0.0.1:{srv.port}"
+            client = await RawClient.connect(
+                f"{base}/v1/realtime?model=m", {"Authorization": "Bearer sk-server-secret-1"}
+            )
+            await client.recv()
+            await client.close()
+            for headers in (
+                {"api-key": "sk-client-wrong-2"},
+                {"Authorization": "Bearer sk-client-wrong-3"},
+            ):
+                with pytest.raises(websockets.InvalidStatus):
+                    await websockets.connect(
+                        f"{base}/v1/realtime?model=m", additional_headers=headers
+                    )
+            with pytest.raises(websockets.InvalidStatus):
+                await websockets.connect(f"{base}/v1/realtime?model=m&api-key=sk-query-4")
+    finally:
+        for name in ("websockets", "rtsdk"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+    records = [r for r in caplog.records if r.name.startswith("websockets.server")]
+    text = "\n".join(r.getMessage() for r in records)
+    assert "Authorization" in text  # the handshake was logged, values hidden
+    for secret in ("sk-server-secret-1", "sk-client-wrong-2", "sk-client-wrong-3", "sk-query-4"):
+        assert secret not in text

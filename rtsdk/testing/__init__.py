@@ -6,9 +6,11 @@ the server side. It is plainly not a model: its assistant is an echo.
 
 Connecting
     ``/v1/realtime?model=M`` (OpenAI), ``/openai/v1/realtime?model=DEPLOYMENT`` (Azure GA) and
-    ``/openai/realtime?api-version=V&deployment=DEPLOYMENT`` (Azure preview; answered in the GA
-    shapes too). With ``api_key`` set, the upgrade needs ``Authorization: Bearer <key>`` or
-    ``api-key: <key>``; else HTTP 401 with a JSON body (the key is never echoed or logged).
+    ``/openai/realtime?api-version=V&deployment=DEPLOYMENT`` (Azure preview, which speaks the
+    beta event shapes, as does a client sending ``OpenAI-Beta: realtime=v1``; see :mod:`.beta`).
+    With ``api_key`` set, the upgrade needs ``Authorization: Bearer <key>`` or
+    ``api-key: <key>``; else HTTP 401 with a JSON body. Keys are never echoed, and the
+    handshake log hides auth header values.
 
 What the session does
     ``session.created`` first; ``session.update`` merged and answered with the whole

@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 import threading
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -35,6 +36,34 @@ T = TypeVar("T")
 
 #: Request paths accepted at the upgrade: OpenAI, Azure GA (v1) and Azure preview.
 PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
+
+
+#: Headers whose values never reach a log (a browser puts its key in the subprotocol).
+_SECRET_HEADERS = frozenset({"authorization", "api-key", "sec-websocket-protocol"})
+_SECRET_QUERY = re.compile(r"((?:api-key|api_key|key)=)[^&\s]*", re.IGNORECASE)
+
+
+class _WireLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The logger handed to websockets, which logs every handshake header at DEBUG: values of
+    auth headers, key-like query parameters and the server's own key come out as ``***``."""
+
+    def __init__(self, logger: logging.Logger, key: str | None) -> None:
+        super().__init__(logger, {})
+        self._key = key
+
+    def _scrub(self, value: object) -> object:
+        if isinstance(value, str):
+            if self._key:
+                value = value.replace(self._key, "***")
+            value = _SECRET_QUERY.sub(r"\1***", value)
+        return value
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):
+            return
+        if len(args) == 2 and str(args[0]).lower() in _SECRET_HEADERS:
+            args = (args[0], "***")
+        super().log(level, self._scrub(msg), *(self._scrub(a) for a in args), **kwargs)
 
 
 def _check_int(name: str, value: object, lo: int, hi: int) -> None:
@@ -159,6 +188,7 @@ class LocalRealtimeServer:
             max_size=None,
             ping_interval=None,
             server_header="rtsdk-local-realtime",
+            logger=_WireLog(logging.getLogger("websockets.server"), self._api_key),
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
         log.info("local Realtime server listening on %s", self.url)
