@@ -1,16 +1,14 @@
 """Builders against the official GA types (openai 3.57.0) and against our own schema.
 
-tests/conformance.py (the shared checker) did not exist when this was written, so the check is
-done here against ``openai.types.realtime`` directly, as section 13 of the reference says: pick
-the model whose ``type`` literal matches, ``model_validate_json(strict=True)``, and reject any key
-that lands in a ``model_extra`` anywhere in the tree.
+The GA models come from tests/conformance.py, the shared checker (section 13 of the
+reference): pick the model whose ``type`` literal matches, ``model_validate_json(strict=True)``,
+and reject any key that lands in a ``model_extra`` anywhere in the tree.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import typing
 from typing import Any
 
 import pytest
@@ -21,35 +19,8 @@ from rtsdk.exceptions import ConfigurationError
 from rtsdk.protocol import SessionSettings, encode_event, parse_client_event
 from rtsdk.protocol import builders as b
 from rtsdk.protocol.schema import client_event_problems, unknown_client_keys
-
-realtime = pytest.importorskip("openai.types.realtime")
-pydantic = pytest.importorskip("pydantic")
-
-
-def _models(union: Any) -> dict[str, Any]:
-    args = typing.get_args(union)
-    if args and typing.get_args(args[0]):
-        args = typing.get_args(args[0])
-    return {typing.get_args(m.model_fields["type"].annotation)[0]: m for m in args}
-
-
-CLIENT_MODELS = _models(realtime.RealtimeClientEvent)
-
-
-def _extras(node: Any, path: str = "") -> list[str]:
-    found: list[str] = []
-    if isinstance(node, pydantic.BaseModel):
-        for key in node.model_extra or {}:
-            found.append(f"{path}.{key}" if path else key)
-        for name in type(node).model_fields:
-            found += _extras(getattr(node, name), f"{path}.{name}" if path else name)
-    elif isinstance(node, (list, tuple)):
-        for i, element in enumerate(node):
-            found += _extras(element, f"{path}[{i}]")
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            found += _extras(value, f"{path}.{key}")
-    return found
+from tests.conformance import CLIENT_MODELS
+from tests.conformance import model_extras as _extras
 
 
 def openai_client_check(line: str) -> list[str]:
