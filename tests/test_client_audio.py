@@ -1,0 +1,142 @@
+"""Whole conversations with the client's own audio path: WAV files (PCM16 and G.711 sessions) and
+real devices on a loopback sound server, against the local Realtime server."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions
+from rtsdk.audio import AudioStreamOptions, WavSink, WavSource, read_wav
+from rtsdk.testing import LocalRealtimeServer
+
+from .client_helpers import Recorder
+from .test_audio_devices import require_loopback
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
+
+
+def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    if rate_in == rate_out:
+        return x
+    t_out = np.arange(int(len(x) * rate_out / rate_in)) / rate_out
+    return np.interp(t_out, np.arange(len(x)) / rate_in, x).astype(np.float32)
+
+
+def _trim(x: np.ndarray, threshold: float = 0.01) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(x) > threshold)
+    return x[loud[0] : loud[-1] + 1]
+
+
+def _best_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    n = 1 << int(np.ceil(np.log2(len(a) + len(b))))
+    corr = np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n)
+    if len(b) < len(a):
+        return 0.0
+    k = int(np.argmax(corr[: len(b) - len(a) + 1]))
+    seg = b[k : k + len(a)]
+    return float(corr[k] / (np.linalg.norm(a) * np.linalg.norm(seg - seg.mean()) + 1e-12))
+
+
+async def _settled(client: AsyncRealtimeAIClient, quiet: float = 0.6) -> None:
+    """Until no response has been active for ``quiet`` seconds."""
+    loop = asyncio.get_running_loop()
+    since = loop.time()
+    deadline = since + 20
+    while loop.time() - since < quiet:
+        assert loop.time() < deadline, "responses never settled"
+        await asyncio.sleep(0.02)
+        if client.service.state.response_active:
+            since = loop.time()
+
+
+@pytest.mark.parametrize("fmt", ["pcm16", "g711_ulaw", "g711_alaw"])
+async def test_conversation_through_wav_files(tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / "assistant.wav"
+    async with LocalRealtimeServer(pacing="fast") as server:
+        client = AsyncRealtimeAIClient(
+            RealtimeAIOptions(
+                url=server.url, input_format=fmt, output_format=fmt, silence_duration_ms=1200
+            ),
+            stream_options=AudioStreamOptions(input_device=None, output_device=None),
+            audio_source=WavSource(BUNDLED, realtime=False, append_silence_ms=1500),
+            audio_sink=WavSink(out, sample_rate=16000, realtime=False),
+        )
+        rec = Recorder()
+        client.on("*", rec)
+        await client.start()
+        assert client.audio is not None
+        await asyncio.wait_for(client.audio.wait_input_ended(), 20)
+        await _settled(client)
+        assert rec.of("response.done")
+        assert await client.audio.drain(10)
+        stats = client.audio.stats
+        await client.stop()
+        session = server.connections[0].session
+    assert (
+        session["audio"]["input"]["format"]["type"]
+        == {
+            "pcm16": "audio/pcm",
+            "g711_ulaw": "audio/pcmu",
+            "g711_alaw": "audio/pcma",
+        }[fmt]
+    )
+    assert stats.frames_sent > 100 and stats.send_errors == 0
+    said, rate_in = read_wav(BUNDLED)
+    heard, rate_out = read_wav(out)
+    # the last few ms of an item stay in the playback resampler (<= 2 ms of delay): compare
+    # all but the final 20 ms of the speech
+    said = _resample(_trim(said)[: -rate_in // 50], rate_in, rate_out)
+    # PCM16 comes back nearly as sent; G.711 at 8 kHz keeps the speech band
+    floor = 0.8 if fmt == "pcm16" else 0.6
+    corr = _best_correlation(said, heard)
+    assert corr > floor, corr
+
+
+async def test_conversation_through_real_devices() -> None:
+    require_loopback()
+    import sounddevice as sd
+
+    async with LocalRealtimeServer(pacing="realtime") as server:
+        client = AsyncRealtimeAIClient(
+            RealtimeAIOptions(url=server.url, silence_duration_ms=300),
+            # the loopback's microphone hears the speaker: half duplex keeps the echo out
+            stream_options=AudioStreamOptions(
+                input_device="default", output_device="default", half_duplex=True
+            ),
+        )
+        rec = Recorder()
+        client.on("*", rec)
+        await client.start()
+        try:
+            await asyncio.sleep(0.3)
+            # "the user" speaks into the room: 0.8 s of a 440 Hz tone on the default output
+            rate = 48000
+            t = np.arange(int(0.8 * rate)) / rate
+            speech = (0.4 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            sd.play(speech, rate)
+            await rec.wait("input_audio_buffer.speech_started", timeout=5)
+            await rec.wait("input_audio_buffer.committed", timeout=5)
+            done = await rec.wait("response.done", timeout=10)
+            assert done.response["status"] == "completed"
+            assert client.audio is not None
+            await client.audio.drain(5)
+            await asyncio.sleep(0.2)
+            stats = client.audio.stats
+        finally:
+            sd.stop()
+            await client.stop()
+    transcript = "".join(
+        e.delta for e in rec.of("response.output_audio_transcript.delta")
+    ) or "".join(e.transcript for e in rec.of("response.output_audio_transcript.done"))
+    heard = re.search(r"heard ([0-9.]+) s", transcript)
+    assert heard, transcript
+    assert 0.6 <= float(heard.group(1)) <= 2.5  # the tone, as the server received it
+    assert stats.device_errors == 0
+    assert stats.played_samples > 0.5 * 44100 * 0.5  # the echo was played on the device
