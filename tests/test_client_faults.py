@@ -54,7 +54,7 @@ def first_type(server: LocalRealtimeServer, conn: int) -> str:
 
 
 async def test_drop_mid_response_reconnects_and_resends_the_session(
-    server: LocalRealtimeServer,
+    server: LocalRealtimeServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.pacing = "realtime"
     client, rec = await started(server, output_modality="audio", instructions="Keep me.")
@@ -78,6 +78,8 @@ async def test_drop_mid_response_reconnects_and_resends_the_session(
     assert client.metrics.reconnects >= 1
     assert client.failure is None
     await client.stop()
+    # no exception escaped into the event loop (a task that died would be logged as ERROR)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
 async def test_refused_auth_fails_fast_without_retries() -> None:
