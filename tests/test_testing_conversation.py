@@ -417,3 +417,22 @@ async def test_max_output_tokens_ends_incomplete(server: LocalRealtimeServer) ->
     assert done["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
     assert done["usage"]["output_tokens"] <= 5
     await client.close()
+
+
+async def test_idle_timeout_commits_the_quiet_and_responds(server: LocalRealtimeServer) -> None:
+    client, conn = await open_client(server)
+    vad = {"type": "server_vad", "idle_timeout_ms": 500, "silence_duration_ms": 200}
+    await configure(client, {"type": "realtime", "audio": {"input": {"turn_detection": vad}}})
+    await client.stream(silence(700))
+    triggered = await client.until("input_audio_buffer.timeout_triggered")
+    assert triggered["audio_end_ms"] == 500
+    committed = await client.until("input_audio_buffer.committed")
+    assert committed["item_id"] == triggered["item_id"]
+    done = await client.until("response.done")
+    assert "-120.0 dBFS" in done["response"]["output"][0]["content"][0]["transcript"]
+    # speech resets the count: a turn, then quiet shorter than the timeout, nothing more
+    await client.stream(tone(300) + silence(300))
+    await client.until("response.done")
+    await configure(client, {"type": "realtime"})  # barrier
+    assert conn.counts_sent["input_audio_buffer.timeout_triggered"] == 1
+    await client.close()

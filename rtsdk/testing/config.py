@@ -179,20 +179,23 @@ def output_format(session: Json) -> str:
 
 
 def vad_parameters(session: Json) -> Json | None:
-    """``{threshold, prefix_padding_ms, silence_duration_ms, create_response,
+    """``{idle_timeout_ms, threshold, prefix_padding_ms, silence_duration_ms, create_response,
     interrupt_response}`` of the session's turn detection, or None for manual turns."""
     turn = session["audio"]["input"].get("turn_detection")
     if not isinstance(turn, dict):
         return None
     if turn.get("type") == "semantic_vad":
         return {
+            "idle_timeout_ms": None,
             "threshold": 0.5,
             "prefix_padding_ms": 300,
             "silence_duration_ms": SEMANTIC_SILENCE_MS.get(str(turn.get("eagerness")), 600),
             "create_response": turn.get("create_response", True),
             "interrupt_response": turn.get("interrupt_response", True),
         }
+    idle = turn.get("idle_timeout_ms")
     return {
+        "idle_timeout_ms": int(idle) if isinstance(idle, int) and idle > 0 else None,
         "threshold": float(turn.get("threshold", 0.5)),
         "prefix_padding_ms": int(turn.get("prefix_padding_ms", 300)),
         "silence_duration_ms": int(turn.get("silence_duration_ms", 500)),

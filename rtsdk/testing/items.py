@@ -17,7 +17,13 @@ from . import audio as au
 if TYPE_CHECKING:
     from .session import RealtimeSession
 
-__all__ = ["item_create", "item_delete", "item_retrieve", "item_truncate"]
+__all__ = [
+    "item_create",
+    "item_delete",
+    "item_retrieve",
+    "item_truncate",
+    "response_context",
+]
 
 Json = dict[str, Any]
 
@@ -183,3 +189,26 @@ def item_retrieve(s: RealtimeSession, data: Json, event_id: str | None) -> None:
             if part.get("type") in ("input_audio", "output_audio"):
                 part["audio"] = b64encode(held[0]).decode("ascii")
     s.send(ev.ConversationItemRetrievedEvent, item=item)
+
+
+def response_context(s: RealtimeSession, given: Any, event_id: str | None) -> list[Json] | None:
+    """The items a response sees: the conversation, or ``response.input`` with its
+    ``item_reference`` entries resolved (None after an error for an unknown id)."""
+    if given is None:
+        return s.items
+    context: list[Json] = []
+    for i, entry in enumerate(given):
+        if entry.get("type") == "item_reference":
+            found = s.find(entry["id"])
+            if found < 0:
+                s.error(
+                    f"Item with id '{entry['id']}' not found.",
+                    code="invalid_value",
+                    param=f"response.input[{i}].id",
+                    event_id=event_id,
+                )
+                return None
+            context.append(s.items[found])
+        else:
+            context.append(entry)
+    return context

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from .audio import BYTES_PER_MS
 if TYPE_CHECKING:
     from .session import RealtimeSession
 
-__all__ = ["Plan", "ResponseRun"]
+__all__ = ["ECHO_PREFIX", "Pace", "Plan", "ResponseRun", "make_pacer"]
 
 Json = dict[str, Any]
 
@@ -41,6 +41,33 @@ class Plan:
     call_name: str = ""
     call_id: str = ""
     arguments: str = ""
+
+
+Pace = Callable[[int, float], Awaitable[None]]
+
+
+def make_pacer(pacing: Callable[[], str], clock: Callable[[], float], lead_s: float) -> Pace:
+    """``pace(k, audio_seconds_sent)``, awaited after each delta of one response.
+
+    ``"fast"`` only yields to the loop. ``"realtime"`` holds the audio to the rate it plays,
+    ``lead_s`` ahead of the first delta's time; text and argument deltas (no audio) come
+    20 ms apart. ``pacing()`` is read per delta, so a test may switch it mid-session.
+    """
+    started: list[float] = []
+
+    async def pace(k: int, audio_seconds: float) -> None:
+        if pacing() == "fast":
+            await asyncio.sleep(0)
+            return
+        if audio_seconds <= 0:
+            await asyncio.sleep(0.02)
+            return
+        now = clock()
+        if not started:
+            started.append(now)
+        await asyncio.sleep(max(0.0, started[0] + audio_seconds - lead_s - now))
+
+    return pace
 
 
 def _audio_tokens_out(ms: float) -> int:
@@ -94,6 +121,7 @@ class ResponseRun:
         self._arguments = ""
         self._tokens_text = 0
         self._tokens_audio = 0
+        self._first_audio_at: float | None = None
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -106,6 +134,14 @@ class ResponseRun:
     def audio_so_far(self) -> bytes:
         """Audio generated so far for the current item (output format)."""
         return bytes(self._audio)
+
+    def playback_left_ms(self, now: float) -> float:
+        """How much of the audio sent would still be playing at ``now`` (clock seconds), if
+        the client plays it from the first delta on."""
+        if self._first_audio_at is None:
+            return 0.0
+        sent_ms = len(self._audio) / BYTES_PER_MS[self.out_fmt]
+        return max(0.0, sent_ms - (now - self._first_audio_at) * 1000.0)
 
     @property
     def in_conversation(self) -> bool:
@@ -165,7 +201,7 @@ class ResponseRun:
         s = self.session
         s.send(ev.ResponseCreatedEvent, response=self.response_object("in_progress", None, None))
 
-    async def stream(self, plan: Plan, pace: Callable[[int, float], Any]) -> None:
+    async def stream(self, plan: Plan, pace: Pace) -> None:
         """Stream ``plan``; ``pace(k, seconds_of_audio_so_far)`` is awaited between deltas."""
         try:
             if plan.kind == "function_call":
@@ -189,7 +225,7 @@ class ResponseRun:
         if self.in_conversation:
             s.conversation_add(item)
 
-    async def _stream_call(self, plan: Plan, pace: Callable[[int, float], Any]) -> None:
+    async def _stream_call(self, plan: Plan, pace: Pace) -> None:
         s = self.session
         item = {
             "id": s.new_id("item"),
@@ -221,7 +257,7 @@ class ResponseRun:
             )
             await pace(k, 0.0)
 
-    async def _stream_message(self, plan: Plan, pace: Callable[[int, float], Any]) -> None:
+    async def _stream_message(self, plan: Plan, pace: Pace) -> None:
         s = self.session
         item = {
             "id": s.new_id("item"),
@@ -266,6 +302,8 @@ class ResponseRun:
                 self.finish("incomplete", "max_output_tokens")
                 return
             self._tokens_audio += tokens
+            if self._first_audio_at is None:
+                self._first_audio_at = s.now()
             self._audio += piece_bytes
             s.audio_produced = True
             s.send(

@@ -21,7 +21,7 @@ import copy
 import itertools
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from ..kernels import b64decode
@@ -39,8 +39,8 @@ from .config import (
 )
 from .echo import input_tokens, make_plan
 from .faults import FunctionCallScript
-from .items import item_create, item_delete, item_retrieve, item_truncate
-from .responses import ResponseRun
+from .items import item_create, item_delete, item_retrieve, item_truncate, response_context
+from .responses import ResponseRun, make_pacer
 
 __all__ = ["MIN_COMMIT_MS", "Ids", "RealtimeSession"]
 
@@ -120,6 +120,7 @@ class RealtimeSession:
         self._tasks: set[asyncio.Task[None]] = set()
         self.buffer = InputAudioBuffer()
         self._speech: tuple[str, float] | None = None  # (item id, audio_start_ms) while speaking
+        self._idle_from_ms = 0.0  # audio time the idle timeout counts from
         self._configure_input()
         self._handlers: dict[str, Callable[[Json, str | None], None]] = {
             "session.update": self._session_update,
@@ -133,6 +134,10 @@ class RealtimeSession:
             "response.cancel": self._response_cancel,
             "output_audio_buffer.clear": self._output_buffer_clear,
         }
+
+    def now(self) -> float:
+        """The session's clock (seconds)."""
+        return self._clock()
 
     @property
     def pacing(self) -> str:
@@ -290,6 +295,7 @@ class RealtimeSession:
 
     def _configure_input(self) -> None:
         self._speech = None
+        self._idle_from_ms = self.buffer.end_ms
         self.buffer.configure(input_format(self.session), vad_parameters(self.session))
 
     # -- input audio -------------------------------------------------------------------------
@@ -318,11 +324,36 @@ class RealtimeSession:
 
     def take_audio(self, raw: bytes) -> None:
         """Add caller audio (in the session's input format) to the buffer and run the VAD."""
-        for kind, ms in self.buffer.feed(raw):
+        buffer = self.buffer
+        for kind, ms in buffer.feed(raw):
             if kind == "started":
                 self._speech_started(ms)
             else:
                 self._speech_stopped(ms)
+        params = buffer.params
+        if (
+            params is not None
+            and params["idle_timeout_ms"] is not None
+            and self.active is None
+            and not buffer.in_speech
+            and buffer.end_ms - self._idle_from_ms >= params["idle_timeout_ms"]
+        ):
+            self._idle_timeout()
+
+    def _idle_timeout(self) -> None:
+        """Nobody spoke for ``idle_timeout_ms``: say so, commit the quiet audio, respond."""
+        buffer = self.buffer
+        item_id = self.new_id("item")
+        self.send(
+            ev.InputAudioBufferTimeoutTriggeredEvent,
+            audio_start_ms=int(buffer.start_ms),
+            audio_end_ms=int(buffer.end_ms),
+            item_id=item_id,
+        )
+        self._idle_from_ms = buffer.end_ms
+        self._commit(buffer.take_all(), item_id)
+        if buffer.params and buffer.params["create_response"]:
+            self.create_response({}, None)
 
     def _speech_started(self, ms: float) -> None:
         start = max(ms, self.buffer.start_ms)
@@ -337,6 +368,7 @@ class RealtimeSession:
     def _speech_stopped(self, ms: float) -> None:
         item_id, start = self._speech or (self.new_id("item"), self.buffer.start_ms)
         self._speech = None
+        self._idle_from_ms = ms
         self.send(ev.InputAudioBufferSpeechStoppedEvent, audio_end_ms=int(ms), item_id=item_id)
         raw = self.buffer.slice(start, ms)
         self.buffer.drop_until(ms)
@@ -427,7 +459,7 @@ class RealtimeSession:
                 event_id=event_id,
             )
             return
-        context = self._context(overrides.get("input"), event_id)
+        context = response_context(self, overrides.get("input"), event_id)
         if context is None:
             return
         session = self.session
@@ -471,7 +503,8 @@ class RealtimeSession:
         if run.in_conversation:
             self.active = run
         run.start()
-        task = asyncio.get_running_loop().create_task(run.stream(plan, self._pacer()))
+        pacer = make_pacer(lambda: self.pacing, self._clock, self.realtime_lead_ms / 1000)
+        task = asyncio.get_running_loop().create_task(run.stream(plan, pacer))
         run.task = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -492,44 +525,8 @@ class RealtimeSession:
         """Called by a response once its ``response.done`` is out."""
         if self.active is run:
             self.active = None
+        self._idle_from_ms = max(
+            self._idle_from_ms, self.buffer.end_ms + run.playback_left_ms(self._clock())
+        )
         self.responses.pop(run.id, None)
         self.send(ev.RateLimitsUpdatedEvent, rate_limits=copy.deepcopy(_RATE_LIMITS))
-
-    def _pacer(self) -> Callable[[int, float], Awaitable[None]]:
-        clock = self._clock
-        lead = self.realtime_lead_ms / 1000
-        started: list[float] = []
-
-        async def pace(k: int, audio_seconds: float) -> None:
-            if self.pacing == "fast":  # read per delta: a test may switch it mid-session
-                await asyncio.sleep(0)
-                return
-            if audio_seconds <= 0:
-                await asyncio.sleep(0.02)
-                return
-            now = clock()
-            if not started:
-                started.append(now)
-            await asyncio.sleep(max(0.0, started[0] + audio_seconds - lead - now))
-
-        return pace
-
-    def _context(self, given: Any, event_id: str | None) -> list[Json] | None:
-        if given is None:
-            return self.items
-        context: list[Json] = []
-        for i, entry in enumerate(given):
-            if entry.get("type") == "item_reference":
-                found = self.find(entry["id"])
-                if found < 0:
-                    self.error(
-                        f"Item with id '{entry['id']}' not found.",
-                        code="invalid_value",
-                        param=f"response.input[{i}].id",
-                        event_id=event_id,
-                    )
-                    return None
-                context.append(self.items[found])
-            else:
-                context.append(entry)
-        return context
