@@ -13,7 +13,14 @@ from websockets.exceptions import ConnectionClosed
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.testing import Faults, LocalRealtimeServer
 from tests.conformance import assert_server_event_valid
-from tests.test_testing_server import MODEL, RawClient, check_sent, open_client
+from tests.test_testing_server import (
+    MODEL,
+    RawClient,
+    check_sent,
+    open_client,
+    silence,
+    tone,
+)
 
 
 @pytest.fixture
@@ -227,3 +234,30 @@ async def test_wait_for_frames_by_type_and_rank(server: LocalRealtimeServer) -> 
 def test_bad_fault_plans_are_refused(kw: dict[str, object], match: str) -> None:
     with pytest.raises(ConfigurationError, match=match):
         Faults(**kw)  # type: ignore[arg-type]
+
+
+async def test_fault_plans_can_change_on_a_live_connection(server: LocalRealtimeServer) -> None:
+    client, conn = await open_client(server)
+    conn.faults = Faults(drop_after_frames=conn.frames_sent + 2)
+    await text_turn(client)
+    assert (await closed_by_server(client)).rcvd is None
+    assert conn.frames_sent == 3
+
+
+async def test_records_without_audio_still_count_it() -> None:
+    async with LocalRealtimeServer(record_audio=False) as srv:
+        client, conn = await open_client(srv)
+        await client.stream(silence(100) + tone(300) + silence(700))
+        await client.until("response.done")
+        await client.close()
+        await conn.wait_closed()
+        kinds = {f["type"] for f in conn.received + conn.sent if isinstance(f, dict)}
+        assert "input_audio_buffer.append" not in kinds
+        assert "response.output_audio.delta" not in kinds and "response.done" in kinds
+        assert conn.counts_received["input_audio_buffer.append"] == 55
+        assert conn.counts_sent["response.output_audio.delta"] == 5  # 400 ms in 80 ms deltas
+    async with LocalRealtimeServer(record=False) as srv:
+        client, conn = await open_client(srv)
+        await client.close()
+        await conn.wait_closed()
+        assert conn.sent == [] and conn.counts_sent["session.created"] == 1

@@ -20,7 +20,10 @@ What the session does
     (threshold, prefix padding, silence duration honoured; see :mod:`.vad`) gives
     ``speech_started`` / ``speech_stopped`` / ``committed`` and, with ``create_response``, a
     response; new speech cancels the active response (``turn_detected``) with
-    ``interrupt_response``. Manual turns (commit, ``response.create``), ``response.cancel``,
+    ``interrupt_response``; ``idle_timeout_ms`` gives ``timeout_triggered``. ``semantic_vad``
+    runs the same energy VAD with a silence that follows its eagerness. A turn that ends
+    while a response is still active (``interrupt_response`` off) is committed without a
+    new response. Manual turns (commit, ``response.create``), ``response.cancel``,
     ``conversation.item.create/truncate/delete/retrieve``, ``input_audio_buffer.clear``, one
     active response at a time (``conversation_already_has_active_response``), out-of-band
     responses (``conversation: "none"``) beside it, ``max_output_tokens`` (``incomplete``), and
