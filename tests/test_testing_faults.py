@@ -261,3 +261,14 @@ async def test_records_without_audio_still_count_it() -> None:
         await client.close()
         await conn.wait_closed()
         assert conn.sent == [] and conn.counts_sent["session.created"] == 1
+
+
+async def test_stop_during_a_stall_closes_promptly() -> None:
+    async with LocalRealtimeServer() as srv:
+        client, conn = await open_client(srv)
+        conn.stall(30.0)
+        await asyncio.sleep(0.05)
+    # the server closed with 1001 without waiting out the stall
+    closed = await closed_by_server(client)
+    assert closed.rcvd is not None and closed.rcvd.code == 1001
+    assert conn.closed

@@ -199,6 +199,11 @@ class ServerConnection:
             transport.pause_reading()
         self._timers.append(self._loop.call_at(self._stall_until, self._resume_reading))
 
+    def end_stall(self) -> None:
+        """End a stall now."""
+        self._stall_until = 0.0
+        self._resume_reading()
+
     def _resume_reading(self) -> None:
         transport = self._ws.transport
         if self._loop.time() >= self._stall_until - 1e-3 and transport is not None:

@@ -187,6 +187,7 @@ class LocalRealtimeServer:
             compression=None,
             max_size=None,
             ping_interval=None,
+            close_timeout=2,
             server_header="rtsdk-local-realtime",
             logger=_WireLog(logging.getLogger("websockets.server"), self._api_key),
         )
@@ -198,6 +199,8 @@ class LocalRealtimeServer:
         server, self._server = self._server, None
         if server is None:
             return
+        for conn in self.connections:
+            conn.end_stall()  # a stalled connection would not read the client's close frame
         server.close()
         await server.wait_closed()
 
