@@ -199,12 +199,12 @@ async def test_connection_controls(server: LocalRealtimeServer) -> None:
     assert closed.rcvd is not None and (closed.rcvd.code, closed.rcvd.reason) == (4002, "bye")
     client2, conn2 = await open_client(server)
     assert await server.wait_for_connection(2) is conn2
+    with pytest.raises(asyncio.TimeoutError, match=r"response\.done"):
+        await conn2.wait_for_sent("response.done", timeout=0.05)
     await conn2.drop()
     assert (await closed_by_server(client2)).rcvd is None
     with pytest.raises(asyncio.TimeoutError, match="connection"):
         await server.wait_for_connection(3, timeout=0.1)
-    with pytest.raises(asyncio.TimeoutError, match=r"response\.done"):
-        await conn2.wait_for_sent("response.done", timeout=0.05)
 
 
 async def test_wait_for_frames_by_type_and_rank(server: LocalRealtimeServer) -> None:
@@ -272,3 +272,17 @@ async def test_stop_during_a_stall_closes_promptly() -> None:
     closed = await closed_by_server(client)
     assert closed.rcvd is not None and closed.rcvd.code == 1001
     assert conn.closed
+
+
+async def test_waiting_on_a_closed_connection_fails_clearly(server: LocalRealtimeServer) -> None:
+    client, conn = await open_client(server)
+    waiter = asyncio.ensure_future(conn.wait_for_sent("response.done", timeout=5))
+    await asyncio.sleep(0)
+    await client.close()
+    with pytest.raises(ConnectionError, match="closed"):
+        await waiter
+    await conn.wait_closed()
+    with pytest.raises(ConnectionError, match="closed"):
+        await conn.wait_for_received("response.create")
+    with pytest.raises(ConnectionError, match="closed"):
+        await conn.send_raw("{}")

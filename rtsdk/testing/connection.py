@@ -135,6 +135,8 @@ class ServerConnection:
         seen = [f for f in frames if isinstance(f, dict) and f.get("type") == type_name]
         if len(seen) >= nth:
             return seen[nth - 1]
+        if self.closed:
+            raise ConnectionError(f"connection #{self.index} is closed; no {type_name!r} came")
         future: asyncio.Future[Frame] = self._loop.create_future()
         self._waiters.append((direction, type_name, nth, future))
         try:
@@ -151,13 +153,17 @@ class ServerConnection:
     async def wait_for_received(
         self, type_name: str, timeout: float = 5.0, *, nth: int = 1
     ) -> Json:
-        """The ``nth`` frame of ``type_name`` the client sent (waits for it; ``TimeoutError``)."""
+        """The ``nth`` frame of ``type_name`` the client sent, waiting for it.
+
+        Raises ``TimeoutError`` after ``timeout`` s, ``ConnectionError`` once the connection
+        is closed without it.
+        """
         frame = await self._wait_for("received", type_name, timeout, nth)
         assert isinstance(frame, dict)
         return frame
 
     async def wait_for_sent(self, type_name: str, timeout: float = 5.0, *, nth: int = 1) -> Json:
-        """The ``nth`` frame of ``type_name`` the server sent (waits for it; ``TimeoutError``)."""
+        """The ``nth`` frame of ``type_name`` the server sent (as :meth:`wait_for_received`)."""
         frame = await self._wait_for("sent", type_name, timeout, nth)
         assert isinstance(frame, dict)
         return frame
@@ -170,6 +176,8 @@ class ServerConnection:
 
     async def send_raw(self, text: str) -> None:
         """Send any text frame, in order after what is queued; returns once it is written."""
+        if self.closed:
+            raise ConnectionError(f"connection #{self.index} is closed")
         future: asyncio.Future[None] = self._loop.create_future()
         self._queue.put_nowait(("raw", text, future))
         await future
@@ -272,9 +280,14 @@ class ServerConnection:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
-            for *_, future in self._waiters:
-                if not future.done():
-                    future.cancel()
+            gone = f"connection #{self.index} is closed"
+            for _, want, _, waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_exception(ConnectionError(f"{gone}; no {want!r} came"))
+            while not self._queue.empty():
+                _, _, future = self._queue.get_nowait()
+                if future is not None and not future.done():
+                    future.set_exception(ConnectionError(f"{gone}; the frame was not sent"))
             self._closed_event.set()
 
     async def _reader(self) -> None:
