@@ -24,6 +24,18 @@ def silence(seconds: float, rate: int = 24000) -> np.ndarray:
     return np.zeros(int(seconds * rate), dtype=np.float32)
 
 
+def best_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak normalised cross-correlation of ``a`` placed anywhere inside ``b`` (0 if longer)."""
+    if len(b) < len(a):
+        return 0.0
+    a = a - a.mean()
+    n = 1 << int(np.ceil(np.log2(len(a) + len(b))))
+    corr = np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n)
+    k = int(np.argmax(corr[: len(b) - len(a) + 1]))
+    seg = b[k : k + len(a)]
+    return float(corr[k] / (np.linalg.norm(a) * np.linalg.norm(seg - seg.mean()) + 1e-12))
+
+
 class Recorder:
     """Collects every event in order; lets a test wait for one."""
 

@@ -14,7 +14,7 @@ from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions
 from rtsdk.audio import AudioStreamOptions, WavSink, WavSource, read_wav
 from rtsdk.testing import LocalRealtimeServer
 
-from .client_helpers import Recorder
+from .client_helpers import Recorder, best_correlation
 from .test_audio_devices import require_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,17 +31,6 @@ def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
 def _trim(x: np.ndarray, threshold: float = 0.01) -> np.ndarray:
     loud = np.flatnonzero(np.abs(x) > threshold)
     return x[loud[0] : loud[-1] + 1]
-
-
-def _best_correlation(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    n = 1 << int(np.ceil(np.log2(len(a) + len(b))))
-    corr = np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n)
-    if len(b) < len(a):
-        return 0.0
-    k = int(np.argmax(corr[: len(b) - len(a) + 1]))
-    seg = b[k : k + len(a)]
-    return float(corr[k] / (np.linalg.norm(a) * np.linalg.norm(seg - seg.mean()) + 1e-12))
 
 
 async def _settled(client: AsyncRealtimeAIClient, quiet: float = 0.6) -> None:
@@ -95,7 +84,7 @@ async def test_conversation_through_wav_files(tmp_path: Path, fmt: str) -> None:
     said = _resample(_trim(said)[: -rate_in // 50], rate_in, rate_out)
     # PCM16 comes back nearly as sent; G.711 at 8 kHz keeps the speech band
     floor = 0.8 if fmt == "pcm16" else 0.6
-    corr = _best_correlation(said, heard)
+    corr = best_correlation(said, heard)
     assert corr > floor, corr
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from rtsdk.audio import read_wav
 
+from .client_helpers import best_correlation
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "main.py"
 BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
@@ -25,18 +27,6 @@ def _env() -> dict[str, str]:
         env.pop(name, None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
-
-
-def _best_correlation(a: np.ndarray, b: np.ndarray) -> float:
-    """Peak normalised cross-correlation of a (shorter) within b."""
-    a = a - a.mean()
-    n = 1 << int(np.ceil(np.log2(len(a) + len(b))))
-    corr = np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n)
-    if len(b) < len(a):
-        return 0.0
-    k = int(np.argmax(corr[: len(b) - len(a) + 1]))
-    seg = b[k : k + len(a)]
-    return float(corr[k] / (np.linalg.norm(a) * np.linalg.norm(seg - seg.mean()) + 1e-12))
 
 
 def test_sample_echoes_the_bundled_speech_into_a_wav(tmp_path: Path) -> None:
@@ -63,7 +53,7 @@ def test_sample_echoes_the_bundled_speech_into_a_wav(tmp_path: Path) -> None:
     if rate_in != rate_out:
         t_out = np.arange(int(len(said) * rate_out / rate_in)) / rate_out
         said = np.interp(t_out, np.arange(len(said)) / rate_in, said).astype(np.float32)
-    assert _best_correlation(said, heard) > 0.8
+    assert best_correlation(said, heard) > 0.8
 
 
 def test_sample_without_devices_falls_back_to_the_bundled_wav(tmp_path: Path) -> None:

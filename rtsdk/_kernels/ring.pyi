@@ -9,6 +9,11 @@ class SpscRing:
 
     Lock-free (C11 acquire/release on 64-bit head/tail counters). A full ring rejects what does
     not fit, counted in :attr:`overruns`; nothing blocks or allocates after construction.
+
+    Copies of 16 KiB or more run with the GIL released. Shorter ones (a 20 ms frame is a few
+    kB, copied in well under a microsecond) keep it: releasing and re-taking the GIL costs more
+    than such a copy, and re-taking it behind a busy thread can stall an audio callback for a
+    whole switch interval.
     """
 
     def __init__(self, capacity: int) -> None:

@@ -172,18 +172,56 @@ def _device_rate(info: DeviceInfo, wanted: int | None) -> int:
     return native if native in SUPPORTED_RATES else 48_000
 
 
-class DeviceSource(BridgedSource):
-    """A microphone: a PortAudio input stream whose callback only writes into the bridge."""
+class _PortAudioStream:
+    """Start, stop and the counters the input and output stream wrappers share."""
 
-    def __init__(self, device: DeviceSpec = "default") -> None:
-        self.device = device
-        self.info: DeviceInfo | None = None
+    _direction = ""
+
+    def _init_stream(self) -> None:
         self._stream: Any = None
         self._stopping = False
         self._xruns = 0
         self._errors = 0
-        #: Input callbacks so far (a device that delivers nothing shows here).
+        #: Callbacks so far (a device that delivers nothing shows here).
         self.callbacks = 0
+
+    def _start_stream(self) -> None:
+        try:
+            self._stream.start()
+        except Exception as exc:
+            raise AudioDeviceError(f"cannot start the {self._direction} stream: {exc}") from None
+
+    def _close_stream(self) -> None:
+        """Stop and close the stream (PortAudio joins its callback thread); never raises."""
+        self._stopping = True
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                self._errors += 1
+
+    @property
+    def xruns(self) -> int:
+        """Callbacks that reported a status flag (input overflow, output underflow)."""
+        return self._xruns
+
+    @property
+    def errors(self) -> int:
+        """Exceptions caught in the callback, plus an unexpected end of the stream."""
+        return self._errors
+
+
+class DeviceSource(_PortAudioStream, BridgedSource):
+    """A microphone: a PortAudio input stream whose callback only writes into the bridge."""
+
+    _direction = "input"
+
+    def __init__(self, device: DeviceSpec = "default") -> None:
+        self.device = device
+        self.info: DeviceInfo | None = None
+        self._init_stream()
 
     def open(self, options: AudioStreamOptions) -> None:
         """Find the device and open its input stream (not started yet)."""
@@ -233,51 +271,28 @@ class DeviceSource(BridgedSource):
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start capturing."""
         del loop
-        try:
-            self._stream.start()
-        except Exception as exc:
-            raise AudioDeviceError(f"cannot start the input stream: {exc}") from None
+        self._start_stream()
 
     def stop(self) -> None:
         """Stop and close the stream (PortAudio joins its callback thread)."""
-        self._stopping = True
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.stop()
-                stream.close()
-            except Exception:
-                self._errors += 1
+        self._close_stream()
         if self._bridge is not None:
             self._bridge.close_threadsafe()
 
-    @property
-    def xruns(self) -> int:
-        """Callbacks that reported a status flag (input overflow)."""
-        return self._xruns
 
-    @property
-    def errors(self) -> int:
-        """Exceptions caught in the callback, plus an unexpected end of the stream."""
-        return self._errors
-
-
-class DeviceSink(AudioSink):
+class DeviceSink(_PortAudioStream, AudioSink):
     """A speaker: a PortAudio output stream whose callback only reads the playback ring."""
+
+    _direction = "output"
 
     def __init__(self, device: DeviceSpec = "default") -> None:
         self.device = device
         self.info: DeviceInfo | None = None
         self.channels = 1
-        self._stream: Any = None
+        self._init_stream()
         self._pb: Playback | None = None
         self._scratch = np.zeros(0, dtype=np.float32)
         self._latency = 0.0
-        self._stopping = False
-        self._xruns = 0
-        self._errors = 0
-        #: Output callbacks so far.
-        self.callbacks = 0
 
     def open(self, options: AudioStreamOptions, session_rate: int) -> None:
         """Find the device and open its output stream (not started yet)."""
@@ -341,28 +356,8 @@ class DeviceSink(AudioSink):
     def start(self, playback: Playback) -> None:
         """Start playing from ``playback``."""
         self._pb = playback
-        try:
-            self._stream.start()
-        except Exception as exc:
-            raise AudioDeviceError(f"cannot start the output stream: {exc}") from None
+        self._start_stream()
 
     def stop(self) -> None:
         """Stop and close the stream."""
-        self._stopping = True
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.stop()
-                stream.close()
-            except Exception:
-                self._errors += 1
-
-    @property
-    def xruns(self) -> int:
-        """Callbacks that reported a status flag (output underflow)."""
-        return self._xruns
-
-    @property
-    def errors(self) -> int:
-        """Exceptions caught in the callback, plus an unexpected end of the stream."""
-        return self._errors
+        self._close_stream()
