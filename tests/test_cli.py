@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -39,3 +40,23 @@ def test_help() -> None:
     out = _run("--help")
     assert out.returncode == 0
     assert "serve" in out.stdout
+
+
+def test_serve_prints_its_url_and_exits_0_on_sigint() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rtsdk", "serve", "--port", "0", "--pacing", "fast"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line.startswith("ws://127.0.0.1:") and line.endswith("/v1/realtime"), line
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
