@@ -677,7 +677,7 @@ class RealtimeAIServiceManager:
         self._recycle_pending = ""
         if link is None or self._closed:
             return
-        task = asyncio.get_running_loop().create_task(link.recycle(reason))
+        task = asyncio.get_running_loop().create_task(link.recycle(reason), name="rtsdk-recycle")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -231,6 +231,7 @@ class WebSocketManager:
         self._recycling = False
         self._recycle_reason = ""
         self._reader: asyncio.Task[None] | None = None
+        self._abort_task: asyncio.Task[None] | None = None
         self._backlog: deque[tuple[float, str | bytes, bool]] = deque()
         self._failure: BaseException | None = None
         self._closed = asyncio.Event()
@@ -514,7 +515,9 @@ class WebSocketManager:
         self._closing = True
         self._finish(exc)
         if self._ws is not None:
-            asyncio.get_running_loop().create_task(self._abort())
+            self._abort_task = asyncio.get_running_loop().create_task(
+                self._abort(), name="rtsdk-websocket-abort"
+            )
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close gracefully: send a close frame, stop the reader, and give up reconnecting."""
@@ -528,6 +531,9 @@ class WebSocketManager:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
+        abort, self._abort_task = self._abort_task, None
+        if abort is not None and not abort.done():
+            await asyncio.wait([abort], timeout=self._close_timeout + 1)
         self._finish(None)
 
     async def _abort(self) -> None:

@@ -322,3 +322,25 @@ async def test_update_session_and_register_tool_after_start(server: LocalRealtim
     assert conn.session["instructions"] == "Now in French."
     assert [t["name"] for t in conn.session.get("tools", [])] == ["lookup"]
     await client.stop()
+
+
+def _our_tasks() -> list[str]:
+    current = asyncio.current_task()
+    return sorted(
+        t.get_name()
+        for t in asyncio.all_tasks()
+        if t is not current and not t.done() and t.get_name().startswith("rtsdk-")
+    )
+
+
+async def test_stop_leaves_no_task_or_connection_behind(server: LocalRealtimeServer) -> None:
+    client, rec = await started(server, output_modality="text", turn_detection="none")
+    await client.send_text("hello")
+    await rec.wait("response.done")
+    assert _our_tasks()  # reader, sender, dispatcher while running
+    await client.stop(timeout=2)
+    await asyncio.sleep(0)
+    assert _our_tasks() == []
+    conn = server.connections[0]
+    await asyncio.wait_for(conn.wait_closed(), 2)
+    assert conn.close_code == 1000
