@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import functools
 import logging
 import threading
@@ -257,6 +258,16 @@ class AsyncRealtimeAIClient:
         """Why the session ended, if it failed (e.g. :class:`AuthenticationError`)."""
         return self._service.failure
 
+    def stats(self) -> dict[str, object]:
+        """One flat snapshot: :attr:`metrics` (latencies, reconnects, drops, queue high-water
+        marks) plus, with audio streaming, the audio counters (``audio_`` prefixed)."""
+        out = self.metrics.as_dict()
+        audio = self.audio
+        if audio is not None:
+            for name, value in dataclasses.asdict(audio.stats).items():
+                out[f"audio_{name}"] = value
+        return out
+
     @property
     def service(self) -> RealtimeAIServiceManager:
         """The :class:`RealtimeAIServiceManager` under this client (state, link, stats)."""
@@ -443,6 +454,10 @@ class RealtimeAIClient:
     def failure(self) -> BaseException | None:
         """Why the session ended, if it failed."""
         return self._client.failure
+
+    def stats(self) -> dict[str, object]:
+        """See :meth:`AsyncRealtimeAIClient.stats`."""
+        return self._client.stats()
 
     @property
     def async_client(self) -> AsyncRealtimeAIClient:

@@ -292,6 +292,7 @@ async def run(args: argparse.Namespace) -> int:
             console.line(f"session failed: {client.failure}")
             code = 1
     finally:
+        stats = client.stats()  # before stop: the audio counters go with the audio
         await client.stop(timeout=0.8)
         if server is not None:
             await server.stop()
@@ -304,6 +305,16 @@ async def run(args: argparse.Namespace) -> int:
             console.line(
                 f"turns: {lat.count}, speech end -> first audio p50 {lat.p50 * 1000:.0f} ms"  # type: ignore[operator]
             )
+        console.line(
+            "audio: {} frames sent, {} dropped samples, {} underruns, {} xruns; "
+            "{} reconnects".format(
+                stats.get("audio_frames_sent", 0),
+                stats.get("audio_uplink_dropped_samples", 0),
+                stats.get("audio_underruns", 0),
+                int(stats.get("audio_input_xruns", 0)) + int(stats.get("audio_output_xruns", 0)),  # type: ignore[call-overload]
+                stats["reconnects"],
+            )
+        )
         if output_path is not None:
             console.line(f"assistant audio written to {output_path}")
     return code

@@ -66,8 +66,11 @@ async def test_conversation_through_wav_files(tmp_path: Path, fmt: str) -> None:
         assert rec.of("response.done")
         assert await client.audio.drain(10)
         stats = client.audio.stats
+        snapshot = client.stats()
         await client.stop()
         session = server.connections[0].session
+    assert snapshot["audio_frames_sent"] == stats.frames_sent
+    assert snapshot["turns"] == len(rec.of("response.done")) and snapshot["reconnects"] == 0
     assert (
         session["audio"]["input"]["format"]["type"]
         == {
