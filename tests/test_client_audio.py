@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions
-from rtsdk.audio import AudioStreamOptions, WavSink, WavSource, read_wav
+from rtsdk.audio import AudioStreamOptions, PushSource, WavSink, WavSource, read_wav
 from rtsdk.testing import LocalRealtimeServer
 
 from .client_helpers import Recorder, best_correlation
@@ -132,3 +132,44 @@ async def test_conversation_through_real_devices() -> None:
     assert 0.6 <= float(heard.group(1)) <= 2.5  # the tone, as the server received it
     assert stats.device_errors == 0
     assert stats.played_samples > 0.5 * 44100 * 0.5  # the echo was played on the device
+
+
+async def test_barge_in_truncates_where_the_sink_really_stopped(tmp_path: Path) -> None:
+    """The playback path end to end: the user talks over the echo; the truncate the client
+    sends matches, within one 20 ms frame, what the (real-time) WAV sink really rendered."""
+    out = tmp_path / "assistant.wav"
+    source = PushSource(24000, realtime=True)
+    sink = WavSink(out, sample_rate=24000, realtime=True)
+    async with LocalRealtimeServer(pacing="realtime") as server:
+        client = AsyncRealtimeAIClient(
+            RealtimeAIOptions(url=server.url, silence_duration_ms=200),
+            stream_options=AudioStreamOptions(input_device=None, output_device=None),
+            audio_source=source,
+            audio_sink=sink,
+        )
+        rec = Recorder()
+        client.on("*", rec)
+        await client.start()
+        t = np.arange(int(1.5 * 24000)) / 24000
+        source.push((0.4 * np.sin(2 * np.pi * 500 * t)).astype(np.float32))
+        source.push(np.zeros(int(0.5 * 24000), np.float32))
+        first = await rec.wait("response.output_audio.delta", timeout=10)
+        await asyncio.sleep(0.6)  # the user hears some of the echo, then talks over it
+        source.push((0.4 * np.sin(2 * np.pi * 300 * t[:14400])).astype(np.float32))
+        source.push(np.zeros(int(0.5 * 24000), np.float32))
+        truncated = await rec.wait("conversation.item.truncated", timeout=10)
+        await asyncio.sleep(0.3)
+        await client.stop()
+        sent = [f for f in server.connections[0].received if isinstance(f, dict)]
+    trunc = [f for f in sent if f["type"] == "conversation.item.truncate"]
+    assert len(trunc) == 1 and trunc[0]["item_id"] == first.item_id == truncated.item_id
+    end_ms = trunc[0]["audio_end_ms"]
+    heard, rate = read_wav(out)
+    loud = np.flatnonzero(np.abs(heard) > 0.02)
+    assert loud.size
+    # the first echo runs from its first loud sample to where the sink went quiet
+    gaps = np.flatnonzero(np.diff(loud) > rate // 100)  # a silence longer than 10 ms
+    stop = loud[gaps[0]] if gaps.size else loud[-1]
+    rendered_ms = (stop - loud[0] + 1) * 1000 / rate
+    assert 300 <= end_ms <= 1500
+    assert abs(end_ms - rendered_ms) <= 20, (end_ms, rendered_ms)
