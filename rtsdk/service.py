@@ -172,7 +172,9 @@ class RealtimeAIServiceManager:
         self._update_audio_interest()
 
     async def events(self) -> AsyncIterator[ServerEvent]:
-        """Every event from now on, in order, until the session ends."""
+        """Every event from now on, in order, until the session ends (at once if it has)."""
+        if self._ended:
+            return
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self._subscribers.append(queue)
         self._update_audio_interest()
@@ -379,6 +381,16 @@ class RealtimeAIServiceManager:
 
     def _on_frame(self, frame: bytes) -> None:
         self.metrics.frames_received += 1
+        try:
+            self._take_frame(frame)
+        except ConnectionClosedError:
+            pass  # closing: what the frame asked to send has nowhere to go
+        except Exception:
+            # never let one frame end the session: report it and read the next one
+            self.metrics.protocol_errors += 1
+            log.exception("could not handle a frame from the server (%.80r)", frame)
+
+    def _take_frame(self, frame: bytes) -> None:
         try:
             delta = kernels.decode_audio_delta(frame)
         except ValueError:

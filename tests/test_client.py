@@ -260,6 +260,8 @@ async def test_events_iterator_ends_with_the_session(server: LocalRealtimeServer
     await asyncio.wait_for(task, 10)
     assert got[0] == "rtsdk.connected" or "session.updated" in got
     assert got[-1] == "rtsdk.disconnected"
+    # iterating an ended session ends at once
+    assert [e async for e in client.events()] == []
 
 
 async def test_bad_audio_input_is_named_and_loses_nothing(server: LocalRealtimeServer) -> None:

@@ -230,3 +230,26 @@ async def test_the_key_never_reaches_the_logs(
     assert "Authorization" in text or "authorization" in text.lower()
     assert KEY not in text
     assert KEY not in "\n".join(str(r.__dict__) for r in caplog.records)
+
+
+async def test_a_frame_that_breaks_handling_does_not_end_the_session(
+    server: LocalRealtimeServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rtsdk.protocol import ClientSessionState
+
+    original = ClientSessionState.handle
+
+    def fragile(self: ClientSessionState, event: Any) -> Any:
+        if event.type == "rate_limits.updated" or getattr(event, "raw", {}).get("boom"):
+            raise RuntimeError("state bug")
+        return original(self, event)
+
+    monkeypatch.setattr(ClientSessionState, "handle", fragile)
+    client, rec = await started(server)
+    await server.connections[0].send_raw('{"type":"x.y","boom":true}')
+    await client.send_text("still talking?")
+    await rec.wait("response.done")
+    assert client.is_connected and client.failure is None
+    assert client.metrics.protocol_errors >= 1
+    assert "state bug" in caplog.text
+    await client.stop()
