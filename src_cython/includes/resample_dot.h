@@ -215,26 +215,89 @@ RS_AVX2 static void rs_split_avx2(const float *w, Py_ssize_t len, int64_t down, 
     }
 }
 
-/* V vectors (8V outputs of one phase, consecutive j) as V independent FMA chains. */
-#define RS_LANES_BLOCK(V)                                                                    \
-    RS_AVX2 static inline __attribute__((always_inline)) void rs_block##V(                   \
-        const float *g, int64_t taps, int64_t down, const float *planes, Py_ssize_t pstride,  \
-        int64_t s, Py_ssize_t j, float *out, Py_ssize_t step)                                 \
+/* AVX2 lanes blocks: V vectors of 8 outputs of one phase (consecutive j), V independent FMA
+ * chains, each through its taps in k order (as the portable loop and the one-output tail).
+ * Vector u of tap k reads the plane of tap k at offset k/down + 8u; so does vector u+1 of tap
+ * k - 8*down. Vectors 2w+1 therefore run 8*down taps behind vectors 2w: one load serves both,
+ * with the two taps' coefficients broadcast once for all the vectors. */
+
+/* Keeps a loaded vector in a register: without it the compiler folds each use into its FMA as
+ * a memory operand, loading the same vector twice. */
+#define RS_IN_REG(x) __asm__("" : "+x"(x))
+
+/* row[e]: where tap e of output j reads (tap k = d*q + e reads row[e] + q) */
+#define RS_ROWS(d)                                                                            \
+    const float *row[RS_LANES_MAX];                                                           \
+    for (int64_t e = 0; e < (d); e++)                                                         \
+        row[e] = planes + ((s + e) % (d)) * pstride + (s + e) / (d) + j;
+
+/* Taps k .. k1-1 (e = k % d, q = k / d kept in step): the leading vectors (even, if LEAD) take
+ * tap k, the lagging ones (odd, if LAG) tap k - span, both from the vector at row[e] + q + 16w.
+ * With d known at compile time (k and k1 then multiples of d: taps are a multiple of 8) the
+ * planes are taken in turn without a branch. */
+#define RS_SKEW_TAP(V, LEAD, LAG, E)                                                          \
     {                                                                                         \
-        __m256 a[V];                                                                          \
-        for (int v = 0; v < V; v++) a[v] = _mm256_setzero_ps();                               \
-        int64_t r = s % down, m = s / down + j;                                               \
-        for (int64_t k = 0; k < taps; k++) {                                                  \
-            const __m256 c = _mm256_broadcast_ss(g + k);                                      \
-            const float *src = planes + r * pstride + m;                                      \
-            for (int v = 0; v < V; v++)                                                       \
-                a[v] = _mm256_fmadd_ps(c, _mm256_loadu_ps(src + 8 * v), a[v]);                \
-            if (++r == down) {                                                                \
-                r = 0;                                                                        \
-                m++;                                                                          \
+        const __m256 c0 = _mm256_broadcast_ss(g + ((LEAD) ? k : 0));                          \
+        const __m256 c1 = _mm256_broadcast_ss(g + ((LAG) ? k - span : 0));                    \
+        const float *src = row[E] + q;                                                        \
+        for (int w = 0; w < (V) / 2; w++) {                                                   \
+            __m256 x = _mm256_loadu_ps(src + 16 * w);                                         \
+            RS_IN_REG(x);                                                                     \
+            if (LEAD) a[2 * w] = _mm256_fmadd_ps(c0, x, a[2 * w]);                            \
+            if (LAG) a[2 * w + 1] = _mm256_fmadd_ps(c1, x, a[2 * w + 1]);                     \
+        }                                                                                     \
+    }
+#define RS_SKEW(V, D, k1, LEAD, LAG)                                                          \
+    if (D) {                                                                                  \
+        for (; k < (k1); q++)                                                                 \
+            for (int64_t e = 0; e < (D); e++, k++) RS_SKEW_TAP(V, LEAD, LAG, e)               \
+    } else {                                                                                  \
+        for (; k < (k1); k++) {                                                               \
+            RS_SKEW_TAP(V, LEAD, LAG, e)                                                      \
+            if (++e == d) {                                                                   \
+                e = 0;                                                                        \
+                q++;                                                                          \
             }                                                                                 \
         }                                                                                     \
-        if (step == 1) {                                                                      \
+    }
+
+/* V vectors (8V outputs of one phase, consecutive j) as V independent FMA chains; D: down when
+ * known at compile time, else 0 (then `down`). Writes out[l * step] (l = 0 .. 8V-1), or with
+ * `mix` out[2l] = mix[l], out[2l + 1] = output l. */
+#define RS_LANES_BLOCK(V, D, NAME)                                                            \
+    RS_AVX2 static inline __attribute__((always_inline)) void NAME(                           \
+        const float *g, int64_t taps, int64_t down, const float *planes, Py_ssize_t pstride,  \
+        int64_t s, Py_ssize_t j, float *out, Py_ssize_t step, const float *mix)               \
+    {                                                                                         \
+        const int64_t d = (D) ? (D) : down, span = 8 * d;                                     \
+        __m256 a[V];                                                                          \
+        for (int v = 0; v < V; v++) a[v] = _mm256_setzero_ps();                               \
+        RS_ROWS(d)                                                                            \
+        int64_t k = 0, q = 0, e = 0;                                                          \
+        if ((V) % 2 == 0 && taps >= span) {                                                   \
+            RS_SKEW(V, D, span, 1, 0)                                                            \
+            RS_SKEW(V, D, taps, 1, 1)                                                            \
+            RS_SKEW(V, D, taps + span, 0, 1)                                                     \
+        } else {                                                                              \
+            for (; k < taps; k++) {                                                           \
+                const __m256 c = _mm256_broadcast_ss(g + k);                                  \
+                const float *src = row[e] + q;                                                \
+                for (int v = 0; v < V; v++)                                                   \
+                    a[v] = _mm256_fmadd_ps(c, _mm256_loadu_ps(src + 8 * v), a[v]);            \
+                if (++e == d) {                                                               \
+                    e = 0;                                                                    \
+                    q++;                                                                      \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+        if (mix) {                                                                            \
+            for (int v = 0; v < V; v++) {                                                     \
+                const __m256 p = _mm256_loadu_ps(mix + 8 * v);                                \
+                const __m256 lo = _mm256_unpacklo_ps(p, a[v]), hi = _mm256_unpackhi_ps(p, a[v]); \
+                _mm256_storeu_ps(out + 16 * v, _mm256_permute2f128_ps(lo, hi, 0x20));         \
+                _mm256_storeu_ps(out + 16 * v + 8, _mm256_permute2f128_ps(lo, hi, 0x31));     \
+            }                                                                                 \
+        } else if (step == 1) {                                                               \
             for (int v = 0; v < V; v++) _mm256_storeu_ps(out + 8 * v, a[v]);                  \
         } else {                                                                              \
             float tmp[8 * V];                                                                 \
@@ -242,9 +305,98 @@ RS_AVX2 static void rs_split_avx2(const float *w, Py_ssize_t len, int64_t down, 
             for (int l = 0; l < 8 * V; l++) out[l * step] = tmp[l];                           \
         }                                                                                     \
     }
-RS_LANES_BLOCK(8)
-RS_LANES_BLOCK(4)
-RS_LANES_BLOCK(1)
+
+/* One output (j): the chain of one lane of the blocks. */
+#define RS_LANES_ONE(D, NAME)                                                                 \
+    RS_AVX2 static inline __attribute__((always_inline)) float NAME(                          \
+        const float *g, int64_t taps, int64_t down, const float *planes, Py_ssize_t pstride,  \
+        int64_t s, Py_ssize_t j)                                                              \
+    {                                                                                         \
+        const int64_t d = (D) ? (D) : down;                                                   \
+        __m128 a = _mm_setzero_ps();                                                          \
+        RS_ROWS(d)                                                                            \
+        for (int64_t k = 0, q = 0, e = 0; k < taps; k++) {                                    \
+            a = _mm_fmadd_ss(_mm_load_ss(g + k), _mm_load_ss(row[e] + q), a);                 \
+            if (++e == d) {                                                                   \
+                e = 0;                                                                        \
+                q++;                                                                          \
+            }                                                                                 \
+        }                                                                                     \
+        return _mm_cvtss_f32(a);                                                              \
+    }
+
+#ifndef RS_VMAX
+#define RS_VMAX 10
+#endif
+/* One phase: cnt outputs o[j * step], j = 0 .. cnt-1, in blocks of the largest size that fits;
+ * the last block ends at cnt and may overlap the one before it (it writes the same values).
+ * NAME##_two: two phases (up == 2, out contiguous): o[2j] from (g0, s0), o[2j+1] from (g1, s1),
+ * count outputs in all, the blocks' results interleaved in registers. */
+#define RS_LANES_RUN(D, NAME)                                                                 \
+    RS_LANES_BLOCK(RS_VMAX, D, NAME##_bm)                                                     \
+    RS_LANES_BLOCK(8, D, NAME##_b8)                                                           \
+    RS_LANES_BLOCK(4, D, NAME##_b4)                                                           \
+    RS_LANES_BLOCK(2, D, NAME##_b2)                                                           \
+    RS_LANES_BLOCK(1, D, NAME##_b1)                                                           \
+    RS_LANES_ONE(D, NAME##_one)                                                               \
+    RS_AVX2 static void NAME(const rs_cfg *cfg, int64_t s, const float *planes,               \
+                             Py_ssize_t pstride, Py_ssize_t cnt, float *o, Py_ssize_t step,   \
+                             const float *g)                                                  \
+    {                                                                                         \
+        const int64_t taps = cfg->taps, down = cfg->down;                                     \
+        Py_ssize_t j = 0;                                                                     \
+        RS_BLOCKS(RS_VMAX, NAME##_bm)                                                         \
+        RS_BLOCKS(8, NAME##_b8)                                                               \
+        RS_BLOCKS(4, NAME##_b4)                                                               \
+        RS_BLOCKS(2, NAME##_b2)                                                               \
+        RS_BLOCKS(1, NAME##_b1)                                                               \
+        for (; j < cnt; j++) o[j * step] = NAME##_one(g, taps, down, planes, pstride, s, j);  \
+    }                                                                                         \
+    RS_AVX2 static void NAME##_two(const rs_cfg *cfg, int64_t s0, const float *g0, int64_t s1, \
+                                   const float *g1, const float *planes, Py_ssize_t pstride,  \
+                                   Py_ssize_t count, float *o)                                \
+    {                                                                                         \
+        const int64_t taps = cfg->taps, down = cfg->down;                                     \
+        const Py_ssize_t cnt = count / 2;                                                     \
+        float tmp[8 * RS_VMAX];                                                               \
+        Py_ssize_t j = 0;                                                                     \
+        if (count & 1)                                                                        \
+            o[count - 1] = NAME##_one(g0, taps, down, planes, pstride, s0, cnt);              \
+        RS_TWO_BLOCKS(RS_VMAX, NAME##_bm)                                                     \
+        RS_TWO_BLOCKS(8, NAME##_b8)                                                           \
+        RS_TWO_BLOCKS(4, NAME##_b4)                                                           \
+        RS_TWO_BLOCKS(2, NAME##_b2)                                                           \
+        RS_TWO_BLOCKS(1, NAME##_b1)                                                           \
+        for (; j < cnt; j++) {                                                                \
+            o[2 * j] = NAME##_one(g0, taps, down, planes, pstride, s0, j);                    \
+            o[2 * j + 1] = NAME##_one(g1, taps, down, planes, pstride, s1, j);                \
+        }                                                                                     \
+    }
+#define RS_BLOCKS(V, FN)                                                                      \
+    if (cnt >= 8 * (V)) {                                                                     \
+        for (; j + 8 * (V) <= cnt; j += 8 * (V))                                              \
+            FN(g, taps, down, planes, pstride, s, j, o + j * step, step, NULL);               \
+        if (j < cnt) {                                                                        \
+            j = cnt - 8 * (V);                                                                \
+            FN(g, taps, down, planes, pstride, s, j, o + j * step, step, NULL);               \
+        }                                                                                     \
+        return;                                                                               \
+    }
+#define RS_TWO_BLOCKS(V, FN)                                                                  \
+    if (cnt >= 8 * (V)) {                                                                     \
+        for (;; j += 8 * (V)) {                                                               \
+            if (j + 8 * (V) > cnt) {                                                          \
+                if (j >= cnt) break;                                                          \
+                j = cnt - 8 * (V);                                                            \
+            }                                                                                 \
+            FN(g0, taps, down, planes, pstride, s0, j, tmp, 1, NULL);                         \
+            FN(g1, taps, down, planes, pstride, s1, j, o + 2 * j, 1, tmp);                    \
+        }                                                                                     \
+        return;                                                                               \
+    }
+RS_LANES_RUN(1, rs_phase_d1)
+RS_LANES_RUN(2, rs_phase_d2)
+RS_LANES_RUN(0, rs_phase_dn)
 
 RS_AVX2 static void rs_lanes_run_avx2(const rs_cfg *cfg, const float *w, const float *planes,
                                       Py_ssize_t pstride, int64_t base, int64_t n0,
@@ -252,35 +404,33 @@ RS_AVX2 static void rs_lanes_run_avx2(const rs_cfg *cfg, const float *w, const f
 {
     const int64_t up = cfg->up, down = cfg->down, taps = cfg->taps;
     (void)w;
+    if (up == 2 && ostride == 1 && count >= 2) {
+        const int64_t p0 = (n0 * down) % 2, p1 = ((n0 + 1) * down) % 2;
+        const int64_t s0 = (n0 * down) / 2 - base, s1 = ((n0 + 1) * down) / 2 - base;
+        const float *g0 = cfg->table + p0 * taps, *g1 = cfg->table + p1 * taps;
+        if (down == 1) {
+            rs_phase_d1_two(cfg, s0, g0, s1, g1, planes, pstride, count, out);
+        } else if (down == 2) {
+            rs_phase_d2_two(cfg, s0, g0, s1, g1, planes, pstride, count, out);
+        } else {
+            rs_phase_dn_two(cfg, s0, g0, s1, g1, planes, pstride, count, out);
+        }
+        return;
+    }
     for (int64_t t = 0; t < up && t < count; t++) {
         const int64_t n = n0 + t;
         const int64_t p = (n * down) % up;
         const int64_t s = (n * down) / up - base;
-        const float *g = cfg->table + p * taps;
         const Py_ssize_t cnt = (Py_ssize_t)((count - t + up - 1) / up);
         const Py_ssize_t step = (Py_ssize_t)up * ostride;
         float *o = out + t * ostride;
-        Py_ssize_t j = 0;
-        for (; j + 64 <= cnt; j += 64) {
-            rs_block8(g, taps, down, planes, pstride, s, j, o + j * step, step);
-        }
-        for (; j + 32 <= cnt; j += 32) {
-            rs_block4(g, taps, down, planes, pstride, s, j, o + j * step, step);
-        }
-        for (; j + 8 <= cnt; j += 8) {
-            rs_block1(g, taps, down, planes, pstride, s, j, o + j * step, step);
-        }
-        for (; j < cnt; j++) {
-            __m128 a = _mm_setzero_ps();
-            int64_t r = s % down, m = s / down + j;
-            for (int64_t k = 0; k < taps; k++) {
-                a = _mm_fmadd_ss(_mm_load_ss(g + k), _mm_load_ss(planes + r * pstride + m), a);
-                if (++r == down) {
-                    r = 0;
-                    m++;
-                }
-            }
-            o[j * step] = _mm_cvtss_f32(a);
+        const float *g = cfg->table + p * taps;
+        if (down == 1) {
+            rs_phase_d1(cfg, s, planes, pstride, cnt, o, step, g);
+        } else if (down == 2) {
+            rs_phase_d2(cfg, s, planes, pstride, cnt, o, step, g);
+        } else {
+            rs_phase_dn(cfg, s, planes, pstride, cnt, o, step, g);
         }
     }
 }
