@@ -150,6 +150,9 @@ static void rs_split_generic(const float *w, Py_ssize_t len, int64_t down, float
 #include <immintrin.h>
 #define RS_HAVE_AVX2 1
 #define RS_AVX2 __attribute__((target("avx2,fma")))
+/* Keeps a loaded vector in a register: without it the compiler folds each use into its FMA as
+ * a memory operand, loading the same vector twice. */
+#define RS_IN_REG(x) __asm__("" : "+x"(x))
 
 RS_AVX2 static inline float rs_dot_avx2(const float *restrict h, const float *restrict x,
                                         Py_ssize_t taps)
@@ -174,20 +177,59 @@ RS_AVX2 static inline float rs_dot_avx2(const float *restrict h, const float *re
     return _mm_cvtss_f32(s);
 }
 
+/* Three outputs of the same phase (h) at once, each exactly as rs_dot_avx2 computes it: the
+ * coefficient vectors are loaded once for the three. */
+RS_AVX2 static inline void rs_dot3_avx2(const float *restrict h, const float *restrict x0,
+                                        const float *restrict x1, const float *restrict x2,
+                                        Py_ssize_t taps, float *out, Py_ssize_t ostep)
+{
+    const float *x[3] = {x0, x1, x2};
+    __m256 a[3][4];
+    for (int o = 0; o < 3; o++)
+        for (int c = 0; c < 4; c++) a[o][c] = _mm256_setzero_ps();
+    Py_ssize_t k = 0;
+    for (; k + 32 <= taps; k += 32) {
+        for (int c = 0; c < 4; c++) {
+            __m256 hv = _mm256_loadu_ps(h + k + 8 * c);
+            RS_IN_REG(hv);
+            for (int o = 0; o < 3; o++)
+                a[o][c] = _mm256_fmadd_ps(hv, _mm256_loadu_ps(x[o] + k + 8 * c), a[o][c]);
+        }
+    }
+    for (; k < taps; k += 8) {
+        __m256 hv = _mm256_loadu_ps(h + k);
+        RS_IN_REG(hv);
+        for (int o = 0; o < 3; o++)
+            a[o][0] = _mm256_fmadd_ps(hv, _mm256_loadu_ps(x[o] + k), a[o][0]);
+    }
+    for (int o = 0; o < 3; o++) {
+        __m256 v = _mm256_add_ps(_mm256_add_ps(a[o][0], a[o][1]), _mm256_add_ps(a[o][2], a[o][3]));
+        __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        __m128 r = _mm_add_ps(q, _mm_movehl_ps(q, q));
+        __m128 t = _mm_add_ss(r, _mm_shuffle_ps(r, r, 1));
+        out[o * ostep] = _mm_cvtss_f32(t);
+    }
+}
+
+/* Outputs of one phase (t, t + up, t + 2 up, ... windows `down` apart) three at a time. */
 RS_AVX2 static void rs_dot_run_avx2(const rs_cfg *cfg, const float *w, const float *planes,
                                     Py_ssize_t pstride, int64_t base, int64_t n0,
                                     Py_ssize_t count, float *out, Py_ssize_t ostride)
 {
     const int64_t up = cfg->up, down = cfg->down, taps = cfg->taps;
-    int64_t p = (n0 * down) % up;
-    int64_t s = (n0 * down) / up - base;
     (void)planes;
     (void)pstride;
-    for (Py_ssize_t j = 0; j < count; j++) {
-        out[j * ostride] = rs_dot_avx2(cfg->table + p * taps, w + s, taps);
-        p += down;
-        s += p / up;
-        p %= up;
+    for (int64_t t = 0; t < up && t < count; t++) {
+        const int64_t n = n0 + t;
+        const float *h = cfg->table + ((n * down) % up) * taps;
+        const float *x = w + ((n * down) / up - base);
+        const Py_ssize_t cnt = (Py_ssize_t)((count - t + up - 1) / up);
+        const Py_ssize_t step = (Py_ssize_t)up * ostride;
+        float *o = out + t * ostride;
+        Py_ssize_t i = 0;
+        for (; i + 3 <= cnt; i += 3, x += 3 * down, o += 3 * step)
+            rs_dot3_avx2(h, x, x + down, x + 2 * down, taps, o, step);
+        for (; i < cnt; i++, x += down, o += step) *o = rs_dot_avx2(h, x, taps);
     }
 }
 
@@ -221,9 +263,6 @@ RS_AVX2 static void rs_split_avx2(const float *w, Py_ssize_t len, int64_t down, 
  * k - 8*down. Vectors 2w+1 therefore run 8*down taps behind vectors 2w: one load serves both,
  * with the two taps' coefficients broadcast once for all the vectors. */
 
-/* Keeps a loaded vector in a register: without it the compiler folds each use into its FMA as
- * a memory operand, loading the same vector twice. */
-#define RS_IN_REG(x) __asm__("" : "+x"(x))
 
 /* row[e]: where tap e of output j reads (tap k = d*q + e reads row[e] + q) */
 #define RS_ROWS(d)                                                                            \
