@@ -150,6 +150,7 @@ static void rs_split_generic(const float *w, Py_ssize_t len, int64_t down, float
 #include <immintrin.h>
 #define RS_HAVE_AVX2 1
 #define RS_AVX2 __attribute__((target("avx2,fma")))
+
 /* Keeps a loaded vector in a register: without it the compiler folds each use into its FMA as
  * a memory operand, loading the same vector twice. */
 #define RS_IN_REG(x) __asm__("" : "+x"(x))
@@ -263,179 +264,309 @@ RS_AVX2 static void rs_split_avx2(const float *w, Py_ssize_t len, int64_t down, 
  * k - 8*down. Vectors 2w+1 therefore run 8*down taps behind vectors 2w: one load serves both,
  * with the two taps' coefficients broadcast once for all the vectors. */
 
-
 /* row[e]: where tap e of output j reads (tap k = d*q + e reads row[e] + q) */
-#define RS_ROWS(d)                                                                            \
-    const float *row[RS_LANES_MAX];                                                           \
-    for (int64_t e = 0; e < (d); e++)                                                         \
+#define RS_ROWS(d)                                                                                \
+    const float *row[RS_LANES_MAX];                                                               \
+    for (int64_t e = 0; e < (d); e++)                                                             \
         row[e] = planes + ((s + e) % (d)) * pstride + (s + e) / (d) + j;
 
 /* Taps k .. k1-1 (e = k % d, q = k / d kept in step): the leading vectors (even, if LEAD) take
  * tap k, the lagging ones (odd, if LAG) tap k - span, both from the vector at row[e] + q + 16w.
  * With d known at compile time (k and k1 then multiples of d: taps are a multiple of 8) the
  * planes are taken in turn without a branch. */
-#define RS_SKEW_TAP(V, LEAD, LAG, E)                                                          \
-    {                                                                                         \
-        const __m256 c0 = _mm256_broadcast_ss(g + ((LEAD) ? k : 0));                          \
-        const __m256 c1 = _mm256_broadcast_ss(g + ((LAG) ? k - span : 0));                    \
-        const float *src = row[E] + q;                                                        \
-        for (int w = 0; w < (V) / 2; w++) {                                                   \
-            __m256 x = _mm256_loadu_ps(src + 16 * w);                                         \
-            RS_IN_REG(x);                                                                     \
-            if (LEAD) a[2 * w] = _mm256_fmadd_ps(c0, x, a[2 * w]);                            \
-            if (LAG) a[2 * w + 1] = _mm256_fmadd_ps(c1, x, a[2 * w + 1]);                     \
-        }                                                                                     \
+#define RS_SKEW_TAP(V, LEAD, LAG, E)                                                              \
+    {                                                                                             \
+        const __m256 c0 = _mm256_broadcast_ss(g + ((LEAD) ? k : 0));                              \
+        const __m256 c1 = _mm256_broadcast_ss(g + ((LAG) ? k - span : 0));                        \
+        const float *src = row[E] + q;                                                            \
+        for (int w = 0; w < (V) / 2; w++) {                                                       \
+            __m256 x = _mm256_loadu_ps(src + 16 * w);                                             \
+            RS_IN_REG(x);                                                                         \
+            if (LEAD) a[2 * w] = _mm256_fmadd_ps(c0, x, a[2 * w]);                                \
+            if (LAG) a[2 * w + 1] = _mm256_fmadd_ps(c1, x, a[2 * w + 1]);                         \
+        }                                                                                         \
     }
-#define RS_SKEW(V, D, k1, LEAD, LAG)                                                          \
-    if (D) {                                                                                  \
-        for (; k < (k1); q++)                                                                 \
-            for (int64_t e = 0; e < (D); e++, k++) RS_SKEW_TAP(V, LEAD, LAG, e)               \
-    } else {                                                                                  \
-        for (; k < (k1); k++) {                                                               \
-            RS_SKEW_TAP(V, LEAD, LAG, e)                                                      \
-            if (++e == d) {                                                                   \
-                e = 0;                                                                        \
-                q++;                                                                          \
-            }                                                                                 \
-        }                                                                                     \
+#define RS_SKEW(V, D, k1, LEAD, LAG)                                                              \
+    if (D) {                                                                                      \
+        for (; k < (k1); q++)                                                                     \
+            for (int64_t e = 0; e < (D); e++, k++) RS_SKEW_TAP(V, LEAD, LAG, e)                   \
+    } else {                                                                                      \
+        for (; k < (k1); k++) {                                                                   \
+            RS_SKEW_TAP(V, LEAD, LAG, e)                                                          \
+            if (++e == d) {                                                                       \
+                e = 0;                                                                            \
+                q++;                                                                              \
+            }                                                                                     \
+        }                                                                                         \
     }
 
 /* V vectors (8V outputs of one phase, consecutive j) as V independent FMA chains; D: down when
  * known at compile time, else 0 (then `down`). Writes out[l * step] (l = 0 .. 8V-1), or with
  * `mix` out[2l] = mix[l], out[2l + 1] = output l. */
-#define RS_LANES_BLOCK(V, D, NAME)                                                            \
-    RS_AVX2 static inline __attribute__((always_inline)) void NAME(                           \
-        const float *g, int64_t taps, int64_t down, const float *planes, Py_ssize_t pstride,  \
-        int64_t s, Py_ssize_t j, float *out, Py_ssize_t step, const float *mix)               \
-    {                                                                                         \
-        const int64_t d = (D) ? (D) : down, span = 8 * d;                                     \
-        __m256 a[V];                                                                          \
-        for (int v = 0; v < V; v++) a[v] = _mm256_setzero_ps();                               \
-        RS_ROWS(d)                                                                            \
-        int64_t k = 0, q = 0, e = 0;                                                          \
-        if ((V) % 2 == 0 && taps >= span) {                                                   \
-            RS_SKEW(V, D, span, 1, 0)                                                            \
-            RS_SKEW(V, D, taps, 1, 1)                                                            \
-            RS_SKEW(V, D, taps + span, 0, 1)                                                     \
-        } else {                                                                              \
-            for (; k < taps; k++) {                                                           \
-                const __m256 c = _mm256_broadcast_ss(g + k);                                  \
-                const float *src = row[e] + q;                                                \
-                for (int v = 0; v < V; v++)                                                   \
-                    a[v] = _mm256_fmadd_ps(c, _mm256_loadu_ps(src + 8 * v), a[v]);            \
-                if (++e == d) {                                                               \
-                    e = 0;                                                                    \
-                    q++;                                                                      \
-                }                                                                             \
-            }                                                                                 \
-        }                                                                                     \
-        if (mix) {                                                                            \
-            for (int v = 0; v < V; v++) {                                                     \
-                const __m256 p = _mm256_loadu_ps(mix + 8 * v);                                \
-                const __m256 lo = _mm256_unpacklo_ps(p, a[v]), hi = _mm256_unpackhi_ps(p, a[v]); \
-                _mm256_storeu_ps(out + 16 * v, _mm256_permute2f128_ps(lo, hi, 0x20));         \
-                _mm256_storeu_ps(out + 16 * v + 8, _mm256_permute2f128_ps(lo, hi, 0x31));     \
-            }                                                                                 \
-        } else if (step == 1) {                                                               \
-            for (int v = 0; v < V; v++) _mm256_storeu_ps(out + 8 * v, a[v]);                  \
-        } else {                                                                              \
-            float tmp[8 * V];                                                                 \
-            for (int v = 0; v < V; v++) _mm256_storeu_ps(tmp + 8 * v, a[v]);                  \
-            for (int l = 0; l < 8 * V; l++) out[l * step] = tmp[l];                           \
-        }                                                                                     \
+#define RS_LANES_BLOCK(V, D, NAME)                                                                \
+    RS_AVX2 static inline __attribute__((always_inline)) void NAME(                               \
+        const float *g, int64_t taps, int64_t down, const float *planes, Py_ssize_t pstride,      \
+        int64_t s, Py_ssize_t j, float *out, Py_ssize_t step, const float *mix)                   \
+    {                                                                                             \
+        const int64_t d = (D) ? (D) : down, span = 8 * d;                                         \
+        __m256 a[V];                                                                              \
+        for (int v = 0; v < V; v++) a[v] = _mm256_setzero_ps();                                   \
+        RS_ROWS(d)                                                                                \
+        int64_t k = 0, q = 0, e = 0;                                                              \
+        if ((V) % 2 == 0 && taps >= span) {                                                       \
+            RS_SKEW(V, D, span, 1, 0)                                                             \
+            RS_SKEW(V, D, taps, 1, 1)                                                             \
+            RS_SKEW(V, D, taps + span, 0, 1)                                                      \
+        } else {                                                                                  \
+            for (; k < taps; k++) {                                                               \
+                const __m256 c = _mm256_broadcast_ss(g + k);                                      \
+                const float *src = row[e] + q;                                                    \
+                for (int v = 0; v < V; v++)                                                       \
+                    a[v] = _mm256_fmadd_ps(c, _mm256_loadu_ps(src + 8 * v), a[v]);                \
+                if (++e == d) {                                                                   \
+                    e = 0;                                                                        \
+                    q++;                                                                          \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        if (mix) {                                                                                \
+            for (int v = 0; v < V; v++) {                                                         \
+                const __m256 p = _mm256_loadu_ps(mix + 8 * v);                                    \
+                const __m256 lo = _mm256_unpacklo_ps(p, a[v]), hi = _mm256_unpackhi_ps(p, a[v]);  \
+                _mm256_storeu_ps(out + 16 * v, _mm256_permute2f128_ps(lo, hi, 0x20));             \
+                _mm256_storeu_ps(out + 16 * v + 8, _mm256_permute2f128_ps(lo, hi, 0x31));         \
+            }                                                                                     \
+        } else if (step == 1) {                                                                   \
+            for (int v = 0; v < V; v++) _mm256_storeu_ps(out + 8 * v, a[v]);                      \
+        } else {                                                                                  \
+            float tmp[8 * V];                                                                     \
+            for (int v = 0; v < V; v++) _mm256_storeu_ps(tmp + 8 * v, a[v]);                      \
+            for (int l = 0; l < 8 * V; l++) out[l * step] = tmp[l];                               \
+        }                                                                                         \
     }
 
 /* One output (j): the chain of one lane of the blocks. */
-#define RS_LANES_ONE(D, NAME)                                                                 \
-    RS_AVX2 static inline __attribute__((always_inline)) float NAME(                          \
-        const float *g, int64_t taps, int64_t down, const float *planes, Py_ssize_t pstride,  \
-        int64_t s, Py_ssize_t j)                                                              \
-    {                                                                                         \
-        const int64_t d = (D) ? (D) : down;                                                   \
-        __m128 a = _mm_setzero_ps();                                                          \
-        RS_ROWS(d)                                                                            \
-        for (int64_t k = 0, q = 0, e = 0; k < taps; k++) {                                    \
-            a = _mm_fmadd_ss(_mm_load_ss(g + k), _mm_load_ss(row[e] + q), a);                 \
-            if (++e == d) {                                                                   \
-                e = 0;                                                                        \
-                q++;                                                                          \
-            }                                                                                 \
-        }                                                                                     \
-        return _mm_cvtss_f32(a);                                                              \
+#define RS_LANES_ONE(D, NAME)                                                                     \
+    RS_AVX2 static inline __attribute__((always_inline)) float NAME(                              \
+        const float *g, int64_t taps, int64_t down, const float *planes, Py_ssize_t pstride,      \
+        int64_t s, Py_ssize_t j)                                                                  \
+    {                                                                                             \
+        const int64_t d = (D) ? (D) : down;                                                       \
+        __m128 a = _mm_setzero_ps();                                                              \
+        RS_ROWS(d)                                                                                \
+        for (int64_t k = 0, q = 0, e = 0; k < taps; k++) {                                        \
+            a = _mm_fmadd_ss(_mm_load_ss(g + k), _mm_load_ss(row[e] + q), a);                     \
+            if (++e == d) {                                                                       \
+                e = 0;                                                                            \
+                q++;                                                                              \
+            }                                                                                     \
+        }                                                                                         \
+        return _mm_cvtss_f32(a);                                                                  \
     }
 
 #ifndef RS_VMAX
 #define RS_VMAX 10
 #endif
+/* Pipelined runs of RS_VMAX-vector blocks (down = D known at compile time, 1 or 2; taps >= 8*D):
+ * the lagging (odd) vectors of one block finish their last 8*D taps together with the first
+ * 8*D taps of the leading (even) vectors of the next block, so the run has no stretch with only
+ * half the chains busy (there the FMA units wait on latency). Each chain is still the k-order
+ * chain of the blocks above. Blocks: j = 0, 8V, 16V, ... and a last one ending at cnt (cnt >=
+ * 8V); with nph == 2 each j has two blocks, phase 0 into tmp, then phase 1 interleaved with it
+ * into o + 2j. Used for short filters (taps <= 32*D), where those stretches are a large part of
+ * a block; for longer ones it measured no faster. */
+#define RS_PW (RS_VMAX / 2)
+#define RS_PIPE_STORE(acc, par, out, step, mix)                                                   \
+    for (int w = 0; w < RS_PW; w++) {                                                             \
+        const int v = 2 * w + (par);                                                              \
+        if (mix) {                                                                                \
+            const __m256 p = _mm256_loadu_ps((mix) + 8 * v);                                      \
+            const __m256 lo = _mm256_unpacklo_ps(p, acc[w]), hi = _mm256_unpackhi_ps(p, acc[w]);  \
+            _mm256_storeu_ps((out) + 16 * v, _mm256_permute2f128_ps(lo, hi, 0x20));               \
+            _mm256_storeu_ps((out) + 16 * v + 8, _mm256_permute2f128_ps(lo, hi, 0x31));           \
+        } else if ((step) == 1) {                                                                 \
+            _mm256_storeu_ps((out) + 8 * v, acc[w]);                                              \
+        } else {                                                                                  \
+            float t8[8];                                                                          \
+            _mm256_storeu_ps(t8, acc[w]);                                                         \
+            for (int l = 0; l < 8; l++) (out)[(8 * v + l) * (step)] = t8[l];                      \
+        }                                                                                         \
+    }
+/* block b's coefficients, rows, output and mix */
+#define RS_PIPE_BLK(b, G, ROW, OUT, STEP, MIX)                                                    \
+    {                                                                                             \
+        const Py_ssize_t ib = (b) / nph, ph = (b) % nph;                                          \
+        const Py_ssize_t jb = ib * 8 * RS_VMAX < cnt - 8 * RS_VMAX ? ib * 8 * RS_VMAX             \
+                                                                   : cnt - 8 * RS_VMAX;           \
+        const int64_t sb = ss[ph];                                                                \
+        G = gs[ph];                                                                               \
+        for (int e = 0; e < pd; e++)                                                              \
+            ROW[e] = planes + ((sb + e) % pd) * pstride + (sb + e) / pd + jb;                     \
+        if (nph == 1) {                                                                           \
+            OUT = o + jb * step;                                                                  \
+            STEP = step;                                                                          \
+            MIX = NULL;                                                                           \
+        } else if (ph == 0) {                                                                     \
+            OUT = tmp;                                                                            \
+            STEP = 1;                                                                             \
+            MIX = NULL;                                                                           \
+        } else {                                                                                  \
+            OUT = o + 2 * jb;                                                                     \
+            STEP = 1;                                                                             \
+            MIX = tmp;                                                                            \
+        }                                                                                         \
+    }
+#define RS_PIPE_FMA(acc, coef, ptr)                                                               \
+    {                                                                                             \
+        const __m256 c_ = _mm256_broadcast_ss(coef);                                              \
+        for (int w = 0; w < RS_PW; w++)                                                           \
+            acc[w] = _mm256_fmadd_ps(c_, _mm256_loadu_ps((ptr) + 16 * w), acc[w]);                \
+    }
+#define RS_LANES_PIPE(D, NAME)                                                                    \
+    RS_AVX2 static void NAME(const rs_cfg *cfg, const float *planes, Py_ssize_t pstride,          \
+                             Py_ssize_t nph, const int64_t *ss, const float *const *gs,           \
+                             Py_ssize_t cnt, float *o, Py_ssize_t step, float *tmp)               \
+    {                                                                                             \
+        const int64_t taps = cfg->taps, span = 8 * (D), qt = taps / (D), pd = (D);                \
+        const Py_ssize_t nb = (cnt + 8 * RS_VMAX - 1) / (8 * RS_VMAX) * nph;                      \
+        const float *g, *gn = NULL, *row[D], *rown[D] = {NULL};                                   \
+        float *out, *outn = NULL;                                                                 \
+        Py_ssize_t st, stn = 1;                                                                   \
+        const float *mix, *mixn = NULL;                                                           \
+        __m256 ev[RS_PW], od[RS_PW];                                                              \
+        RS_PIPE_BLK(0, g, row, out, st, mix)                                                      \
+        for (int w = 0; w < RS_PW; w++) ev[w] = _mm256_setzero_ps();                              \
+        for (int64_t q = 0; q < 8; q++)                                                           \
+            for (int e = 0; e < (D); e++) RS_PIPE_FMA(ev, g + q * (D) + e, row[e] + q)            \
+        for (Py_ssize_t b = 0; b < nb; b++) {                                                     \
+            for (int w = 0; w < RS_PW; w++) od[w] = _mm256_setzero_ps();                          \
+            for (int64_t q = 8; q < qt; q++) {                                                    \
+                for (int e = 0; e < (D); e++) {                                                   \
+                    const __m256 c0 = _mm256_broadcast_ss(g + q * (D) + e);                       \
+                    const __m256 c1 = _mm256_broadcast_ss(g + q * (D) + e - span);                \
+                    const float *src = row[e] + q;                                                \
+                    for (int w = 0; w < RS_PW; w++) {                                             \
+                        __m256 x = _mm256_loadu_ps(src + 16 * w);                                 \
+                        RS_IN_REG(x);                                                             \
+                        ev[w] = _mm256_fmadd_ps(c0, x, ev[w]);                                    \
+                        od[w] = _mm256_fmadd_ps(c1, x, od[w]);                                    \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+            RS_PIPE_STORE(ev, 0, out, st, mix)                                                    \
+            if (b + 1 < nb) {                                                                     \
+                RS_PIPE_BLK(b + 1, gn, rown, outn, stn, mixn)                                     \
+                for (int w = 0; w < RS_PW; w++) ev[w] = _mm256_setzero_ps();                      \
+                for (int64_t q = 0; q < 8; q++) {                                                 \
+                    for (int e = 0; e < (D); e++) {                                               \
+                        RS_PIPE_FMA(od, g + taps - span + q * (D) + e, row[e] + qt + q)           \
+                        RS_PIPE_FMA(ev, gn + q * (D) + e, rown[e] + q)                            \
+                    }                                                                             \
+                }                                                                                 \
+            } else {                                                                              \
+                for (int64_t q = 0; q < 8; q++)                                                   \
+                    for (int e = 0; e < (D); e++)                                                 \
+                        RS_PIPE_FMA(od, g + taps - span + q * (D) + e, row[e] + qt + q)           \
+            }                                                                                     \
+            RS_PIPE_STORE(od, 1, out, st, mix)                                                    \
+            g = gn;                                                                               \
+            for (int e = 0; e < (D); e++) row[e] = rown[e];                                       \
+            out = outn;                                                                           \
+            st = stn;                                                                             \
+            mix = mixn;                                                                           \
+        }                                                                                         \
+    }
+RS_LANES_PIPE(1, rs_pipe_d1)
+RS_LANES_PIPE(2, rs_pipe_d2)
+
 /* One phase: cnt outputs o[j * step], j = 0 .. cnt-1, in blocks of the largest size that fits;
  * the last block ends at cnt and may overlap the one before it (it writes the same values).
  * NAME##_two: two phases (up == 2, out contiguous): o[2j] from (g0, s0), o[2j+1] from (g1, s1),
  * count outputs in all, the blocks' results interleaved in registers. */
-#define RS_LANES_RUN(D, NAME)                                                                 \
-    RS_LANES_BLOCK(RS_VMAX, D, NAME##_bm)                                                     \
-    RS_LANES_BLOCK(8, D, NAME##_b8)                                                           \
-    RS_LANES_BLOCK(4, D, NAME##_b4)                                                           \
-    RS_LANES_BLOCK(2, D, NAME##_b2)                                                           \
-    RS_LANES_BLOCK(1, D, NAME##_b1)                                                           \
-    RS_LANES_ONE(D, NAME##_one)                                                               \
-    RS_AVX2 static void NAME(const rs_cfg *cfg, int64_t s, const float *planes,               \
-                             Py_ssize_t pstride, Py_ssize_t cnt, float *o, Py_ssize_t step,   \
-                             const float *g)                                                  \
-    {                                                                                         \
-        const int64_t taps = cfg->taps, down = cfg->down;                                     \
-        Py_ssize_t j = 0;                                                                     \
-        RS_BLOCKS(RS_VMAX, NAME##_bm)                                                         \
-        RS_BLOCKS(8, NAME##_b8)                                                               \
-        RS_BLOCKS(4, NAME##_b4)                                                               \
-        RS_BLOCKS(2, NAME##_b2)                                                               \
-        RS_BLOCKS(1, NAME##_b1)                                                               \
-        for (; j < cnt; j++) o[j * step] = NAME##_one(g, taps, down, planes, pstride, s, j);  \
-    }                                                                                         \
-    RS_AVX2 static void NAME##_two(const rs_cfg *cfg, int64_t s0, const float *g0, int64_t s1, \
-                                   const float *g1, const float *planes, Py_ssize_t pstride,  \
-                                   Py_ssize_t count, float *o)                                \
-    {                                                                                         \
-        const int64_t taps = cfg->taps, down = cfg->down;                                     \
-        const Py_ssize_t cnt = count / 2;                                                     \
-        float tmp[8 * RS_VMAX];                                                               \
-        Py_ssize_t j = 0;                                                                     \
-        if (count & 1)                                                                        \
-            o[count - 1] = NAME##_one(g0, taps, down, planes, pstride, s0, cnt);              \
-        RS_TWO_BLOCKS(RS_VMAX, NAME##_bm)                                                     \
-        RS_TWO_BLOCKS(8, NAME##_b8)                                                           \
-        RS_TWO_BLOCKS(4, NAME##_b4)                                                           \
-        RS_TWO_BLOCKS(2, NAME##_b2)                                                           \
-        RS_TWO_BLOCKS(1, NAME##_b1)                                                           \
-        for (; j < cnt; j++) {                                                                \
-            o[2 * j] = NAME##_one(g0, taps, down, planes, pstride, s0, j);                    \
-            o[2 * j + 1] = NAME##_one(g1, taps, down, planes, pstride, s1, j);                \
-        }                                                                                     \
+#define RS_LANES_RUN(D, NAME, PIPE)                                                               \
+    RS_LANES_BLOCK(RS_VMAX, D, NAME##_bm)                                                         \
+    RS_LANES_BLOCK(8, D, NAME##_b8)                                                               \
+    RS_LANES_BLOCK(4, D, NAME##_b4)                                                               \
+    RS_LANES_BLOCK(2, D, NAME##_b2)                                                               \
+    RS_LANES_BLOCK(1, D, NAME##_b1)                                                               \
+    RS_LANES_ONE(D, NAME##_one)                                                                   \
+    RS_AVX2 static void NAME(const rs_cfg *cfg, int64_t s, const float *planes,                   \
+                             Py_ssize_t pstride, Py_ssize_t cnt, float *o, Py_ssize_t step,       \
+                             const float *g)                                                      \
+    {                                                                                             \
+        const int64_t taps = cfg->taps, down = cfg->down;                                         \
+        Py_ssize_t j = 0;                                                                         \
+        if ((D) && cnt >= 8 * RS_VMAX && taps >= 8 * (D) && taps <= 32 * (D)) {                   \
+            PIPE(cfg, planes, pstride, 1, &s, &g, cnt, o, step, NULL);                            \
+            return;                                                                               \
+        }                                                                                         \
+        RS_BLOCKS(RS_VMAX, NAME##_bm, NAME)                                                       \
+        RS_BLOCKS(8, NAME##_b8, NAME)                                                             \
+        RS_BLOCKS(4, NAME##_b4, NAME)                                                             \
+        RS_BLOCKS(2, NAME##_b2, NAME)                                                             \
+        RS_BLOCKS(1, NAME##_b1, NAME)                                                             \
+        for (; j < cnt; j++) o[j * step] = NAME##_one(g, taps, down, planes, pstride, s, j);      \
+    }                                                                                             \
+    RS_AVX2 static void NAME##_two(const rs_cfg *cfg, int64_t s0, const float *g0, int64_t s1,    \
+                                   const float *g1, const float *planes, Py_ssize_t pstride,      \
+                                   Py_ssize_t count, float *o)                                    \
+    {                                                                                             \
+        const int64_t taps = cfg->taps, down = cfg->down;                                         \
+        const Py_ssize_t cnt = count / 2;                                                         \
+        float tmp[8 * RS_VMAX];                                                                   \
+        Py_ssize_t j = 0;                                                                         \
+        if (count & 1)                                                                            \
+            o[count - 1] = NAME##_one(g0, taps, down, planes, pstride, s0, cnt);                  \
+        if ((D) && cnt >= 8 * RS_VMAX && taps >= 8 * (D) && taps <= 32 * (D)) {                   \
+            const int64_t ss[2] = {s0, s1};                                                       \
+            const float *gs[2] = {g0, g1};                                                        \
+            PIPE(cfg, planes, pstride, 2, ss, gs, cnt, o, 1, tmp);                                \
+            return;                                                                               \
+        }                                                                                         \
+        RS_TWO_BLOCKS(RS_VMAX, NAME##_bm, NAME)                                                   \
+        RS_TWO_BLOCKS(8, NAME##_b8, NAME)                                                         \
+        RS_TWO_BLOCKS(4, NAME##_b4, NAME)                                                         \
+        RS_TWO_BLOCKS(2, NAME##_b2, NAME)                                                         \
+        RS_TWO_BLOCKS(1, NAME##_b1, NAME)                                                         \
+        for (; j < cnt; j++) {                                                                    \
+            o[2 * j] = NAME##_one(g0, taps, down, planes, pstride, s0, j);                        \
+            o[2 * j + 1] = NAME##_one(g1, taps, down, planes, pstride, s1, j);                    \
+        }                                                                                         \
     }
-#define RS_BLOCKS(V, FN)                                                                      \
-    if (cnt >= 8 * (V)) {                                                                     \
-        for (; j + 8 * (V) <= cnt; j += 8 * (V))                                              \
-            FN(g, taps, down, planes, pstride, s, j, o + j * step, step, NULL);               \
-        if (j < cnt) {                                                                        \
-            j = cnt - 8 * (V);                                                                \
-            FN(g, taps, down, planes, pstride, s, j, o + j * step, step, NULL);               \
-        }                                                                                     \
-        return;                                                                               \
+#define RS_BLOCKS(V, FN, NAME)                                                                    \
+    if (cnt >= 8 * (V)) {                                                                         \
+        for (; j + 8 * (V) <= cnt; j += 8 * (V))                                                  \
+            FN(g, taps, down, planes, pstride, s, j, o + j * step, step, NULL);                   \
+        if (j < cnt && (V) > 8 && cnt - j <= 64) {                                                \
+            j = cnt - 64;                                                                         \
+            NAME##_b8(g, taps, down, planes, pstride, s, j, o + j * step, step, NULL);            \
+        } else if (j < cnt) {                                                                     \
+            j = cnt - 8 * (V);                                                                    \
+            FN(g, taps, down, planes, pstride, s, j, o + j * step, step, NULL);                   \
+        }                                                                                         \
+        return;                                                                                   \
     }
-#define RS_TWO_BLOCKS(V, FN)                                                                  \
-    if (cnt >= 8 * (V)) {                                                                     \
-        for (;; j += 8 * (V)) {                                                               \
-            if (j + 8 * (V) > cnt) {                                                          \
-                if (j >= cnt) break;                                                          \
-                j = cnt - 8 * (V);                                                            \
-            }                                                                                 \
-            FN(g0, taps, down, planes, pstride, s0, j, tmp, 1, NULL);                         \
-            FN(g1, taps, down, planes, pstride, s1, j, o + 2 * j, 1, tmp);                    \
-        }                                                                                     \
-        return;                                                                               \
+#define RS_TWO_BLOCKS(V, FN, NAME)                                                                \
+    if (cnt >= 8 * (V)) {                                                                         \
+        for (;; j += 8 * (V)) {                                                                   \
+            if (j + 8 * (V) > cnt) {                                                              \
+                if (j >= cnt) break;                                                              \
+                j = cnt - 8 * (V);                                                                \
+            }                                                                                     \
+            if ((V) > 8 && j + 64 >= cnt && j > 0) {                                              \
+                j = cnt - 64;                                                                     \
+                NAME##_b8(g0, taps, down, planes, pstride, s0, j, tmp, 1, NULL);                  \
+                NAME##_b8(g1, taps, down, planes, pstride, s1, j, o + 2 * j, 1, tmp);             \
+                break;                                                                            \
+            }                                                                                     \
+            FN(g0, taps, down, planes, pstride, s0, j, tmp, 1, NULL);                             \
+            FN(g1, taps, down, planes, pstride, s1, j, o + 2 * j, 1, tmp);                        \
+        }                                                                                         \
+        return;                                                                                   \
     }
-RS_LANES_RUN(1, rs_phase_d1)
-RS_LANES_RUN(2, rs_phase_d2)
-RS_LANES_RUN(0, rs_phase_dn)
+RS_LANES_RUN(1, rs_phase_d1, rs_pipe_d1)
+RS_LANES_RUN(2, rs_phase_d2, rs_pipe_d2)
+RS_LANES_RUN(0, rs_phase_dn, rs_pipe_d1)
 
 RS_AVX2 static void rs_lanes_run_avx2(const rs_cfg *cfg, const float *w, const float *planes,
                                       Py_ssize_t pstride, int64_t base, int64_t n0,
