@@ -56,7 +56,10 @@ class _EventBase:
         return obj
 
     def to_dict(self) -> Json:
-        """The event as a JSON-ready dict: fields (None optionals left out), then ``extra``."""
+        """The event as a JSON-ready dict: fields (None optionals left out), then ``extra``.
+
+        ``extra`` wins: a field that arrived with a wrong-typed value goes out as it came.
+        """
         out: Json = {}
         optional = self._optional
         for name in self._spec:
@@ -66,8 +69,8 @@ class _EventBase:
             out[name] = value
         extra: Json = getattr(self, "extra", {})
         if extra:
-            for key, value in extra.items():
-                out.setdefault(key, value)
+            # a known key in ``extra`` came with a value of another type: it goes out as it came
+            out.update(extra)
         return out
 
 
