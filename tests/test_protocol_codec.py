@@ -393,13 +393,6 @@ def test_beta_assistant_content_types_become_ga() -> None:
 def test_a_known_field_with_a_wrong_type_round_trips_as_it_came() -> None:
     event = parse_server_event('{"type":"conversation.created","event_id":null,"x":1}')
     assert event.event_id == ""  # the typed attribute keeps its type
-    assert (
-        json.loads(encode_event(event))
-        == {
-            "type": "conversation.created",
-            "event_id": None,
-            "x": 1,
-            "conversation": {},
-        }
-        or json.loads(encode_event(event))["event_id"] is None
-    )
+    out = json.loads(encode_event(event))
+    assert out["type"] == "conversation.created"
+    assert out["event_id"] is None and out["x"] == 1
