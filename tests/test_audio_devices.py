@@ -186,7 +186,7 @@ async def start_duplex(rate: int | None) -> tuple[AudioStreamManager, list[bytes
     return mgr, frames
 
 
-@pytest.mark.parametrize("rate", [None, 16_000, 44_100])
+@pytest.mark.parametrize("rate", [None, 16_000, 44_100, 48_000])
 async def test_tone_through_playback_comes_back_through_capture(rate: int | None) -> None:
     require_loopback()
     mgr, frames = await start_duplex(rate)
