@@ -185,6 +185,32 @@ class _PortAudioStream:
         #: Callbacks so far (a device that delivers nothing shows here).
         self.callbacks = 0
 
+    def _open_stream(
+        self,
+        factory: Any,
+        info: DeviceInfo,
+        rate: int,
+        channels: int,
+        latency: Any,
+        callback: Any,
+        finished: Any,
+    ) -> None:
+        try:
+            self._stream = factory(
+                device=info.index,
+                samplerate=rate,
+                channels=channels,
+                dtype="float32",
+                latency=latency,
+                callback=callback,
+                finished_callback=finished,
+            )
+        except Exception as exc:
+            raise AudioDeviceError(
+                f"cannot open {self._direction} device {info.index} {info.name!r} at {rate} Hz, "
+                f"{channels} channel(s): {exc}"
+            ) from None
+
     def _start_stream(self) -> None:
         try:
             self._stream.start()
@@ -235,21 +261,15 @@ class DeviceSource(_PortAudioStream, BridgedSource):
                 f"channels, AudioStreamOptions.channels asks for {self.channels}"
             )
         self._make_bridge(options)
-        try:
-            self._stream = sd.InputStream(
-                device=info.index,
-                samplerate=self.sample_rate,
-                channels=self.channels,
-                dtype="float32",
-                latency=options.latency,
-                callback=self._callback,
-                finished_callback=self._finished,
-            )
-        except Exception as exc:
-            raise AudioDeviceError(
-                f"cannot open input device {info.index} {info.name!r} at {self.sample_rate} Hz, "
-                f"{self.channels} channel(s): {exc}"
-            ) from None
+        self._open_stream(
+            sd.InputStream,
+            info,
+            self.sample_rate,
+            self.channels,
+            options.latency,
+            self._callback,
+            self._finished,
+        )
 
     def _callback(self, indata: npt.NDArray[np.float32], frames: int, t: Any, status: Any) -> None:
         try:
@@ -307,21 +327,15 @@ class DeviceSink(_PortAudioStream, AudioSink):
                 f"channels, AudioStreamOptions.output_channels asks for {self.channels}"
             )
         self._scratch = np.zeros(self.sample_rate // 2, dtype=np.float32)  # 500 ms
-        try:
-            self._stream = sd.OutputStream(
-                device=info.index,
-                samplerate=self.sample_rate,
-                channels=self.channels,
-                dtype="float32",
-                latency=options.latency,
-                callback=self._callback,
-                finished_callback=self._finished,
-            )
-        except Exception as exc:
-            raise AudioDeviceError(
-                f"cannot open output device {info.index} {info.name!r} at {self.sample_rate} Hz, "
-                f"{self.channels} channel(s): {exc}"
-            ) from None
+        self._open_stream(
+            sd.OutputStream,
+            info,
+            self.sample_rate,
+            self.channels,
+            options.latency,
+            self._callback,
+            self._finished,
+        )
         self._latency = float(self._stream.latency)
 
     @property
