@@ -14,8 +14,9 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -539,6 +540,38 @@ class RealtimeAIClient:
     def on(self, event_type: str, callback: EventCallback | None = None) -> Any:
         """See :meth:`AsyncRealtimeAIClient.on` (callbacks run on the background thread)."""
         return self._client.on(event_type, callback)
+
+    def events(self, timeout: float | None = None) -> Iterator[ServerEvent]:
+        """Every event from this call on, in order, until the session ends
+        (``rtsdk.disconnected`` is the last). ``timeout``: the longest wait for one event,
+        else :class:`TimeoutError`. Subscribes at once, so it may be called before start().
+        """
+        inbox: queue.SimpleQueue[ServerEvent] = queue.SimpleQueue()
+        self._on_loop_or_now(lambda: self._client.on("*", inbox.put))
+        return self._iterate(inbox, timeout)
+
+    def _iterate(
+        self, inbox: queue.SimpleQueue[ServerEvent], timeout: float | None
+    ) -> Iterator[ServerEvent]:
+        try:
+            while True:
+                try:
+                    event = inbox.get(timeout=timeout)
+                except queue.Empty:
+                    raise TimeoutError(f"no event within {timeout} s") from None
+                yield event
+                if event.type == "rtsdk.disconnected":
+                    return
+        finally:
+            with contextlib.suppress(ConnectionClosedError, TimeoutError):
+                self._on_loop_or_now(lambda: self._client.service.remove_listener("*", inbox.put))
+
+    def _on_loop_or_now(self, fn: Callable[[], object]) -> None:
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            self._call_soon(fn)
+        else:
+            fn()
 
     def tool(self, func: F | None = None, **kwargs: Any) -> Any:
         """See :meth:`AsyncRealtimeAIClient.tool`."""

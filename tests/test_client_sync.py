@@ -109,3 +109,22 @@ def test_sync_start_raises_auth_error_and_leaves_no_thread() -> None:
         assert "rtsdk-client-loop" not in _threads()
     finally:
         handle.stop()
+
+
+def test_sync_events_iterator(threaded_server: Any) -> None:
+    client = RealtimeAIClient(
+        RealtimeAIOptions(url=threaded_server.url, output_modality="text", turn_detection="none")
+    )
+    events = client.events(timeout=10)  # subscribed before start: sees connected
+    client.start()
+    client.send_text("iterate me")
+    seen: list[str] = []
+    for event in events:
+        seen.append(event.type)
+        if event.type == "response.done":
+            break
+    assert seen[0] == "rtsdk.connected"
+    assert "response.output_text.delta" in seen
+    tail = client.events(timeout=10)
+    client.stop()
+    assert [e.type for e in tail][-1] == "rtsdk.disconnected"
