@@ -299,22 +299,19 @@ async def run(args: argparse.Namespace) -> int:
         console.end_stream()
         if console.tty:
             sys.stdout.write("\n")
-        m = client.metrics
-        lat = m.first_audio_latency("speech_stopped")
-        if lat.count:
+        lat = client.metrics.first_audio_latency("speech_stopped")
+        if lat.p50 is not None:
             console.line(
-                f"turns: {lat.count}, speech end -> first audio p50 {lat.p50 * 1000:.0f} ms"  # type: ignore[operator]
+                f"turns: {lat.count}, speech end -> first audio p50 {lat.p50 * 1000:.0f} ms"
             )
-        console.line(
-            "audio: {} frames sent, {} dropped samples, {} underruns, {} xruns; "
-            "{} reconnects".format(
-                stats.get("audio_frames_sent", 0),
-                stats.get("audio_uplink_dropped_samples", 0),
-                stats.get("audio_underruns", 0),
-                int(stats.get("audio_input_xruns", 0)) + int(stats.get("audio_output_xruns", 0)),  # type: ignore[call-overload]
-                stats["reconnects"],
+        if "audio_frames_sent" in stats:
+            xruns = stats["audio_input_xruns"], stats["audio_output_xruns"]
+            console.line(
+                f"audio: {stats['audio_frames_sent']} frames sent, "
+                f"{stats['audio_uplink_dropped_samples']} dropped samples, "
+                f"{stats['audio_underruns']} underruns, {xruns[0]}+{xruns[1]} xruns (in+out); "
+                f"{stats['reconnects']} reconnects"
             )
-        )
         if output_path is not None:
             console.line(f"assistant audio written to {output_path}")
     return code
