@@ -16,7 +16,7 @@ from rtsdk.protocol import ClientSessionState
 from rtsdk.testing import LocalRealtimeServer
 
 from .client_helpers import RealTimePlayback, Recorder, silence, tone
-from .conformance import assert_client_event_valid
+from .conformance import assert_beta_client_event_valid, assert_client_event_valid
 
 
 def options(server: LocalRealtimeServer, **kw: Any) -> RealtimeAIOptions:
@@ -346,3 +346,47 @@ async def test_stop_leaves_no_task_or_connection_behind(server: LocalRealtimeSer
     conn = server.connections[0]
     await asyncio.wait_for(conn.wait_closed(), 2)
     assert conn.close_code == 1000
+
+
+@pytest.mark.parametrize("api_version", [None, "2025-04-01-preview"])
+async def test_azure_paths_end_to_end(api_version: str | None) -> None:
+    """Azure GA (/openai/v1/realtime, GA shapes) and preview (/openai/realtime, beta shapes
+    both ways) with the api-key header, against the local server."""
+    key = "azure-key-0123456789abcdef"
+    async with LocalRealtimeServer(pacing="fast", api_key=key) as server:
+        host = server.url.split("/v1/realtime")[0].replace("ws://", "http://")
+        client = AsyncRealtimeAIClient(
+            RealtimeAIOptions(
+                azure_endpoint=host,
+                azure_deployment="my-realtime",
+                api_version=api_version,
+                api_key=key,
+                instructions="Be brief.",
+                output_modality="text",
+                turn_detection="none",
+            )
+        )
+        rec = Recorder()
+        client.on("*", rec)
+        await client.start()
+        await client.send_text("hello azure")
+        done = await rec.wait("response.done")
+        assert done.response["status"] == "completed"
+        assert "".join(e.delta for e in rec.of("response.output_text.delta"))
+        await client.stop()
+        conn = server.connections[0]
+    assert conn.headers.get("api-key") == key and "authorization" not in {
+        k.lower() for k in conn.headers
+    }
+    first = next(f for f in conn.received if isinstance(f, dict))
+    assert first["type"] == "session.update"
+    if api_version is None:
+        assert conn.path.startswith("/openai/v1/realtime?model=my-realtime")
+        assert first["session"]["type"] == "realtime"
+        for frame in conn.received:
+            assert_client_event_valid(frame)
+    else:
+        assert conn.path.startswith("/openai/realtime?api-version=2025-04-01-preview")
+        assert "modalities" in first["session"] and "type" not in first["session"]
+        for frame in conn.received:
+            assert_beta_client_event_valid(frame)
