@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from rtsdk import kernels
+from rtsdk.audio.base import to_float32
+from rtsdk.audio.encode import AppendEncoder, downmix
+from rtsdk.audio.options import SUPPORTED_RATES
 from rtsdk.events import RealtimeEventHandler
 from rtsdk.exceptions import AudioFormatError, ConfigurationError, ConnectionClosedError
 from rtsdk.metrics import SessionMetrics
@@ -48,93 +51,58 @@ log = logging.getLogger("rtsdk.client")
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
-_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000)
 _MAX_APPEND_MS = 500  # larger buffers go up as several appends (the server caps one at 15 MiB)
 
 
 class _Uplink:
-    """App-provided audio -> session-format append frames (one resampler per source rate)."""
+    """App-provided audio -> session-format append frames (one resampler per source rate).
+
+    Decoding and downmixing are the audio layer's (``to_float32``, ``downmix``), and so is the
+    framing (``AppendEncoder``): the same steps as the device and file uplink.
+    """
 
     def __init__(self, input_format: str) -> None:
-        self.format = input_format
-        self.rate = 24000 if input_format == "pcm16" else 8000
-        self.width = 2 if input_format == "pcm16" else 1
-        self._resamplers: dict[tuple[int, int], Any] = {}
+        self._encoder = AppendEncoder(input_format)
+        self._resamplers: dict[int, Any] = {}
 
     def frames(self, data: object, sample_rate: int | None) -> list[bytes]:
-        encoded = self._encode(data, sample_rate)
-        step = self.rate * self.width * _MAX_APPEND_MS // 1000
-        view = memoryview(encoded)
-        return [
-            kernels.encode_append(view[i : i + step], sample_width=self.width)
-            for i in range(0, len(view), step)
-        ]
-
-    def _encode(self, data: object, sample_rate: int | None) -> bytes:
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            raw = bytes(data)
-            if sample_rate is None or (sample_rate == self.rate and self.format == "pcm16"):
-                if len(raw) % self.width:
-                    raise AudioFormatError(
-                        f"send_audio: {len(raw)} bytes is not a whole number of "
-                        f"{self.format} samples ({self.width} bytes each)"
-                    )
-                return raw  # already in the session format
-            if len(raw) % 2:
+        enc = self._encoder
+        step = enc.rate * _MAX_APPEND_MS // 1000  # samples per append
+        if isinstance(data, (bytes, bytearray, memoryview)) and (
+            sample_rate is None or (sample_rate == enc.rate and enc.width == 2)
+        ):
+            raw = memoryview(data).cast("B")  # already in the session format: framed as is
+            if raw.nbytes % enc.width:
                 raise AudioFormatError(
-                    f"send_audio: {len(raw)} bytes of PCM16 is an odd byte count"
+                    f"send_audio: {raw.nbytes} bytes is not a whole number of "
+                    f"{enc.format} samples ({enc.width} bytes each)"
                 )
-            samples = kernels.pcm16_to_float32(np.frombuffer(raw, dtype="<i2"))
-            return self._from_float(samples, sample_rate, 1)
-        if isinstance(data, np.ndarray):
-            if sample_rate is None:
-                raise AudioFormatError(
-                    "send_audio: a NumPy array needs its sample_rate= (e.g. 48000)"
-                )
-            if data.dtype == np.float32:
-                samples = data
-            elif data.dtype == np.int16:
-                samples = kernels.pcm16_to_float32(np.ascontiguousarray(data).reshape(-1))
-                samples = samples.reshape(data.shape)
-            else:
-                raise AudioFormatError(
-                    f"send_audio: dtype {data.dtype} is not supported; use float32 (-1..1) "
-                    "or int16 PCM"
-                )
-            if samples.ndim == 1:
-                channels = 1
-            elif samples.ndim == 2:
-                channels = samples.shape[1]
-                if channels < 1:
-                    raise AudioFormatError("send_audio: a 2-D array needs >= 1 channel column")
-                # downmix to mono
-                samples = samples.mean(axis=1, dtype=np.float32) if channels > 1 else samples[:, 0]
-            else:
-                raise AudioFormatError(
-                    f"send_audio: expected (frames,) or (frames, channels), got shape {data.shape}"
-                )
-            return self._from_float(np.ascontiguousarray(samples), sample_rate, channels)
-        raise AudioFormatError(
-            f"send_audio: expected bytes or a NumPy array, got {type(data).__name__}"
-        )
-
-    def _from_float(self, samples: np.ndarray[Any, Any], rate: int, channels: int) -> bytes:
-        if rate not in _RATES:
+            chunk = step * enc.width
+            return [
+                kernels.encode_append(raw[i : i + chunk], sample_width=enc.width)
+                for i in range(0, raw.nbytes, chunk)
+            ]
+        if sample_rate is None and isinstance(data, np.ndarray):
+            raise AudioFormatError("send_audio: a NumPy array needs its sample_rate= (e.g. 48000)")
+        channels = 1
+        if isinstance(data, np.ndarray) and data.ndim == 2:
+            channels = int(data.shape[1])
+            if channels < 1:
+                raise AudioFormatError("send_audio: a 2-D array needs >= 1 channel column")
+        x = to_float32(data, channels, "send_audio")
+        if channels > 1:
+            x = downmix(x, channels)
+        if sample_rate not in SUPPORTED_RATES:
             raise AudioFormatError(
-                f"send_audio: sample_rate {rate} Hz is not supported; use one of {list(_RATES)}"
+                f"send_audio: sample_rate {sample_rate} Hz is not supported; use one of "
+                f"{list(SUPPORTED_RATES)}"
             )
-        if rate != self.rate:
-            key = (rate, self.rate)
-            rs = self._resamplers.get(key)
+        if sample_rate != enc.rate:
+            rs = self._resamplers.get(sample_rate)
             if rs is None:
-                rs = self._resamplers[key] = kernels.Resampler(rate, self.rate)
-            samples = rs.process(samples)
-        pcm = kernels.float32_to_pcm16(samples)
-        if self.format == "g711_ulaw":
-            return bytes(kernels.pcm16_to_ulaw(pcm))
-        if self.format == "g711_alaw":
-            return bytes(kernels.pcm16_to_alaw(pcm))
-        return pcm.tobytes()
+                rs = self._resamplers[sample_rate] = kernels.Resampler(sample_rate, enc.rate)
+            x = rs.process(x)
+        return [enc.frame(x[i : i + step]) for i in range(0, x.size, step)]
 
 
 class AsyncRealtimeAIClient:
@@ -661,7 +629,7 @@ def _post_quietly(service: RealtimeAIServiceManager, frame: bytes) -> None:
     try:
         service.send_audio_frame(frame)
     except ConnectionClosedError:
-        service.metrics.audio_frames_dropped += 1
+        service.metrics.outbox_dropped += 1
 
 
 def _monotonic() -> float:

@@ -14,6 +14,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rtsdk.websocket import LinkStats
 
 __all__ = ["LatencySummary", "SessionMetrics", "TurnLatency"]
 
@@ -62,17 +66,39 @@ class SessionMetrics:
     connects: int = 0
     reconnects: int = 0
     recycles: int = 0
-    frames_sent: int = 0
-    frames_received: int = 0
-    audio_frames_dropped: int = 0
+    #: audio frames dropped before reaching the link (outbox full, or sent after the end)
+    outbox_dropped: int = 0
     handler_errors: int = 0
     protocol_errors: int = 0
     server_errors: int = 0
     dispatch_queue_high_water: int = 0
-    send_backlog_high_water: int = 0
+    #: the link's own counters, read live (set by the service manager)
+    link: LinkStats | None = None
     clock: Callable[[], float] = time.monotonic
     _cause: tuple[str, float] | None = None
     _open: dict[str, tuple[str, float, float | None]] = field(default_factory=dict)
+
+    # -- from the link ----------------------------------------------------------------------
+
+    @property
+    def frames_sent(self) -> int:
+        """Frames the link sent."""
+        return 0 if self.link is None else self.link.frames_sent
+
+    @property
+    def frames_received(self) -> int:
+        """Frames the link received."""
+        return 0 if self.link is None else self.link.frames_received
+
+    @property
+    def audio_frames_dropped(self) -> int:
+        """Audio frames dropped: before the link, and by the link while it was down."""
+        return self.outbox_dropped + (0 if self.link is None else self.link.audio_frames_dropped)
+
+    @property
+    def send_backlog_high_water(self) -> int:
+        """Most frames the link kept while disconnected."""
+        return 0 if self.link is None else self.link.backlog_high_water
 
     # -- fed by the service manager --------------------------------------------------------
 

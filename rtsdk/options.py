@@ -23,30 +23,9 @@ __all__ = ["DEFAULT_MODEL", "OPENAI_REALTIME_URL", "RealtimeAIOptions"]
 DEFAULT_MODEL = "gpt-realtime"
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 
-# SessionSettings fields that RealtimeAIOptions carries under the same name.
-_SESSION_FIELDS = (
-    "instructions",
-    "voice",
-    "output_modality",
-    "input_format",
-    "output_format",
-    "turn_detection",
-    "threshold",
-    "prefix_padding_ms",
-    "silence_duration_ms",
-    "idle_timeout_ms",
-    "eagerness",
-    "create_response",
-    "interrupt_response",
-    "transcription_model",
-    "transcription_language",
-    "transcription_prompt",
-    "noise_reduction",
-    "tools",
-    "tool_choice",
-    "max_output_tokens",
-    "speed",
-)
+# SessionSettings fields that RealtimeAIOptions carries under the same name (all but model,
+# which the options hold for the URL).
+_SESSION_FIELDS = tuple(f.name for f in fields(SessionSettings) if f.name != "model")
 
 
 def _bad(name: str, why: str) -> ConfigurationError:

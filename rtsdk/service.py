@@ -27,9 +27,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import fields
+from dataclasses import replace
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from rtsdk import kernels
 from rtsdk.events import (
@@ -63,7 +62,7 @@ from rtsdk.protocol import (
 )
 from rtsdk.protocol import events as ev
 from rtsdk.tools import ToolRegistry
-from rtsdk.websocket import LinkEvent, WebSocketManager
+from rtsdk.websocket import LinkEvent, WebSocketManager, redacted_url
 
 __all__ = ["AudioPlayback", "EventCallback", "RealtimeAIServiceManager"]
 
@@ -145,9 +144,7 @@ class RealtimeAIServiceManager:
         if len(self.tools):
             names = {t.get("name") for t in settings.tools}
             extra = [s for s in self.tools.schemas() if s["name"] not in names]
-            settings = SessionSettings(
-                **{**_settings_kwargs(settings), "tools": (*settings.tools, *extra)}
-            )
+            settings = replace(settings, tools=(*settings.tools, *extra))
         return settings
 
     # -- listeners ---------------------------------------------------------------------------
@@ -256,6 +253,7 @@ class RealtimeAIServiceManager:
             max_backlog=opts.max_backlog,
             audio_window=opts.audio_window,
         )
+        self.metrics.link = self._link.stats
         self._dispatcher = loop.create_task(self._dispatch_forever(), name="rtsdk-dispatch")
         try:
             await self._link.connect()
@@ -338,7 +336,7 @@ class RealtimeAIServiceManager:
         m = self.metrics
         if event.kind == "connected":
             m.connects += 1
-            self._publish(ConnectedEvent(url=_redacted(self.options.endpoint_url())))
+            self._publish(ConnectedEvent(url=redacted_url(self.options.endpoint_url())))
         elif event.kind == "reconnecting":
             m.reconnects += 1
             self._publish(
@@ -380,7 +378,6 @@ class RealtimeAIServiceManager:
     # -- receive -----------------------------------------------------------------------------
 
     def _on_frame(self, frame: bytes) -> None:
-        self.metrics.frames_received += 1
         try:
             self._take_frame(frame)
         except ConnectionClosedError:
@@ -564,7 +561,7 @@ class RealtimeAIServiceManager:
             raise ConnectionClosedError("the session is closed") from self.failure
         outbox = self._outbox
         if audio and len(outbox) >= self.options.max_backlog:
-            self.metrics.audio_frames_dropped += 1
+            self.metrics.outbox_dropped += 1
             return
         outbox.append((frame, audio))
         self._outbox_ready.set()
@@ -582,7 +579,6 @@ class RealtimeAIServiceManager:
         assert link is not None
         outbox = self._outbox
         ready = self._outbox_ready
-        m = self.metrics
         try:
             while True:
                 if not outbox:
@@ -590,12 +586,7 @@ class RealtimeAIServiceManager:
                     await ready.wait()
                     continue
                 frame, audio = outbox.popleft()
-                before = link.stats.audio_frames_dropped
                 await link.send(frame, audio=audio)
-                m.frames_sent = link.stats.frames_sent
-                m.audio_frames_dropped += link.stats.audio_frames_dropped - before
-                if link.stats.backlog_high_water > m.send_backlog_high_water:
-                    m.send_backlog_high_water = link.stats.backlog_high_water
         except ConnectionClosedError:
             return
 
@@ -698,15 +689,6 @@ class RealtimeAIServiceManager:
         link = self._link
         if link is not None:
             await link.recycle(reason)
-
-
-def _settings_kwargs(settings: SessionSettings) -> dict[str, Any]:
-    return {f.name: getattr(settings, f.name) for f in fields(settings)}
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 _KNOWN_TYPES: frozenset[str] = frozenset(

@@ -44,6 +44,7 @@ __all__ = [
     "LinkStats",
     "ReconnectPolicy",
     "WebSocketManager",
+    "redacted_url",
 ]
 
 log = logging.getLogger("rtsdk.websocket")
@@ -166,7 +167,7 @@ def _secret_parts(headers: Mapping[str, str]) -> list[str]:
     return sorted(set(parts), key=len, reverse=True)
 
 
-def _redacted_url(url: str) -> str:
+def redacted_url(url: str) -> str:
     """The URL without its query (which may hold a key on some deployments)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
@@ -239,7 +240,7 @@ class WebSocketManager:
 
     def __repr__(self) -> str:
         return (
-            f"<WebSocketManager {_redacted_url(self._url)} state={self._state.value} "
+            f"<WebSocketManager {redacted_url(self._url)} state={self._state.value} "
             f"headers={sorted(self._headers)}>"
         )
 
@@ -315,7 +316,7 @@ class WebSocketManager:
                 if self.policy.max_retries is not None and retries >= self.policy.max_retries:
                     attempts = retries + (1 if first else 0)
                     raise ConnectionClosedError(
-                        f"could not reach {_redacted_url(self._url)} after {attempts} "
+                        f"could not reach {redacted_url(self._url)} after {attempts} "
                         f"attempt(s): {last_reason}"
                     )
                 delay = self.policy.delay(retries, self._rand)
@@ -333,17 +334,17 @@ class WebSocketManager:
                 if status in _AUTH_STATUSES:
                     raise AuthenticationError(
                         f"the server refused the credentials (HTTP {status}) at "
-                        f"{_redacted_url(self._url)}"
+                        f"{redacted_url(self._url)}"
                     ) from None
                 last_reason = f"HTTP {status}"
                 if 400 <= status < 500 and status not in (408, 429):
                     raise ConnectionClosedError(
                         f"the server rejected the connection: HTTP {status} at "
-                        f"{_redacted_url(self._url)}"
+                        f"{redacted_url(self._url)}"
                     ) from None
             except (OSError, asyncio.TimeoutError, InvalidHandshake) as exc:
                 last_reason = f"{type(exc).__name__}: {exc}"
-                log.info("connect to %s failed: %s", _redacted_url(self._url), last_reason)
+                log.info("connect to %s failed: %s", redacted_url(self._url), last_reason)
             else:
                 await self._adopt(ws, first=first and retries == 0, recycled=recycle)
                 return

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from rtsdk.audio.bridge import AudioBridge
 from rtsdk.exceptions import AudioFormatError
+from rtsdk.kernels import pcm16_to_float32
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -58,12 +59,13 @@ def to_float32(data: object, channels: int, what: str) -> npt.NDArray[np.float32
                 )
         elif a.ndim != 1:
             raise AudioFormatError(
-                f"{what}: expected a 1-D or (frames, {channels}) array, got {a.ndim}-D"
+                f"{what}: expected a 1-D or (frames, {channels}) array, got {a.ndim}-D "
+                f"shape {a.shape}"
             )
         if a.dtype == np.float32:
             out = np.ascontiguousarray(a).reshape(-1)
         elif a.dtype == np.int16:
-            out = np.ascontiguousarray(a).reshape(-1).astype(np.float32) * np.float32(1 / 32768)
+            out = pcm16_to_float32(np.ascontiguousarray(a).reshape(-1))
         else:
             raise AudioFormatError(
                 f"{what}: expected float32 or int16 samples, got dtype {a.dtype} "
@@ -72,8 +74,10 @@ def to_float32(data: object, channels: int, what: str) -> npt.NDArray[np.float32
     elif isinstance(data, (bytes, bytearray, memoryview)):
         raw = memoryview(data).cast("B")
         if raw.nbytes % 2:
-            raise AudioFormatError(f"{what}: PCM16 bytes need an even byte count, got {raw.nbytes}")
-        out = np.frombuffer(raw, dtype="<i2").astype(np.float32) * np.float32(1 / 32768)
+            raise AudioFormatError(
+                f"{what}: PCM16 bytes need an even byte count, got an odd {raw.nbytes}"
+            )
+        out = pcm16_to_float32(np.frombuffer(raw, dtype="<i2"))
     else:
         raise AudioFormatError(
             f"{what}: expected a numpy float32/int16 array or PCM16 bytes, "

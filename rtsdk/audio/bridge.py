@@ -21,6 +21,7 @@ always does. Python-level loads and stores of these attributes are ordered by th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,20 +32,28 @@ from rtsdk.kernels import SpscRing
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["AudioBridge", "BridgeClosed"]
+__all__ = ["AudioBridge", "BridgeClosed", "call_soon_from_thread"]
 
 _F32 = np.dtype(np.float32)
 
 
-def _wake(loop: asyncio.AbstractEventLoop | None, ev: asyncio.Event | None) -> int:
-    """Schedule ``ev.set()`` on ``loop`` from any thread; 1 if scheduled, 0 if nobody listens."""
-    if loop is None or ev is None:
+def call_soon_from_thread(loop: asyncio.AbstractEventLoop | None, fn: Callable[[], object]) -> int:
+    """Schedule ``fn()`` on ``loop`` from any thread; 1 if scheduled, 0 without a (live) loop.
+
+    The one way the audio layer wakes its loop from a real-time thread.
+    """
+    if loop is None:
         return 0
     try:
-        loop.call_soon_threadsafe(ev.set)
+        loop.call_soon_threadsafe(fn)
     except RuntimeError:  # the loop is closed
         return 0
     return 1
+
+
+def _wake(loop: asyncio.AbstractEventLoop | None, ev: asyncio.Event | None) -> int:
+    """Schedule ``ev.set()`` on ``loop`` from any thread; 1 if scheduled, 0 if nobody listens."""
+    return 0 if ev is None else call_soon_from_thread(loop, ev.set)
 
 
 class BridgeClosed(EOFError):

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 
+from rtsdk.audio.bridge import call_soon_from_thread
 from rtsdk.exceptions import AudioFormatError
 from rtsdk.kernels import (
     Resampler,
@@ -40,6 +40,7 @@ from rtsdk.kernels import (
     pcm16_to_float32,
     ulaw_to_pcm16,
 )
+from rtsdk.protocol.session import SAMPLE_RATES
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -59,10 +60,9 @@ def _buf(a: npt.NDArray[np.float32]) -> Buffer:
 
 def session_rate(fmt: str) -> int:
     """Sample rate of a Realtime session audio format (24 kHz PCM16, 8 kHz G.711)."""
-    if fmt == "pcm16":
-        return 24_000
-    if fmt in ("g711_ulaw", "g711_alaw"):
-        return 8_000
+    rate = SAMPLE_RATES.get(fmt) if isinstance(fmt, str) else None
+    if rate is not None:
+        return rate
     raise AudioFormatError(
         f"session_format must be 'pcm16', 'g711_ulaw' or 'g711_alaw', got {fmt!r}"
     )
@@ -288,7 +288,7 @@ class Playback:
     def _maybe_wake(self) -> None:
         if self._refill_armed and self._ring.readable <= self._refill_low:
             self._refill_armed = False
-            self.wakeups += _wake_call(self._loop, self._feed)
+            self.wakeups += call_soon_from_thread(self._loop, self._feed)
 
     def render(self, out: npt.NDArray[np.float32]) -> None:
         """Fill ``out`` (float32, 1-D, C-contiguous) with the next samples; silence if none.
@@ -335,14 +335,3 @@ class Playback:
         got = self._ring.read_into(_buf(out)) >> 2
         self._maybe_wake()
         return got
-
-
-def _wake_call(loop: asyncio.AbstractEventLoop | None, fn: Callable[[], object]) -> int:
-    """``loop.call_soon_threadsafe(fn)`` from any thread; 1 if scheduled, 0 otherwise."""
-    if loop is None:
-        return 0
-    try:
-        loop.call_soon_threadsafe(fn)
-    except RuntimeError:  # the loop is closed
-        return 0
-    return 1

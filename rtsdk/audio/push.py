@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from collections import deque
 
@@ -12,6 +11,7 @@ import numpy.typing as npt
 
 from rtsdk._reference.resample import SUPPORTED_RATES
 from rtsdk.audio.base import AudioSource, EndOfStream, to_float32
+from rtsdk.audio.bridge import call_soon_from_thread
 from rtsdk.exceptions import AudioFormatError
 
 __all__ = ["PushSource"]
@@ -93,8 +93,7 @@ class PushSource(AudioSource):
         if threading.get_ident() == self._loop_thread:
             ev.set()
         else:
-            with contextlib.suppress(RuntimeError):  # the loop is closed
-                loop.call_soon_threadsafe(ev.set)
+            call_soon_from_thread(loop, ev.set)
 
     # ------------------------------------------------------------------ manager side
     def start(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -24,18 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rtsdk.audio.base import AudioSink, AudioSource, as_buffer
+from rtsdk.audio.base import AudioSink, AudioSource
 from rtsdk.audio.devices import DeviceSink, DeviceSource
+from rtsdk.audio.encode import AppendEncoder, downmix
 from rtsdk.audio.options import AudioStreamOptions
 from rtsdk.audio.playback import Playback, SessionFormat, session_rate
 from rtsdk.exceptions import ConfigurationError
-from rtsdk.kernels import (
-    Resampler,
-    encode_append,
-    float32_to_pcm16,
-    pcm16_to_alaw,
-    pcm16_to_ulaw,
-)
+from rtsdk.kernels import Resampler
 
 __all__ = ["AudioStats", "AudioStreamManager"]
 
@@ -299,11 +294,9 @@ class AudioStreamManager:
         buf = np.zeros(n * ch, dtype=np.float32)
         mono = buf if ch == 1 else np.zeros(n, dtype=np.float32)
         rs = Resampler(src.sample_rate, self.session_rate)
-        cap = -(-n * self.session_rate // src.sample_rate) + 2
-        pcm = np.zeros(cap, dtype=np.int16)
-        fmt = self.session_format
-        codes = np.zeros(cap if fmt != "pcm16" else 0, dtype=np.uint8)
-        width = 2 if fmt == "pcm16" else 1
+        encoder = AppendEncoder(
+            self.session_format, -(-n * self.session_rate // src.sample_rate) + 2
+        )
         sink = self.sink
         feed = sink is not None and sink.wants_input
         feed_rs = (
@@ -312,7 +305,6 @@ class AudioStreamManager:
             else None
         )
         send = self._send
-        inv_ch = np.float32(1.0 / ch)
         while True:
             try:
                 got = await src.read_into(buf)
@@ -321,12 +313,7 @@ class AudioStreamManager:
             else:
                 last = got < buf.size
             frames = got // ch
-            if ch == 1:
-                x = buf[:frames]
-            else:
-                x = mono[:frames]
-                np.add.reduce(buf[: frames * ch].reshape(frames, ch), axis=1, out=x)
-                x *= inv_ch
+            x = buf[:frames] if ch == 1 else downmix(buf[: frames * ch], ch, out=mono)
             waiting = src.readable
             if waiting > self._up_high * ch:
                 self._up_high = waiting // ch
@@ -337,16 +324,9 @@ class AudioStreamManager:
                 self._level = 10.0 * math.log10(e) if e > 1e-12 else _SILENT_DBFS
             y = rs.process(x, last=last)
             if self._muted(loop.time()):
-                y = np.zeros_like(y)
-            k = y.size
-            if k:
-                q = float32_to_pcm16(y, out=pcm[:k])
-                if fmt == "pcm16":
-                    frame = encode_append(as_buffer(q))
-                else:
-                    g = codes[:k]
-                    (pcm16_to_ulaw if fmt == "g711_ulaw" else pcm16_to_alaw)(q, out=g)
-                    frame = encode_append(as_buffer(g), sample_width=width)
+                y.fill(0.0)  # the resampler's fresh output: silenced in place
+            if y.size:
+                frame = encoder.frame(y)
                 awaited = False
                 try:
                     r = send(frame)

@@ -17,6 +17,7 @@ from ..exceptions import ConfigurationError
 __all__ = [
     "AUDIO_FORMATS",
     "BYTES_PER_MS",
+    "SAMPLE_RATES",
     "AudioFormat",
     "SessionSettings",
     "bytes_per_ms",
@@ -36,6 +37,8 @@ AUDIO_FORMATS: dict[str, dict[str, Any]] = {
 }
 #: Format name -> bytes of audio per millisecond.
 BYTES_PER_MS: dict[str, int] = {"pcm16": 48, "g711_ulaw": 8, "g711_alaw": 8}
+#: Format name -> sample rate in Hz.
+SAMPLE_RATES: dict[str, int] = {"pcm16": 24000, "g711_ulaw": 8000, "g711_alaw": 8000}
 
 _TYPE_TO_NAME = {"audio/pcm": "pcm16", "audio/pcmu": "g711_ulaw", "audio/pcma": "g711_alaw"}
 _VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import kernels
+from ..protocol.session import BYTES_PER_MS, SAMPLE_RATES
 
 __all__ = [
     "BYTES_PER_MS",
@@ -22,10 +23,8 @@ __all__ = [
 
 Pcm = npt.NDArray[np.int16]
 
-#: Sample rate of each format name.
-RATES: dict[str, int] = {"pcm16": 24000, "g711_ulaw": 8000, "g711_alaw": 8000}
-#: Bytes of audio per millisecond of each format name.
-BYTES_PER_MS: dict[str, int] = {"pcm16": 48, "g711_ulaw": 8, "g711_alaw": 8}
+#: Sample rate of each format name (the protocol core's table).
+RATES = SAMPLE_RATES
 
 _SILENCE_DBFS = -120.0
 

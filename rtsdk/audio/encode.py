@@ -1,0 +1,65 @@
+"""The last steps of every uplink: downmix, and session-rate float32 -> an append frame.
+
+Shared by the :class:`~rtsdk.audio.stream.AudioStreamManager` (device, file and pushed audio)
+and by ``send_audio`` of the client, so there is one way audio becomes
+``input_audio_buffer.append`` frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from rtsdk.kernels import encode_append, float32_to_pcm16, pcm16_to_alaw, pcm16_to_ulaw
+from rtsdk.protocol.session import SAMPLE_RATES
+
+__all__ = ["AppendEncoder", "downmix"]
+
+
+def downmix(
+    x: npt.NDArray[np.float32],
+    channels: int,
+    out: npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.float32]:
+    """Mono mean of interleaved ``x`` (``channels`` per frame), into ``out`` when given."""
+    frames = x.size // channels
+    if out is None:
+        out = np.empty(frames, dtype=np.float32)
+    mono = out[:frames]
+    np.add.reduce(x[: frames * channels].reshape(frames, channels), axis=1, out=mono)
+    mono *= np.float32(1.0 / channels)
+    return mono
+
+
+class AppendEncoder:
+    """Float32 samples at the session rate -> one append frame in the session's input format.
+
+    PCM16 for ``"pcm16"``; PCM16 then G.711 codes for ``"g711_ulaw"`` / ``"g711_alaw"``. The
+    intermediate buffers are kept and grown as needed, so steady framing allocates only the
+    frame itself.
+    """
+
+    def __init__(self, session_format: str, capacity: int = 0) -> None:
+        self.format = session_format
+        self.rate = SAMPLE_RATES[session_format]
+        self._to_g711: Any = {"g711_ulaw": pcm16_to_ulaw, "g711_alaw": pcm16_to_alaw}.get(
+            session_format
+        )
+        self.width = 2 if self._to_g711 is None else 1  # bytes per sample on the wire
+        self._pcm = np.zeros(capacity, dtype=np.int16)
+        self._codes = np.zeros(capacity if self._to_g711 is not None else 0, dtype=np.uint8)
+
+    def frame(self, y: npt.NDArray[np.float32]) -> bytes:
+        """The complete append frame for ``y`` (1-D float32 at the session rate)."""
+        n = int(y.size)
+        if n > self._pcm.size:
+            self._pcm = np.zeros(n, dtype=np.int16)
+            if self._to_g711 is not None:
+                self._codes = np.zeros(n, dtype=np.uint8)
+        pcm = float32_to_pcm16(y, out=self._pcm[:n])
+        if self._to_g711 is None:
+            return encode_append(cast("Any", pcm))
+        codes = self._to_g711(pcm, out=self._codes[:n])
+        return encode_append(codes, sample_width=1)
