@@ -176,6 +176,25 @@ class _PortAudioStream:
     """Start, stop and the counters the input and output stream wrappers share."""
 
     _direction = ""
+    device: DeviceSpec
+    info: DeviceInfo | None
+    sample_rate: int
+    channels: int
+
+    def _resolve(
+        self, options: AudioStreamOptions, channels: int | None, option: str
+    ) -> DeviceInfo:
+        """Find the device, settle the rate and check the channel count asked for."""
+        info = self.info = resolve_device(self.device, self._direction)
+        self.sample_rate = _device_rate(info, options.sample_rate)
+        self.channels = channels or 1
+        have = info.max_input_channels if self._direction == "input" else info.max_output_channels
+        if self.channels > have:
+            raise AudioDeviceError(
+                f"{self._direction} device {info.index} {info.name!r} has {have} "
+                f"channels, AudioStreamOptions.{option} asks for {self.channels}"
+            )
+        return info
 
     def _init_stream(self) -> None:
         self._stream: Any = None
@@ -252,14 +271,7 @@ class DeviceSource(_PortAudioStream, BridgedSource):
     def open(self, options: AudioStreamOptions) -> None:
         """Find the device and open its input stream (not started yet)."""
         sd = _sd()
-        info = self.info = resolve_device(self.device, "input")
-        self.sample_rate = _device_rate(info, options.sample_rate)
-        self.channels = options.channels or 1
-        if self.channels > info.max_input_channels:
-            raise AudioDeviceError(
-                f"input device {info.index} {info.name!r} has {info.max_input_channels} "
-                f"channels, AudioStreamOptions.channels asks for {self.channels}"
-            )
+        info = self._resolve(options, options.channels, "channels")
         self._make_bridge(options)
         self._open_stream(
             sd.InputStream,
@@ -318,14 +330,7 @@ class DeviceSink(_PortAudioStream, AudioSink):
         """Find the device and open its output stream (not started yet)."""
         del session_rate
         sd = _sd()
-        info = self.info = resolve_device(self.device, "output")
-        self.sample_rate = _device_rate(info, options.sample_rate)
-        self.channels = options.output_channels or 1
-        if self.channels > info.max_output_channels:
-            raise AudioDeviceError(
-                f"output device {info.index} {info.name!r} has {info.max_output_channels} "
-                f"channels, AudioStreamOptions.output_channels asks for {self.channels}"
-            )
+        info = self._resolve(options, options.output_channels, "output_channels")
         self._scratch = np.zeros(self.sample_rate // 2, dtype=np.float32)  # 500 ms
         self._open_stream(
             sd.OutputStream,
