@@ -141,13 +141,14 @@ def test_equal_rates_pass_through(rs: ModuleType) -> None:
 
 @pytest.mark.skipif(NO_EXTENSIONS, reason="RTSDK_NO_EXTENSIONS=1")
 @pytest.mark.parametrize("quality", ["high", "low"])
-@pytest.mark.parametrize("pair", [*PAIRS, (96000, 8000), (8000, 44100)])
-def test_compiled_matches_twin(pair: tuple[int, int], quality: str) -> None:
+@pytest.mark.parametrize("pair", [*PAIRS, (96000, 8000), (8000, 44100), (16000, 8000)])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_compiled_matches_twin(pair: tuple[int, int], quality: str, channels: int) -> None:
     cy = importlib.import_module("rtsdk._kernels.resample")
     py = importlib.import_module("rtsdk._reference.resample")
-    x = _noise(2000, 2, seed=6)
-    a = cy.Resampler(*pair, 2, quality).process(x, last=True)
-    b = py.Resampler(*pair, 2, quality).process(x, last=True)
+    x = _noise(2000, channels, seed=6)
+    a = cy.Resampler(*pair, channels, quality).process(x, last=True)
+    b = py.Resampler(*pair, channels, quality).process(x, last=True)
     assert a.shape == b.shape
     # FMA vs separate multiply/add and a different summation order: a few float32 ulps.
     assert np.max(np.abs(a - b)) <= 1e-6
@@ -155,17 +156,22 @@ def test_compiled_matches_twin(pair: tuple[int, int], quality: str) -> None:
 
 @pytest.mark.skipif(NO_EXTENSIONS, reason="RTSDK_NO_EXTENSIONS=1")
 @pytest.mark.parametrize("quality", ["high", "low"])
-@pytest.mark.parametrize("pair", [*PAIRS, (96000, 8000), (22050, 96000), (44100, 8000)])
-def test_portable_kernels_equal_twin_bit_exact(pair: tuple[int, int], quality: str) -> None:
+@pytest.mark.parametrize(
+    "pair", [*PAIRS, (96000, 8000), (22050, 96000), (44100, 8000), (16000, 8000), (22050, 44100)]
+)
+@pytest.mark.parametrize("channels", [1, 2])
+def test_portable_kernels_equal_twin_bit_exact(
+    pair: tuple[int, int], quality: str, channels: int
+) -> None:
     cy = importlib.import_module("rtsdk._kernels.resample")
     py = importlib.import_module("rtsdk._reference.resample")
-    x = _noise(1500, 2, seed=7)
+    x = _noise(1500, channels, seed=7)
     cy._use_portable(True)
     try:
-        a = cy.Resampler(*pair, 2, quality).process(x, last=True)
+        a = cy.Resampler(*pair, channels, quality).process(x, last=True)
     finally:
         assert cy._use_portable(False) == cy.USES_FMA
-    assert np.array_equal(a, py.Resampler(*pair, 2, quality).process(x, last=True))
+    assert np.array_equal(a, py.Resampler(*pair, channels, quality).process(x, last=True))
 
 
 # -- lengths and delay ----------------------------------------------------------------------
@@ -240,6 +246,34 @@ def test_quality_figures_48k_to_24k(
     assert _gain_db(rs, pair, quality, 21000.0) <= -reject
     for f in (100.0, 1000.0, 5000.0, 8000.0, flat_hz):
         assert abs(_gain_db(rs, pair, quality, f)) <= 0.1, f
+
+
+@pytest.mark.parametrize(("pair", "fold_from", "flat_hz"), [
+    ((48000, 24000), 13800.0, 10800.0),
+    ((96000, 48000), 27600.0, 21600.0),
+    ((16000, 8000), 4950.0, 3400.0),
+])  # fmt: skip
+def test_factor_two_folds_only_above_the_passband(
+    rs: ModuleType, pair: tuple[int, int], fold_from: float, flat_hz: float
+) -> None:
+    # The half-band mirrors about the output Nyquist fn: a tone at f >= fold_from would land at
+    # 2 fn - f <= clean, and is >= 100 dB down; up to clean the passband is flat to 1e-5.
+    fn = pair[1] / 2
+    clean = 2 * fn - fold_from
+    for f in (fold_from, 0.5 * (fold_from + pair[0] / 2), 0.9 * pair[0] / 2):
+        assert _gain_db(rs, pair, "high", f) <= -100.0, f
+    for f in (0.25 * clean, clean):
+        assert abs(_gain_db(rs, pair, "high", f)) <= 1e-3, f
+    assert abs(_gain_db(rs, pair, "high", flat_hz)) <= 0.1
+    assert -6.02 < _gain_db(rs, pair, "high", 0.97 * fn) < -0.1  # the transition band
+
+
+@pytest.mark.parametrize(("pair", "f"), [
+    ((24000, 48000), 10200.0), ((24000, 48000), 997.0), ((8000, 16000), 3000.0),
+])  # fmt: skip
+def test_factor_two_up_images_are_gone(rs: ModuleType, pair: tuple[int, int], f: float) -> None:
+    # Up by 2, a tone at f has an image at in_rate - f: the residual after the tone's fit.
+    assert _sinad_db(rs, pair, "high", f) >= 100.0
 
 
 @pytest.mark.parametrize("pair", [(44100, 24000), (16000, 24000), (24000, 48000), (8000, 24000)])

@@ -15,12 +15,19 @@
  * their results differ from the portable ones in the last bits. The portable ones (ISO C, no
  * contraction) compute exactly what the NumPy twin computes.
  *
+ *  - "half" (factor 2: 48k<->24k, 16k<->8k, ...): a half-band filter of N = 2K - 1 taps whose
+ *    every second tap is zero. Down by 2, output n is the K-tap chain over x[2n - 2K + 2 + 2k]
+ *    (one plane of the split window), then plus center * x[2n - K + 1]. Up by 2, odd outputs
+ *    are x[(n - 1)/2 - K/2 + 1] itself (center 1.0) and even ones the K-tap chain over
+ *    x[n/2 - K + 1 + k]. The chains run on the "lanes" blocks with down = 1.
+ *
  * The new samples pass through a scratch window on the stack (history + a block of input, 16 kB
- * in all), so an instance keeps only its history of taps - 1 samples per channel.
+ * in all), so an instance keeps only its history (cfg->hist samples) per channel.
  */
 #ifndef RTSDK_RESAMPLE_DOT_H
 #define RTSDK_RESAMPLE_DOT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -33,9 +40,12 @@
 #define RS_LANES_MAX 12     /* up and down at most this: lanes kernel */
 
 typedef struct {
-    const float *table;     /* (up, taps), oldest tap first */
+    const float *table;     /* (up, taps), oldest tap first; half-band: (1, taps) non-zero taps */
     int64_t up, down, taps;
     int lanes;              /* 1: lanes kernel, 0: dot kernel */
+    int half;               /* 1: factor-2 half-band (up, down) = (1, 2) or (2, 1), see below */
+    float center;           /* half-band centre tap: 0.5 (down by 2) or 1.0 (up by 2) */
+    int64_t hist;           /* input samples kept per channel between calls */
 } rs_cfg;
 
 /* w: the window, w[0] is input index base - (taps - 1); planes: w split into `down` planes
@@ -141,6 +151,32 @@ static void rs_split_generic(const float *w, Py_ssize_t len, int64_t down, float
         float *dst = planes + r * pstride;
         Py_ssize_t m = 0;
         for (Py_ssize_t i = r; i < len; i += down) dst[m++] = w[i];
+    }
+}
+
+/* Half-band, portable: each output exactly as the twin computes it (multiply, then add). */
+static void rs_half_run_generic(const rs_cfg *cfg, const float *w, const float *planes,
+                                Py_ssize_t pstride, int64_t base, int64_t n0, Py_ssize_t count,
+                                float *out, Py_ssize_t ostride)
+{
+    const int64_t taps = cfg->taps;
+    const float *g = cfg->table;
+    (void)planes;
+    (void)pstride;
+    for (Py_ssize_t j = 0; j < count; j++) {
+        const int64_t n = n0 + j;
+        float a = 0.0f;
+        if (cfg->down == 2) {
+            const float *src = w + (2 * n - base);
+            for (int64_t k = 0; k < taps; k++) a = a + g[k] * src[2 * k];
+            a = a + cfg->center * src[taps - 1];
+        } else if (n & 1) {
+            a = w[n / 2 - base + taps / 2];
+        } else {
+            const float *src = w + (n / 2 - base);
+            for (int64_t k = 0; k < taps; k++) a = a + g[k] * src[k];
+        }
+        out[j * ostride] = a;
     }
 }
 
@@ -568,6 +604,61 @@ RS_LANES_RUN(1, rs_phase_d1, rs_pipe_d1)
 RS_LANES_RUN(2, rs_phase_d2, rs_pipe_d2)
 RS_LANES_RUN(0, rs_phase_dn, rs_pipe_d1)
 
+/* Half-band, AVX2: the K-tap chains are a down = 1 "lanes" run over one plane (down by 2) or
+ * over the window (up by 2, even outputs); then the centre term is added (down) or the input
+ * copied into the odd outputs (up). */
+RS_AVX2 static void rs_half_run_avx2(const rs_cfg *cfg, const float *w, const float *planes,
+                                     Py_ssize_t pstride, int64_t base, int64_t n0,
+                                     Py_ssize_t count, float *out, Py_ssize_t ostride)
+{
+    const int64_t taps = cfg->taps;
+    const rs_cfg fir = {cfg->table, 1, 1, taps, 1, 0, 0.0f, taps - 1};
+    if (cfg->down == 2) {
+        const int64_t s0 = 2 * n0 - base, r = s0 & 1;
+        rs_phase_d1(&fir, s0 >> 1, planes + r * pstride, pstride, count, out, ostride,
+                    cfg->table);
+        const float *xc = planes + (1 - r) * pstride + ((s0 + taps - 1) >> 1);
+        const __m256 c = _mm256_set1_ps(cfg->center);
+        Py_ssize_t j = 0;
+        if (ostride == 1) {
+            for (; j + 8 <= count; j += 8)
+                _mm256_storeu_ps(out + j, _mm256_fmadd_ps(c, _mm256_loadu_ps(xc + j),
+                                                          _mm256_loadu_ps(out + j)));
+        }
+        for (; j < count; j++) out[j * ostride] = fmaf(cfg->center, xc[j], out[j * ostride]);
+        return;
+    }
+    /* up by 2: even outputs n = n0 + e0 + 2i, odd ones n = n0 + (1 - e0) + 2i */
+    const int64_t e0 = n0 & 1;
+    const Py_ssize_t ne = (count - e0 + 1) / 2, no = count - ne;
+    const int64_t n1 = n0 + 1 - e0;
+    const float *xc = w + ((n1 - 1) / 2 - base + taps / 2);
+    if (ostride != 1 || ne > RS_SCRATCH) {
+        if (ne > 0)
+            rs_phase_d1(&fir, (n0 + e0) / 2 - base, w, 0, ne, out + e0 * ostride, 2 * ostride,
+                        cfg->table);
+        float *o = out + (1 - e0) * ostride;
+        for (Py_ssize_t i = 0; i < no; i++) o[2 * i * ostride] = xc[i];
+        return;
+    }
+    /* mono: the chains into a scratch row, then both rows interleaved into out */
+    float even[RS_SCRATCH];
+    if (ne > 0) rs_phase_d1(&fir, (n0 + e0) / 2 - base, w, 0, ne, even, 1, cfg->table);
+    const float *ev = even;
+    if (e0) { /* the first output is odd */
+        *out++ = *xc++;
+        count--;
+    }
+    Py_ssize_t i = 0;
+    for (; 2 * i + 16 <= count; i += 8) {
+        const __m256 a = _mm256_loadu_ps(ev + i), b = _mm256_loadu_ps(xc + i);
+        const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
+        _mm256_storeu_ps(out + 2 * i, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(out + 2 * i + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    }
+    for (Py_ssize_t m = 2 * i; m < count; m++) out[m] = (m & 1) ? xc[m / 2] : ev[m / 2];
+}
+
 RS_AVX2 static void rs_lanes_run_avx2(const rs_cfg *cfg, const float *w, const float *planes,
                                       Py_ssize_t pstride, int64_t base, int64_t n0,
                                       Py_ssize_t count, float *out, Py_ssize_t ostride)
@@ -610,6 +701,7 @@ RS_AVX2 static void rs_lanes_run_avx2(const rs_cfg *cfg, const float *w, const f
 
 static rs_kernel_fn rs_dot_run = rs_dot_run_generic;
 static rs_kernel_fn rs_lanes_run = rs_lanes_run_generic;
+static rs_kernel_fn rs_half_run = rs_half_run_generic;
 static void (*rs_split)(const float *, Py_ssize_t, int64_t, float *, Py_ssize_t) =
     rs_split_generic;
 static int rs_uses_fma = 0;
@@ -619,6 +711,7 @@ static void rs_select_portable(int portable)
 {
     rs_dot_run = rs_dot_run_generic;
     rs_lanes_run = rs_lanes_run_generic;
+    rs_half_run = rs_half_run_generic;
     rs_split = rs_split_generic;
     rs_uses_fma = 0;
     if (portable) return;
@@ -627,6 +720,7 @@ static void rs_select_portable(int portable)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         rs_dot_run = rs_dot_run_avx2;
         rs_lanes_run = rs_lanes_run_avx2;
+        rs_half_run = rs_half_run_avx2;
         rs_split = rs_split_avx2;
         rs_uses_fma = 1;
     }
@@ -634,13 +728,13 @@ static void rs_select_portable(int portable)
 }
 
 /* Feed `frames` samples (x[j * xstride]) then `zeros` zeros to one channel whose history
- * (taps - 1 samples) is `hist`, `n_in` samples and `n_out` outputs into the stream; write the
+ * (cfg->hist samples) is `hist`, `n_in` samples and `n_out` outputs into the stream; write the
  * next `count` outputs to out[j * ostride]. Updates hist. */
 static void rs_channel(const rs_cfg *cfg, float *hist, const float *x, Py_ssize_t xstride,
                        Py_ssize_t frames, Py_ssize_t zeros, int64_t n_in, int64_t n_out,
                        Py_ssize_t count, float *out, Py_ssize_t ostride)
 {
-    const Py_ssize_t h = (Py_ssize_t)cfg->taps - 1;
+    const Py_ssize_t h = (Py_ssize_t)cfg->hist;
     const Py_ssize_t block = RS_SCRATCH - h;
     const Py_ssize_t total = frames + zeros;
     const int64_t up = cfg->up, down = cfg->down, end = n_out + count;
@@ -669,8 +763,8 @@ static void rs_channel(const rs_cfg *cfg, float *hist, const float *x, Py_ssize_
                 rs_split(w, len, down, rs_planes, pstride);
                 planes = rs_planes;
             }
-            (cfg->lanes ? rs_lanes_run : rs_dot_run)(cfg, w, planes, pstride, base, n_out,
-                                                     (Py_ssize_t)(stop - n_out), out, ostride);
+            (cfg->half ? rs_half_run : cfg->lanes ? rs_lanes_run : rs_dot_run)(
+                cfg, w, planes, pstride, base, n_out, (Py_ssize_t)(stop - n_out), out, ostride);
             out += (stop - n_out) * ostride;
             n_out = stop;
         }

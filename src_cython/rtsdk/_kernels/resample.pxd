@@ -10,6 +10,9 @@ cdef extern from "resample_dot.h" nogil:
         int64_t down
         int64_t taps
         int lanes
+        int half
+        float center
+        int64_t hist
 
 
 cdef class Resampler:
@@ -21,7 +24,7 @@ cdef class Resampler:
     cdef object _design        # keeps the shared float32 table alive
     cdef rs_cfg _cfg
     cdef int64_t _length, _flush
-    cdef float *_hist          # channels x (taps - 1) samples (C heap)
+    cdef float *_hist          # channels x history samples (C heap)
     cdef int64_t _n_in, _n_out
     cdef bint _done
 
