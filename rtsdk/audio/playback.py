@@ -152,7 +152,7 @@ class Playback:
     def end_item(self, item_id: str | None = None) -> None:
         """No more audio follows for now: play out the tail without prebuffering or underrun.
 
-        Flushes the resampler's tail (its ~2 ms delay). ``item_id`` is informational.
+        Flushes the resampler's tail (its delay, at most 2 ms). ``item_id`` is informational.
         """
         del item_id
         if self._seg_sess:
