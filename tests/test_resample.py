@@ -82,10 +82,15 @@ def test_any_chunking_equals_one_call_bit_exact(
     assert np.array_equal(got, one)
 
 
-def test_one_sample_chunks_equal_one_call(rs: ModuleType) -> None:
-    x = _noise(300, 2, seed=3)
-    one = rs.Resampler(44100, 24000, 2).process(x, last=True)
-    r = rs.Resampler(44100, 24000, 2)
+@pytest.mark.parametrize(
+    ("pair", "channels"), [((44100, 24000), 2), ((48000, 24000), 1), ((24000, 48000), 1)]
+)
+def test_one_sample_chunks_equal_one_call(
+    rs: ModuleType, pair: tuple[int, int], channels: int
+) -> None:
+    x = _noise(300, channels, seed=3)
+    one = rs.Resampler(*pair, channels).process(x, last=True)
+    r = rs.Resampler(*pair, channels)
     parts = [r.process(x[i : i + 1]) for i in range(300)]
     parts.append(r.process(x[:0], last=True))
     assert np.array_equal(np.concatenate(parts), one)
@@ -97,16 +102,18 @@ def test_one_sample_chunks_equal_one_call(rs: ModuleType) -> None:
         ((48000, 24000), "high"),
         ((96000, 44100), "high"),
         ((24000, 48000), "low"),
+        ((24000, 48000), "high"),
         ((8000, 96000), "high"),
     ],
 )
+@pytest.mark.parametrize("channels", [1, 2])
 def test_long_chunks_cross_internal_blocks(
-    rs: ModuleType, pair: tuple[int, int], quality: str
+    rs: ModuleType, pair: tuple[int, int], quality: str, channels: int
 ) -> None:
     # the kernel works through its scratch window in blocks of about 2000 samples
-    x = _noise(9000, 2, seed=8)
-    one = rs.Resampler(*pair, 2, quality).process(x, last=True)
-    r = rs.Resampler(*pair, 2, quality)
+    x = _noise(9000, channels, seed=8)
+    one = rs.Resampler(*pair, channels, quality).process(x, last=True)
+    r = rs.Resampler(*pair, channels, quality)
     cuts = [0, 1, 2500, 2501, 6000, 9000]
     parts = [r.process(x[a:b]) for a, b in itertools.pairwise(cuts)]
     parts.append(r.process(x[9000:], last=True))
