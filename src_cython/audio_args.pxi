@@ -17,6 +17,11 @@ cdef extern from *:
     void rt_borrowed_view(Py_buffer *v, void *buf, Py_ssize_t len)
 
 
+cdef enum:
+    # ndarrays smaller than this (bytes) are read without a buffer export (see get_input).
+    BORROW_MAX = 16384
+
+
 cdef Py_ssize_t get_input(object x, int typenum, Py_ssize_t itemsize, str fname, str dtname,
                           bint bytes_ok, Py_buffer *view) except -1:
     """Check x and fill view (the caller releases it); return the number of samples.
@@ -31,10 +36,13 @@ cdef Py_ssize_t get_input(object x, int typenum, Py_ssize_t itemsize, str fname,
             raise AudioFormatError(f"{fname}: expected {dtname} samples, got {a.dtype}")
         if not cnp.PyArray_IS_C_CONTIGUOUS(a):
             raise AudioFormatError(f"{fname}: samples must be C-contiguous")
-        # The array's own memory, without a buffer export (numpy's costs more than a 20 ms
-        # frame's conversion); view.obj NULL makes the caller's PyBuffer_Release a no-op.
-        rt_borrowed_view(view, cnp.PyArray_DATA(a), cnp.PyArray_NBYTES(a))
-        return view.len // itemsize
+        if cnp.PyArray_NBYTES(a) < BORROW_MAX:
+            # The array's own memory, without a buffer export (numpy's costs more than a 20 ms
+            # frame's conversion); view.obj NULL makes the caller's PyBuffer_Release a no-op.
+            # Only below every NOGIL_MIN: the GIL is held throughout, so nothing can resize
+            # the array meanwhile.
+            rt_borrowed_view(view, cnp.PyArray_DATA(a), cnp.PyArray_NBYTES(a))
+            return view.len // itemsize
     elif not bytes_ok:
         raise AudioFormatError(
             f"{fname}: expected a numpy {dtname} array, got {type(x).__name__}"
