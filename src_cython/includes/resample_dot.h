@@ -10,7 +10,8 @@
  *    are `down` apart: the window is split into `down` planes first). The separate multiply
  *    and add of the portable version match the NumPy twin bit for bit.
  *  - "dot" (many phases, e.g. 44.1k->24k): a dot product per output, 8 lanes x 4 accumulators
- *    and a fixed reduction tree, independent of the pointers' alignment.
+ *    (portable; AVX2: 2, with up to six outputs of one phase sharing each coefficient load) and
+ *    a fixed reduction tree, independent of the pointers' alignment.
  * The AVX2+FMA versions (fused multiply-add) are chosen once at run time when the CPU has both;
  * their results differ from the portable ones in the last bits. The portable ones (ISO C, no
  * contraction) compute exactly what the NumPy twin computes.
@@ -191,64 +192,48 @@ static void rs_half_run_generic(const rs_cfg *cfg, const float *w, const float *
  * a memory operand, loading the same vector twice. */
 #define RS_IN_REG(x) __asm__("" : "+x"(x))
 
-RS_AVX2 static inline float rs_dot_avx2(const float *restrict h, const float *restrict x,
-                                        Py_ssize_t taps)
-{
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-    Py_ssize_t k = 0;
-    for (; k + 32 <= taps; k += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(h + k), _mm256_loadu_ps(x + k), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(h + k + 8), _mm256_loadu_ps(x + k + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(h + k + 16), _mm256_loadu_ps(x + k + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(h + k + 24), _mm256_loadu_ps(x + k + 24), a3);
+/* N outputs of the same phase (taps h) at once, output o over x + o * xstep: each is the same
+ * dot product whatever N, two accumulators (even and odd 8-tap vectors, the tail on the even
+ * one), summed, then the portable tree (v0+v4, v1+v5, v2+v6, v3+v7), (.0+.2, .1+.3), the sum.
+ * The coefficient vectors are loaded once for the N outputs. */
+#define RS_DOTN(N)                                                                                \
+    RS_AVX2 static inline __attribute__((always_inline)) void rs_dot##N##_avx2(                   \
+        const float *restrict h, const float *restrict x, Py_ssize_t xstep, Py_ssize_t taps,      \
+        float *out, Py_ssize_t ostep)                                                             \
+    {                                                                                             \
+        __m256 a0[N], a1[N];                                                                      \
+        for (int o = 0; o < (N); o++) a0[o] = a1[o] = _mm256_setzero_ps();                        \
+        Py_ssize_t k = 0;                                                                         \
+        for (; k + 16 <= taps; k += 16) {                                                         \
+            __m256 h0 = _mm256_loadu_ps(h + k);                                                   \
+            RS_IN_REG(h0);                                                                        \
+            for (int o = 0; o < (N); o++)                                                         \
+                a0[o] = _mm256_fmadd_ps(h0, _mm256_loadu_ps(x + o * xstep + k), a0[o]);           \
+            __m256 h1 = _mm256_loadu_ps(h + k + 8);                                               \
+            RS_IN_REG(h1);                                                                        \
+            for (int o = 0; o < (N); o++)                                                         \
+                a1[o] = _mm256_fmadd_ps(h1, _mm256_loadu_ps(x + o * xstep + k + 8), a1[o]);       \
+        }                                                                                         \
+        if (k < taps) {                                                                           \
+            __m256 h0 = _mm256_loadu_ps(h + k);                                                   \
+            RS_IN_REG(h0);                                                                        \
+            for (int o = 0; o < (N); o++)                                                         \
+                a0[o] = _mm256_fmadd_ps(h0, _mm256_loadu_ps(x + o * xstep + k), a0[o]);           \
+        }                                                                                         \
+        for (int o = 0; o < (N); o++) {                                                           \
+            const __m256 v = _mm256_add_ps(a0[o], a1[o]);                                         \
+            __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));        \
+            __m128 r = _mm_add_ps(q, _mm_movehl_ps(q, q));                                        \
+            __m128 t = _mm_add_ss(r, _mm_shuffle_ps(r, r, 1));                                    \
+            out[o * ostep] = _mm_cvtss_f32(t);                                                    \
+        }                                                                                         \
     }
-    for (; k < taps; k += 8) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(h + k), _mm256_loadu_ps(x + k), a0);
-    }
-    __m256 v = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-    /* the portable tree: (v0+v4, v1+v5, v2+v6, v3+v7), then (.0+.2, .1+.3), then the sum */
-    __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    __m128 r = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    __m128 s = _mm_add_ss(r, _mm_shuffle_ps(r, r, 1));
-    return _mm_cvtss_f32(s);
-}
+RS_DOTN(1)
+RS_DOTN(3)
+RS_DOTN(6)
 
-/* Three outputs of the same phase (h) at once, each exactly as rs_dot_avx2 computes it: the
- * coefficient vectors are loaded once for the three. */
-RS_AVX2 static inline void rs_dot3_avx2(const float *restrict h, const float *restrict x0,
-                                        const float *restrict x1, const float *restrict x2,
-                                        Py_ssize_t taps, float *out, Py_ssize_t ostep)
-{
-    const float *x[3] = {x0, x1, x2};
-    __m256 a[3][4];
-    for (int o = 0; o < 3; o++)
-        for (int c = 0; c < 4; c++) a[o][c] = _mm256_setzero_ps();
-    Py_ssize_t k = 0;
-    for (; k + 32 <= taps; k += 32) {
-        for (int c = 0; c < 4; c++) {
-            __m256 hv = _mm256_loadu_ps(h + k + 8 * c);
-            RS_IN_REG(hv);
-            for (int o = 0; o < 3; o++)
-                a[o][c] = _mm256_fmadd_ps(hv, _mm256_loadu_ps(x[o] + k + 8 * c), a[o][c]);
-        }
-    }
-    for (; k < taps; k += 8) {
-        __m256 hv = _mm256_loadu_ps(h + k);
-        RS_IN_REG(hv);
-        for (int o = 0; o < 3; o++)
-            a[o][0] = _mm256_fmadd_ps(hv, _mm256_loadu_ps(x[o] + k), a[o][0]);
-    }
-    for (int o = 0; o < 3; o++) {
-        __m256 v = _mm256_add_ps(_mm256_add_ps(a[o][0], a[o][1]), _mm256_add_ps(a[o][2], a[o][3]));
-        __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        __m128 r = _mm_add_ps(q, _mm_movehl_ps(q, q));
-        __m128 t = _mm_add_ss(r, _mm_shuffle_ps(r, r, 1));
-        out[o * ostep] = _mm_cvtss_f32(t);
-    }
-}
-
-/* Outputs of one phase (t, t + up, t + 2 up, ... windows `down` apart) three at a time. */
+/* Outputs of one phase (t, t + up, t + 2 up, ... windows `down` apart) six, then three, then
+ * one at a time. */
 RS_AVX2 static void rs_dot_run_avx2(const rs_cfg *cfg, const float *w, const float *planes,
                                     Py_ssize_t pstride, int64_t base, int64_t n0,
                                     Py_ssize_t count, float *out, Py_ssize_t ostride)
@@ -264,9 +249,11 @@ RS_AVX2 static void rs_dot_run_avx2(const rs_cfg *cfg, const float *w, const flo
         const Py_ssize_t step = (Py_ssize_t)up * ostride;
         float *o = out + t * ostride;
         Py_ssize_t i = 0;
+        for (; i + 6 <= cnt; i += 6, x += 6 * down, o += 6 * step)
+            rs_dot6_avx2(h, x, (Py_ssize_t)down, taps, o, step);
         for (; i + 3 <= cnt; i += 3, x += 3 * down, o += 3 * step)
-            rs_dot3_avx2(h, x, x + down, x + 2 * down, taps, o, step);
-        for (; i < cnt; i++, x += down, o += step) *o = rs_dot_avx2(h, x, taps);
+            rs_dot3_avx2(h, x, (Py_ssize_t)down, taps, o, step);
+        for (; i < cnt; i++, x += down, o += step) rs_dot1_avx2(h, x, 0, taps, o, 0);
     }
 }
 
