@@ -180,11 +180,8 @@ static int rt_b64_decode_scalar(const unsigned char *src, size_t m, unsigned cha
 /* 24 input bytes -> 32 chars per step. Each 32-bit lane of a 128-bit half takes one triple
  * (b0 b1 b2) as the bytes [b1 b0 b2 b1]; two multiplies move the four 6-bit fields into the four
  * bytes; a 16-entry offset table maps each field value to its character. */
-__attribute__((target("avx2"))) static size_t rt_b64_encode_avx2(const unsigned char *src,
-                                                                  size_t n, char *dst)
+__attribute__((target("avx2"))) static inline __m256i rt_b64_enc_step(__m256i in)
 {
-    const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
-                                            1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
     const __m256i mask_ac = _mm256_set1_epi32(0x0fc0fc00);
     const __m256i mul_ac = _mm256_set1_epi32(0x04000040);
     const __m256i mask_bd = _mm256_set1_epi32(0x003f03f0);
@@ -195,21 +192,38 @@ __attribute__((target("avx2"))) static size_t rt_b64_encode_avx2(const unsigned 
                                              -19, -16, 65, 0, 0);
     const __m256i c51 = _mm256_set1_epi8(51), c26 = _mm256_set1_epi8(26),
                   c13 = _mm256_set1_epi8(13);
+    __m256i ac = _mm256_mulhi_epu16(_mm256_and_si256(in, mask_ac), mul_ac);
+    __m256i bd = _mm256_mullo_epi16(_mm256_and_si256(in, mask_bd), mul_bd);
+    __m256i idx = _mm256_or_si256(ac, bd);
+    __m256i cls = _mm256_subs_epu8(idx, c51);
+    cls = _mm256_or_si256(cls, _mm256_and_si256(_mm256_cmpgt_epi8(c26, idx), c13));
+    return _mm256_add_epi8(idx, _mm256_shuffle_epi8(offsets, cls));
+}
+
+__attribute__((target("avx2"))) static size_t rt_b64_encode_avx2(const unsigned char *src,
+                                                                  size_t n, char *dst)
+{
+    const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
+                                            1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+    /* after the first step: one 32-byte load from 4 bytes back puts the step's bytes 0..11 at
+     * 4..15 of the low half and 12..23 at 0..11 of the high half */
+    const __m256i spread4 = _mm256_setr_epi8(5, 4, 6, 5, 8, 7, 9, 8, 11, 10, 12, 11, 14, 13, 15,
+                                             14, 1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11,
+                                             10);
     size_t i = 0;
     char *out = dst;
-    for (; i + 28 <= n; i += 24) {
-        __m128i lo = _mm_loadu_si128((const __m128i *)(src + i));
-        __m128i hi = _mm_loadu_si128((const __m128i *)(src + i + 12));
+    if (n < 28) return rt_b64_encode_scalar(src, n, dst, 0);
+    {
+        __m128i lo = _mm_loadu_si128((const __m128i *)src);
+        __m128i hi = _mm_loadu_si128((const __m128i *)(src + 12));
         __m256i in = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
-        in = _mm256_shuffle_epi8(in, spread);
-        __m256i ac = _mm256_mulhi_epu16(_mm256_and_si256(in, mask_ac), mul_ac);
-        __m256i bd = _mm256_mullo_epi16(_mm256_and_si256(in, mask_bd), mul_bd);
-        __m256i idx = _mm256_or_si256(ac, bd);
-        __m256i cls = _mm256_subs_epu8(idx, c51);
-        cls = _mm256_or_si256(cls, _mm256_and_si256(_mm256_cmpgt_epi8(c26, idx), c13));
-        __m256i chars = _mm256_add_epi8(idx, _mm256_shuffle_epi8(offsets, cls));
-        _mm256_storeu_si256((__m256i *)out, chars);
+        _mm256_storeu_si256((__m256i *)out, rt_b64_enc_step(_mm256_shuffle_epi8(in, spread)));
+        i = 24;
         out += 32;
+    }
+    for (; i + 28 <= n; i += 24, out += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(src + i - 4));
+        _mm256_storeu_si256((__m256i *)out, rt_b64_enc_step(_mm256_shuffle_epi8(a, spread4)));
     }
     return rt_b64_encode_scalar(src, n, dst, i);
 }
