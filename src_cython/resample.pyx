@@ -10,7 +10,6 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
-
 from rtsdk._reference.resample import _check_config, _check_samples, _design
 
 cnp.import_array()

@@ -12,18 +12,18 @@
  *  - "dot" (many phases, e.g. 44.1k->24k): a dot product per output, 8 lanes x 4 accumulators
  *    (portable; AVX2: 2, with up to six outputs of one phase sharing each coefficient load) and
  *    a fixed reduction tree, independent of the pointers' alignment.
- * The AVX2+FMA versions (fused multiply-add) are chosen once at run time when the CPU has both;
- * their results differ from the portable ones in the last bits. The portable ones (ISO C, no
- * contraction) compute exactly what the NumPy twin computes.
- *
  *  - "half" (factor 2: 48k<->24k, 16k<->8k, ...): a half-band filter of N = 2K - 1 taps whose
  *    every second tap is zero. Down by 2, output n is the K-tap chain over x[2n - 2K + 2 + 2k]
  *    (one plane of the split window), then plus center * x[2n - K + 1]. Up by 2, odd outputs
  *    are x[(n - 1)/2 - K/2 + 1] itself (center 1.0) and even ones the K-tap chain over
  *    x[n/2 - K + 1 + k]. The chains run on the "lanes" blocks with down = 1.
+ * The AVX2+FMA versions (fused multiply-add) are chosen once at run time when the CPU has both;
+ * their results differ from the portable ones in the last bits. The portable ones (ISO C, no
+ * contraction) compute exactly what the NumPy twin computes.
  *
  * The new samples pass through a scratch window on the stack (history + a block of input, 16 kB
- * in all), so an instance keeps only its history (cfg->hist samples) per channel.
+ * in all, 8 kB more for the up-by-2 interleave), so an instance keeps only its history
+ * (cfg->hist samples) per channel.
  */
 #ifndef RTSDK_RESAMPLE_DOT_H
 #define RTSDK_RESAMPLE_DOT_H
@@ -49,7 +49,7 @@ typedef struct {
     int64_t hist;           /* input samples kept per channel between calls */
 } rs_cfg;
 
-/* w: the window, w[0] is input index base - (taps - 1); planes: w split into `down` planes
+/* w: the window, w[0] is input index base - cfg->hist; planes: w split into `down` planes
  * (plane r, element m = w[m*down + r]) at pstride apart, or w itself when down == 1. */
 typedef void (*rs_kernel_fn)(const rs_cfg *cfg, const float *w, const float *planes,
                              Py_ssize_t pstride, int64_t base, int64_t n0, Py_ssize_t count,
