@@ -185,7 +185,7 @@ def _half_outputs(d: _Design, w: np.ndarray, n: np.ndarray, n_in0: int) -> np.nd
     k = d.taps
     if d.up == 1:
         start = 2 * n - n_in0
-        acc = _chain(d.table[np.zeros(n.size, np.intp)], w, start, stride=2)
+        acc = _chain(np.broadcast_to(d.table, (n.size, k)), w, start, stride=2)
         out: np.ndarray = acc + np.float32(d.center) * w[start + k - 1]
         return out
     start = n // 2 - n_in0
@@ -193,7 +193,7 @@ def _half_outputs(d: _Design, w: np.ndarray, n: np.ndarray, n_in0: int) -> np.nd
     odd = (n % 2).astype(bool)
     out[odd] = w[start[odd] + k // 2]
     even = ~odd
-    out[even] = _chain(d.table[np.zeros(int(even.sum()), np.intp)], w, start[even])
+    out[even] = _chain(np.broadcast_to(d.table, (int(even.sum()), k)), w, start[even])
     return out
 
 
@@ -367,14 +367,13 @@ class Resampler:
             w = np.concatenate([w, pad], axis=0)
             self._done = True
         n = np.arange(self._n_out, end, dtype=np.int64)
-        phase = (n * down) % up
-        start = (n * down) // up - n_in0  # window start in w
         if d.half:
             acc = _half_outputs(d, w, n, n_in0)
-        elif d.up <= _LANES_MAX and d.down <= _LANES_MAX:
-            acc = _chain(self._table[phase], w, start)
         else:
-            acc = _tree(self._table[phase], w, start)
+            phase = (n * down) % up
+            start = (n * down) // up - n_in0  # window start in w
+            kernel = _chain if up <= _LANES_MAX and down <= _LANES_MAX else _tree
+            acc = kernel(self._table[phase], w, start)
         self._n_out = end
         self._n_in = n_in1
         if d.history:

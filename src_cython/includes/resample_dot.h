@@ -192,6 +192,14 @@ static void rs_half_run_generic(const rs_cfg *cfg, const float *w, const float *
  * a memory operand, loading the same vector twice. */
 #define RS_IN_REG(x) __asm__("" : "+x"(x))
 
+/* out[0..15] = a0 b0 a1 b1 ... a7 b7: two rows of 8 interleaved (two output phases) */
+RS_AVX2 static inline void rs_store_pairs(float *out, __m256 a, __m256 b)
+{
+    const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
+    _mm256_storeu_ps(out, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(out + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+
 /* N outputs of the same phase (taps h) at once, output o over x + o * xstep: each is the same
  * dot product whatever N, two accumulators (even and odd 8-tap vectors, the tail on the even
  * one), summed, then the portable tree (v0+v4, v1+v5, v2+v6, v3+v7), (.0+.2, .1+.3), the sum.
@@ -353,12 +361,8 @@ RS_AVX2 static void rs_split_avx2(const float *w, Py_ssize_t len, int64_t down, 
             }                                                                                     \
         }                                                                                         \
         if (mix) {                                                                                \
-            for (int v = 0; v < V; v++) {                                                         \
-                const __m256 p = _mm256_loadu_ps(mix + 8 * v);                                    \
-                const __m256 lo = _mm256_unpacklo_ps(p, a[v]), hi = _mm256_unpackhi_ps(p, a[v]);  \
-                _mm256_storeu_ps(out + 16 * v, _mm256_permute2f128_ps(lo, hi, 0x20));             \
-                _mm256_storeu_ps(out + 16 * v + 8, _mm256_permute2f128_ps(lo, hi, 0x31));         \
-            }                                                                                     \
+            for (int v = 0; v < V; v++)                                                           \
+                rs_store_pairs(out + 16 * v, _mm256_loadu_ps(mix + 8 * v), a[v]);                 \
         } else if (step == 1) {                                                                   \
             for (int v = 0; v < V; v++) _mm256_storeu_ps(out + 8 * v, a[v]);                      \
         } else {                                                                                  \
@@ -403,10 +407,7 @@ RS_AVX2 static void rs_split_avx2(const float *w, Py_ssize_t len, int64_t down, 
     for (int w = 0; w < RS_PW; w++) {                                                             \
         const int v = 2 * w + (par);                                                              \
         if (mix) {                                                                                \
-            const __m256 p = _mm256_loadu_ps((mix) + 8 * v);                                      \
-            const __m256 lo = _mm256_unpacklo_ps(p, acc[w]), hi = _mm256_unpackhi_ps(p, acc[w]);  \
-            _mm256_storeu_ps((out) + 16 * v, _mm256_permute2f128_ps(lo, hi, 0x20));               \
-            _mm256_storeu_ps((out) + 16 * v + 8, _mm256_permute2f128_ps(lo, hi, 0x31));           \
+            rs_store_pairs((out) + 16 * v, _mm256_loadu_ps((mix) + 8 * v), acc[w]);               \
         } else if ((step) == 1) {                                                                 \
             _mm256_storeu_ps((out) + 8 * v, acc[w]);                                              \
         } else {                                                                                  \
@@ -637,12 +638,8 @@ RS_AVX2 static void rs_half_run_avx2(const rs_cfg *cfg, const float *w, const fl
         count--;
     }
     Py_ssize_t i = 0;
-    for (; 2 * i + 16 <= count; i += 8) {
-        const __m256 a = _mm256_loadu_ps(ev + i), b = _mm256_loadu_ps(xc + i);
-        const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
-        _mm256_storeu_ps(out + 2 * i, _mm256_permute2f128_ps(lo, hi, 0x20));
-        _mm256_storeu_ps(out + 2 * i + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-    }
+    for (; 2 * i + 16 <= count; i += 8)
+        rs_store_pairs(out + 2 * i, _mm256_loadu_ps(ev + i), _mm256_loadu_ps(xc + i));
     for (Py_ssize_t m = 2 * i; m < count; m++) out[m] = (m & 1) ? xc[m / 2] : ev[m / 2];
 }
 
