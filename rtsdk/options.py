@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import KW_ONLY, dataclass, field, fields, replace
 from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.protocol import SessionSettings, session_update
+from rtsdk.protocol.session import SessionFields
 from rtsdk.websocket import ReconnectPolicy
 
 __all__ = ["DEFAULT_MODEL", "OPENAI_REALTIME_URL", "RealtimeAIOptions"]
@@ -23,9 +24,8 @@ __all__ = ["DEFAULT_MODEL", "OPENAI_REALTIME_URL", "RealtimeAIOptions"]
 DEFAULT_MODEL = "gpt-realtime"
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 
-# SessionSettings fields that RealtimeAIOptions carries under the same name (all but model,
-# which the options hold for the URL).
-_SESSION_FIELDS = tuple(f.name for f in fields(SessionSettings) if f.name != "model")
+# The session fields RealtimeAIOptions shares with SessionSettings (its model is for the URL).
+_SESSION_FIELDS = tuple(f.name for f in fields(SessionFields))
 
 
 def _bad(name: str, why: str) -> ConfigurationError:
@@ -45,10 +45,11 @@ def _positive(name: str, value: object, *, allow_none: bool = False) -> None:
 
 
 @dataclass(frozen=True)
-class RealtimeAIOptions:
+class RealtimeAIOptions(SessionFields):
     """Options of one Realtime session.
 
-    Session (sent with ``session.update`` on every connect): ``model``, ``instructions``,
+    Session (sent with ``session.update`` on every connect; the fields of
+    :class:`~rtsdk.protocol.session.SessionFields`): ``model``, ``instructions``,
     ``voice``, ``output_modality`` (``"audio"`` or ``"text"``), ``input_format`` /
     ``output_format`` (``"pcm16"``, ``"g711_ulaw"``, ``"g711_alaw"``), ``turn_detection``
     (``"server_vad"``, ``"semantic_vad"`` or ``"none"`` for manual turns) with its parameters,
@@ -73,28 +74,7 @@ class RealtimeAIOptions:
 
     api_key: str | None = field(default=None, repr=False)
     model: str = DEFAULT_MODEL
-    # session
-    instructions: str | None = None
-    voice: str | None = None
-    output_modality: Literal["audio", "text"] = "audio"
-    input_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] = "pcm16"
-    output_format: Literal["pcm16", "g711_ulaw", "g711_alaw"] = "pcm16"
-    turn_detection: Literal["server_vad", "semantic_vad", "none"] = "server_vad"
-    threshold: float | None = None
-    prefix_padding_ms: int | None = None
-    silence_duration_ms: int | None = None
-    idle_timeout_ms: int | None = None
-    eagerness: Literal["low", "medium", "high", "auto"] | None = None
-    create_response: bool | None = None
-    interrupt_response: bool | None = None
-    transcription_model: str | None = None
-    transcription_language: str | None = None
-    transcription_prompt: str | None = None
-    noise_reduction: Literal["near_field", "far_field"] | None = None
-    tools: Sequence[Mapping[str, Any]] = ()
-    tool_choice: str | Mapping[str, Any] | None = None
-    max_output_tokens: int | Literal["inf"] | None = None
-    speed: float | None = None
+    _: KW_ONLY  # the rest by keyword only, as the session fields (from SessionFields)
     # endpoint
     url: str | None = None
     azure_endpoint: str | None = None
@@ -195,7 +175,8 @@ class RealtimeAIOptions:
 
     def __repr__(self) -> str:
         shown = []
-        for f in fields(self):
+        # key and model first, as in the constructor
+        for f in sorted(fields(self), key=lambda f: f.name not in ("api_key", "model")):
             if f.name == "api_key":
                 shown.append(f"api_key={'<set>' if self.api_key else None}")
                 continue

@@ -9,46 +9,43 @@ It joins the sans-I/O protocol core (:class:`~rtsdk.protocol.ClientSessionState`
 - every received frame is handled at once, in order, on the link's reader: output audio takes
   the fast path (:func:`~rtsdk.kernels.decode_audio_delta`, no JSON parse, straight to the
   playback); everything else is parsed, fed to the core, and what the core asks for is sent;
-- events reach the app through one dispatcher task, in order, one handler at a time; a slow or
+- events reach the app through one dispatcher task (:mod:`rtsdk.dispatch`), in order; a slow or
   failing handler delays only other handlers, never audio or protocol work;
-- every send goes through one ordered outbox; while disconnected, control frames wait and audio
-  older than ``audio_window`` is dropped and counted (the link's policy);
+- every send goes through one ordered outbox (:mod:`rtsdk.outbox`);
 - server errors are classified: benign ones end nothing, auth ones end the session at once with
   :class:`~rtsdk.exceptions.AuthenticationError`, ``session_expired`` renews the connection;
-- the connection is recycled before the server's session-length cap, at a quiet moment.
+- the connection is recycled before the server's session-length cap, at a quiet moment
+  (:mod:`rtsdk.recycle`); registered tools run in their own tasks (:mod:`rtsdk.tools`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any, Protocol
 
 from rtsdk import kernels
+from rtsdk.dispatch import EventCallback, EventDispatcher
 from rtsdk.events import (
     ConnectedEvent,
     DisconnectedEvent,
-    HandlerErrorEvent,
     RealtimeEventHandler,
     ReconnectedEvent,
     ReconnectingEvent,
     SessionRecycledEvent,
-    handler_method_name,
 )
 from rtsdk.exceptions import (
     AuthenticationError,
     ConfigurationError,
     ConnectionClosedError,
-    RtsdkError,
 )
 from rtsdk.metrics import SessionMetrics
 from rtsdk.options import RealtimeAIOptions
+from rtsdk.outbox import Outbox
 from rtsdk.protocol import (
     ClientSessionState,
     ErrorKind,
@@ -61,18 +58,13 @@ from rtsdk.protocol import (
     to_beta_client_event,
 )
 from rtsdk.protocol import events as ev
+from rtsdk.recycle import Recycler
 from rtsdk.tools import ToolRegistry
 from rtsdk.websocket import LinkEvent, WebSocketManager, redacted_url
 
 __all__ = ["AudioPlayback", "EventCallback", "RealtimeAIServiceManager"]
 
 log = logging.getLogger("rtsdk.service")
-
-#: A listener: a plain or async function of one event.
-EventCallback = Callable[[Any], "Awaitable[None] | None"]
-
-_AUDIO_DELTA = "response.output_audio.delta"
-_END = object()
 
 
 class AudioPlayback(Protocol):
@@ -89,10 +81,6 @@ class AudioPlayback(Protocol):
 
     def end_item(self, item_id: str | None = None) -> None:
         """All audio of ``item_id`` has arrived: play out its tail without waiting."""
-
-
-class _HandshakeError(RtsdkError):
-    pass
 
 
 class RealtimeAIServiceManager:
@@ -114,14 +102,9 @@ class RealtimeAIServiceManager:
         self.metrics = metrics if metrics is not None else SessionMetrics()
         self.state = ClientSessionState(self._settings())
         self.playback: AudioPlayback | None = None
+        self.dispatcher = EventDispatcher(self.metrics)
         self._link: WebSocketManager | None = None
-        self._handler: RealtimeEventHandler | None = None
-        self._handler_cache: dict[str, Callable[[Any], Any] | None] = {}
-        self._listeners: dict[str, list[EventCallback]] = {}
-        self._subscribers: list[asyncio.Queue[Any]] = []
-        self._dispatch: asyncio.Queue[Any] = asyncio.Queue()
-        self._outbox: deque[tuple[str | bytes, bool]] = deque()
-        self._outbox_ready = asyncio.Event()
+        self._outbox = Outbox(self.metrics, options.max_backlog)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sender: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
@@ -129,11 +112,11 @@ class RealtimeAIServiceManager:
         self._session_update_id: str | None = None
         self._connected_once = False
         self._replayed = 0
-        self._recycle_timer: asyncio.TimerHandle | None = None
-        self._recycle_pending = ""
+        self._recycler = Recycler(
+            options.session_max_seconds, lambda: self.state.response_active, self._start_recycle
+        )
         self._closed = False
         self._ended = False
-        self._audio_listeners = False
         self.failure: BaseException | None = None
 
     def __repr__(self) -> str:
@@ -142,80 +125,26 @@ class RealtimeAIServiceManager:
     def _settings(self) -> SessionSettings:
         settings = self.options.session_settings()
         if len(self.tools):
-            names = {t.get("name") for t in settings.tools}
-            extra = [s for s in self.tools.schemas() if s["name"] not in names]
-            settings = replace(settings, tools=(*settings.tools, *extra))
+            settings = replace(settings, tools=self.tools.merged(settings.tools))
         return settings
 
     # -- listeners ---------------------------------------------------------------------------
 
     def set_handler(self, handler: RealtimeEventHandler | None) -> None:
         """The :class:`RealtimeEventHandler` whose methods receive events."""
-        self._handler = handler
-        self._handler_cache.clear()
-        self._update_audio_interest()
+        self.dispatcher.set_handler(handler)
 
     def add_listener(self, event_type: str, callback: EventCallback) -> None:
         """Call ``callback(event)`` for each event of ``event_type`` (``"*"``: every event)."""
-        if not callable(callback):
-            raise ConfigurationError(f"listener must be callable, got {type(callback).__name__}")
-        self._listeners.setdefault(event_type, []).append(callback)
-        self._update_audio_interest()
+        self.dispatcher.add_listener(event_type, callback)
 
     def remove_listener(self, event_type: str, callback: EventCallback) -> None:
         """Undo :meth:`add_listener` (no error if it was not added)."""
-        with contextlib.suppress(KeyError, ValueError):
-            self._listeners[event_type].remove(callback)
-        self._update_audio_interest()
+        self.dispatcher.remove_listener(event_type, callback)
 
-    async def events(self) -> AsyncIterator[ServerEvent]:
+    def events(self) -> AsyncIterator[ServerEvent]:
         """Every event from now on, in order, until the session ends (at once if it has)."""
-        if self._ended:
-            return
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._subscribers.append(queue)
-        self._update_audio_interest()
-        try:
-            while True:
-                item = await queue.get()
-                if item is _END:
-                    return
-                yield item
-        finally:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(queue)
-            self._update_audio_interest()
-
-    def _handler_method(self, event_type: str) -> Callable[[Any], Any] | None:
-        try:
-            return self._handler_cache[event_type]
-        except KeyError:
-            pass
-        method = None
-        handler = self._handler
-        if handler is not None:
-            name = handler_method_name(event_type)
-            if event_type not in _KNOWN_TYPES:
-                name = "on_unknown"
-            impl = getattr(type(handler), name, None)
-            if impl is not None and impl is not getattr(RealtimeEventHandler, name, None):
-                method = getattr(handler, name)
-        self._handler_cache[event_type] = method
-        return method
-
-    def _on_event_overridden(self) -> bool:
-        handler = self._handler
-        return handler is not None and type(handler).on_event is not RealtimeEventHandler.on_event
-
-    def _update_audio_interest(self) -> None:
-        self._handler_cache.clear()
-        self._audio_listeners = bool(
-            self._subscribers
-            or self._listeners.get(_AUDIO_DELTA)
-            or self._listeners.get("*")
-            or self._on_event_overridden()
-            or self._handler_method(_AUDIO_DELTA) is not None
-        )
+        return self.dispatcher.events()
 
     # -- connect / close ---------------------------------------------------------------------
 
@@ -254,7 +183,7 @@ class RealtimeAIServiceManager:
             audio_window=opts.audio_window,
         )
         self.metrics.link = self._link.stats
-        self._dispatcher = loop.create_task(self._dispatch_forever(), name="rtsdk-dispatch")
+        self._dispatcher = loop.create_task(self.dispatcher.run(), name="rtsdk-dispatch")
         try:
             await self._link.connect()
             try:
@@ -267,7 +196,7 @@ class RealtimeAIServiceManager:
         except BaseException:
             await self.close()
             raise
-        self._sender = loop.create_task(self._send_forever(), name="rtsdk-sender")
+        self._sender = loop.create_task(self._outbox.run(self._link), name="rtsdk-sender")
 
     async def close(self, timeout: float = 5.0) -> None:
         """End the session: close the link, stop the tasks, end event iterators.
@@ -283,8 +212,7 @@ class RealtimeAIServiceManager:
         def left(share: float = 1.0) -> float:
             return max(0.01, (deadline - time.monotonic()) * share)
 
-        if self._recycle_timer is not None:
-            self._recycle_timer.cancel()
+        self._recycler.cancel()
         link = self._link
         if link is not None:
             try:
@@ -330,7 +258,7 @@ class RealtimeAIServiceManager:
                 log.debug("connection closed during session setup: %s", exc)
                 break
             self._note_sent(frame)
-        self._arm_recycle()
+        self._recycler.arm()
 
     def _on_link_event(self, event: LinkEvent) -> None:
         m = self.metrics
@@ -368,12 +296,9 @@ class RealtimeAIServiceManager:
         if self._ended:
             return
         self._ended = True
-        if self._recycle_timer is not None:
-            self._recycle_timer.cancel()
+        self._recycler.cancel()
         self._publish(DisconnectedEvent(reason=reason, error=error))
-        for queue in list(self._subscribers):
-            queue.put_nowait(_END)
-        self._dispatch.put_nowait(_END)
+        self.dispatcher.end()
 
     # -- receive -----------------------------------------------------------------------------
 
@@ -402,7 +327,7 @@ class RealtimeAIServiceManager:
                         playback.play(item_id, audio)
                     except Exception:
                         log.exception("playback failed for item %s", item_id)
-            if self._audio_listeners:
+            if self.dispatcher.wants_audio:
                 self._publish(parse_server_event(frame))
             return
         self._handle(parse_server_event(frame))
@@ -444,8 +369,7 @@ class RealtimeAIServiceManager:
             rid = event.response.get("id") if isinstance(event, ev.ResponseDoneEvent) else None
             if isinstance(rid, str):
                 m.response_done(rid)
-            if self._recycle_pending and not state.response_active:
-                self._start_recycle(self._recycle_pending)
+            self._recycler.response_done()
         self._publish(event)
 
     def _on_error(self, event: ev.ErrorEvent, kind: ErrorKind | None) -> None:
@@ -483,58 +407,14 @@ class RealtimeAIServiceManager:
                 self._link.fail(failure)
         elif kind is ErrorKind.RECONNECT:
             log.info("the server ended the session (%s); renewing the connection", code)
-            self._start_recycle(f"server ended the session: {code}")
+            self._recycler.start(f"server ended the session: {code}")
         else:
             log.warning("server error %s: %s", code or error.get("type"), message)
 
     # -- dispatch ----------------------------------------------------------------------------
 
     def _publish(self, event: ServerEvent) -> None:
-        for queue in self._subscribers:
-            queue.put_nowait(event)
-        q = self._dispatch
-        q.put_nowait(event)
-        size = q.qsize()
-        if size > self.metrics.dispatch_queue_high_water:
-            self.metrics.dispatch_queue_high_water = size
-
-    async def _dispatch_forever(self) -> None:
-        q = self._dispatch
-        while True:
-            event = await q.get()
-            if event is _END:
-                return
-            etype = event.type
-            method = self._handler_method(etype)
-            if method is not None:
-                await self._call(method, event, handler_method_name(etype))
-            if self._on_event_overridden():
-                assert self._handler is not None
-                await self._call(self._handler.on_event, event, "on_event")
-            for key in (etype, "*"):
-                for callback in self._listeners.get(key, ()):
-                    await self._call(callback, event, getattr(callback, "__name__", "listener"))
-
-    async def _call(self, fn: Callable[[Any], Any], event: ServerEvent, name: str) -> None:
-        try:
-            result = fn(event)
-            if inspect.isawaitable(result):
-                await result
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self.metrics.handler_errors += 1
-            log.exception("event handler %s failed on %s", name, event.type)
-            if isinstance(event, HandlerErrorEvent):
-                return  # never loop on a failing error handler
-            report = HandlerErrorEvent(event_type=event.type, handler=name, error=exc)
-            for queue in self._subscribers:
-                queue.put_nowait(report)
-            method = self._handler_method(report.type)
-            if method is not None:
-                await self._call(method, report, "on_handler_error")
-            for callback in self._listeners.get(report.type, ()):
-                await self._call(callback, report, getattr(callback, "__name__", "listener"))
+        self.dispatcher.publish(event)
 
     # -- send --------------------------------------------------------------------------------
 
@@ -559,12 +439,7 @@ class RealtimeAIServiceManager:
         """
         if self._closed or self._ended:
             raise ConnectionClosedError("the session is closed") from self.failure
-        outbox = self._outbox
-        if audio and len(outbox) >= self.options.max_backlog:
-            self.metrics.outbox_dropped += 1
-            return
-        outbox.append((frame, audio))
-        self._outbox_ready.set()
+        self._outbox.post(frame, audio)
 
     def send(self, event: dict[str, Any]) -> None:
         """Queue a client event (a dict from :mod:`rtsdk.protocol` builders) for sending."""
@@ -574,28 +449,9 @@ class RealtimeAIServiceManager:
         """Queue a prebuilt ``input_audio_buffer.append`` frame (``encode_append``)."""
         self.post(frame, audio=True)
 
-    async def _send_forever(self) -> None:
-        link = self._link
-        assert link is not None
-        outbox = self._outbox
-        ready = self._outbox_ready
-        try:
-            while True:
-                if not outbox:
-                    ready.clear()
-                    await ready.wait()
-                    continue
-                frame, audio = outbox.popleft()
-                await link.send(frame, audio=audio)
-        except ConnectionClosedError:
-            return
-
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until the outbox has been handed to the link (sent, or kept for reconnect)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self._outbox and loop.time() < deadline and not self._closed:
-            await asyncio.sleep(0.002)
+        await self._outbox.drain(timeout, lambda: self._closed)
 
     # -- intents -----------------------------------------------------------------------------
 
@@ -639,45 +495,20 @@ class RealtimeAIServiceManager:
             self.state.audio_played(item_id, samples)
 
     def _run_tools(self, calls: list[FunctionCall]) -> None:
-        loop = asyncio.get_running_loop()
         for call in calls:
-            if call.name not in self.tools:
-                continue  # the app answers it (submit_function_output)
-            task = loop.create_task(self._run_tool(call), name=f"rtsdk-tool-{call.name}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task = self.tools.start(call.name, call.call_id, call.arguments, self._tool_output)
+            if task is not None:
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
-    async def _run_tool(self, call: FunctionCall) -> None:
-        output = await self.tools.run(call.name, call.arguments)
+    def _tool_output(self, call_id: str, output: str) -> None:
         if not self._closed and not self._ended:
-            self.submit_function_output(call.call_id, output)
+            self.submit_function_output(call_id, output)
 
     # -- session length ----------------------------------------------------------------------
 
-    def _arm_recycle(self) -> None:
-        if self._recycle_timer is not None:
-            self._recycle_timer.cancel()
-            self._recycle_timer = None
-        self._recycle_pending = ""
-        limit = self.options.session_max_seconds
-        if limit is None:
-            return
-        loop = asyncio.get_running_loop()
-        self._recycle_timer = loop.call_later(limit, self._recycle_due)
-
-    def _recycle_due(self) -> None:
-        reason = f"session length limit ({self.options.session_max_seconds:g} s)"
-        if not self.state.response_active:
-            self._start_recycle(reason)
-            return
-        # wait for the running response to finish, but not past a grace period
-        self._recycle_pending = reason
-        loop = asyncio.get_running_loop()
-        self._recycle_timer = loop.call_later(30.0, self._start_recycle, reason)
-
     def _start_recycle(self, reason: str) -> None:
         link = self._link
-        self._recycle_pending = ""
         if link is None or self._closed:
             return
         task = asyncio.get_running_loop().create_task(link.recycle(reason), name="rtsdk-recycle")
@@ -689,17 +520,3 @@ class RealtimeAIServiceManager:
         link = self._link
         if link is not None:
             await link.recycle(reason)
-
-
-_KNOWN_TYPES: frozenset[str] = frozenset(
-    {
-        *ev.SERVER_EVENT_TYPES,
-        ConnectedEvent.TYPE,
-        ReconnectingEvent.TYPE,
-        ReconnectedEvent.TYPE,
-        DisconnectedEvent.TYPE,
-        SessionRecycledEvent.TYPE,
-        HandlerErrorEvent.TYPE,
-        ProtocolErrorEvent.TYPE,
-    }
-)

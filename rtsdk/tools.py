@@ -23,7 +23,7 @@ import logging
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,6 +212,27 @@ class ToolRegistry:
     def get(self, name: str) -> Tool | None:
         """The tool called ``name``, if registered."""
         return self._tools.get(name)
+
+    def merged(self, tools: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+        """``tools`` (e.g. from the session options), then each registered tool not named there."""
+        names = {t.get("name") for t in tools}
+        extra = [s for s in self.schemas() if s["name"] not in names]
+        return (*(dict(t) for t in tools), *extra)
+
+    def start(
+        self, name: str, call_id: str, arguments: str, answer: Callable[[str, str], None]
+    ) -> asyncio.Task[None] | None:
+        """Run a call of tool ``name`` in a new task, then ``answer(call_id, output)``.
+
+        None (and nothing runs) when no tool ``name`` is registered: the app answers that call.
+        """
+        if name not in self._tools:
+            return None
+
+        async def call() -> None:
+            answer(call_id, await self.run(name, arguments))
+
+        return asyncio.get_running_loop().create_task(call(), name=f"rtsdk-tool-{name}")
 
     async def run(self, name: str, arguments: str) -> str:
         """Run tool ``name`` with the model's JSON ``arguments``; never raises (see module)."""

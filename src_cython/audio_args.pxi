@@ -1,5 +1,6 @@
-# Argument checks shared by pcm.pyx and g711.pyx (textually included: `include "audio_args.pxi"`).
+# Argument handling shared by pcm.pyx and g711.pyx (textually included: `include "audio_args.pxi"`).
 # Python validates once here, with a message naming what is wrong; the loops then trust.
+# Each public conversion is one call of convert() with its sample loop.
 
 cdef extern from "Python.h":
     int PyObject_GetBuffer(object obj, Py_buffer *view, int flags) except -1
@@ -39,8 +40,8 @@ cdef Py_ssize_t get_input(object x, int typenum, Py_ssize_t itemsize, str fname,
         if cnp.PyArray_NBYTES(a) < BORROW_MAX:
             # The array's own memory, without a buffer export (numpy's costs more than a 20 ms
             # frame's conversion); view.obj NULL makes the caller's PyBuffer_Release a no-op.
-            # Only below every NOGIL_MIN: the GIL is held throughout, so nothing can resize
-            # the array meanwhile.
+            # Only below NOGIL_MIN: the GIL is held throughout, so nothing can resize the
+            # array meanwhile.
             rt_borrowed_view(view, cnp.PyArray_DATA(a), cnp.PyArray_NBYTES(a))
             return view.len // itemsize
     elif not bytes_ok:
@@ -94,3 +95,33 @@ cdef cnp.ndarray new_output(object x, object out, int typenum, Py_ssize_t n, str
             f"{fname}: out has {cnp.PyArray_SIZE(a)} elements, the input has {n} samples"
         )
     return a
+
+
+# A sample loop over raw buffers: n samples from src to dst (types fixed by the conversion).
+ctypedef void (*sample_loop)(const void *src, void *dst, Py_ssize_t n) noexcept nogil
+
+cdef enum:
+    # Inputs at least this long are converted with the GIL released.
+    NOGIL_MIN = 65536
+
+
+cdef cnp.ndarray convert(object x, object out, sample_loop loop, str fname,
+                         int in_type, Py_ssize_t in_size, str in_name, bint bytes_ok,
+                         int out_type, str out_name, bint nogil_ok=True):
+    """Check x and out (see get_input and new_output), run loop from x into the output, return
+    the output. Long inputs run with the GIL released when nogil_ok."""
+    cdef Py_buffer view
+    cdef Py_ssize_t n = get_input(x, in_type, in_size, fname, in_name, bytes_ok, &view)
+    cdef cnp.ndarray res
+    cdef void *dst
+    try:
+        res = new_output(x, out, out_type, n, fname, out_name)
+        dst = cnp.PyArray_DATA(res)
+        if nogil_ok and n >= NOGIL_MIN:
+            with nogil:
+                loop(view.buf, dst, n)
+        else:
+            loop(view.buf, dst, n)
+    finally:
+        PyBuffer_Release(&view)
+    return res

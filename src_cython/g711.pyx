@@ -23,9 +23,38 @@ rt_g711_init()
 
 include "audio_args.pxi"
 
-cdef enum:
-    # Inputs at least this long are coded with the GIL released.
-    NOGIL_MIN = 65536
+
+# The sample loops, typed for convert() (audio_args.pxi).
+cdef void ulaw_enc(const void *s, void *d, Py_ssize_t n) noexcept nogil:
+    rt_pcm16_to_ulaw(<const int16_t *>s, <uint8_t *>d, n)
+
+
+cdef void ulaw_dec(const void *s, void *d, Py_ssize_t n) noexcept nogil:
+    rt_ulaw_to_pcm16(<const uint8_t *>s, <int16_t *>d, n)
+
+
+cdef void alaw_enc(const void *s, void *d, Py_ssize_t n) noexcept nogil:
+    rt_pcm16_to_alaw(<const int16_t *>s, <uint8_t *>d, n)
+
+
+cdef void alaw_dec(const void *s, void *d, Py_ssize_t n) noexcept nogil:
+    rt_alaw_to_pcm16(<const uint8_t *>s, <int16_t *>d, n)
+
+
+cdef void ulaw_enc_calc(const void *s, void *d, Py_ssize_t n) noexcept nogil:
+    rt_pcm16_to_ulaw_calc(<const int16_t *>s, <uint8_t *>d, n)
+
+
+cdef void alaw_enc_calc(const void *s, void *d, Py_ssize_t n) noexcept nogil:
+    rt_pcm16_to_alaw_calc(<const int16_t *>s, <uint8_t *>d, n)
+
+
+cdef inline cnp.ndarray encode(x, out, sample_loop loop, str fname):
+    return convert(x, out, loop, fname, cnp.NPY_INT16, 2, "int16", True, cnp.NPY_UINT8, "uint8")
+
+
+cdef inline cnp.ndarray decode(x, out, sample_loop loop, str fname):
+    return convert(x, out, loop, fname, cnp.NPY_UINT8, 1, "uint8", True, cnp.NPY_INT16, "int16")
 
 
 def pcm16_to_ulaw(x, out=None):
@@ -37,22 +66,7 @@ def pcm16_to_ulaw(x, out=None):
     many elements, filled and returned. Bit-exact with the ITU-T G.711 reference coder
     (and ``audioop``). Raises :class:`~rtsdk.exceptions.AudioFormatError` for bad input.
     """
-    cdef Py_buffer view
-    cdef Py_ssize_t n = get_input(x, cnp.NPY_INT16, 2, "pcm16_to_ulaw", "int16", True, &view)
-    cdef const int16_t *src = <const int16_t *>view.buf
-    cdef uint8_t *dst
-    cdef cnp.ndarray res
-    try:
-        res = new_output(x, out, cnp.NPY_UINT8, n, "pcm16_to_ulaw", "uint8")
-        dst = <uint8_t *>cnp.PyArray_DATA(res)
-        if n >= NOGIL_MIN:
-            with nogil:
-                rt_pcm16_to_ulaw(src, dst, n)
-        else:
-            rt_pcm16_to_ulaw(src, dst, n)
-    finally:
-        PyBuffer_Release(&view)
-    return res
+    return encode(x, out, ulaw_enc, "pcm16_to_ulaw")
 
 
 def ulaw_to_pcm16(x, out=None):
@@ -63,91 +77,21 @@ def ulaw_to_pcm16(x, out=None):
     many elements, filled and returned. Bit-exact with the ITU-T G.711 reference coder
     (and ``audioop``). Raises :class:`~rtsdk.exceptions.AudioFormatError` for bad input.
     """
-    cdef Py_buffer view
-    cdef Py_ssize_t n = get_input(x, cnp.NPY_UINT8, 1, "ulaw_to_pcm16", "uint8", True, &view)
-    cdef const uint8_t *src = <const uint8_t *>view.buf
-    cdef int16_t *dst
-    cdef cnp.ndarray res
-    try:
-        res = new_output(x, out, cnp.NPY_INT16, n, "ulaw_to_pcm16", "int16")
-        dst = <int16_t *>cnp.PyArray_DATA(res)
-        if n >= NOGIL_MIN:
-            with nogil:
-                rt_ulaw_to_pcm16(src, dst, n)
-        else:
-            rt_ulaw_to_pcm16(src, dst, n)
-    finally:
-        PyBuffer_Release(&view)
-    return res
+    return decode(x, out, ulaw_dec, "ulaw_to_pcm16")
 
 
 def pcm16_to_alaw(x, out=None):
-    """Encode PCM16 to G.711 A-law codes (one byte per sample).
-
-    ``x`` is a C-contiguous int16 ndarray (the result keeps its shape) or a bytes-like object of
-    little-endian int16 (even byte count; the result is 1-D).
-    ``out``, when given, is a writable C-contiguous uint8 array with as
-    many elements, filled and returned. Bit-exact with the ITU-T G.711 reference coder
-    (and ``audioop``). Raises :class:`~rtsdk.exceptions.AudioFormatError` for bad input.
-    """
-    cdef Py_buffer view
-    cdef Py_ssize_t n = get_input(x, cnp.NPY_INT16, 2, "pcm16_to_alaw", "int16", True, &view)
-    cdef const int16_t *src = <const int16_t *>view.buf
-    cdef uint8_t *dst
-    cdef cnp.ndarray res
-    try:
-        res = new_output(x, out, cnp.NPY_UINT8, n, "pcm16_to_alaw", "uint8")
-        dst = <uint8_t *>cnp.PyArray_DATA(res)
-        if n >= NOGIL_MIN:
-            with nogil:
-                rt_pcm16_to_alaw(src, dst, n)
-        else:
-            rt_pcm16_to_alaw(src, dst, n)
-    finally:
-        PyBuffer_Release(&view)
-    return res
+    """Encode PCM16 to G.711 A-law codes (one byte per sample); arguments, result and errors
+    as :func:`pcm16_to_ulaw`."""
+    return encode(x, out, alaw_enc, "pcm16_to_alaw")
 
 
 def alaw_to_pcm16(x, out=None):
-    """Decode G.711 A-law codes to PCM16.
-
-    ``x`` is a C-contiguous uint8 ndarray (the result keeps its shape) or any bytes-like object
-    (the result is 1-D). ``out``, when given, is a writable C-contiguous int16 array with as
-    many elements, filled and returned. Bit-exact with the ITU-T G.711 reference coder
-    (and ``audioop``). Raises :class:`~rtsdk.exceptions.AudioFormatError` for bad input.
-    """
-    cdef Py_buffer view
-    cdef Py_ssize_t n = get_input(x, cnp.NPY_UINT8, 1, "alaw_to_pcm16", "uint8", True, &view)
-    cdef const uint8_t *src = <const uint8_t *>view.buf
-    cdef int16_t *dst
-    cdef cnp.ndarray res
-    try:
-        res = new_output(x, out, cnp.NPY_INT16, n, "alaw_to_pcm16", "int16")
-        dst = <int16_t *>cnp.PyArray_DATA(res)
-        if n >= NOGIL_MIN:
-            with nogil:
-                rt_alaw_to_pcm16(src, dst, n)
-        else:
-            rt_alaw_to_pcm16(src, dst, n)
-    finally:
-        PyBuffer_Release(&view)
-    return res
+    """Decode G.711 A-law codes to PCM16; arguments, result and errors as
+    :func:`ulaw_to_pcm16`."""
+    return decode(x, out, alaw_dec, "alaw_to_pcm16")
 
 
 def _encode_calc(x, bint alaw, out=None):
     """Tests and benchmarks only: encode PCM16 with the table-free coder (same codes)."""
-    cdef Py_buffer view
-    cdef Py_ssize_t n = get_input(x, cnp.NPY_INT16, 2, "_encode_calc", "int16", True, &view)
-    cdef const int16_t *src = <const int16_t *>view.buf
-    cdef uint8_t *dst
-    cdef cnp.ndarray res
-    try:
-        res = new_output(x, out, cnp.NPY_UINT8, n, "_encode_calc", "uint8")
-        dst = <uint8_t *>cnp.PyArray_DATA(res)
-        if alaw:
-            rt_pcm16_to_alaw_calc(src, dst, n)
-        else:
-            rt_pcm16_to_ulaw_calc(src, dst, n)
-    finally:
-        PyBuffer_Release(&view)
-    return res
+    return encode(x, out, alaw_enc_calc if alaw else ulaw_enc_calc, "_encode_calc")

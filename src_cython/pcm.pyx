@@ -14,9 +14,14 @@ cnp.import_array()
 
 include "audio_args.pxi"
 
-cdef enum:
-    # Inputs at least this long are converted with the GIL released.
-    NOGIL_MIN = 65536
+
+# The sample loops, typed for convert() (audio_args.pxi).
+cdef void f32_to_s16(const void *s, void *d, Py_ssize_t n) noexcept nogil:
+    rt_f32_to_s16(<const float *>s, <int16_t *>d, n)
+
+
+cdef void s16_to_f32(const void *s, void *d, Py_ssize_t n) noexcept nogil:
+    rt_s16_to_f32(<const int16_t *>s, <float *>d, n)
 
 
 def float32_to_pcm16(x, out=None):
@@ -27,23 +32,8 @@ def float32_to_pcm16(x, out=None):
     ``out``, when given, is a writable C-contiguous int16 array with as many elements, filled
     and returned. Raises :class:`~rtsdk.exceptions.AudioFormatError` for anything else.
     """
-    cdef Py_buffer view
-    cdef Py_ssize_t n = get_input(x, cnp.NPY_FLOAT32, 4, "float32_to_pcm16", "float32",
-                                  False, &view)
-    cdef const float *src = <const float *>view.buf
-    cdef int16_t *dst
-    cdef cnp.ndarray res
-    try:
-        res = new_output(x, out, cnp.NPY_INT16, n, "float32_to_pcm16", "int16")
-        dst = <int16_t *>cnp.PyArray_DATA(res)
-        if n >= NOGIL_MIN:
-            with nogil:
-                rt_f32_to_s16(src, dst, n)
-        else:
-            rt_f32_to_s16(src, dst, n)
-    finally:
-        PyBuffer_Release(&view)
-    return res
+    return convert(x, out, f32_to_s16, "float32_to_pcm16", cnp.NPY_FLOAT32, 4, "float32", False,
+                   cnp.NPY_INT16, "int16")
 
 
 def pcm16_to_float32(x, out=None):
@@ -55,19 +45,5 @@ def pcm16_to_float32(x, out=None):
     :class:`~rtsdk.exceptions.AudioFormatError` for a wrong dtype, an odd byte count, a
     non-contiguous input or an unsuitable ``out``.
     """
-    cdef Py_buffer view
-    cdef Py_ssize_t n = get_input(x, cnp.NPY_INT16, 2, "pcm16_to_float32", "int16", True, &view)
-    cdef const int16_t *src = <const int16_t *>view.buf
-    cdef float *dst
-    cdef cnp.ndarray res
-    try:
-        res = new_output(x, out, cnp.NPY_FLOAT32, n, "pcm16_to_float32", "float32")
-        dst = <float *>cnp.PyArray_DATA(res)
-        if n >= NOGIL_MIN:
-            with nogil:
-                rt_s16_to_f32(src, dst, n)
-        else:
-            rt_s16_to_f32(src, dst, n)
-    finally:
-        PyBuffer_Release(&view)
-    return res
+    return convert(x, out, s16_to_f32, "pcm16_to_float32", cnp.NPY_INT16, 2, "int16", True,
+                   cnp.NPY_FLOAT32, "float32")

@@ -129,3 +129,23 @@ def test_encode_output() -> None:
     assert encode_output("plain") == "plain"
     assert json.loads(encode_output({"a": [1, 2]})) == {"a": [1, 2]}
     assert "error" in json.loads(encode_output(float("nan")))
+
+
+def test_merged_keeps_option_tools_first_and_skips_same_names() -> None:
+    reg = ToolRegistry()
+    reg.register(get_weather)
+    given = ({"type": "function", "name": "get_weather", "description": "given"},)
+    assert reg.merged(given) == given  # the option's own definition wins
+    merged = reg.merged(({"type": "function", "name": "other"},))
+    assert [t["name"] for t in merged] == ["other", "get_weather"]
+
+
+async def test_start_runs_a_registered_call_and_leaves_others_to_the_app() -> None:
+    reg = ToolRegistry()
+    reg.register(get_weather)
+    answers: list[tuple[str, str]] = []
+    assert reg.start("nope", "c0", "{}", lambda c, o: answers.append((c, o))) is None
+    task = reg.start("get_weather", "c1", '{"city": "Oslo"}', lambda c, o: answers.append((c, o)))
+    assert task is not None
+    await asyncio.wait_for(task, 10.0)
+    assert answers[0][0] == "c1" and json.loads(answers[0][1])["city"] == "Oslo"

@@ -1,11 +1,13 @@
-"""Argument checks shared by the sample-format twins (:mod:`.pcm`, :mod:`.g711`).
+"""Argument handling shared by the sample-format twins (:mod:`.pcm`, :mod:`.g711`).
 
-They raise :class:`~rtsdk.exceptions.AudioFormatError` with the same messages as the compiled
-kernels' checks (``src_cython/audio_args.pxi``).
+Each conversion is one :func:`convert` call with its sample function. The checks raise
+:class:`~rtsdk.exceptions.AudioFormatError` with the same messages as the compiled kernels'
+(``src_cython/audio_args.pxi``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,7 @@ import numpy.typing as npt
 
 from rtsdk.exceptions import AudioFormatError
 
-__all__ = ["as_input", "output_for"]
+__all__ = ["as_input", "convert", "output_for"]
 
 
 def as_input(x: object, dtype: type[np.generic], fname: str, bytes_ok: bool) -> npt.NDArray[Any]:
@@ -66,3 +68,19 @@ def output_for(
             f"{fname}: out has {out.size} elements, the input has {x.size} samples"
         )
     return out
+
+
+def convert(
+    x: object,
+    out: object,
+    fn: Callable[[npt.NDArray[Any]], npt.NDArray[Any]],
+    fname: str,
+    in_dtype: type[np.generic],
+    out_dtype: type[np.generic],
+    bytes_ok: bool = True,
+) -> npt.NDArray[Any]:
+    """Check x and out, write ``fn`` of x's samples (flattened) into the output, return it."""
+    a = as_input(x, in_dtype, fname, bytes_ok=bytes_ok)
+    res = output_for(a, out, out_dtype, fname)
+    res.reshape(-1)[...] = fn(a.reshape(-1))
+    return res

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from rtsdk._reference._audio_args import as_input, output_for
+from rtsdk._reference._audio_args import convert
 
 __all__ = ["alaw_to_pcm16", "pcm16_to_alaw", "pcm16_to_ulaw", "ulaw_to_pcm16"]
 
@@ -63,31 +63,19 @@ def _alaw_decode(codes: npt.NDArray[np.uint8]) -> npt.NDArray[np.int16]:
 
 def pcm16_to_ulaw(x: object, out: object = None) -> npt.NDArray[np.uint8]:
     """Encode PCM16 to G.711 u-law codes (one byte per sample)."""
-    a = as_input(x, np.int16, "pcm16_to_ulaw", bytes_ok=True)
-    res = output_for(a, out, np.uint8, "pcm16_to_ulaw")
-    res.reshape(-1)[...] = _ulaw_encode(a.reshape(-1))
-    return res
+    return convert(x, out, _ulaw_encode, "pcm16_to_ulaw", np.int16, np.uint8)
 
 
 def ulaw_to_pcm16(x: object, out: object = None) -> npt.NDArray[np.int16]:
     """Decode G.711 u-law codes to PCM16."""
-    a = as_input(x, np.uint8, "ulaw_to_pcm16", bytes_ok=True)
-    res = output_for(a, out, np.int16, "ulaw_to_pcm16")
-    res.reshape(-1)[...] = _ulaw_decode(a.reshape(-1))
-    return res
+    return convert(x, out, _ulaw_decode, "ulaw_to_pcm16", np.uint8, np.int16)
 
 
 def pcm16_to_alaw(x: object, out: object = None) -> npt.NDArray[np.uint8]:
     """Encode PCM16 to G.711 A-law codes (one byte per sample)."""
-    a = as_input(x, np.int16, "pcm16_to_alaw", bytes_ok=True)
-    res = output_for(a, out, np.uint8, "pcm16_to_alaw")
-    res.reshape(-1)[...] = _alaw_encode(a.reshape(-1))
-    return res
+    return convert(x, out, _alaw_encode, "pcm16_to_alaw", np.int16, np.uint8)
 
 
 def alaw_to_pcm16(x: object, out: object = None) -> npt.NDArray[np.int16]:
     """Decode G.711 A-law codes to PCM16."""
-    a = as_input(x, np.uint8, "alaw_to_pcm16", bytes_ok=True)
-    res = output_for(a, out, np.int16, "alaw_to_pcm16")
-    res.reshape(-1)[...] = _alaw_decode(a.reshape(-1))
-    return res
+    return convert(x, out, _alaw_decode, "alaw_to_pcm16", np.uint8, np.int16)

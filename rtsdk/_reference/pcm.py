@@ -21,27 +21,32 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rtsdk._reference._audio_args import as_input, output_for
+from rtsdk._reference._audio_args import convert
 
 __all__ = ["float32_to_pcm16", "pcm16_to_float32"]
 
 
-def float32_to_pcm16(x: object, out: object = None) -> npt.NDArray[np.int16]:
-    """Convert float32 samples (full scale 1.0) to int16: rint(x * 32768), saturating."""
-    a = as_input(x, np.float32, "float32_to_pcm16", bytes_ok=False)
-    res = output_for(a, out, np.int16, "float32_to_pcm16")
+def _f32_to_s16(x: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    y: npt.NDArray[np.float32] = np.empty(x.shape, np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
-        y = a.reshape(-1) * np.float32(32768.0)
+        np.multiply(x, np.float32(32768.0), out=y)
     y = np.nan_to_num(y, nan=0.0, posinf=32767.0, neginf=-32768.0)
     np.clip(y, -32768.0, 32767.0, out=y)
     np.rint(y, out=y)
-    res.reshape(-1)[...] = y.astype(np.int16)
-    return res
+    return y.astype(np.int16)
+
+
+def _s16_to_f32(x: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    y: npt.NDArray[np.float32] = np.empty(x.shape, np.float32)
+    np.multiply(x, np.float32(1.0 / 32768.0), out=y)
+    return y
+
+
+def float32_to_pcm16(x: object, out: object = None) -> npt.NDArray[np.int16]:
+    """Convert float32 samples (full scale 1.0) to int16: rint(x * 32768), saturating."""
+    return convert(x, out, _f32_to_s16, "float32_to_pcm16", np.float32, np.int16, bytes_ok=False)
 
 
 def pcm16_to_float32(x: object, out: object = None) -> npt.NDArray[np.float32]:
     """Convert PCM16 (int16 array or little-endian bytes) to float32 samples: x / 32768."""
-    a: npt.NDArray[Any] = as_input(x, np.int16, "pcm16_to_float32", bytes_ok=True)
-    res = output_for(a, out, np.float32, "pcm16_to_float32")
-    np.multiply(a.reshape(-1), np.float32(1.0 / 32768.0), out=res.reshape(-1))
-    return res
+    return convert(x, out, _s16_to_f32, "pcm16_to_float32", np.int16, np.float32)

@@ -9,6 +9,7 @@ or preview-Azure endpoint) into the nested GA shape.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ __all__ = [
     "BYTES_PER_MS",
     "SAMPLE_RATES",
     "AudioFormat",
+    "SessionFields",
     "SessionSettings",
     "bytes_per_ms",
     "format_name",
@@ -185,8 +187,9 @@ def _opt_str(name: str, value: object) -> None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SessionSettings:
-    """What an app sets for a session; ``None`` means "leave the server's default".
+class SessionFields:
+    """The session options an app sets, in one place: :class:`SessionSettings` and
+    :class:`rtsdk.RealtimeAIOptions` both have them (``None``: leave the server's default).
 
     ``turn_detection``: ``"server_vad"``, ``"semantic_vad"`` or ``"none"`` (manual turns). The
     VAD parameters apply to the chosen mode only (``threshold``, ``prefix_padding_ms``,
@@ -213,10 +216,22 @@ class SessionSettings:
     transcription_language: str | None = None
     transcription_prompt: str | None = None
     noise_reduction: Literal["near_field", "far_field"] | None = None
-    tools: tuple[dict[str, Any], ...] = field(default=())
-    tool_choice: str | dict[str, Any] | None = None
+    tools: Sequence[Mapping[str, Any]] = field(default=())
+    tool_choice: str | Mapping[str, Any] | None = None
     max_output_tokens: int | Literal["inf"] | None = None
     speed: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionSettings(SessionFields):
+    """What an app sets for a session (:class:`SessionFields`), checked at construction;
+    ``model`` is for server-side use (the client names its model in the URL).
+
+    ``tools`` is kept as a tuple of dicts, ``tool_choice`` as a string or dict.
+    """
+
+    tools: tuple[dict[str, Any], ...] = field(default=())
+    tool_choice: str | dict[str, Any] | None = None
     model: str | None = None
 
     def __post_init__(self) -> None:

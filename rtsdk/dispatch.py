@@ -1,0 +1,200 @@
+"""Event delivery for one session: handler methods, listeners and event iterators.
+
+Every event the session publishes goes to the event iterators at once (each has its own queue)
+and to one dispatcher task, which calls the handler method, ``on_event`` and the listeners in
+order, one at a time. A slow handler delays only other handlers; a failing one is logged,
+counted and reported as a :class:`~rtsdk.events.HandlerErrorEvent`, never ends the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from rtsdk.events import (
+    ConnectedEvent,
+    DisconnectedEvent,
+    HandlerErrorEvent,
+    RealtimeEventHandler,
+    ReconnectedEvent,
+    ReconnectingEvent,
+    SessionRecycledEvent,
+    handler_method_name,
+)
+from rtsdk.exceptions import ConfigurationError
+from rtsdk.metrics import SessionMetrics
+from rtsdk.protocol import ProtocolErrorEvent, ServerEvent
+from rtsdk.protocol import events as ev
+
+__all__ = ["EventCallback", "EventDispatcher"]
+
+log = logging.getLogger("rtsdk.service")
+
+#: A listener: a plain or async function of one event.
+EventCallback = Callable[[Any], "Awaitable[None] | None"]
+
+AUDIO_DELTA = "response.output_audio.delta"
+_END = object()
+
+
+class EventDispatcher:
+    """Who gets which event, and the task that calls them (see the module docstring).
+
+    ``wants_audio`` says whether anyone would see an output audio delta as an event: when
+    nobody would, the session skips parsing those frames.
+    """
+
+    def __init__(self, metrics: SessionMetrics) -> None:
+        self.metrics = metrics
+        self.wants_audio = False
+        self.ended = False
+        self._handler: RealtimeEventHandler | None = None
+        self._handler_cache: dict[str, Callable[[Any], Any] | None] = {}
+        self._listeners: dict[str, list[EventCallback]] = {}
+        self._subscribers: list[asyncio.Queue[Any]] = []
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    # -- who listens -------------------------------------------------------------------------
+
+    def set_handler(self, handler: RealtimeEventHandler | None) -> None:
+        """The :class:`RealtimeEventHandler` whose methods receive events."""
+        self._handler = handler
+        self._update_audio_interest()
+
+    def add_listener(self, event_type: str, callback: EventCallback) -> None:
+        """Call ``callback(event)`` for each event of ``event_type`` (``"*"``: every event)."""
+        if not callable(callback):
+            raise ConfigurationError(f"listener must be callable, got {type(callback).__name__}")
+        self._listeners.setdefault(event_type, []).append(callback)
+        self._update_audio_interest()
+
+    def remove_listener(self, event_type: str, callback: EventCallback) -> None:
+        """Undo :meth:`add_listener` (no error if it was not added)."""
+        with contextlib.suppress(KeyError, ValueError):
+            self._listeners[event_type].remove(callback)
+        self._update_audio_interest()
+
+    async def events(self) -> AsyncIterator[ServerEvent]:
+        """Every event from now on, in order, until the session ends (at once if it has)."""
+        if self.ended:
+            return
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._subscribers.append(queue)
+        self._update_audio_interest()
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    return
+                yield item
+        finally:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(queue)
+            self._update_audio_interest()
+
+    def _handler_method(self, event_type: str) -> Callable[[Any], Any] | None:
+        try:
+            return self._handler_cache[event_type]
+        except KeyError:
+            pass
+        method = None
+        handler = self._handler
+        if handler is not None:
+            name = handler_method_name(event_type)
+            if event_type not in _KNOWN_TYPES:
+                name = "on_unknown"
+            impl = getattr(type(handler), name, None)
+            if impl is not None and impl is not getattr(RealtimeEventHandler, name, None):
+                method = getattr(handler, name)
+        self._handler_cache[event_type] = method
+        return method
+
+    def _on_event_overridden(self) -> bool:
+        handler = self._handler
+        return handler is not None and type(handler).on_event is not RealtimeEventHandler.on_event
+
+    def _update_audio_interest(self) -> None:
+        self._handler_cache.clear()
+        self.wants_audio = bool(
+            self._subscribers
+            or self._listeners.get(AUDIO_DELTA)
+            or self._listeners.get("*")
+            or self._on_event_overridden()
+            or self._handler_method(AUDIO_DELTA) is not None
+        )
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    def publish(self, event: ServerEvent) -> None:
+        """Hand ``event`` to the iterators and queue it for the dispatcher."""
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+        q = self._queue
+        q.put_nowait(event)
+        size = q.qsize()
+        if size > self.metrics.dispatch_queue_high_water:
+            self.metrics.dispatch_queue_high_water = size
+
+    def end(self) -> None:
+        """No more events: the iterators stop, the dispatcher returns once it caught up."""
+        self.ended = True
+        for queue in list(self._subscribers):
+            queue.put_nowait(_END)
+        self._queue.put_nowait(_END)
+
+    async def run(self) -> None:
+        """The dispatcher task: call the handlers of each event in order, until :meth:`end`."""
+        q = self._queue
+        while True:
+            event = await q.get()
+            if event is _END:
+                return
+            etype = event.type
+            method = self._handler_method(etype)
+            if method is not None:
+                await self._call(method, event, handler_method_name(etype))
+            if self._on_event_overridden():
+                assert self._handler is not None
+                await self._call(self._handler.on_event, event, "on_event")
+            for key in (etype, "*"):
+                for callback in self._listeners.get(key, ()):
+                    await self._call(callback, event, getattr(callback, "__name__", "listener"))
+
+    async def _call(self, fn: Callable[[Any], Any], event: ServerEvent, name: str) -> None:
+        try:
+            result = fn(event)
+            if inspect.isawaitable(result):
+                await result
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.metrics.handler_errors += 1
+            log.exception("event handler %s failed on %s", name, event.type)
+            if isinstance(event, HandlerErrorEvent):
+                return  # never loop on a failing error handler
+            report = HandlerErrorEvent(event_type=event.type, handler=name, error=exc)
+            for queue in self._subscribers:
+                queue.put_nowait(report)
+            method = self._handler_method(report.type)
+            if method is not None:
+                await self._call(method, report, "on_handler_error")
+            for callback in self._listeners.get(report.type, ()):
+                await self._call(callback, report, getattr(callback, "__name__", "listener"))
+
+
+_KNOWN_TYPES: frozenset[str] = frozenset(
+    {
+        *ev.SERVER_EVENT_TYPES,
+        ConnectedEvent.TYPE,
+        ReconnectingEvent.TYPE,
+        ReconnectedEvent.TYPE,
+        DisconnectedEvent.TYPE,
+        SessionRecycledEvent.TYPE,
+        HandlerErrorEvent.TYPE,
+        ProtocolErrorEvent.TYPE,
+    }
+)

@@ -1,0 +1,71 @@
+"""App audio to append frames: :class:`Uplink`, what ``send_audio`` runs on each call.
+
+Any app buffer (session-format bytes, PCM16 bytes at another rate, NumPy float32 or int16,
+mono or multichannel) becomes ``input_audio_buffer.append`` frames of at most 500 ms each.
+Decoding and downmixing are the audio layer's (``to_float32``, ``downmix``), and so is the
+framing (``AppendEncoder``): the same steps as the device and file uplink.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rtsdk import kernels
+from rtsdk.audio.base import to_float32
+from rtsdk.audio.encode import AppendEncoder, downmix
+from rtsdk.audio.options import SUPPORTED_RATES
+from rtsdk.exceptions import AudioFormatError
+
+__all__ = ["Uplink"]
+
+_MAX_APPEND_MS = 500  # larger buffers go up as several appends (the server caps one at 15 MiB)
+
+
+class Uplink:
+    """App-provided audio -> session-format append frames (one resampler per source rate)."""
+
+    def __init__(self, input_format: str) -> None:
+        self._encoder = AppendEncoder(input_format)
+        self._resamplers: dict[int, Any] = {}
+
+    def frames(self, data: object, sample_rate: int | None) -> list[bytes]:
+        """The append frames of ``data`` (see ``AsyncRealtimeAIClient.send_audio``)."""
+        enc = self._encoder
+        step = enc.rate * _MAX_APPEND_MS // 1000  # samples per append
+        if isinstance(data, (bytes, bytearray, memoryview)) and (
+            sample_rate is None or (sample_rate == enc.rate and enc.width == 2)
+        ):
+            raw = memoryview(data).cast("B")  # already in the session format: framed as is
+            if raw.nbytes % enc.width:
+                raise AudioFormatError(
+                    f"send_audio: {raw.nbytes} bytes is not a whole number of "
+                    f"{enc.format} samples ({enc.width} bytes each)"
+                )
+            chunk = step * enc.width
+            return [
+                kernels.encode_append(raw[i : i + chunk], sample_width=enc.width)
+                for i in range(0, raw.nbytes, chunk)
+            ]
+        if sample_rate is None and isinstance(data, np.ndarray):
+            raise AudioFormatError("send_audio: a NumPy array needs its sample_rate= (e.g. 48000)")
+        channels = 1
+        if isinstance(data, np.ndarray) and data.ndim == 2:
+            channels = int(data.shape[1])
+            if channels < 1:
+                raise AudioFormatError("send_audio: a 2-D array needs >= 1 channel column")
+        x = to_float32(data, channels, "send_audio")
+        if channels > 1:
+            x = downmix(x, channels)
+        if sample_rate not in SUPPORTED_RATES:
+            raise AudioFormatError(
+                f"send_audio: sample_rate {sample_rate} Hz is not supported; use one of "
+                f"{list(SUPPORTED_RATES)}"
+            )
+        if sample_rate != enc.rate:
+            rs = self._resamplers.get(sample_rate)
+            if rs is None:
+                rs = self._resamplers[sample_rate] = kernels.Resampler(sample_rate, enc.rate)
+            x = rs.process(x)
+        return [enc.frame(x[i : i + step]) for i in range(0, x.size, step)]
