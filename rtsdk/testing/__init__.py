@@ -30,6 +30,12 @@ What the session does
     G.711 u-law/A-law in and out. Input transcription, when the session asks for it, is a
     description of the audio. See :mod:`.echo` for what the assistant says and plays.
 
+    Items still being generated: a truncate of one that has audio ends its response
+    (``cancelled``, ``client_cancelled``) and then cuts it, as the real service does for a
+    client interrupting without ``response.cancel``; before any audio it is refused. A delete
+    ends the response first too; a retrieve gives the item as it stands (``in_progress``,
+    audio and transcript so far) and leaves the response running.
+
 Tests
     Every frame each way is recorded on the :class:`ServerConnection`; ``wait_for_received`` /
     ``wait_for_sent`` / :meth:`LocalRealtimeServer.wait_for_connection` wait for them.

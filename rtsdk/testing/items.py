@@ -123,10 +123,16 @@ def item_truncate(s: RealtimeSession, data: Json, event_id: str | None) -> None:
         _not_found(s, item_id, event_id, "truncating")
         return
     item = s.items[index]
-    content = item.get("content") or []
-    if item.get("role") != "assistant" or not any(
-        p.get("type") == "output_audio" or p.get("type") == "audio" for p in content
-    ):
+    run = s.generating(item_id)
+    if run is not None:
+        # still streaming: its content is filled in when the response ends, so ask the
+        # response whether audio has started (before the first audio byte there is none)
+        audible = run.part_kind == "audio" and len(run.audio_so_far) > 0
+    else:
+        audible = item.get("role") == "assistant" and any(
+            p.get("type") in ("output_audio", "audio") for p in item.get("content") or []
+        )
+    if not audible:
         s.error(
             "Only model output audio messages can be truncated",
             code="unsupported_content_type",
@@ -164,25 +170,39 @@ def item_truncate(s: RealtimeSession, data: Json, event_id: str | None) -> None:
 
 
 def item_delete(s: RealtimeSession, data: Json, event_id: str | None) -> None:
-    """``conversation.item.delete`` -> ``conversation.item.deleted``."""
+    """``conversation.item.delete`` -> ``conversation.item.deleted``.
+
+    An item still being generated ends its response first (``cancelled``,
+    ``client_cancelled``: its ``*.done`` events and ``response.done`` come before
+    ``conversation.item.deleted``), so that no event about the item follows its deletion.
+    """
     item_id = data["item_id"]
     index = s.find(item_id)
     if index < 0:
         _not_found(s, item_id, event_id, "deleting")
         return
+    s.end_response_of(item_id)
+    index = s.find(item_id)
     del s.items[index]
     s.forget_audio(item_id)
     s.send(ev.ConversationItemDeletedEvent, item_id=item_id)
 
 
 def item_retrieve(s: RealtimeSession, data: Json, event_id: str | None) -> None:
-    """``conversation.item.retrieve`` -> ``conversation.item.retrieved`` with the audio."""
+    """``conversation.item.retrieve`` -> ``conversation.item.retrieved`` with the audio.
+
+    An item still being generated comes as it stands: ``in_progress``, with the transcript,
+    text or arguments and the audio generated so far; its response carries on.
+    """
     item_id = data["item_id"]
     index = s.find(item_id)
     if index < 0:
         _not_found(s, item_id, event_id, "retrieving")
         return
-    item = s.snapshot(s.items[index])
+    run = s.generating(item_id)
+    item = run.item_so_far() if run is not None else None
+    if item is None:
+        item = s.snapshot(s.items[index])
     held = s.item_audio(item_id)
     if held is not None:
         for part in item.get("content", []):

@@ -135,6 +135,26 @@ class ResponseRun:
         """Audio generated so far for the current item (output format)."""
         return bytes(self._audio)
 
+    @property
+    def part_kind(self) -> str | None:
+        """``"audio"`` or ``"text"`` once the current message's content part is open."""
+        return self._part
+
+    def item_so_far(self) -> Json | None:
+        """The item being generated as it stands (``in_progress``, content or arguments so
+        far, no audio bytes), or None before the first item."""
+        item = self._item
+        if item is None:
+            return None
+        snap = self.session.snapshot(item)
+        if item["type"] == "function_call":
+            snap["arguments"] = self._arguments
+        elif self._part == "audio":
+            snap["content"] = [{"type": "output_audio", "transcript": self._said}]
+        elif self._part == "text":
+            snap["content"] = [{"type": "output_text", "text": self._said}]
+        return snap
+
     def playback_left_ms(self, now: float) -> float:
         """How much of the audio sent would still be playing at ``now`` (clock seconds), if
         the client plays it from the first delta on."""

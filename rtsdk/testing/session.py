@@ -235,17 +235,24 @@ class RealtimeSession:
     def forget_audio(self, item_id: str) -> None:
         self._audio.pop(item_id, None)
 
+    def generating(self, item_id: str) -> ResponseRun | None:
+        """The response still generating conversation item ``item_id``, if any."""
+        for run in self.responses.values():
+            if not run.done and run.in_conversation and run.item_id == item_id:
+                return run
+        return None
+
     def end_response_of(self, item_id: str) -> None:
         """End (``cancelled``, ``client_cancelled``) a response still generating ``item_id``."""
-        for run in list(self.responses.values()):
-            if not run.done and run.item_id == item_id:
-                run.finish("cancelled", "client_cancelled")
+        run = self.generating(item_id)
+        if run is not None:
+            run.finish("cancelled", "client_cancelled")
 
     def item_audio(self, item_id: str) -> tuple[bytes, str] | None:
         """An item's audio so far and its format (also of an item still being generated)."""
-        for run in self.responses.values():
-            if not run.done and run.item_id == item_id:
-                return run.audio_so_far, run.out_fmt
+        run = self.generating(item_id)
+        if run is not None:
+            return run.audio_so_far, run.out_fmt
         return self._audio.get(item_id)
 
     # -- frames in ---------------------------------------------------------------------------
