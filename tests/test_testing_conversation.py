@@ -328,7 +328,9 @@ async def test_input_transcription_describes_the_audio(server: LocalRealtimeServ
     )
     await client.stream(tone(400) + silence(600))
     completed = await client.until("conversation.item.input_audio_transcription.completed")
-    assert completed["transcript"].startswith("[local echo: 0.40 s of audio at -13.5 dBFS")
+    assert completed["transcript"].startswith(
+        "[local transcript, not a model: 0.40 s of audio at -13.5 dBFS, fingerprint "
+    )
     assert completed["usage"] == {"type": "duration", "seconds": 0.4}
     await client.close()
 

@@ -28,7 +28,17 @@ What the session does
     active response at a time (``conversation_already_has_active_response``), out-of-band
     responses (``conversation: "none"``) beside it, ``max_output_tokens`` (``incomplete``), and
     G.711 u-law/A-law in and out. Input transcription, when the session asks for it, is a
-    description of the audio. See :mod:`.echo` for what the assistant says and plays.
+    description of the audio (see :mod:`.transcribe`). See :mod:`.echo` for what the
+    assistant says and plays.
+
+Transcription sessions
+    ``?intent=transcription`` (no ``model``) opens a ``session.type`` "transcription" session:
+    per VAD turn (or manual commit) ``speech_started`` / ``speech_stopped`` / ``committed``,
+    the user item, then transcription deltas and ``completed`` (``segment`` events with
+    ``gpt-4o-transcribe-diarize``; logprobs with ``include``). Response and conversation
+    events (``response.create``, ``response.cancel``, ``conversation.item.create`` /
+    ``truncate``) get an ``invalid_request_error``; a session update of the other type gets
+    the service's "Passing a ... session update event to a ... session is not allowed.".
 
     Items still being generated: a truncate of one that has audio ends its response
     (``cancelled``, ``client_cancelled``) and then cuts it, as the real service does for a

@@ -22,6 +22,7 @@ __all__ = [
     "SEMANTIC_SILENCE_MS",
     "VadDefaults",
     "default_session",
+    "default_transcription_session",
     "input_format",
     "merge_session",
     "output_format",
@@ -116,6 +117,30 @@ def default_session(
     }
 
 
+def default_transcription_session(*, session_id: str, expires_at: int, vad: VadDefaults) -> Json:
+    """The full session of ``session.created`` on a ``?intent=transcription`` connection."""
+    turn = None
+    if vad.turn_detection is not None:
+        turn = turn_detection_defaults(vad.turn_detection, vad)
+        for key in ("create_response", "interrupt_response", "idle_timeout_ms"):
+            turn.pop(key, None)  # nothing to respond with in a transcription session
+    return {
+        "type": "transcription",
+        "object": "realtime.transcription_session",
+        "id": session_id,
+        "expires_at": expires_at,
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "transcription": {"model": "gpt-4o-transcribe", "language": None, "prompt": ""},
+                "noise_reduction": None,
+                "turn_detection": turn,
+            }
+        },
+        "include": None,
+    }
+
+
 def _merge_input(current: Json, update: Json, vad: VadDefaults) -> None:
     for key, value in update.items():
         if key == "format":
@@ -141,7 +166,16 @@ def merge_session(
     ``update`` has passed the schema check. Refused here: changing ``type`` or ``model``, and
     changing the voice once the session has produced audio (as the real service does).
     """
-    if update.get("type", current["type"]) != current["type"]:
+    kind = update.get("type", current["type"])
+    if kind != current["type"]:
+        if "transcription" in (kind, current["type"]):
+            # the real service's words (and code) for a session update of the other kind
+            return current, Problem(
+                "invalid_parameter",
+                "session.type",
+                f"Passing a {kind} session update event to a {current['type']} session is "
+                "not allowed.",
+            )
         return current, Problem(
             "invalid_value", "session.type", "the session type cannot be changed"
         )
@@ -159,6 +193,22 @@ def merge_session(
                 _merge_output(audio["output"], value["output"])
         elif key != "type":
             new[key] = copy.deepcopy(value)
+    if new["type"] == "transcription":
+        audio_in = new["audio"]["input"]
+        model = (audio_in.get("transcription") or {}).get("model")
+        if model == "gpt-realtime-whisper" and audio_in.get("turn_detection") is not None:
+            return current, Problem(
+                "invalid_value",
+                "session.audio.input.turn_detection",
+                "turn detection must be null for gpt-realtime-whisper transcription sessions",
+            )
+        turn = audio_in.get("turn_detection")
+        given = ((update.get("audio") or {}).get("input") or {}).get("turn_detection")
+        if isinstance(turn, dict) and isinstance(given, dict):
+            for key in ("create_response", "interrupt_response", "idle_timeout_ms"):
+                if key not in given:
+                    turn.pop(key, None)  # defaults of a conversation, not of this session
+        return new, None
     if voice_locked and new["audio"]["output"]["voice"] != current["audio"]["output"]["voice"]:
         return current, Problem(
             "invalid_value",
@@ -184,6 +234,9 @@ def vad_parameters(session: Json) -> Json | None:
     turn = session["audio"]["input"].get("turn_detection")
     if not isinstance(turn, dict):
         return None
+    if session.get("type") == "transcription":  # turns are transcribed, never answered
+        turn = {**turn, "create_response": False, "interrupt_response": False}
+        turn.pop("idle_timeout_ms", None)
     if turn.get("type") == "semantic_vad":
         return {
             "idle_timeout_ms": None,

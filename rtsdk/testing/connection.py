@@ -42,9 +42,11 @@ class ServerConnection:
     frame that is not a JSON object with a string ``type``). ``session`` is the merged session
     dict; ``headers`` and ``path`` are what the client sent at the upgrade (``model`` is from
     the query). ``beta`` says whether it speaks the beta shapes (Azure's preview path, or
-    ``OpenAI-Beta: realtime=v1``); the records then hold the beta frames. Audio frames are
-    left out of the records when the server was made with ``record_audio=False`` (they are
-    still counted in ``counts_received`` / ``counts_sent``). ``session`` is always GA.
+    ``OpenAI-Beta: realtime=v1``); the records then hold the beta frames. ``intent`` is
+    ``"transcription"`` on a ``?intent=transcription`` connection (a transcription session).
+    Audio frames are left out of the records when the server was made with
+    ``record_audio=False`` (they are still counted in ``counts_received`` /
+    ``counts_sent``). ``session`` is always GA.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class ServerConnection:
         beta: bool = False,
         record: bool,
         record_audio: bool,
+        intent: str | None = None,
     ) -> None:
         self.server = server
         self.index = index
@@ -98,6 +101,7 @@ class ServerConnection:
             scripts=server.scripts,
             session_seconds=faults.session_max_seconds or 3600.0,
             voice=server.voice,
+            intent=intent,
         )
 
     def __repr__(self) -> str:

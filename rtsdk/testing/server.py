@@ -158,6 +158,7 @@ class LocalRealtimeServer:
         self._api_key = api_key
         self._plans: list[Faults] = []
         self._pending: dict[WsConnection, tuple[str, Faults, bool]] = {}
+        self._intents: dict[WsConnection, str] = {}
         self._server: Server | None = None
         self._changed: asyncio.Event | None = None
 
@@ -357,6 +358,26 @@ class LocalRealtimeServer:
         else:
             model = one("model")
             missing = "model"
+        intent = one("intent")
+        if intent is not None:
+            if intent != "transcription" or path == "/openai/realtime":
+                return self._refuse(
+                    ws,
+                    HTTPStatus.BAD_REQUEST,
+                    path,
+                    "invalid_value",
+                    f"Invalid value for query parameter 'intent': {intent[:40]!r} (this "
+                    "server knows 'transcription', on the GA paths).",
+                )
+            if model:
+                return self._refuse(
+                    ws,
+                    HTTPStatus.BAD_REQUEST,
+                    path,
+                    "invalid_value",
+                    "You must not provide a model parameter for transcription sessions.",
+                )
+            model = "transcription"
         if not model:
             return self._refuse(
                 ws,
@@ -376,6 +397,8 @@ class LocalRealtimeServer:
             )
         beta = path == "/openai/realtime" or "realtime=v1" in request.headers.get("OpenAI-Beta", "")
         self._pending[ws] = (model, plan, beta)
+        if intent is not None:
+            self._intents[ws] = intent
         return None
 
     async def _handler(self, ws: WsConnection) -> None:
@@ -389,6 +412,7 @@ class LocalRealtimeServer:
             beta=beta,
             record=self.record,
             record_audio=self.record_audio,
+            intent=self._intents.pop(ws, None),
         )
         self.connections.append(conn)
         if self._changed is not None:

@@ -28,11 +28,11 @@ from ..kernels import b64decode
 from ..protocol import events as ev
 from ..protocol.schema import Problem, client_event_problems
 from ..protocol.session import format_name
-from . import audio as au
 from .buffer import InputAudioBuffer
 from .config import (
     VadDefaults,
     default_session,
+    default_transcription_session,
     input_format,
     merge_session,
     vad_parameters,
@@ -41,6 +41,7 @@ from .echo import input_tokens, make_plan
 from .faults import FunctionCallScript
 from .items import item_create, item_delete, item_retrieve, item_truncate, response_context
 from .responses import ResponseRun, make_pacer
+from .transcribe import transcription_events
 
 __all__ = ["MIN_COMMIT_MS", "Ids", "RealtimeSession"]
 
@@ -51,6 +52,18 @@ MIN_COMMIT_MS = 100
 #: Largest decoded ``audio`` of one ``input_audio_buffer.append``.
 MAX_APPEND_BYTES = 15 * 1024 * 1024
 _APPEND_KEYS = frozenset({"type", "event_id", "audio"})
+#: Client events a transcription session refuses (it has no responses and no assistant).
+_CONVERSATION_ONLY = frozenset(
+    {
+        "response.create",
+        "response.cancel",
+        "conversation.item.create",
+        "conversation.item.truncate",
+        "output_audio_buffer.clear",
+    }
+)
+#: Time between transcription deltas when the server paces in real time.
+_TRANSCRIPT_DELTA_S = 0.03
 _RATE_LIMITS = [
     {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
     {"name": "tokens", "limit": 40000, "remaining": 39000, "reset_seconds": 1.5},
@@ -75,6 +88,8 @@ def _problem_message(p: Problem) -> str:
         return f"Unknown parameter: '{p.param}'."
     if p.code == "missing_required_parameter":
         return f"Missing required parameter: '{p.param}'."
+    if p.code == "invalid_parameter":
+        return p.message
     return f"Invalid value for '{p.param}': {p.message}."
 
 
@@ -95,6 +110,7 @@ class RealtimeSession:
         session_seconds: float = 3600.0,
         voice: str = "marin",
         clock: Callable[[], float] = time.monotonic,
+        intent: str | None = None,
     ) -> None:
         self._send = send
         self.new_id = ids
@@ -104,12 +120,15 @@ class RealtimeSession:
         self.realtime_lead_ms = realtime_lead_ms
         self.scripts = scripts if scripts is not None else []
         self._clock = clock
-        self.session: Json = default_session(
-            session_id=ids("sess"),
-            model=model,
-            expires_at=int(time.time() + session_seconds),
-            vad=vad,
-            voice=voice,
+        #: True on a ``?intent=transcription`` connection (``session.type`` "transcription").
+        self.transcription = intent == "transcription"
+        expires_at = int(time.time() + session_seconds)
+        self.session: Json = (
+            default_transcription_session(session_id=ids("sess"), expires_at=expires_at, vad=vad)
+            if self.transcription
+            else default_session(
+                session_id=ids("sess"), model=model, expires_at=expires_at, vad=vad, voice=voice
+            )
         )
         self.conversation_id = ids("conv")
         self.items: list[Json] = []
@@ -278,6 +297,15 @@ class RealtimeSession:
                 _problem_message(first), code=first.code, param=first.param, event_id=event_id
             )
             return
+        if self.transcription and kind in _CONVERSATION_ONLY:
+            self.error(
+                f"The event type '{kind}' is not supported in transcription sessions: they "
+                "have no responses and no assistant items.",
+                code="invalid_value",
+                param="type",
+                event_id=event_id,
+            )
+            return
         self._handlers[kind](data, event_id)
 
     # -- session.update ------------------------------------------------------------------------
@@ -399,20 +427,40 @@ class RealtimeSession:
         self.send(ev.InputAudioBufferCommittedEvent, item_id=item_id, previous_item_id=previous)
         self.conversation_add(item)
         self.item_final(item)
-        transcription = self.session["audio"]["input"].get("transcription")
-        if isinstance(transcription, dict):
-            pcm = au.decode_pcm16(raw, fmt)
-            seconds = au.duration_ms(len(raw), fmt) / 1000
-            text = f"[local echo: {seconds:.2f} s of audio at {au.level_dbfs(pcm):.1f} dBFS]"
-            item["content"][0]["transcript"] = text
-            ids = {"item_id": item_id, "content_index": 0}
-            self.send(ev.InputAudioTranscriptionDeltaEvent, **ids, delta=text)
-            self.send(
-                ev.InputAudioTranscriptionCompletedEvent,
-                **ids,
-                transcript=text,
-                usage={"type": "duration", "seconds": round(seconds, 3)},
-            )
+        self._transcribe(item, raw, fmt)
+
+    def _transcribe(self, item: Json, raw: bytes, fmt: str) -> None:
+        """The input transcription of a committed turn, when the session asks for one: all at
+        once with ``"fast"`` pacing, deltas 30 ms apart with ``"realtime"``."""
+        audio_in = self.session["audio"]["input"]
+        config = audio_in.get("transcription")
+        if not isinstance(config, dict):
+            return
+        params = self.buffer.params
+        events = transcription_events(
+            item_id=item["id"],
+            raw=raw,
+            fmt=fmt,
+            config=config,
+            include=self.session.get("include"),
+            threshold=params["threshold"] if params else 0.5,
+            new_id=self.new_id,
+        )
+        item["content"][0]["transcript"] = events[-1][1]["transcript"]
+        if self.pacing != "realtime":
+            for cls, fields in events:
+                self.send(cls, **fields)
+            return
+
+        async def paced() -> None:
+            for k, (cls, fields) in enumerate(events):
+                if k:
+                    await asyncio.sleep(_TRANSCRIPT_DELTA_S)
+                self.send(cls, **fields)
+
+        task = asyncio.get_running_loop().create_task(paced())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _buffer_commit(self, data: Json, event_id: str | None) -> None:
         ms = self.buffer.duration_ms
