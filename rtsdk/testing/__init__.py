@@ -51,19 +51,22 @@ Tests
     ``wait_for_sent`` / :meth:`LocalRealtimeServer.wait_for_connection` wait for them.
     :class:`Faults` (for the server or per connection) refuses auth, drops, closes, stalls,
     sends garbage or ends the session at a length cap; ``script_function_call`` makes turns
-    call a tool. ``start_in_thread()`` runs it all for synchronous code.
+    call a tool, ``script_mcp_call`` a remote MCP tool (tool listing, approval round trip,
+    call events; see :mod:`.mcp`). ``start_in_thread()`` runs it all for synchronous code.
 """
 
 from __future__ import annotations
 
 from .connection import ServerConnection
 from .faults import Faults, FunctionCallScript
+from .mcp import McpCallScript
 from .server import LocalRealtimeServer, ServerHandle
 
 __all__ = [
     "Faults",
     "FunctionCallScript",
     "LocalRealtimeServer",
+    "McpCallScript",
     "ServerConnection",
     "ServerHandle",
 ]

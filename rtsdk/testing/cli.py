@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
+from typing import Any
 
+from ..exceptions import ConfigurationError
 from .server import LocalRealtimeServer
 
-__all__ = ["serve_main"]
+__all__ = ["add_scripts", "serve_main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +37,73 @@ def _parser() -> argparse.ArgumentParser:
         default="realtime",
         help="stream reply audio at the rate it plays, or as fast as possible",
     )
+    parser.add_argument(
+        "--function-call",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="script a function call (repeatable): a tool NAME, or a JSON object "
+        '{"name": ..., "arguments": {...}, "when": "text", "times": N}; the call is made on '
+        "matching user turns when the session declares a function tool of that name",
+    )
+    parser.add_argument(
+        "--mcp-call",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="script a remote MCP tool (repeatable): LABEL/TOOL, or a JSON object "
+        '{"server_label": ..., "name": ..., "arguments": {...}, "output": "...", '
+        '"error": "...", "when": "text", "times": N}; used when the session declares an '
+        "MCP tool with that server_label (listing, approval round trip, call events)",
+    )
     return parser
+
+
+_FUNCTION_KEYS = {"name", "arguments", "when", "times"}
+_MCP_KEYS = {"server_label", "name", "arguments", "output", "error", "when", "times"}
+
+
+def _spec(option: str, text: str, keys: set[str]) -> dict[str, Any] | None:
+    """A JSON object spec (checked against ``keys``), or None when ``text`` is not JSON."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        spec = json.loads(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"{option}: not valid JSON ({exc})") from None
+    if not isinstance(spec, dict):
+        raise ConfigurationError(f"{option}: expected a JSON object")
+    unknown = sorted(set(spec) - keys)
+    if unknown:
+        raise ConfigurationError(f"{option}: unknown key(s) {unknown}; known: {sorted(keys)}")
+    return spec
+
+
+def add_scripts(server: LocalRealtimeServer, functions: list[str], mcp: list[str]) -> None:
+    """Add the ``--function-call`` / ``--mcp-call`` scripts to ``server`` (raises
+    ``ConfigurationError`` naming the option on a bad spec)."""
+    for text in functions:
+        spec = _spec("--function-call", text, _FUNCTION_KEYS) or {"name": text}
+        server.script_function_call(
+            name=spec.get("name", ""),
+            arguments=spec.get("arguments"),
+            when_text_contains=spec.get("when"),
+            times=spec.get("times"),
+        )
+    for text in mcp:
+        label, _, name = text.partition("/")
+        mcp_spec = _spec("--mcp-call", text, _MCP_KEYS) or {"server_label": label, "name": name}
+        if not mcp_spec.get("server_label") or not mcp_spec.get("name"):
+            raise ConfigurationError(f"--mcp-call: expected LABEL/TOOL or JSON, got {text!r}")
+        server.script_mcp_call(
+            server_label=mcp_spec["server_label"],
+            name=mcp_spec["name"],
+            arguments=mcp_spec.get("arguments"),
+            output=mcp_spec.get("output", ""),
+            error=mcp_spec.get("error"),
+            when_text_contains=mcp_spec.get("when"),
+            times=mcp_spec.get("times"),
+        )
 
 
 async def _serve(server: LocalRealtimeServer) -> None:
@@ -49,7 +118,8 @@ async def _serve(server: LocalRealtimeServer) -> None:
 
 
 def serve_main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m rtsdk serve [--host] [--port] [--api-key] [--pacing]``.
+    """Entry point of ``python -m rtsdk serve [--host] [--port] [--api-key] [--pacing]
+    [--function-call SPEC]... [--mcp-call SPEC]...``.
 
     Returns the exit status: 0 after SIGINT/SIGTERM, 2 on bad arguments, 1 if the server
     cannot listen.
@@ -62,6 +132,7 @@ def serve_main(argv: list[str] | None = None) -> int:
         server = LocalRealtimeServer(
             args.host, args.port, args.api_key, pacing=args.pacing, record=False
         )
+        add_scripts(server, args.function_call, args.mcp_call)
     except ValueError as exc:
         print(f"rtsdk serve: {exc}", file=sys.stderr)
         return 2

@@ -102,6 +102,7 @@ class ServerConnection:
             session_seconds=faults.session_max_seconds or 3600.0,
             voice=server.voice,
             intent=intent,
+            mcp_scripts=server.mcp_scripts,
         )
 
     def __repr__(self) -> str:

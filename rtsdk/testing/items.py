@@ -43,6 +43,8 @@ def _server_item(s: RealtimeSession, given: Json, event_id: str | None) -> Json 
     """The item as the server keeps it, with any audio stored aside; None after an error."""
     item = copy.deepcopy(given)
     item.setdefault("id", s.new_id("item"))
+    if item["type"].startswith("mcp_"):
+        return item  # MCP items have neither ``object`` nor ``status``
     item["object"] = "realtime.item"
     item.setdefault("status", "completed")
     if item["type"] == "function_call":
@@ -101,6 +103,17 @@ def item_create(s: RealtimeSession, data: Json, event_id: str | None) -> None:
             event_id=event_id,
         )
         return
+    if given["type"] == "mcp_approval_response":
+        request = s.find(str(given.get("approval_request_id")))
+        if request < 0 or s.items[request].get("type") != "mcp_approval_request":
+            s.error(
+                "Invalid value for 'item.approval_request_id': no MCP approval request with id "
+                f"'{given.get('approval_request_id')}' in the conversation.",
+                code="invalid_value",
+                param="item.approval_request_id",
+                event_id=event_id,
+            )
+            return
     item = _server_item(s, given, event_id)
     if item is None:
         return

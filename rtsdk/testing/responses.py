@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..kernels import b64encode
 from ..protocol import events as ev
 from .audio import BYTES_PER_MS
+from .mcp import close_mcp_item, stream_mcp
 
 if TYPE_CHECKING:
     from .session import RealtimeSession
@@ -32,15 +33,20 @@ ECHO_PREFIX = "Local echo from rtsdk.testing (not a model):"
 
 @dataclass(slots=True)
 class Plan:
-    """What a response will output: one assistant message (text, with audio when asked) or
-    one function call."""
+    """What a response will output: one assistant message (text, with audio when asked), one
+    function call, an MCP approval request, or an MCP call followed by a message."""
 
-    kind: str  # "message" | "function_call"
+    kind: str  # "message" | "function_call" | "mcp_call" | "mcp_approval"
     text: str = ""
     audio: bytes | None = None  # in the response's output format
     call_name: str = ""
     call_id: str = ""
     arguments: str = ""
+    server_label: str = ""  # MCP
+    approval_request_id: str | None = None
+    output: str = ""  # what the MCP tool returns
+    error: str | None = None  # or why it failed
+    then: Plan | None = None  # the message that follows an MCP call in the same response
 
 
 Pace = Callable[[int, float], Awaitable[None]]
@@ -122,6 +128,8 @@ class ResponseRun:
         self._tokens_text = 0
         self._tokens_audio = 0
         self._first_audio_at: float | None = None
+        self._plan: Plan | None = None
+        self._item_closed = False
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -223,18 +231,30 @@ class ResponseRun:
 
     async def stream(self, plan: Plan, pace: Pace) -> None:
         """Stream ``plan``; ``pace(k, seconds_of_audio_so_far)`` is awaited between deltas."""
+        self._plan = plan
         try:
             if plan.kind == "function_call":
                 await self._stream_call(plan, pace)
+            elif plan.kind in ("mcp_call", "mcp_approval"):
+                await stream_mcp(self, plan, pace)
+                if plan.then is not None and not self.done:
+                    self._close_item("completed")
+                    self._plan = plan.then
+                    await self._stream_message(plan.then, pace)
             else:
                 await self._stream_message(plan, pace)
             self.finish("completed")
         except asyncio.CancelledError:
             pass  # finish() was called by whoever cancelled; nothing more is sent
 
-    def _open_item(self, item: Json) -> None:
+    def open_item(self, item: Json) -> None:
+        """Add an output item (and, in the conversation, announce it there)."""
         s = self.session
         self._item = item
+        self._item_closed = False
+        self._part = None
+        self._audio = bytearray()
+        self._said = ""
         self.output.append(item)
         s.send(
             ev.ResponseOutputItemAddedEvent,
@@ -256,7 +276,7 @@ class ResponseRun:
             "call_id": plan.call_id,
             "arguments": "",
         }
-        self._open_item(item)
+        self.open_item(item)
         args = plan.arguments
         step = max(1, math.ceil(len(args) / 3))
         for k, start in enumerate(range(0, len(args), step)):
@@ -287,7 +307,7 @@ class ResponseRun:
             "role": "assistant",
             "content": [],
         }
-        self._open_item(item)
+        self.open_item(item)
         audio = plan.audio if "audio" in self.modalities else None
         part: Json = (
             {"type": "audio", "transcript": ""}
@@ -341,17 +361,15 @@ class ResponseRun:
 
     # -- the end -----------------------------------------------------------------------------
 
-    def finish(self, status: str, reason: str | None = None) -> None:
-        """End the response now with ``status`` (``completed``, ``cancelled``, ``incomplete``):
-        the ``*.done`` events of what is open, then ``response.done`` and
-        ``rate_limits.updated``. Idempotent; cancels the streaming task."""
-        if self.done:
+    def _close_item(self, status: str) -> None:
+        """The ``*.done`` events of the current output item (once)."""
+        item = self._item
+        if item is None or self._item_closed:
             return
-        self.done = True
+        self._item_closed = True
         s = self.session
         item_status = "completed" if status == "completed" else "incomplete"
-        item = self._item
-        if item is not None and item["type"] == "function_call":
+        if item["type"] == "function_call":
             item["arguments"] = self._arguments
             item["status"] = item_status
             s.send(
@@ -363,7 +381,9 @@ class ResponseRun:
                 name=item["name"],
                 arguments=self._arguments,
             )
-        elif item is not None:
+        elif item["type"].startswith("mcp_"):
+            close_mcp_item(self, item, self._plan, status == "completed")
+        else:
             if self._part is not None:
                 if self._part == "audio":
                     s.send(ev.ResponseOutputAudioDoneEvent, **self._ids())
@@ -383,19 +403,28 @@ class ResponseRun:
             item["status"] = item_status
             if self._audio:
                 s.store_audio(item["id"], bytes(self._audio), self.out_fmt)
-        if item is not None:
-            if self.in_conversation:
-                s.send(
-                    ev.ConversationItemDoneEvent,
-                    item=s.snapshot(item),
-                    previous_item_id=s.previous_of(item["id"]),
-                )
+        if self.in_conversation:
             s.send(
-                ev.ResponseOutputItemDoneEvent,
-                response_id=self.id,
-                output_index=len(self.output) - 1,
+                ev.ConversationItemDoneEvent,
                 item=s.snapshot(item),
+                previous_item_id=s.previous_of(item["id"]),
             )
+        s.send(
+            ev.ResponseOutputItemDoneEvent,
+            response_id=self.id,
+            output_index=len(self.output) - 1,
+            item=s.snapshot(item),
+        )
+
+    def finish(self, status: str, reason: str | None = None) -> None:
+        """End the response now with ``status`` (``completed``, ``cancelled``, ``incomplete``):
+        the ``*.done`` events of what is open, then ``response.done`` and
+        ``rate_limits.updated``. Idempotent; cancels the streaming task."""
+        if self.done:
+            return
+        self.done = True
+        s = self.session
+        self._close_item(status)
         details: Json | None = None
         if status == "cancelled":
             details = {"type": "cancelled", "reason": reason or "client_cancelled"}

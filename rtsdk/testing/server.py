@@ -26,6 +26,7 @@ from ..exceptions import ConfigurationError
 from .config import VadDefaults
 from .connection import ServerConnection
 from .faults import Faults, FunctionCallScript
+from .mcp import McpCallScript
 from .session import Ids
 
 __all__ = ["LocalRealtimeServer", "ServerHandle"]
@@ -151,6 +152,7 @@ class LocalRealtimeServer:
         self.record_audio = record_audio
         self.ids = Ids()
         self.scripts: list[FunctionCallScript] = []
+        self.mcp_scripts: list[McpCallScript] = []
         #: Every accepted connection, in accept order, closed ones included.
         self.connections: list[ServerConnection] = []
         #: Upgrades refused (HTTP 4xx), as ``(status, path without query)``; never a key.
@@ -273,6 +275,31 @@ class LocalRealtimeServer:
             times=times,
         )
         self.scripts.append(script)
+        return script
+
+    def script_mcp_call(
+        self,
+        *,
+        server_label: str,
+        name: str,
+        arguments: dict[str, Any] | str | None = None,
+        output: str = "",
+        error: str | None = None,
+        when_text_contains: str | None = None,
+        times: int | None = None,
+    ) -> McpCallScript:
+        """Make matching user turns call MCP tool ``name`` of ``server_label`` (returning
+        ``output``, or failing with ``error``); see :class:`~rtsdk.testing.McpCallScript`."""
+        script = McpCallScript(
+            server_label=server_label,
+            name=name,
+            arguments=arguments if arguments is not None else {},
+            output=output,
+            error=error,
+            when_text_contains=when_text_contains,
+            times=times,
+        )
+        self.mcp_scripts.append(script)
         return script
 
     async def wait_for_connection(self, n: int = 1, timeout: float = 5.0) -> ServerConnection:

@@ -40,6 +40,7 @@ from .config import (
 from .echo import input_tokens, make_plan
 from .faults import FunctionCallScript
 from .items import item_create, item_delete, item_retrieve, item_truncate, response_context
+from .mcp import McpCallScript, list_tools, mcp_tools
 from .responses import ResponseRun, make_pacer
 from .transcribe import transcription_events
 
@@ -111,6 +112,7 @@ class RealtimeSession:
         voice: str = "marin",
         clock: Callable[[], float] = time.monotonic,
         intent: str | None = None,
+        mcp_scripts: list[McpCallScript] | None = None,
     ) -> None:
         self._send = send
         self.new_id = ids
@@ -119,6 +121,8 @@ class RealtimeSession:
         self.chunk_ms = chunk_ms
         self.realtime_lead_ms = realtime_lead_ms
         self.scripts = scripts if scripts is not None else []
+        self.mcp_scripts = mcp_scripts if mcp_scripts is not None else []
+        self._mcp_listed: set[str] = set()  # MCP server labels whose tools were listed
         self._clock = clock
         #: True on a ``?intent=transcription`` connection (``session.type`` "transcription").
         self.transcription = intent == "transcription"
@@ -327,6 +331,10 @@ class RealtimeSession:
         ):
             self._configure_input()
         self.send(ev.SessionUpdatedEvent, session=copy.deepcopy(new))
+        for label, tool in mcp_tools(new.get("tools")).items():
+            if label not in self._mcp_listed:
+                self._mcp_listed.add(label)
+                list_tools(self, tool, self.mcp_scripts)
 
     def _configure_input(self) -> None:
         self._speech = None
@@ -553,6 +561,7 @@ class RealtimeSession:
             out_fmt=out_fmt,
             tools=overrides.get("tools", session["tools"]),
             tool_choice=overrides.get("tool_choice", session["tool_choice"]),
+            mcp_scripts=self.mcp_scripts,
         )
         self.responses[run.id] = run
         if run.in_conversation:
