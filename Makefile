@@ -3,24 +3,36 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.rtsdk-installed
+RUNTIME_STAMP := $(VENV)/.rtsdk-runtime
+BOOTSTRAP := pip "setuptools>=77" wheel "Cython>=3.1,<3.4" "numpy>=1.26"
+BUILD_EXT := $(PY) setup.py -q build_ext --inplace -j 2
 
 .PHONY: install build run test test-python bench bench-table lint format clean
 
 # The venv with the package (editable, compiled in place) and its test/dev extras.
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip "setuptools>=77" wheel "Cython>=3.1,<3.4" "numpy>=1.26"
+	$(PY) -m pip install --upgrade $(BOOTSTRAP)
 	$(PY) -m pip install --no-build-isolation -e '.[test,dev]'
-	touch $(STAMP)
+	touch $(RUNTIME_STAMP) $(STAMP)
+
+# The venv with the package and its runtime dependencies only (what the samples need).
+$(RUNTIME_STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade $(BOOTSTRAP)
+	$(PY) -m pip install --no-build-isolation -e .
+	touch $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
 # Recompile the kernels in place (only what changed).
 build: $(STAMP)
-	$(PY) setup.py -q build_ext --inplace -j 2
+	$(BUILD_EXT)
 
 # The sample app (local Realtime server when no OPENAI_API_KEY; a WAV file when no microphone).
-run: build
+# Installs only the runtime dependencies; `make test` / `make lint` add the rest.
+run: $(RUNTIME_STAMP)
+	$(BUILD_EXT)
 	$(PY) samples/main.py $(ARGS)
 
 # The whole suite on the compiled kernels, then again on the pure-Python twins.
