@@ -50,6 +50,12 @@ Building client events (:mod:`.session`, :mod:`.builders`; every result is a dic
     ``conversation_item_delete(item_id)``, ``conversation_item_retrieve(item_id)``,
     ``response_create(voice=, output_format=, output_modality=, input=, **GA response keys)``,
     ``response_cancel(response_id=None)``. ``EventIds(prefix)`` is the id counter.
+    ``user_image_item(data_url, detail=None, text=None)`` (an ``input_image`` part),
+    ``mcp_approval_response_item(approval_request_id, approve, reason=None)`` (always with an
+    ``id``). ``TranscriptionSettings(model=, language=, prompt=, noise_reduction=,
+    turn_detection=, threshold=, prefix_padding_ms=, silence_duration_ms=, eagerness=,
+    include_logprobs=, input_format=)`` (:mod:`.transcription`): a transcription session;
+    ``session_update`` takes it too.
 
 State (:mod:`.state`, :mod:`.errors`)
     ``ClientSessionState(settings)``, pure (no I/O, clocks or threads):
@@ -84,11 +90,13 @@ from .builders import (
     input_audio_buffer_append,
     input_audio_buffer_clear,
     input_audio_buffer_commit,
+    mcp_approval_response_item,
     response_cancel,
     response_create,
     session_update,
     system_message_item,
     user_audio_item,
+    user_image_item,
     user_text_item,
 )
 from .codec import (
@@ -112,6 +120,7 @@ from .events import (
 from .schema import Problem, client_event_problems, unknown_client_keys
 from .session import SessionSettings, bytes_per_ms, format_object, normalize_session
 from .state import Actions, ClientSessionState, FunctionCall
+from .transcription import TranscriptionSettings
 
 __all__ = [
     "BETA_SERVER_TYPE_ALIASES",
@@ -127,6 +136,7 @@ __all__ = [
     "ProtocolErrorEvent",
     "ServerEvent",
     "SessionSettings",
+    "TranscriptionSettings",
     "UnknownClientEvent",
     "UnknownServerEvent",
     "assistant_text_item",
@@ -145,6 +155,7 @@ __all__ = [
     "input_audio_buffer_append",
     "input_audio_buffer_clear",
     "input_audio_buffer_commit",
+    "mcp_approval_response_item",
     "normalize_session",
     "parse_client_event",
     "parse_server_event",
@@ -157,5 +168,6 @@ __all__ = [
     "to_beta_session",
     "unknown_client_keys",
     "user_audio_item",
+    "user_image_item",
     "user_text_item",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 from ..exceptions import ConfigurationError
 from .schema import client_event_problems
 from .session import SessionSettings, format_object
+from .transcription import TranscriptionSettings
 
 __all__ = [
     "EventIds",
@@ -28,12 +29,14 @@ __all__ = [
     "input_audio_buffer_append",
     "input_audio_buffer_clear",
     "input_audio_buffer_commit",
+    "mcp_approval_response_item",
     "next_event_id",
     "response_cancel",
     "response_create",
     "session_update",
     "system_message_item",
     "user_audio_item",
+    "user_image_item",
     "user_text_item",
 ]
 
@@ -83,10 +86,13 @@ def _control(kind: str, event_id: str | None, **fields: Any) -> Json:
 
 
 def session_update(
-    settings: SessionSettings | Mapping[str, Any], *, event_id: str | None = None
+    settings: SessionSettings | TranscriptionSettings | Mapping[str, Any],
+    *,
+    event_id: str | None = None,
 ) -> Json:
-    """``session.update`` from :class:`SessionSettings` or a GA ``session`` mapping."""
-    if isinstance(settings, SessionSettings):
+    """``session.update`` from :class:`SessionSettings`, :class:`TranscriptionSettings` or a
+    GA ``session`` mapping (``type`` "realtime" unless it says otherwise)."""
+    if isinstance(settings, (SessionSettings, TranscriptionSettings)):
         session = settings.to_session()
     else:
         session = dict(settings)
@@ -144,6 +150,61 @@ def user_audio_item(
     if transcript is not None:
         part["transcript"] = transcript
     return _item("message", item_id, role="user", content=[part])
+
+
+_IMAGE_DETAILS = ("auto", "low", "high")
+
+
+def user_image_item(
+    image_url: str,
+    *,
+    detail: str | None = None,
+    text: str | None = None,
+    item_id: str | None = None,
+) -> Json:
+    """A user message item with one ``input_image`` part (``image_url``: a ``data:`` URL,
+    see :func:`rtsdk.media.image_data_url`), after an ``input_text`` part when ``text``."""
+    if not isinstance(image_url, str) or not image_url.startswith("data:image/"):
+        raise ConfigurationError("input_image: image_url must be a data:image/... URL")
+    if detail is not None and detail not in _IMAGE_DETAILS:
+        raise ConfigurationError(
+            f"input_image: detail must be one of {list(_IMAGE_DETAILS)}, got {detail!r}"
+        )
+    part: Json = {"type": "input_image", "image_url": image_url}
+    if detail is not None:
+        part["detail"] = detail
+    content: list[Json] = [] if text is None else [{"type": "input_text", "text": text}]
+    content.append(part)
+    return _item("message", item_id, role="user", content=content)
+
+
+_APPROVAL_IDS = EventIds("mcpa_rtsdk_")
+
+
+def mcp_approval_response_item(
+    approval_request_id: str,
+    approve: bool,
+    *,
+    reason: str | None = None,
+    item_id: str | None = None,
+) -> Json:
+    """The answer to an ``mcp_approval_request`` item. It always carries an ``id`` (the GA
+    types require one on this item): ``mcpa_rtsdk_<n>`` unless ``item_id`` is given."""
+    if not isinstance(approval_request_id, str) or not approval_request_id:
+        raise ConfigurationError("mcp_approval_response: approval_request_id must be a str")
+    if not isinstance(approve, bool):
+        raise ConfigurationError(f"mcp_approval_response: approve must be a bool, got {approve!r}")
+    if reason is not None and not isinstance(reason, str):
+        raise ConfigurationError("mcp_approval_response: reason must be a str or None")
+    item: Json = {
+        "type": "mcp_approval_response",
+        "id": item_id if item_id is not None else _APPROVAL_IDS(),
+        "approval_request_id": approval_request_id,
+        "approve": approve,
+    }
+    if reason is not None:
+        item["reason"] = reason
+    return item
 
 
 def system_message_item(text: str, *, item_id: str | None = None) -> Json:

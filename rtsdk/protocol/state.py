@@ -36,6 +36,7 @@ from . import builders as b
 from . import events as ev
 from .errors import ErrorKind, classify_error
 from .session import SessionSettings, bytes_per_ms, format_name
+from .transcription import TranscriptionSettings
 
 __all__ = ["Actions", "ClientSessionState", "FunctionCall", "ItemAudio"]
 
@@ -88,8 +89,10 @@ class _Create:
 class ClientSessionState:
     """State of one logical session across connections (see the module docstring)."""
 
-    def __init__(self, settings: SessionSettings | None = None) -> None:
-        self.settings = settings if settings is not None else SessionSettings()
+    def __init__(self, settings: SessionSettings | TranscriptionSettings | None = None) -> None:
+        self.settings: SessionSettings | TranscriptionSettings = (
+            settings if settings is not None else SessionSettings()
+        )
         self.output_format: str = self.settings.output_format
         self.turn_detection: str = self.settings.turn_detection
         self.interrupt_response = self.settings.interrupt_response is not False
@@ -150,7 +153,7 @@ class ClientSessionState:
         frames += self._release()
         return frames
 
-    def update_settings(self, settings: SessionSettings) -> list[Json]:
+    def update_settings(self, settings: SessionSettings | TranscriptionSettings) -> list[Json]:
         """Keep new settings (re-sent on every connect) and return their ``session.update``."""
         self.settings = settings
         self.output_format = settings.output_format
@@ -254,8 +257,9 @@ class ClientSessionState:
         ]
 
     def audio_received(self, item_id: str, nbytes: int, response_id: str = "") -> bool:
-        """Count output audio bytes received for ``item_id``. False: drop them (barged-in)."""
-        if response_id in self._dropped_responses:
+        """Count output audio bytes received for ``item_id``. False: not for the playback
+        (barged-in, or of an out-of-band response, whose audio is its requester's)."""
+        if response_id in self._dropped_responses or response_id in self.out_of_band:
             return False
         mark = self.audio.get(item_id)
         if mark is None:
