@@ -15,8 +15,10 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rtsdk.client_ga import GaHelpers
 from rtsdk.events import RealtimeEventHandler
 from rtsdk.exceptions import ConfigurationError
+from rtsdk.mcp import ApprovalPolicy
 from rtsdk.metrics import SessionMetrics
 from rtsdk.options import RealtimeAIOptions
 from rtsdk.protocol import (
@@ -27,6 +29,7 @@ from rtsdk.protocol import (
     input_audio_buffer_commit,
     user_text_item,
 )
+from rtsdk.response_handles import ResponseHandle
 from rtsdk.service import EventCallback, RealtimeAIServiceManager
 from rtsdk.tools import Tool, ToolRegistry
 from rtsdk.uplink import Uplink
@@ -42,7 +45,7 @@ log = logging.getLogger("rtsdk.client")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class AsyncRealtimeAIClient:
+class AsyncRealtimeAIClient(GaHelpers):
     """A Realtime session on the running event loop.
 
     >>> async with AsyncRealtimeAIClient(RealtimeAIOptions(instructions="Be brief.")) as client:
@@ -55,6 +58,13 @@ class AsyncRealtimeAIClient:
     callables registered as function tools. ``stream_options``: an
     :class:`~rtsdk.audio.AudioStreamOptions` to capture and play audio (devices or files);
     without it the app sends audio with :meth:`send_audio` and gets it in events.
+    ``mcp_approval``: how MCP calls that need approval are answered: ``"approve"``,
+    ``"deny"``, or a callable ``(McpApprovalRequest) -> bool | (bool, reason)`` (plain or
+    async); ``None``: the app answers with :meth:`approve_mcp`.
+
+    GA helpers (:mod:`rtsdk.client_ga`): :meth:`transcripts`, :meth:`send_image`,
+    :meth:`generate_response` (a handle that resolves with that response's text, audio and
+    ``response.done``), :meth:`retrieve_item`, :meth:`delete_item`, :meth:`approve_mcp`.
     """
 
     def __init__(
@@ -66,6 +76,7 @@ class AsyncRealtimeAIClient:
         tools: Iterable[Callable[..., Any]] = (),
         audio_source: Any = None,
         audio_sink: Any = None,
+        mcp_approval: ApprovalPolicy | None = None,
     ) -> None:
         self.options = options if options is not None else RealtimeAIOptions()
         if event_handler is not None and not isinstance(event_handler, RealtimeEventHandler):
@@ -81,6 +92,7 @@ class AsyncRealtimeAIClient:
             self.options, tools=self.tools, metrics=self.metrics
         )
         self._service.set_handler(event_handler)
+        self._init_ga(mcp_approval)
         self._stream_options = stream_options
         self._audio_source = audio_source
         self._audio_sink = audio_sink
@@ -265,11 +277,17 @@ class AsyncRealtimeAIClient:
         if respond:
             self._service.request_response()
 
-    async def generate_response(self, **overrides: Any) -> None:
+    async def generate_response(self, **overrides: Any) -> ResponseHandle:
         """``response.create`` with GA response options (``instructions=``, ``voice=``,
-        ``output_modality=``, ``conversation="none"`` for out-of-band, ...). While a response
-        is active the request waits for its ``response.done``."""
-        self._service.request_response(**overrides)
+        ``output_modality=``, ``input=[...]``, ``metadata=``, ``conversation="none"`` for
+        out-of-band, ...). While a default-conversation response is active the request waits
+        for its ``response.done``; an out-of-band one goes out at once.
+
+        Returns at once with a :class:`~rtsdk.response_handles.ResponseHandle`: ``await`` it
+        for a :class:`~rtsdk.response_handles.ResponseResult` (text, audio, output items and
+        the ``response.done`` object of that response). An out-of-band response's audio is
+        in its result only, never in the playback."""
+        return self._tracked_response(overrides)
 
     async def cancel_response(self) -> None:
         """Cancel the active response (nothing when none is active)."""

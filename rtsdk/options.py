@@ -15,7 +15,8 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from rtsdk.exceptions import ConfigurationError
-from rtsdk.protocol import SessionSettings, session_update
+from rtsdk.options_transcription import check_session_type, transcription_settings
+from rtsdk.protocol import SessionSettings, TranscriptionSettings, session_update
 from rtsdk.protocol.session import SessionFields
 from rtsdk.websocket import ReconnectPolicy
 
@@ -54,7 +55,15 @@ class RealtimeAIOptions(SessionFields):
     ``output_format`` (``"pcm16"``, ``"g711_ulaw"``, ``"g711_alaw"``), ``turn_detection``
     (``"server_vad"``, ``"semantic_vad"`` or ``"none"`` for manual turns) with its parameters,
     input transcription, noise reduction, ``tools`` / ``tool_choice``, ``max_output_tokens``,
-    ``speed``. ``None`` leaves the server's default.
+    ``speed``. ``None`` leaves the server's default. ``tools`` take function tool dicts and
+    remote MCP servers (:class:`~rtsdk.mcp.McpServer` or ``{"type": "mcp", ...}``).
+
+    Transcription sessions (``session_type="transcription"``: the URL asks for
+    ``intent=transcription``, the session is ``type: "transcription"``; no responses, just a
+    transcript per turn): ``transcription_model`` (default ``"gpt-4o-transcribe"``),
+    ``language``, ``prompt``, ``noise_reduction``, ``turn_detection`` and its parameters,
+    ``include_logprobs``, ``input_format``. Fields only a conversation has (``instructions``,
+    ``voice``, ``tools``, ...) are refused, naming them.
 
     Endpoint: OpenAI by default (``api_key`` from ``OPENAI_API_KEY``); ``url`` points at any
     ``ws://`` / ``wss://`` Realtime base (such as the local server's ``.url``); Azure with
@@ -75,6 +84,11 @@ class RealtimeAIOptions(SessionFields):
     api_key: str | None = field(default=None, repr=False)
     model: str = DEFAULT_MODEL
     _: KW_ONLY  # the rest by keyword only, as the session fields (from SessionFields)
+    # session type (see rtsdk.options_transcription)
+    session_type: Literal["realtime", "transcription"] = "realtime"
+    language: str | None = None
+    prompt: str | None = None
+    include_logprobs: bool = False
     # endpoint
     url: str | None = None
     azure_endpoint: str | None = None
@@ -122,6 +136,7 @@ class RealtimeAIOptions(SessionFields):
             session_update(self.session_settings())  # every key as the server will check it
         except ConfigurationError as exc:
             raise ConfigurationError(f"RealtimeAIOptions: {exc}") from None
+        check_session_type(self)
         self._check_endpoint()
         if self.max_retries is not None and (
             isinstance(self.max_retries, bool)
@@ -202,6 +217,10 @@ class RealtimeAIOptions(SessionFields):
         kwargs = {name: getattr(self, name) for name in _SESSION_FIELDS}
         return SessionSettings(model=None, **kwargs)
 
+    def transcription_settings(self) -> TranscriptionSettings:
+        """The :class:`~rtsdk.protocol.TranscriptionSettings` of a transcription session."""
+        return transcription_settings(self)
+
     def with_changes(self, **changes: Any) -> RealtimeAIOptions:
         """A copy with ``changes`` applied (validated again)."""
         unknown = set(changes) - {f.name for f in fields(self)}
@@ -228,7 +247,11 @@ class RealtimeAIOptions(SessionFields):
                 )
             else:
                 path = f"{base}/openai/v1/realtime"
-                query = urlencode({"model": self.azure_deployment})
+                query = urlencode(
+                    {"intent": "transcription"}
+                    if self.session_type == "transcription"
+                    else {"model": self.azure_deployment}
+                )
             return urlunsplit((scheme, parts.netloc, path, query, ""))
         base = self.url if self.url is not None else OPENAI_REALTIME_URL
         parts = urlsplit(base)
@@ -236,7 +259,11 @@ class RealtimeAIOptions(SessionFields):
         if not path.endswith("/realtime"):
             path = f"{path}/realtime"
         query = parts.query
-        if "model=" not in query and "call_id=" not in query:
+        if self.session_type == "transcription":
+            # a transcription session is asked for by intent, and must not name a model
+            if "intent=" not in query:
+                query = f"{query}&intent=transcription" if query else "intent=transcription"
+        elif "model=" not in query and "call_id=" not in query:
             extra = f"model={quote(self.model, safe='')}"
             query = f"{query}&{extra}" if query else extra
         return urlunsplit((parts.scheme, parts.netloc, path, query, ""))

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -53,6 +53,7 @@ from rtsdk.protocol import (
     ProtocolErrorEvent,
     ServerEvent,
     SessionSettings,
+    TranscriptionSettings,
     encode_event,
     parse_server_event,
     to_beta_client_event,
@@ -102,6 +103,10 @@ class RealtimeAIServiceManager:
         self.metrics = metrics if metrics is not None else SessionMetrics()
         self.state = ClientSessionState(self._settings())
         self.playback: AudioPlayback | None = None
+        #: Called with ``(response_id, item_id, audio)`` for every output audio delta (decoded,
+        #: on the fast path), whether or not it is played.
+        self.audio_tap: Callable[[str, str, bytes], None] | None = None
+        self._observers: list[Callable[[ServerEvent], None]] = []
         self.dispatcher = EventDispatcher(self.metrics)
         self._link: WebSocketManager | None = None
         self._outbox = Outbox(self.metrics, options.max_backlog)
@@ -122,7 +127,9 @@ class RealtimeAIServiceManager:
     def __repr__(self) -> str:
         return f"<RealtimeAIServiceManager {self.options!r} link={self._link!r}>"
 
-    def _settings(self) -> SessionSettings:
+    def _settings(self) -> SessionSettings | TranscriptionSettings:
+        if self.options.session_type == "transcription":
+            return self.options.transcription_settings()
         settings = self.options.session_settings()
         if len(self.tools):
             settings = replace(settings, tools=self.tools.merged(settings.tools))
@@ -244,7 +251,12 @@ class RealtimeAIServiceManager:
     async def _on_open(self) -> None:
         link = self._link
         assert link is not None
-        replay = self._connected_once and self.options.replay_conversation
+        # a transcription session has no conversation to rebuild (it refuses item.create)
+        replay = (
+            self._connected_once
+            and self.options.replay_conversation
+            and self.options.session_type != "transcription"
+        )
         frames = self.state.on_connect(replay=replay)
         self._session_update_id = frames[0].get("event_id")
         self._replayed = sum(1 for f in frames if f.get("type") == "conversation.item.create")
@@ -320,6 +332,9 @@ class RealtimeAIServiceManager:
         if delta is not None:
             response_id, item_id, audio = delta
             self.metrics.first_output(response_id)
+            tap = self.audio_tap
+            if tap is not None:
+                tap(response_id, item_id, audio)
             if self.state.audio_received(item_id, len(audio), response_id):
                 playback = self.playback
                 if playback is not None:
@@ -414,7 +429,17 @@ class RealtimeAIServiceManager:
     # -- dispatch ----------------------------------------------------------------------------
 
     def _publish(self, event: ServerEvent) -> None:
+        for observe in self._observers:
+            try:
+                observe(event)
+            except Exception:
+                log.exception("event observer failed on %s", event.type)
         self.dispatcher.publish(event)
+
+    def add_observer(self, observe: Callable[[ServerEvent], None]) -> None:
+        """Call ``observe(event)`` synchronously for every event, as it is published (before
+        any handler, and before the next frame is read): for the client's own bookkeeping."""
+        self._observers.append(observe)
 
     # -- send --------------------------------------------------------------------------------
 
@@ -471,7 +496,7 @@ class RealtimeAIServiceManager:
         for frame in self.state.submit_function_output(call_id, output):
             self._post_json(frame)
 
-    def update_settings(self, settings: SessionSettings) -> None:
+    def update_settings(self, settings: SessionSettings | TranscriptionSettings) -> None:
         """New session settings: sent now and on every later connect."""
         for frame in self.state.update_settings(settings):
             self._post_json(frame)

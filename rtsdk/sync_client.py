@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rtsdk.events import RealtimeEventHandler
 from rtsdk.exceptions import ConnectionClosedError
+from rtsdk.mcp import ApprovalPolicy
 from rtsdk.metrics import SessionMetrics
 from rtsdk.options import RealtimeAIOptions
 from rtsdk.protocol import ServerEvent
 from rtsdk.service import EventCallback, RealtimeAIServiceManager
+from rtsdk.sync_client_ga import SyncGaHelpers, SyncResponseHandle
 
 if TYPE_CHECKING:
     from rtsdk.audio.options import AudioStreamOptions
@@ -38,7 +40,7 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class RealtimeAIClient:
+class RealtimeAIClient(SyncGaHelpers):
     """The synchronous facade: same session, its event loop on one background thread.
 
     ``start()`` returns once connected and configured; ``stop()`` always returns within its
@@ -56,6 +58,7 @@ class RealtimeAIClient:
         tools: Iterable[Callable[..., Any]] = (),
         audio_source: Any = None,
         audio_sink: Any = None,
+        mcp_approval: ApprovalPolicy | None = None,
     ) -> None:
         from rtsdk.client import AsyncRealtimeAIClient  # the module that re-exports this one
 
@@ -66,6 +69,7 @@ class RealtimeAIClient:
             tools=tools,
             audio_source=audio_source,
             audio_sink=audio_sink,
+            mcp_approval=mcp_approval,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -252,9 +256,10 @@ class RealtimeAIClient:
         """See :meth:`AsyncRealtimeAIClient.send_text`."""
         self._run(self._client.send_text(text, respond=respond), 10)
 
-    def generate_response(self, **overrides: Any) -> None:
-        """See :meth:`AsyncRealtimeAIClient.generate_response`."""
-        self._run(self._client.generate_response(**overrides), 10)
+    def generate_response(self, **overrides: Any) -> SyncResponseHandle:
+        """See :meth:`AsyncRealtimeAIClient.generate_response`; the handle's ``result()``
+        blocks until that response is done."""
+        return self._tracked(overrides)
 
     def cancel_response(self) -> None:
         """See :meth:`AsyncRealtimeAIClient.cancel_response`."""

@@ -1,0 +1,228 @@
+"""The client's GA helpers: transcripts, images, tracked and out-of-band responses, items by
+id, and the MCP approval round trip. :class:`GaHelpers` is mixed into
+:class:`~rtsdk.client.AsyncRealtimeAIClient`; it works through the client's service manager:
+``send`` / the session state for frames out, and two synchronous taps in (every published
+event, and the decoded output audio of the fast path), so that it sees a response's
+``response.created`` before that response's first audio frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from rtsdk.exceptions import ConfigurationError, ConnectionClosedError, RtsdkError
+from rtsdk.mcp import ApprovalPolicy, McpApprovalRequest, check_policy, decide
+from rtsdk.media import MAX_IMAGE_BYTES, image_data_url
+from rtsdk.protocol import (
+    ServerEvent,
+    conversation_item_create,
+    conversation_item_delete,
+    conversation_item_retrieve,
+    mcp_approval_response_item,
+    user_image_item,
+)
+from rtsdk.protocol import events as ev
+from rtsdk.response_handles import ResponseHandle, ResponseTracker
+from rtsdk.transcripts import Transcript, iter_transcripts
+
+if TYPE_CHECKING:
+    from rtsdk.options import RealtimeAIOptions
+    from rtsdk.service import RealtimeAIServiceManager
+
+__all__ = ["GaHelpers", "ItemRequestError"]
+
+log = logging.getLogger("rtsdk.client")
+
+Json = dict[str, Any]
+
+
+class ItemRequestError(RtsdkError):
+    """The server refused ``retrieve_item`` / ``delete_item`` (e.g. no such item)."""
+
+
+class GaHelpers:
+    """GA helpers of the async client (see the module docstring)."""
+
+    _service: RealtimeAIServiceManager
+    options: RealtimeAIOptions
+
+    def _init_ga(self, mcp_approval: ApprovalPolicy | None) -> None:
+        check_policy(mcp_approval)
+        self.mcp_approval = mcp_approval
+        self._responses = ResponseTracker()
+        # item requests waiting for their reply: (kind, item_id, event_id, future)
+        self._item_waits: list[tuple[str, str, str, asyncio.Future[Json]]] = []
+        self._ga_tasks: set[asyncio.Task[Any]] = set()
+        self._service.add_observer(self._observe)
+        self._service.audio_tap = self._tap_audio
+
+    # -- taps ----------------------------------------------------------------------------
+
+    def _tap_audio(self, response_id: str, item_id: str, audio: bytes) -> None:
+        if self._responses.wants_audio(response_id):
+            self._responses.audio(response_id, audio)
+
+    def _observe(self, event: ServerEvent) -> None:
+        self._responses.feed(event)
+        etype = event.type
+        if etype == "rtsdk.disconnected":
+            self._end_waits(getattr(event, "reason", "the session ended"))
+        elif isinstance(event, ev.ConversationItemRetrievedEvent):
+            self._resolve("retrieve", str(event.item.get("id")), event.item)
+        elif isinstance(event, ev.ConversationItemDeletedEvent):
+            self._resolve("delete", event.item_id, {"id": event.item_id})
+        elif isinstance(event, ev.ErrorEvent) and isinstance(event.error, dict):
+            self._refused(event.error)
+        elif (
+            isinstance(event, ev.ResponseOutputItemDoneEvent)
+            and event.item.get("type") == "mcp_approval_request"
+            and self.mcp_approval is not None
+        ):
+            request = McpApprovalRequest.from_item(event.item, event.response_id)
+            task = asyncio.get_running_loop().create_task(self._auto_approve(request))
+            self._ga_tasks.add(task)
+            task.add_done_callback(self._ga_tasks.discard)
+
+    def _resolve(self, kind: str, item_id: str, value: Json) -> None:
+        for wait in list(self._item_waits):
+            if wait[0] == kind and wait[1] == item_id:
+                self._item_waits.remove(wait)
+                if not wait[3].done():
+                    wait[3].set_result(value)
+
+    def _refused(self, error: Json) -> None:
+        blamed = error.get("event_id")
+        for wait in list(self._item_waits):
+            if blamed is not None and wait[2] == blamed:
+                self._item_waits.remove(wait)
+                if not wait[3].done():
+                    wait[3].set_exception(
+                        ItemRequestError(
+                            f"{wait[0]} of item {wait[1]!r} refused "
+                            f"({error.get('code') or error.get('type')}): {error.get('message')}"
+                        )
+                    )
+
+    def _end_waits(self, reason: str) -> None:
+        self._responses.fail_all(reason)
+        waits, self._item_waits = self._item_waits, []
+        for kind, item_id, _, future in waits:
+            if not future.done():
+                future.set_exception(
+                    ConnectionClosedError(f"the session ended before the {kind} of {item_id!r}")
+                )
+                future.exception()
+
+    # -- transcripts ---------------------------------------------------------------------
+
+    def transcripts(self) -> AsyncIterator[Transcript]:
+        """One :class:`~rtsdk.transcripts.Transcript` per finished turn from now on (item id,
+        text, start/end in the stream, language, logprobs when the session asked for them),
+        until the session ends. Works in transcription sessions and in conversations with
+        input transcription on."""
+        language = getattr(self.options, "language", None) or self.options.transcription_language
+        return iter_transcripts(self._service.events(), language=language)
+
+    # -- images --------------------------------------------------------------------------
+
+    async def send_image(
+        self,
+        image: bytes | bytearray | memoryview | str | os.PathLike[str],
+        *,
+        detail: str | None = None,
+        text: str | None = None,
+        respond: bool = True,
+        max_bytes: int = MAX_IMAGE_BYTES,
+    ) -> None:
+        """Add a user message with an image (PNG or JPEG bytes, or a file path) and, with
+        ``respond``, ask for a response. ``detail``: ``"auto"``, ``"low"`` or ``"high"``;
+        ``text``: words to go with it in the same message. A file that cannot be read, a type
+        other than PNG/JPEG or more than ``max_bytes`` raise
+        :class:`~rtsdk.exceptions.ConfigurationError` saying which; nothing is sent then."""
+        item = user_image_item(image_data_url(image, max_bytes=max_bytes), detail=detail, text=text)
+        self._service.send(conversation_item_create(item))
+        if respond:
+            self._service.request_response()
+
+    # -- responses -----------------------------------------------------------------------
+
+    def _tracked_response(self, overrides: dict[str, Any]) -> ResponseHandle:
+        handle, tagged = self._responses.request(overrides, asyncio.get_running_loop())
+        frames = self._service.state.request_response(**tagged)
+        for frame in frames:
+            self._service.send(frame)
+            if frame.get("type") == "response.create":
+                self._responses.sent(handle.request_id, frame.get("event_id"))
+        return handle
+
+    # -- items ---------------------------------------------------------------------------
+
+    async def _item_request(self, kind: str, frame: Json, item_id: str, timeout: float) -> Json:
+        future: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
+        wait = (kind, item_id, str(frame["event_id"]), future)
+        self._item_waits.append(wait)
+        try:
+            self._service.send(frame)
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(
+                f"no reply to the {kind} of item {item_id!r} within {timeout} s"
+            ) from None
+        finally:
+            if wait in self._item_waits:
+                self._item_waits.remove(wait)
+
+    async def retrieve_item(self, item_id: str, *, timeout: float = 10.0) -> Json:
+        """The item as the server holds it (``conversation.item.retrieved``), audio included
+        (base64 in its ``audio`` content). Raises :class:`ItemRequestError` when the server
+        refuses (an unknown id), ``TimeoutError`` without a reply."""
+        if not isinstance(item_id, str) or not item_id:
+            raise ConfigurationError("retrieve_item: item_id must be a non-empty str")
+        return await self._item_request(
+            "retrieve", conversation_item_retrieve(item_id), item_id, timeout
+        )
+
+    async def delete_item(self, item_id: str, *, timeout: float = 10.0) -> None:
+        """Delete an item from the conversation; returns once ``conversation.item.deleted``
+        came. Raises :class:`ItemRequestError` when the server refuses."""
+        if not isinstance(item_id, str) or not item_id:
+            raise ConfigurationError("delete_item: item_id must be a non-empty str")
+        await self._item_request("delete", conversation_item_delete(item_id), item_id, timeout)
+
+    # -- MCP -----------------------------------------------------------------------------
+
+    async def approve_mcp(
+        self,
+        request: McpApprovalRequest | str,
+        approve: bool = True,
+        *,
+        reason: str | None = None,
+        respond: bool = True,
+    ) -> None:
+        """Answer an MCP approval request (the request, or its item id): an
+        ``mcp_approval_response`` item, then (``respond``) a ``response.create`` so that the
+        model goes on, queued behind the response that asked."""
+        request_id = request.id if isinstance(request, McpApprovalRequest) else request
+        item = mcp_approval_response_item(request_id, approve, reason=reason)
+        self._service.send(conversation_item_create(item))
+        if respond:
+            self._service.request_response()
+
+    async def _auto_approve(self, request: McpApprovalRequest) -> None:
+        policy = self.mcp_approval
+        if policy is None:
+            return
+        approve, reason = await decide(policy, request)
+        log.info(
+            "MCP call %s on %s %s",
+            request.name,
+            request.server_label,
+            "approved" if approve else "denied",
+        )
+        with contextlib.suppress(ConnectionClosedError):  # the session ended meanwhile
+            await self.approve_mcp(request, approve, reason=reason)

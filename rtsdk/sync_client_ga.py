@@ -1,0 +1,115 @@
+"""The synchronous twins of the GA helpers (:mod:`rtsdk.client_ga`), mixed into
+:class:`~rtsdk.sync_client.RealtimeAIClient`: each runs its async twin on the client's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rtsdk.exceptions import ConnectionClosedError
+from rtsdk.mcp import McpApprovalRequest
+from rtsdk.media import MAX_IMAGE_BYTES
+from rtsdk.protocol import ServerEvent
+from rtsdk.response_handles import ResponseHandle, ResponseResult
+from rtsdk.transcripts import Transcript, iter_transcripts_sync
+
+if TYPE_CHECKING:
+    from rtsdk.client import AsyncRealtimeAIClient
+
+__all__ = ["SyncGaHelpers", "SyncResponseHandle"]
+
+T = TypeVar("T")
+Json = dict[str, Any]
+
+
+class SyncResponseHandle:
+    """A requested response, for synchronous code: :meth:`result` blocks until its
+    ``response.done`` (see :class:`~rtsdk.response_handles.ResponseHandle`)."""
+
+    def __init__(self, handle: ResponseHandle, loop: asyncio.AbstractEventLoop) -> None:
+        self._handle = handle
+        self._loop = loop
+
+    def __repr__(self) -> str:
+        return repr(self._handle)
+
+    @property
+    def response_id(self) -> str | None:
+        return self._handle.response_id
+
+    def done(self) -> bool:
+        return self._handle.done()
+
+    def result(self, timeout: float | None = None) -> ResponseResult:
+        """The :class:`~rtsdk.response_handles.ResponseResult`, waiting at most ``timeout`` s
+        (``TimeoutError`` after it)."""
+        if not self._loop.is_running():
+            raise ConnectionClosedError("the client is not running")
+        future = asyncio.run_coroutine_threadsafe(self._handle.result(timeout), self._loop)
+        try:
+            return future.result()
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no response.done within {timeout} s") from None
+
+
+class SyncGaHelpers:
+    """Sync GA helpers (see the module docstring)."""
+
+    _client: AsyncRealtimeAIClient
+    _loop: asyncio.AbstractEventLoop | None
+
+    if TYPE_CHECKING:  # RealtimeAIClient's own
+
+        def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T: ...
+
+        def events(self, timeout: float | None = None) -> Iterator[ServerEvent]: ...
+
+    def transcripts(self, timeout: float | None = None) -> Iterator[Transcript]:
+        """See :meth:`AsyncRealtimeAIClient.transcripts`; ``timeout``: the longest wait for
+        one event, else ``TimeoutError``."""
+        options = self._client.options
+        language = options.language or options.transcription_language
+        return iter_transcripts_sync(self.events(timeout), language=language)
+
+    def send_image(
+        self,
+        image: bytes | bytearray | memoryview | str | os.PathLike[str],
+        *,
+        detail: str | None = None,
+        text: str | None = None,
+        respond: bool = True,
+        max_bytes: int = MAX_IMAGE_BYTES,
+    ) -> None:
+        """See :meth:`AsyncRealtimeAIClient.send_image`."""
+        self._run(
+            self._client.send_image(
+                image, detail=detail, text=text, respond=respond, max_bytes=max_bytes
+            ),
+            10,
+        )
+
+    def _tracked(self, overrides: dict[str, Any]) -> SyncResponseHandle:
+        handle = self._run(self._client.generate_response(**overrides), 10)
+        assert self._loop is not None
+        return SyncResponseHandle(handle, self._loop)
+
+    def retrieve_item(self, item_id: str, *, timeout: float = 10.0) -> Json:
+        """See :meth:`AsyncRealtimeAIClient.retrieve_item`."""
+        return self._run(self._client.retrieve_item(item_id, timeout=timeout), timeout + 1)
+
+    def delete_item(self, item_id: str, *, timeout: float = 10.0) -> None:
+        """See :meth:`AsyncRealtimeAIClient.delete_item`."""
+        self._run(self._client.delete_item(item_id, timeout=timeout), timeout + 1)
+
+    def approve_mcp(
+        self,
+        request: McpApprovalRequest | str,
+        approve: bool = True,
+        *,
+        reason: str | None = None,
+        respond: bool = True,
+    ) -> None:
+        """See :meth:`AsyncRealtimeAIClient.approve_mcp`."""
+        self._run(self._client.approve_mcp(request, approve, reason=reason, respond=respond), 10)
