@@ -273,6 +273,7 @@ class AsyncRealtimeAIClient(GaHelpers):
         """Add a user text message; with ``respond`` ask for a response (queued while one runs)."""
         if not isinstance(text, str):
             raise ConfigurationError(f"send_text: text must be a str, got {type(text).__name__}")
+        self._conversation_only("send_text")
         self._service.send(conversation_item_create(user_text_item(text)))
         if respond:
             self._service.request_response()

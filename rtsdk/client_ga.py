@@ -118,6 +118,13 @@ class GaHelpers:
                 )
                 future.exception()
 
+    def _conversation_only(self, what: str) -> None:
+        if self.options.session_type == "transcription":
+            raise ConfigurationError(
+                f"{what} needs a conversation; this is a transcription session "
+                "(session_type='transcription' has no responses)"
+            )
+
     # -- transcripts ---------------------------------------------------------------------
 
     def transcripts(self) -> AsyncIterator[Transcript]:
@@ -144,6 +151,7 @@ class GaHelpers:
         ``text``: words to go with it in the same message. A file that cannot be read, a type
         other than PNG/JPEG or more than ``max_bytes`` raise
         :class:`~rtsdk.exceptions.ConfigurationError` saying which; nothing is sent then."""
+        self._conversation_only("send_image")
         item = user_image_item(image_data_url(image, max_bytes=max_bytes), detail=detail, text=text)
         self._service.send(conversation_item_create(item))
         if respond:
@@ -152,6 +160,7 @@ class GaHelpers:
     # -- responses -----------------------------------------------------------------------
 
     def _tracked_response(self, overrides: dict[str, Any]) -> ResponseHandle:
+        self._conversation_only("generate_response")
         handle, tagged = self._responses.request(overrides, asyncio.get_running_loop())
         frames = self._service.state.request_response(**tagged)
         for frame in frames:

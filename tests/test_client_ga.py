@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions
+from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions, RealtimeEventHandler
 from rtsdk.client_ga import ItemRequestError
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.mcp import McpApprovalRequest, McpServer
@@ -55,7 +55,10 @@ async def cut_server() -> AsyncIterator[LocalRealtimeServer]:
 
 async def start(server: LocalRealtimeServer, **kw: Any) -> tuple[AsyncRealtimeAIClient, Recorder]:
     approval = kw.pop("mcp_approval", None)
-    client = AsyncRealtimeAIClient(options(server, **kw), mcp_approval=approval)
+    handler = kw.pop("event_handler", None)
+    client = AsyncRealtimeAIClient(
+        options(server, **kw), mcp_approval=approval, event_handler=handler
+    )
     rec = Recorder()
     client.on("*", rec)
     await client.start()
@@ -128,6 +131,13 @@ async def test_transcription_session_end_to_end(server: LocalRealtimeServer) -> 
     assert "response.create" not in [f.get("type") for f in conn.received]
     assert not rec.of("error")
     await transcripts.aclose()
+    for refused in (
+        client.send_text("hi"),
+        client.generate_response(),
+        client.send_image(PNG),
+    ):
+        with pytest.raises(ConfigurationError, match="transcription session"):
+            await refused
     await client.stop()
 
 
@@ -176,8 +186,24 @@ async def test_mcp_with_an_approval_handler(server: LocalRealtimeServer) -> None
         asked.append(request)
         return request.parsed_arguments == {"q": "vad"}
 
+    class Handler(RealtimeEventHandler):
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def on_mcp_list_tools_completed(self, event: Any) -> None:
+            self.seen.append(event.type)
+
+        async def on_response_mcp_call_completed(self, event: Any) -> None:
+            self.seen.append(event.type)
+
+    handler = Handler()
     client, rec = await start(
-        server, output_modality="text", turn_detection="none", tools=[DOCS], mcp_approval=approve
+        server,
+        output_modality="text",
+        turn_detection="none",
+        tools=[DOCS],
+        mcp_approval=approve,
+        event_handler=handler,
     )
     listed = await rec.wait("mcp_list_tools.completed")
     assert listed.item_id
@@ -204,6 +230,7 @@ async def test_mcp_with_an_approval_handler(server: LocalRealtimeServer) -> None
         }
     ]
     assert not rec.of("error")
+    assert handler.seen == ["mcp_list_tools.completed", "response.mcp_call.completed"]
     await client.stop()
 
 
