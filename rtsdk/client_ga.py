@@ -72,6 +72,10 @@ class GaHelpers:
         etype = event.type
         if etype == "rtsdk.disconnected":
             self._end_waits(getattr(event, "reason", "the session ended"))
+        elif etype in ("rtsdk.reconnected", "rtsdk.session_recycled"):
+            # the old connection's responses and item requests will never be answered
+            self._responses.fail_in_flight("the connection was renewed during the response")
+            self._fail_item_waits("the connection was renewed before the reply")
         elif isinstance(event, ev.ConversationItemRetrievedEvent):
             self._resolve("retrieve", str(event.item.get("id")), event.item)
         elif isinstance(event, ev.ConversationItemDeletedEvent):
@@ -110,12 +114,13 @@ class GaHelpers:
 
     def _end_waits(self, reason: str) -> None:
         self._responses.fail_all(reason)
+        self._fail_item_waits(f"the session ended ({reason})")
+
+    def _fail_item_waits(self, why: str) -> None:
         waits, self._item_waits = self._item_waits, []
         for kind, item_id, _, future in waits:
             if not future.done():
-                future.set_exception(
-                    ConnectionClosedError(f"the session ended before the {kind} of {item_id!r}")
-                )
+                future.set_exception(ConnectionClosedError(f"{kind} of {item_id!r}: {why}"))
                 future.exception()
 
     def _conversation_only(self, what: str) -> None:

@@ -185,15 +185,31 @@ class ResponseTracker:
         if not entry.handle._future.done():
             entry.handle._future.set_result(result)
 
+    def fail_in_flight(self, reason: str) -> None:
+        """A new connection: responses that were created or requested on the old one will
+        never finish; their handles fail with ``ConnectionClosedError``. Requests still
+        queued by the session (not sent yet) go out on the new connection and are kept."""
+        lost = [
+            *(e for e in self._by_request.values() if e.event_id is not None),
+            *self._by_response.values(),
+        ]
+        self._by_response.clear()
+        self._by_request = {k: e for k, e in self._by_request.items() if e.event_id is None}
+        self._fail(lost, reason, None)
+
     def fail_all(self, reason: str, error: BaseException | None = None) -> None:
         """The session ended: every pending handle fails with ``ConnectionClosedError``."""
         entries = [*self._by_request.values(), *self._by_response.values()]
         self._by_request.clear()
         self._by_response.clear()
+        self._fail(entries, f"the session ended before the response: {reason}", error)
+
+    @staticmethod
+    def _fail(entries: list[_Collecting], message: str, error: BaseException | None) -> None:
         for entry in entries:
             future = entry.handle._future
             if not future.done():
-                exc = ConnectionClosedError(f"the session ended before the response: {reason}")
+                exc = ConnectionClosedError(message)
                 exc.__cause__ = error
                 future.set_exception(exc)
                 future.exception()  # retrieved: no warning if nobody awaits it

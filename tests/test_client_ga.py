@@ -16,7 +16,7 @@ import pytest
 
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions, RealtimeEventHandler
 from rtsdk.client_ga import ItemRequestError
-from rtsdk.exceptions import ConfigurationError
+from rtsdk.exceptions import ConfigurationError, ConnectionClosedError
 from rtsdk.mcp import McpApprovalRequest, McpServer
 from rtsdk.testing import LocalRealtimeServer
 from rtsdk.testing.transcribe import TRANSCRIPT_PREFIX
@@ -357,3 +357,24 @@ def test_sync_twins() -> None:
             result = client.generate_response(conversation="none").result(10)
             assert result.out_of_band and result.status == "completed"
             assert result.text.endswith("you said: and this?")
+
+
+async def test_a_drop_fails_the_responses_and_item_requests_in_flight(
+    cut_server: LocalRealtimeServer,
+) -> None:
+    server = cut_server
+    server.pacing = "realtime"
+    client, rec = await start(server, turn_detection="none")
+    await client.send_text("please say a long sentence about nothing in particular", respond=False)
+    oob = await client.generate_response(conversation="none")
+    await rec.wait("response.output_audio.delta")
+    assert oob.response_id is not None
+    await server.connections[0].drop()
+    with pytest.raises(ConnectionClosedError, match="renewed"):
+        await oob.result(10)
+    await rec.wait("rtsdk.reconnected")
+    # the new connection answers as usual
+    server.pacing = "fast"
+    again = await client.generate_response(conversation="none")
+    assert (await again.result(10)).status == "completed"
+    await client.stop()
