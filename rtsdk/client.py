@@ -86,6 +86,7 @@ class AsyncRealtimeAIClient(GaHelpers):
             )
         self.tools = ToolRegistry()
         for func in tools:
+            self._conversation_only("tools")
             self.tools.register(func)
         self.metrics = SessionMetrics()
         self._service = RealtimeAIServiceManager(
@@ -243,6 +244,7 @@ class AsyncRealtimeAIClient(GaHelpers):
         parameters: Mapping[str, Any] | None = None,
     ) -> Tool:
         """Register ``func`` as a function tool (schema from its signature and docstring)."""
+        self._conversation_only("register_tool")
         tool = self.tools.register(func, name=name, description=description, parameters=parameters)
         if self._started and not self._stopped:
             self._service.update_settings(self._service._settings())

@@ -98,6 +98,11 @@ def test_transcription_options_are_checked() -> None:
         RealtimeAIOptions(session_type="translation")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="turn_detection"):
         RealtimeAIOptions(session_type="transcription", transcription_model="gpt-realtime-whisper")
+    transcribing = RealtimeAIOptions(session_type="transcription", url="ws://127.0.0.1:1/v1")
+    with pytest.raises(ConfigurationError, match="tools needs a conversation"):
+        AsyncRealtimeAIClient(transcribing, tools=[len])
+    with pytest.raises(ConfigurationError, match="register_tool needs a conversation"):
+        AsyncRealtimeAIClient(transcribing).register_tool(len)
 
 
 async def test_transcription_session_end_to_end(server: LocalRealtimeServer) -> None:
