@@ -42,7 +42,7 @@ from .faults import FunctionCallScript
 from .items import item_create, item_delete, item_retrieve, item_truncate, response_context
 from .mcp import McpCallScript, list_tools, mcp_tools
 from .responses import ResponseRun, make_pacer
-from .transcribe import transcription_events
+from .transcribe import transcribe_turn
 
 __all__ = ["MIN_COMMIT_MS", "Ids", "RealtimeSession"]
 
@@ -63,8 +63,6 @@ _CONVERSATION_ONLY = frozenset(
         "output_audio_buffer.clear",
     }
 )
-#: Time between transcription deltas when the server paces in real time.
-_TRANSCRIPT_DELTA_S = 0.03
 _RATE_LIMITS = [
     {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
     {"name": "tokens", "limit": 40000, "remaining": 39000, "reset_seconds": 1.5},
@@ -438,37 +436,10 @@ class RealtimeSession:
         self._transcribe(item, raw, fmt)
 
     def _transcribe(self, item: Json, raw: bytes, fmt: str) -> None:
-        """The input transcription of a committed turn, when the session asks for one: all at
-        once with ``"fast"`` pacing, deltas 30 ms apart with ``"realtime"``."""
-        audio_in = self.session["audio"]["input"]
-        config = audio_in.get("transcription")
-        if not isinstance(config, dict):
-            return
-        params = self.buffer.params
-        events = transcription_events(
-            item_id=item["id"],
-            raw=raw,
-            fmt=fmt,
-            config=config,
-            include=self.session.get("include"),
-            threshold=params["threshold"] if params else 0.5,
-            new_id=self.new_id,
-        )
-        item["content"][0]["transcript"] = events[-1][1]["transcript"]
-        if self.pacing != "realtime":
-            for cls, fields in events:
-                self.send(cls, **fields)
-            return
-
-        async def paced() -> None:
-            for k, (cls, fields) in enumerate(events):
-                if k:
-                    await asyncio.sleep(_TRANSCRIPT_DELTA_S)
-                self.send(cls, **fields)
-
-        task = asyncio.get_running_loop().create_task(paced())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = transcribe_turn(self, item, raw, fmt)
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _buffer_commit(self, data: Json, event_id: str | None) -> None:
         ms = self.buffer.duration_ms

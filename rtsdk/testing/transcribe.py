@@ -19,10 +19,11 @@ from speaker ``"A"`` (this server cannot tell voices apart).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,7 +31,16 @@ from ..protocol import events as ev
 from . import audio as au
 from .vad import threshold_dbfs
 
-__all__ = ["TRANSCRIPT_PREFIX", "describe", "transcription_events", "voiced_spans"]
+if TYPE_CHECKING:
+    from .session import RealtimeSession
+
+__all__ = [
+    "TRANSCRIPT_PREFIX",
+    "describe",
+    "transcribe_turn",
+    "transcription_events",
+    "voiced_spans",
+]
 
 Json = dict[str, Any]
 
@@ -42,6 +52,8 @@ _LANGUAGE_MODELS = frozenset({"gpt-transcribe", "gpt-live-transcribe"})
 _DIARIZE = "gpt-4o-transcribe-diarize"
 _BLOCK_MS = 10
 _GAP_MS = 300
+#: Time between transcription deltas when the server paces in real time.
+_TRANSCRIPT_DELTA_S = 0.03
 
 
 def fingerprint(raw: bytes, fmt: str) -> str:
@@ -165,3 +177,37 @@ def transcription_events(
         done["languages"] = [{"code": language}] if isinstance(language, str) else []
     out.append((ev.InputAudioTranscriptionCompletedEvent, done))
     return out
+
+
+def transcribe_turn(
+    s: RealtimeSession, item: Json, raw: bytes, fmt: str
+) -> asyncio.Task[None] | None:
+    """The input transcription of a committed turn, when the session asks for one: all at
+    once with ``"fast"`` pacing; with ``"realtime"``, deltas 30 ms apart from a task (returned
+    for the session to keep and cancel)."""
+    config = s.session["audio"]["input"].get("transcription")
+    if not isinstance(config, dict):
+        return None
+    params = s.buffer.params
+    events = transcription_events(
+        item_id=item["id"],
+        raw=raw,
+        fmt=fmt,
+        config=config,
+        include=s.session.get("include"),
+        threshold=params["threshold"] if params else 0.5,
+        new_id=s.new_id,
+    )
+    item["content"][0]["transcript"] = events[-1][1]["transcript"]
+    if s.pacing != "realtime":
+        for cls, fields in events:
+            s.send(cls, **fields)
+        return None
+
+    async def paced() -> None:
+        for k, (cls, fields) in enumerate(events):
+            if k:
+                await asyncio.sleep(_TRANSCRIPT_DELTA_S)
+            s.send(cls, **fields)
+
+    return asyncio.get_running_loop().create_task(paced())
