@@ -216,14 +216,15 @@ class GaHelpers:
         approve: bool = True,
         *,
         reason: str | None = None,
-        respond: bool = True,
+        respond: bool = False,
     ) -> None:
-        """Answer an MCP approval request (the request, or its item id): an
-        ``mcp_approval_response`` item, then (``respond``) a ``response.create`` so that the
-        model goes on, queued behind the response that asked."""
+        """Answer an MCP approval request (the request, or its item id) with an
+        ``mcp_approval_response`` item placed right after it. The service goes on by itself
+        (the approved call, or the model's word on the denial); ``respond=True`` also asks
+        for a response, for a server that waits for one."""
         request_id = request.id if isinstance(request, McpApprovalRequest) else request
         item = mcp_approval_response_item(request_id, approve, reason=reason)
-        self._service.send(conversation_item_create(item))
+        self._service.send(conversation_item_create(item, previous_item_id=request_id))
         if respond:
             self._service.request_response()
 

@@ -3,7 +3,8 @@
 The Realtime service itself calls remote MCP servers; the app declares them in ``tools`` and,
 when a server's ``require_approval`` asks for it, approves or denies each call. The service
 sends an ``mcp_approval_request`` item; the answer is an ``mcp_approval_response`` item
-(:func:`~rtsdk.protocol.mcp_approval_response_item`) followed by a ``response.create``.
+(:func:`~rtsdk.protocol.mcp_approval_response_item`), after which the service goes on by
+itself (no ``response.create``, as the agents SDKs do it).
 
 :class:`McpApprovalRequest` is what an approval handler receives. An approval policy is
 ``"approve"``, ``"deny"``, or a callable ``(request) -> decision`` (plain or async), where a

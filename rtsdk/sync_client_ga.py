@@ -109,7 +109,7 @@ class SyncGaHelpers:
         approve: bool = True,
         *,
         reason: str | None = None,
-        respond: bool = True,
+        respond: bool = False,
     ) -> None:
         """See :meth:`AsyncRealtimeAIClient.approve_mcp`."""
         self._run(self._client.approve_mcp(request, approve, reason=reason, respond=respond), 10)

@@ -236,6 +236,15 @@ async def test_mcp_with_an_approval_handler(server: LocalRealtimeServer) -> None
     ]
     assert not rec.of("error")
     assert handler.seen == ["mcp_list_tools.completed", "response.mcp_call.completed"]
+    # the approval is placed after its request, and the server went on by itself
+    approval = next(
+        f
+        for f in sent
+        if f.get("type") == "conversation.item.create"
+        and f["item"]["type"] == "mcp_approval_response"
+    )
+    assert approval["previous_item_id"] == asked[0].id
+    assert [f.get("type") for f in sent].count("response.create") == 1
     await client.stop()
 
 

@@ -77,9 +77,12 @@ async def test_declaring_a_server_lists_its_tools_once(server: LocalRealtimeServ
     await client.close()
 
 
+TEXT = {"output_modalities": ["text"]}
+
+
 async def test_approval_round_trip_then_the_call(server: LocalRealtimeServer) -> None:
-    client, conn = await open_client(server)
-    await configure(client, {**MANUAL, "tools": [DOCS]})
+    client, _ = await open_client(server)
+    await configure(client, {**MANUAL, **TEXT, "tools": [DOCS]})
     await client.send(user_text("please search the docs"))
     await client.send(text_out())
     first = (await client.until("response.done"))["response"]
@@ -98,19 +101,19 @@ async def test_approval_round_trip_then_the_call(server: LocalRealtimeServer) ->
     await client.send({"type": "conversation.item.create", "event_id": "b", "item": bogus})
     error = (await client.until("error"))["error"]
     assert (error["param"], error["event_id"]) == ("item.approval_request_id", "b")
-    # approve; the server waits for response.create, as after a function output
+    # approve; the server goes on by itself (no response.create)
     answer = {
         "type": "mcp_approval_response",
         "id": "mcpa_1",
         "approval_request_id": request["id"],
         "approve": True,
     }
-    await client.send({"type": "conversation.item.create", "item": answer})
-    added = (await client.until("conversation.item.done"))["item"]
-    assert added["type"] == "mcp_approval_response" and added["approve"] is True
-    await configure(client, {"type": "realtime"})  # barrier
-    assert conn.counts_sent["response.created"] == 1
-    await client.send(text_out())
+    await client.send(
+        {"type": "conversation.item.create", "item": answer, "previous_item_id": request["id"]}
+    )
+    added = await client.until("conversation.item.done")
+    assert added["item"]["type"] == "mcp_approval_response" and added["item"]["approve"] is True
+    assert added["previous_item_id"] == request["id"]
     second_created = await client.until("response.created")
     second = (await client.until("response.done"))["response"]
     call, message = second["output"]
@@ -145,7 +148,7 @@ async def test_approval_round_trip_then_the_call(server: LocalRealtimeServer) ->
 
 async def test_a_denied_request_is_said_so(server: LocalRealtimeServer) -> None:
     client, _ = await open_client(server)
-    await configure(client, {**MANUAL, "tools": [DOCS]})
+    await configure(client, {**MANUAL, **TEXT, "tools": [DOCS]})
     await client.send(user_text("search for it"))
     await client.send(text_out())
     request = (await client.until("response.done"))["response"]["output"][0]
@@ -157,12 +160,39 @@ async def test_a_denied_request_is_said_so(server: LocalRealtimeServer) -> None:
         "reason": "not on a call",
     }
     await client.send({"type": "conversation.item.create", "item": answer})
-    await client.send(text_out())
     (message,) = (await client.until("response.done"))["response"]["output"]
     assert message["content"][0]["text"].endswith(
         "the call to search_docs on docs was not approved (not on a call)."
     )
     assert "response.mcp_call.in_progress" not in client.types()
+    await client.close()
+
+
+async def test_an_approval_during_another_response_continues_after_it(
+    server: LocalRealtimeServer,
+) -> None:
+    client, conn = await open_client(server)
+    await configure(client, {**MANUAL, **TEXT, "tools": [DOCS]})
+    await client.send(user_text("search it"))
+    await client.send(text_out())
+    request = (await client.until("response.done"))["response"]["output"][0]
+    server.pacing = "realtime"
+    await client.send(user_text("meanwhile, talk about the weather for a while"))
+    await client.send(text_out(tool_choice="none"))
+    busy = await client.until("response.created")
+    answer = {
+        "type": "mcp_approval_response",
+        "id": "mcpa_3",
+        "approval_request_id": request["id"],
+        "approve": True,
+    }
+    await client.send({"type": "conversation.item.create", "item": answer})
+    first_done = await client.until("response.done")
+    assert first_done["response"]["id"] == busy["response"]["id"]
+    after = await client.until("response.done")
+    assert after["response"]["output"][0]["type"] == "mcp_call"
+    assert "error" not in client.types()
+    assert conn.counts_sent["response.created"] == 3
     await client.close()
 
 

@@ -121,6 +121,8 @@ def item_create(s: RealtimeSession, data: Json, event_id: str | None) -> None:
         item, after=previous if previous != "root" else None, root=previous == "root"
     )
     s.item_final(item)
+    if item["type"] == "mcp_approval_response":
+        s.continue_after_approval()
 
 
 def item_truncate(s: RealtimeSession, data: Json, event_id: str | None) -> None:

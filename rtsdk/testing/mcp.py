@@ -9,9 +9,9 @@ response calls the tool:
 
 - with approval required (``require_approval`` ``"always"``, the default, or a filter naming
   the tool): the response outputs an ``mcp_approval_request`` item and ends. The client answers
-  with a ``conversation.item.create`` of an ``mcp_approval_response`` item and then a
-  ``response.create`` (as after a function output: this server never answers an item by
-  itself; whether the live service continues by itself is not documented);
+  with a ``conversation.item.create`` of an ``mcp_approval_response`` item, and the server goes
+  on by itself with a new response (once the one that asked is done), as the agents SDKs
+  expect of the service (they send no ``response.create`` after an approval);
 - without (or once approved): an ``mcp_call`` item streams its arguments
   (``response.mcp_call_arguments.delta`` / ``.done``), then ``response.mcp_call.in_progress``
   and ``response.mcp_call.completed`` with the scripted ``output`` (or ``.failed`` with a

@@ -121,6 +121,8 @@ class RealtimeSession:
         self.scripts = scripts if scripts is not None else []
         self.mcp_scripts = mcp_scripts if mcp_scripts is not None else []
         self._mcp_listed: set[str] = set()  # MCP server labels whose tools were listed
+        self._continue_pending = False  # an approval came while a response was active
+        self._closed = False
         self._clock = clock
         #: True on a ``?intent=transcription`` connection (``session.type`` "transcription").
         self.transcription = intent == "transcription"
@@ -211,6 +213,7 @@ class RealtimeSession:
 
     def close(self) -> None:
         """Stop every response task (the connection is gone)."""
+        self._closed = True
         for task in list(self._tasks):
             task.cancel()
 
@@ -556,10 +559,23 @@ class RealtimeSession:
             return
         run.finish("cancelled", "client_cancelled")
 
+    def continue_after_approval(self) -> None:
+        """An MCP approval was answered: the model goes on by itself (the approved call, or
+        word of the denial), once the conversation has no active response."""
+        if self._closed:
+            return
+        if self.active is None:
+            self.create_response({}, None)
+        else:
+            self._continue_pending = True
+
     def response_finished(self, run: ResponseRun) -> None:
         """Called by a response once its ``response.done`` is out."""
         if self.active is run:
             self.active = None
+            if self._continue_pending:
+                self._continue_pending = False
+                asyncio.get_running_loop().call_soon(self.continue_after_approval)
         self._idle_from_ms = max(
             self._idle_from_ms, self.buffer.end_ms + run.playback_left_ms(self._clock())
         )
