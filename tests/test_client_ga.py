@@ -392,3 +392,26 @@ async def test_a_drop_fails_the_responses_and_item_requests_in_flight(
     again = await client.generate_response(conversation="none")
     assert (await again.result(10)).status == "completed"
     await client.stop()
+
+
+async def test_a_transcription_session_survives_a_drop(cut_server: LocalRealtimeServer) -> None:
+    server = cut_server
+    client, rec = await start(server, session_type="transcription", silence_duration_ms=300)
+    transcripts = client.transcripts()
+    await client.send_audio(pcm(np.concatenate([tone(0.4), silence(0.5)])))
+    before = await asyncio.wait_for(transcripts.__anext__(), 10)
+    await server.connections[0].drop()
+    await rec.wait("rtsdk.reconnected")
+    again = server.connections[1]
+    assert "intent=transcription" in again.path and again.session["type"] == "transcription"
+    # no conversation replay in a transcription session (it would be refused)
+    assert [f.get("type") for f in again.received if isinstance(f, dict)][:1] == ["session.update"]
+    assert "conversation.item.create" not in [
+        f.get("type") for f in again.received if isinstance(f, dict)
+    ]
+    await client.send_audio(pcm(np.concatenate([tone(0.3), silence(0.5)])))
+    after = await asyncio.wait_for(transcripts.__anext__(), 10)
+    assert after.item_id != before.item_id and after.text.startswith(TRANSCRIPT_PREFIX)
+    assert not rec.of("error")
+    await transcripts.aclose()
+    await client.stop()
