@@ -137,7 +137,7 @@ class GaHelpers:
         text, start/end in the stream, language, logprobs when the session asked for them),
         until the session ends. Works in transcription sessions and in conversations with
         input transcription on."""
-        language = getattr(self.options, "language", None) or self.options.transcription_language
+        language = self.options.language or self.options.transcription_language
         return iter_transcripts(self._service.events(), language=language)
 
     # -- images --------------------------------------------------------------------------

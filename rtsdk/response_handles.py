@@ -105,6 +105,11 @@ class ResponseTracker:
         metadata = dict(overrides.get("metadata") or {})
         if REQUEST_KEY in metadata:
             raise ConfigurationError(f"metadata key {REQUEST_KEY!r} is reserved by rtsdk")
+        if len(metadata) > 15:
+            raise ConfigurationError(
+                f"metadata: at most 15 pairs (got {len(metadata)}); the service takes 16 and "
+                f"rtsdk uses one ({REQUEST_KEY!r}) to match the response to its request"
+            )
         metadata[REQUEST_KEY] = request_id
         tagged = dict(overrides, metadata=metadata)
         self._by_request[request_id] = _Collecting(

@@ -65,6 +65,8 @@ async def test_refusals_fail_the_handle() -> None:
     loop = asyncio.get_running_loop()
     with pytest.raises(ConfigurationError, match="reserved"):
         tracker.request({"metadata": {REQUEST_KEY: "x"}}, loop)
+    with pytest.raises(ConfigurationError, match="at most 15 pairs"):
+        tracker.request({"metadata": {f"k{i}": "v" for i in range(16)}}, loop)
     handle, _ = tracker.request({"conversation": "none"}, loop)
     tracker.sent(handle.request_id, "evt_9")
     error = {
