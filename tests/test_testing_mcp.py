@@ -230,6 +230,21 @@ async def test_never_approval_calls_at_once_and_errors_fail_the_call(
     await client.close()
 
 
+async def test_response_level_mcp_tools_are_listed_then_used(
+    server: LocalRealtimeServer,
+) -> None:
+    client, conn = await open_client(server)
+    await configure(client, {**MANUAL, **TEXT})
+    await client.send(user_text("search, just this once"))
+    await client.send(text_out(tools=[{**DOCS, "require_approval": "never"}]))
+    done = (await client.until("response.done"))["response"]
+    assert done["output"][0]["type"] == "mcp_call"
+    types = client.types()
+    assert types.index("mcp_list_tools.completed") < types.index("response.created")
+    assert conn.counts_sent["mcp_list_tools.completed"] == 1
+    await client.close()
+
+
 async def test_cancel_during_a_call_fails_it(server: LocalRealtimeServer) -> None:
     server.pacing = "realtime"
     client, _ = await open_client(server)

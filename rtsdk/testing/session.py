@@ -332,7 +332,11 @@ class RealtimeSession:
         ):
             self._configure_input()
         self.send(ev.SessionUpdatedEvent, session=copy.deepcopy(new))
-        for label, tool in mcp_tools(new.get("tools")).items():
+        self._list_mcp_tools(new.get("tools"))
+
+    def _list_mcp_tools(self, tools: Any) -> None:
+        """List the tools of each MCP server label declared for the first time."""
+        for label, tool in mcp_tools(tools).items():
             if label not in self._mcp_listed:
                 self._mcp_listed.add(label)
                 list_tools(self, tool, self.mcp_scripts)
@@ -499,6 +503,7 @@ class RealtimeSession:
         context = response_context(self, overrides.get("input"), event_id)
         if context is None:
             return
+        self._list_mcp_tools(overrides.get("tools"))  # MCP servers given for this response
         session = self.session
         out = overrides.get("audio", {}).get("output", {})
         fmt_object = out.get("format", session["audio"]["output"]["format"])
