@@ -415,3 +415,20 @@ async def test_a_transcription_session_survives_a_drop(cut_server: LocalRealtime
     assert not rec.of("error")
     await transcripts.aclose()
     await client.stop()
+
+
+async def test_a_failed_turn_comes_out_as_a_transcript_with_its_error(
+    server: LocalRealtimeServer,
+) -> None:
+    server.fail_next_transcriptions(1)
+    client, rec = await start(server, session_type="transcription", silence_duration_ms=300)
+    transcripts = client.transcripts()
+    await client.send_audio(pcm(np.concatenate([tone(0.3), silence(0.5), tone(0.3), silence(0.5)])))
+    failed = await asyncio.wait_for(transcripts.__anext__(), 10)
+    ok = await asyncio.wait_for(transcripts.__anext__(), 10)
+    assert not failed.ok and failed.text == "" and failed.error is not None
+    assert failed.error["type"] == "server_error" and (failed.start_ms, failed.end_ms) == (0, 300)
+    assert ok.ok and ok.text.startswith(TRANSCRIPT_PREFIX)
+    assert rec.of("conversation.item.input_audio_transcription.failed")
+    await transcripts.aclose()
+    await client.stop()

@@ -281,3 +281,23 @@ def test_voiced_spans_and_describe_are_deterministic() -> None:
     assert voiced_spans(silence(500), "pcm16") == []
     spans = voiced_spans(silence(100) + tone(200) + silence(100) + tone(200), "pcm16")
     assert spans == [(0.1, 0.6)]  # a gap under 300 ms does not split
+
+
+async def test_a_failed_transcription_leaves_the_turn_as_it_is(
+    server: LocalRealtimeServer,
+) -> None:
+    server.fail_next_transcriptions(1)
+    client = await open_transcription(server)
+    await configure(
+        client, session(turn_detection={"type": "server_vad", "silence_duration_ms": 200})
+    )
+    await client.stream(tone(300) + silence(400) + tone(300) + silence(400))
+    failed = await client.until("conversation.item.input_audio_transcription.failed")
+    assert failed["error"]["type"] == "server_error"
+    assert (
+        failed["error"]["message"] == f"Input transcription failed for item '{failed['item_id']}'."
+    )
+    done = await client.until(COMPLETED)  # the next turn is transcribed as usual
+    assert done["item_id"] != failed["item_id"]
+    assert server.transcription_failures == []
+    await client.close()

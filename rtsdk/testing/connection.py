@@ -103,6 +103,7 @@ class ServerConnection:
             voice=server.voice,
             intent=intent,
             mcp_scripts=server.mcp_scripts,
+            transcription_failures=server.transcription_failures,
         )
 
     def __repr__(self) -> str:

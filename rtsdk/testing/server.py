@@ -153,6 +153,8 @@ class LocalRealtimeServer:
         self.ids = Ids()
         self.scripts: list[FunctionCallScript] = []
         self.mcp_scripts: list[McpCallScript] = []
+        #: Transcriptions still to fail (see :meth:`fail_next_transcriptions`).
+        self.transcription_failures: list[int] = []
         #: Every accepted connection, in accept order, closed ones included.
         self.connections: list[ServerConnection] = []
         #: Upgrades refused (HTTP 4xx), as ``(status, path without query)``; never a key.
@@ -301,6 +303,14 @@ class LocalRealtimeServer:
         )
         self.mcp_scripts.append(script)
         return script
+
+    def fail_next_transcriptions(self, count: int = 1) -> None:
+        """Make the input transcription of the next ``count`` turns (on any connection) fail:
+        ``conversation.item.input_audio_transcription.failed`` with the service's words
+        (``server_error``, "Input transcription failed for item '...'.") instead of the
+        transcript. The turn itself goes on as usual."""
+        _check_int("count", count, 1, 1_000_000)
+        self.transcription_failures.extend([1] * count)
 
     async def wait_for_connection(self, n: int = 1, timeout: float = 5.0) -> ServerConnection:
         """Wait until ``n`` connections have been accepted; return the ``n``-th."""

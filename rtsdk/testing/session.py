@@ -111,6 +111,7 @@ class RealtimeSession:
         clock: Callable[[], float] = time.monotonic,
         intent: str | None = None,
         mcp_scripts: list[McpCallScript] | None = None,
+        transcription_failures: list[int] | None = None,
     ) -> None:
         self._send = send
         self.new_id = ids
@@ -120,6 +121,10 @@ class RealtimeSession:
         self.realtime_lead_ms = realtime_lead_ms
         self.scripts = scripts if scripts is not None else []
         self.mcp_scripts = mcp_scripts if mcp_scripts is not None else []
+        #: Shared with the server: one entry per upcoming turn whose transcription fails.
+        self.transcription_failures = (
+            transcription_failures if transcription_failures is not None else []
+        )
         self._mcp_listed: set[str] = set()  # MCP server labels whose tools were listed
         self._continue_pending = False  # an approval came while a response was active
         self._closed = False

@@ -14,7 +14,8 @@ models that report languages (``gpt-transcribe``, ``gpt-live-transcribe``) get `
 the configured language, else an empty list ("no language could be reliably detected").
 ``gpt-4o-transcribe-diarize`` adds one ``.segment`` event per voiced stretch of the turn (gaps
 of 300 ms or more split them), timed in seconds from the start of the item's audio, all
-from speaker ``"A"`` (this server cannot tell voices apart).
+from speaker ``"A"`` (this server cannot tell voices apart). A turn whose transcription was
+made to fail (``LocalRealtimeServer.fail_next_transcriptions``) gets ``.failed`` instead.
 """
 
 from __future__ import annotations
@@ -187,6 +188,20 @@ def transcribe_turn(
     for the session to keep and cancel)."""
     config = s.session["audio"]["input"].get("transcription")
     if not isinstance(config, dict):
+        return None
+    if s.transcription_failures:
+        s.transcription_failures.pop()
+        s.send(
+            ev.InputAudioTranscriptionFailedEvent,
+            item_id=item["id"],
+            content_index=0,
+            error={
+                "type": "server_error",
+                "code": None,
+                "message": f"Input transcription failed for item '{item['id']}'.",
+                "param": None,
+            },
+        )
         return None
     params = s.buffer.params
     events = transcription_events(
