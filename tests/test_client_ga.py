@@ -98,6 +98,23 @@ def test_transcription_options_are_checked() -> None:
         RealtimeAIOptions(session_type="translation")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="turn_detection"):
         RealtimeAIOptions(session_type="transcription", transcription_model="gpt-realtime-whisper")
+    azure = RealtimeAIOptions(
+        session_type="transcription",
+        azure_endpoint="https://res.openai.azure.com",
+        azure_deployment="transcribe",
+        api_key="k",
+    )
+    assert (
+        azure.endpoint_url() == "wss://res.openai.azure.com/openai/v1/realtime?intent=transcription"
+    )
+    with pytest.raises(ConfigurationError, match="drop api_version"):
+        RealtimeAIOptions(
+            session_type="transcription",
+            azure_endpoint="https://res.openai.azure.com",
+            azure_deployment="transcribe",
+            api_version="2025-04-01-preview",
+            api_key="k",
+        )
     transcribing = RealtimeAIOptions(session_type="transcription", url="ws://127.0.0.1:1/v1")
     with pytest.raises(ConfigurationError, match="tools needs a conversation"):
         AsyncRealtimeAIClient(transcribing, tools=[len])
