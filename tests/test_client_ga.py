@@ -167,6 +167,11 @@ async def test_transcription_session_end_to_end(server: LocalRealtimeServer) -> 
 # images
 
 
+def user_items(rec: Recorder) -> list[Any]:
+    """The ``conversation.item.added`` events of user messages seen so far."""
+    return [e for e in rec.of("conversation.item.added") if e.item.get("role") == "user"]
+
+
 async def test_send_image(server: LocalRealtimeServer, tmp_path: Path) -> None:
     client, rec = await start(server, output_modality="text", turn_detection="none")
     path = tmp_path / "shot.png"
@@ -181,7 +186,8 @@ async def test_send_image(server: LocalRealtimeServer, tmp_path: Path) -> None:
     assert image_part["detail"] == "low"
     assert base64.b64decode(image_part["image_url"].split(",", 1)[1]) == PNG
     await client.send_image(PNG, respond=False)
-    await client.drain()
+    # drain() means written to the socket; the server's answer says it was received
+    await rec.wait("conversation.item.added", lambda e: len(user_items(rec)) >= 2)
     with pytest.raises(ConfigurationError, match="not a PNG or JPEG"):
         await client.send_image(b"GIF89a....")
     with pytest.raises(ConfigurationError, match="cannot read"):
