@@ -172,6 +172,7 @@ class AsyncRealtimeAIClient:
         if audio is not None:
             for name, value in dataclasses.asdict(audio.stats).items():
                 out[f"audio_{name}"] = value
+            out["audio"] = {"echo": audio.echo_stats}
         return out
 
     @property
