@@ -12,7 +12,7 @@ from scipy.signal import butter, fftconvolve, lfilter, resample_poly
 
 
 def speechlike(
-    rate: int, seconds: float, seed: int = 1, level: float = 0.5
+    rate: int, seconds: float, seed: int = 1, level: float = 0.5, floor: float = 0.05
 ) -> npt.NDArray[np.float32]:
     """Band-limited noise (200-3500 Hz) with a syllable-rate envelope: about the spectrum and
     rhythm of speech, peak ``level``."""
@@ -22,7 +22,7 @@ def speechlike(
     b, a = butter(2, [200 / (rate / 2), min(3500, 0.45 * rate) / (rate / 2)], "band")
     x = lfilter(b, a, x)
     t = np.arange(n) / rate
-    x *= np.abs(np.sin(2 * np.pi * 2.0 * t + rng.uniform(0, np.pi))) + 0.05
+    x *= np.abs(np.sin(2 * np.pi * 2.0 * t + rng.uniform(0, np.pi))) + floor
     return (level * x / np.max(np.abs(x))).astype(np.float32)
 
 

@@ -14,6 +14,7 @@ from rtsdk.audio.echo import EchoCanceller, WebRtcEchoCanceller
 from rtsdk.audio.files import WavSink
 from rtsdk.audio.options import AudioStreamOptions
 from rtsdk.audio.push import PushSource
+from rtsdk.audio.tailguard import TailGuard
 from rtsdk.audio.tap import RenderTap
 from rtsdk.exceptions import AudioFormatError, ConfigurationError
 from tests.echo_room import db, echo_of, speechlike, user_voice
@@ -59,18 +60,26 @@ def test_erle_holds_with_clock_drift_and_a_long_delay() -> None:
     assert db((echo + noise)[s], out[s]) >= 18.0
 
 
-def test_double_talk_keeps_the_user() -> None:
-    """A real voice (the sample's hello.wav) over the assistant, the echo 3 dB louder than the
-    voice at the microphone: the voice loses at most 6 dB through the canceller."""
+@pytest.mark.parametrize(
+    ("echo_gain", "tail_guard"), [(0.5, False), (0.15, True)], ids=["canceller", "with-guard"]
+)
+def test_double_talk_keeps_the_user(echo_gain: float, tail_guard: bool) -> None:
+    """A real voice (the sample's hello.wav) over the assistant loses at most 6 dB: through the
+    canceller alone with the echo 3 dB louder than the voice at the microphone, and through
+    canceller and tail guard with the voice louder than the echo (the guard holds down what is
+    no louder than the echo: see rtsdk.audio.tailguard)."""
     rate = 16_000
     far = speechlike(rate, 8.0, seed=5)
     user = np.zeros_like(far)
     user[2 * rate :] = user_voice(rate, far.size - 2 * rate, level=0.3)
-    echo, noise = echo_of(far, rate, gain=0.5)
+    echo, noise = echo_of(far, rate, gain=echo_gain)
     s = slice(3 * rate, far.size)
-    assert db(echo[s], user[s]) > 2.0  # the echo is the louder one
-    out = run(WebRtcEchoCanceller(rate, delay_hint_ms=30), echo + noise + user, far, 320)
-    alone = run(WebRtcEchoCanceller(rate, delay_hint_ms=30), user + noise, 0 * far, 320)
+    ser = db(echo[s], user[s])
+    assert ser > 2.0 if not tail_guard else ser < -5.0
+    ec = WebRtcEchoCanceller(rate, delay_hint_ms=30, tail_guard=tail_guard)
+    out = run(ec, echo + noise + user, far, 320)
+    ec2 = WebRtcEchoCanceller(rate, delay_hint_ms=30, tail_guard=tail_guard)
+    alone = run(ec2, user + noise, 0 * far, 320)
     s = slice(3 * rate, out.size)
     assert db(out[s], alone[s]) > -6.0
 
@@ -312,3 +321,54 @@ def test_auto_rules_and_the_half_duplex_fallback(
         echo_plan(True, *dev)
     with pytest.raises(ConfigurationError, match="pywebrtc-audio"):
         WebRtcEchoCanceller(16_000)
+
+
+# ----------------------------------------------------------------------------- tail guard
+def _guard_run(
+    guard: TailGuard,
+    mic: npt.NDArray[np.float32],
+    ref: npt.NDArray[np.float32],
+    out: npt.NDArray[np.float32],
+) -> npt.NDArray[np.float32]:
+    y = out.copy()
+    for i in range(0, y.size, 320):
+        guard.process(mic[i : i + 320], ref[i : i + 320], y[i : i + 320])
+    return y
+
+
+def test_tail_guard_holds_down_a_leaking_tail_and_lets_a_louder_user_through() -> None:
+    rate = 16_000
+    far = speechlike(rate, 3.0, seed=12, floor=0.5)
+    far[2 * rate :] = 0.0  # the assistant stops at 2 s
+    echo, noise = echo_of(far, rate, delay_ms=80, gain=0.3)
+    mic = echo + noise
+    # a canceller that removes 30 dB while the reference plays and nothing of the tail
+    out = (mic * np.where(np.arange(mic.size) < 2 * rate + rate // 10, 0.03, 1.0)).astype(
+        np.float32
+    )
+    g = TailGuard(rate // 100, warmup_ms=0)
+    y = _guard_run(g, mic, far, out)
+    tail = slice(2 * rate + rate // 10, 2 * rate + rate // 4)
+    assert db(out[tail], y[tail]) > 20.0  # the tail is gone
+    late = slice(2 * rate + rate // 2, 3 * rate)
+    np.testing.assert_array_equal(y[late], out[late])  # the room alone is left alone
+    assert 60 <= g.lead_ms <= 150  # 80 ms of room, +20
+    # a user 10 dB louder than the echo, talking into that tail, passes untouched
+    user = np.zeros_like(mic)
+    user[tail] = 3.0 * speechlike(rate, 1.0, seed=13, floor=0.5)[: tail.stop - tail.start]
+    assert db(user[tail], echo[tail]) > 8.0
+    g2 = TailGuard(rate // 100, warmup_ms=0)
+    y2 = _guard_run(g2, mic + user, far, out + user)
+    assert db((out + user)[tail], y2[tail]) < 1.0
+
+
+def test_tail_guard_warm_up_holds_the_first_second_down() -> None:
+    rate = 16_000
+    far = speechlike(rate, 2.0, seed=14, floor=0.5)
+    mic = (0.1 * far).astype(np.float32)
+    g = TailGuard(rate // 100)
+    y = _guard_run(g, mic, far, mic)
+    assert db(mic[320 : rate // 2], y[320 : rate // 2]) > 25.0  # after the first block's ramp
+    assert g.guarded_blocks >= 100
+    g.reset()
+    assert g.guarded_blocks == 0 and g.lead_ms == 150

@@ -27,6 +27,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from rtsdk.audio.tailguard import TailGuard
 from rtsdk.exceptions import AudioFormatError, ConfigurationError
 
 __all__ = [
@@ -110,7 +111,12 @@ class EchoCanceller(abc.ABC):
     backend: str = ""
 
     def __init__(
-        self, sample_rate: int, *, noise_suppression: bool = False, delay_hint_ms: int = 0
+        self,
+        sample_rate: int,
+        *,
+        noise_suppression: bool = False,
+        delay_hint_ms: int = 0,
+        tail_guard: bool = True,
     ) -> None:
         self.sample_rate = _check_rate(sample_rate)
         if not isinstance(noise_suppression, bool):
@@ -126,6 +132,7 @@ class EchoCanceller(abc.ABC):
         self.noise_suppression = noise_suppression
         self._hint = delay_hint_ms
         self.block = self.sample_rate // 100  # one 10 ms block
+        self._guard = TailGuard(self.block) if tail_guard else None
         b = self.block
         # carry buffers: input blocks in progress, output waiting to be handed back
         self._mic_in = np.zeros(b, dtype=_F32)
@@ -197,11 +204,16 @@ class EchoCanceller(abc.ABC):
             "samples": self.samples,
             "active_samples": self.active_samples,
             "latency_samples": self.latency,
+            "tail_guard": self._guard is not None,
+            "tail_guarded_blocks": 0 if self._guard is None else self._guard.guarded_blocks,
+            "echo_lead_ms": None if self._guard is None else self._guard.lead_ms,
         }
 
     def reset(self) -> None:
         """Forget what was learnt about the echo path (a device changed); keep the settings."""
         self._reset()
+        if self._guard is not None:
+            self._guard.reset()
         self._fill = 0
         self._out_len = 0
         self._latency = None
@@ -268,8 +280,8 @@ class EchoCanceller(abc.ABC):
     # ------------------------------------------------------------------ internals
     def _emit(self, mic: npt.NDArray[np.float32], ref: npt.NDArray[np.float32]) -> None:
         y = self._process_blocks(mic, ref)
-        if y.dtype != _F32 or y.shape != mic.shape:
-            y = np.asarray(y, dtype=_F32).reshape(mic.shape)
+        if y.dtype != _F32 or y.shape != mic.shape or not y.flags.writeable:
+            y = np.array(y, dtype=_F32).reshape(mic.shape)
         re = float(np.einsum("i,i->", ref, ref)) / ref.size
         if re > _REF_ACTIVE:
             me = float(np.einsum("i,i->", mic, mic)) / mic.size
@@ -278,6 +290,8 @@ class EchoCanceller(abc.ABC):
             self._mic_e += a * (me - self._mic_e)
             self._out_e += a * (oe - self._out_e)
             self.active_samples += int(mic.size)
+        if self._guard is not None:  # after the ERLE estimate: that is the canceller's own
+            self._guard.process(mic, ref, y)
         self._push_out(y)
 
     def _push_out(self, y: npt.NDArray[np.float32], *, front: bool = False) -> None:
@@ -305,10 +319,18 @@ class WebRtcEchoCanceller(EchoCanceller):
     backend = "webrtc-aec3"
 
     def __init__(
-        self, sample_rate: int, *, noise_suppression: bool = False, delay_hint_ms: int = 0
+        self,
+        sample_rate: int,
+        *,
+        noise_suppression: bool = False,
+        delay_hint_ms: int = 0,
+        tail_guard: bool = True,
     ) -> None:
         super().__init__(
-            sample_rate, noise_suppression=noise_suppression, delay_hint_ms=delay_hint_ms
+            sample_rate,
+            noise_suppression=noise_suppression,
+            delay_hint_ms=delay_hint_ms,
+            tail_guard=tail_guard,
         )
         ok, why = echo_backend_available()
         if not ok:
