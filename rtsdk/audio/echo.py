@@ -139,6 +139,7 @@ class EchoCanceller(abc.ABC):
         self._ref_in = np.zeros(b, dtype=_F32)
         self._fill = 0
         self._out = np.zeros(2 * b, dtype=_F32)
+        self._sq = np.empty(0, dtype=_F32)
         self._out_len = 0
         self._latency: int | None = None
         self._mic_e = 0.0
@@ -235,12 +236,16 @@ class EchoCanceller(abc.ABC):
                 f"echo canceller: mic has {n} samples but ref has {ref.size}; pass equal lengths"
             )
         b = self.block
-        out = np.empty(n, dtype=_F32)
         if n == 0:
-            return out
+            return np.empty(0, dtype=_F32)
         if self._latency is None:  # fixed by the first call: silence ahead of the first output
             self._latency = (b - math.gcd(n, b)) % b
             self._push_out(np.zeros(self._latency, dtype=_F32))
+        if not self._fill and not self._out_len and n % b == 0:
+            # whole blocks and nothing carried (20 ms frames): straight through, no copies
+            self.samples += n
+            return self._run(mic, ref)
+        out = np.empty(n, dtype=_F32)
         # 1. complete the block in progress
         pos = 0
         if self._fill:
@@ -279,20 +284,46 @@ class EchoCanceller(abc.ABC):
 
     # ------------------------------------------------------------------ internals
     def _emit(self, mic: npt.NDArray[np.float32], ref: npt.NDArray[np.float32]) -> None:
+        self._push_out(self._run(mic, ref))
+
+    def _run(
+        self, mic: npt.NDArray[np.float32], ref: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """Whole blocks through the backend, the ERLE estimate and the guard; a new array."""
         y = self._process_blocks(mic, ref)
         if y.dtype != _F32 or y.shape != mic.shape or not y.flags.writeable:
             y = np.array(y, dtype=_F32).reshape(mic.shape)
-        re = float(np.einsum("i,i->", ref, ref)) / ref.size
-        if re > _REF_ACTIVE:
-            me = float(np.einsum("i,i->", mic, mic)) / mic.size
-            oe = float(np.einsum("i,i->", y, y)) / y.size
+        me, re, oe = self._energies(mic, ref, y)
+        m = o = 0.0
+        k = 0
+        for mv, rv, ov in zip(me, re, oe, strict=True):
+            if rv > _REF_ACTIVE:
+                m += mv
+                o += ov
+                k += 1
+        if k:  # the canceller's own ERLE (before the guard), over blocks the speaker played
             a = _ERLE_ALPHA if self._mic_e > 0.0 else 1.0
-            self._mic_e += a * (me - self._mic_e)
-            self._out_e += a * (oe - self._out_e)
-            self.active_samples += int(mic.size)
-        if self._guard is not None:  # after the ERLE estimate: that is the canceller's own
-            self._guard.process(mic, ref, y)
-        self._push_out(y)
+            self._mic_e += a * (m / k - self._mic_e)
+            self._out_e += a * (o / k - self._out_e)
+            self.active_samples += k * self.block
+        if self._guard is not None:
+            self._guard.guard(me, re, oe, y)
+        return y
+
+    def _energies(
+        self, *signals: npt.NDArray[np.float32]
+    ) -> tuple[list[float], list[float], list[float]]:
+        """Mean square of each 10 ms block of ``mic``, ``ref`` and the output: one pass."""
+        n = signals[0].size
+        buf = self._sq
+        if buf.size < 3 * n:
+            buf = self._sq = np.empty(3 * n, dtype=_F32)
+        both = buf[: 3 * n]
+        np.concatenate(signals, out=both)
+        blocks = both.reshape(-1, self.block)
+        e: list[float] = (np.einsum("ij,ij->i", blocks, blocks) * (1.0 / self.block)).tolist()
+        k = n // self.block
+        return e[:k], e[k : 2 * k], e[2 * k :]
 
     def _push_out(self, y: npt.NDArray[np.float32], *, front: bool = False) -> None:
         need = self._out_len + y.size

@@ -29,18 +29,29 @@ held down, as half duplex would: a user cannot barge in during the first second 
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["TailGuard"]
+__all__ = ["TailGuard", "block_energies"]
 
 _ACTIVE: Final = 1e-5  # reference block mean square counted as playing (-50 dBFS)
 _QUIET_ONSET_BLOCKS: Final = 10  # an onset needs 100 ms of silence before it
 _RISE: Final = 10.0  # the echo has arrived when the microphone rose 10 dB over the room
 _HISTORY: Final = 64  # reference blocks remembered (640 ms)
+
+
+def block_energies(
+    block: int, *signals: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float32], ...]:
+    """Mean square of each whole ``block`` of each signal (the same length)."""
+    nb = signals[0].size // block
+    out = []
+    for x in signals:
+        xb = x[: nb * block].reshape(nb, block)
+        out.append(np.einsum("ij,ij->i", xb, xb) / np.float32(block))
+    return tuple(out)
 
 
 class TailGuard:
@@ -56,6 +67,7 @@ class TailGuard:
         warmup_ms: int = 1000,
     ) -> None:
         self.block = block
+        self._ramp = np.linspace(0.0, 1.0, block, dtype=np.float32)
         self._rt60, self._depth = rt60, depth_db
         self._lead0, self._warm = default_lead_ms, warmup_ms
         self.decay = 10.0 ** (-6.0 * 0.01 / rt60)  # energy ratio per 10 ms block
@@ -63,7 +75,11 @@ class TailGuard:
         self.lead = default_lead_ms // 10  #: blocks from reference onset to echo arrival (+2)
         self.warmup = warmup_ms // 10
         self.coupling = 1.0  #: echo / reference energy at the microphone (0 dB until measured)
-        self._refs: deque[float] = deque([0.0] * _HISTORY, maxlen=_HISTORY)
+        # reference block energies, each stored twice so that the last _HISTORY of them are
+        # always one slice, oldest first: _refs[_pos + 1 : _pos + 1 + _HISTORY]
+        self._refs = np.zeros(2 * _HISTORY, dtype=np.float64)
+        self._pos = _HISTORY - 1
+        self._weights = self._make_weights()
         self._since_active = 1 << 30  # blocks since the reference was last active
         self._quiet = 1 << 30  # consecutive inactive reference blocks
         self._timing: int | None = None  # that onset, while its echo's arrival is awaited
@@ -96,31 +112,38 @@ class TailGuard:
         out: npt.NDArray[np.float32],
     ) -> None:
         """Guard ``out`` (the canceller's output for ``mic``/``ref``, whole blocks) in place."""
+        me, re, oe = (e.tolist() for e in block_energies(self.block, mic, ref, out))
+        self.guard(me, re, oe, out)
+
+    def guard(
+        self, me: list[float], re: list[float], oe: list[float], out: npt.NDArray[np.float32]
+    ) -> None:
+        """:meth:`process` with the per-block mean squares already computed."""
         b = self.block
-        nb = mic.size // b
-        if nb == 0:
-            return
-        mb = mic[: nb * b].reshape(nb, b)
-        rb = ref[: nb * b].reshape(nb, b)
-        ob = out[: nb * b].reshape(nb, b)
-        me = np.einsum("ij,ij->i", mb, mb) / b
-        re = np.einsum("ij,ij->i", rb, rb) / b
-        oe = np.einsum("ij,ij->i", ob, ob) / b
-        for i in range(nb):
-            self._block(float(me[i]), float(re[i]), float(oe[i]), ob[i])
+        for i, (m, r, o) in enumerate(zip(me, re, oe, strict=True)):
+            self._block(m, r, o, out[i * b : (i + 1) * b])
+
+    def _make_weights(self) -> npt.NDArray[np.float64]:
+        """Per history slot (oldest first): how much of that reference block's echo can still
+        be at the microphone (none of the newest, in flight; all of it up to the lead and
+        30 ms; then the room's decay)."""
+        age = np.arange(_HISTORY, 0, -1, dtype=np.float64)
+        hold = self.lead + 3
+        w = np.where(age > hold, self.decay ** np.maximum(age - hold, 0.0), 1.0)
+        w[age < 2] = 0.0
+        return w
+
+    def _recent(self) -> npt.NDArray[np.float64]:
+        p = self._pos + 1
+        return self._refs[p : p + _HISTORY]
+
+    def _push_ref(self, re: float) -> None:
+        p = self._pos = (self._pos + 1) % _HISTORY
+        self._refs[p] = self._refs[p + _HISTORY] = re
 
     def _predicted(self) -> float:
         """The echo energy expected at the microphone now, from the recent reference."""
-        lead, decay = self.lead + 3, self.decay
-        best = 0.0
-        for age, r in enumerate(reversed(self._refs), start=1):
-            if age < 2:
-                continue
-            if age > lead:
-                r *= decay ** (age - lead)
-            if r > best:
-                best = r
-        return self.coupling * best
+        return self.coupling * float(np.max(self._recent() * self._weights))
 
     def _block(self, me: float, re: float, oe: float, y: npt.NDArray[np.float32]) -> None:
         k = self._k
@@ -139,7 +162,7 @@ class TailGuard:
                 room = self._room
                 self._room = me if room is None else room + 0.1 * (me - room)
         self._time_the_lead(k, me)
-        self._refs.append(re)
+        self._push_ref(re)
         self._learn_coupling(me, oe)
         gain = 1.0
         in_reach = self._since_active <= self.lead + 30
@@ -149,8 +172,11 @@ class TailGuard:
             gain = self.floor
         if gain != 1.0:
             self.guarded_blocks += 1
-        if gain != 1.0 or self._gain != 1.0:
-            y *= np.linspace(self._gain, gain, y.size, dtype=np.float32)
+        g0 = self._gain
+        if gain != g0:  # a ramp over the block, no click
+            y *= g0 + (gain - g0) * self._ramp
+        elif gain != 1.0:
+            y *= np.float32(gain)
         self._gain = gain
 
     def _learn_coupling(self, me: float, oe: float) -> None:
@@ -159,9 +185,9 @@ class TailGuard:
         if oe * 10.0 > me:
             return
         lo = max(2, self.lead - 3)
-        refs = self._refs
-        n = len(refs)
-        r = max(refs[n - a] for a in range(lo, min(n, self.lead + 1) + 1))
+        hi = min(_HISTORY, self.lead + 1)
+        recent = self._recent()  # oldest first: age a is recent[_HISTORY - a]
+        r = float(np.max(recent[_HISTORY - hi : _HISTORY - lo + 1]))
         if r <= _ACTIVE:
             return
         log_c = math.log(self.coupling)
@@ -178,7 +204,10 @@ class TailGuard:
             leads = self._leads
             leads.append(k - at)
             del leads[:-9]
-            self.lead = max(2, sorted(leads)[len(leads) // 2] + 2)
+            lead = max(2, sorted(leads)[len(leads) // 2] + 2)
+            if lead != self.lead:
+                self.lead = lead
+                self._weights = self._make_weights()
             self._timing = None
 
     def __repr__(self) -> str:
