@@ -124,13 +124,13 @@ class TailGuard:
             self._block(m, r, o, out[i * b : (i + 1) * b])
 
     def _make_weights(self) -> npt.NDArray[np.float64]:
-        """Per history slot (oldest first): how much of that reference block's echo can still
-        be at the microphone (none of the newest, in flight; all of it up to the lead and
-        30 ms; then the room's decay)."""
+        """Per history slot (oldest first): how much of that reference block's echo can be
+        at the microphone now (none of the blocks younger than the lead less 50 ms: still in
+        flight; all of it up to the lead and 30 ms; then the room's decay)."""
         age = np.arange(_HISTORY, 0, -1, dtype=np.float64)
         hold = self.lead + 3
         w = np.where(age > hold, self.decay ** np.maximum(age - hold, 0.0), 1.0)
-        w[age < 2] = 0.0
+        w[age < max(2, self.lead - 5)] = 0.0  # its echo has not arrived yet
         return w
 
     def _recent(self) -> npt.NDArray[np.float64]:
@@ -168,7 +168,7 @@ class TailGuard:
         in_reach = self._since_active <= self.lead + 30
         if self._active_blocks <= self.warmup and in_reach:
             gain = self.floor  # not converged: the microphone is held down near the echo
-        elif in_reach and oe <= 2.0 * self._predicted():
+        elif in_reach and oe <= self._predicted():
             gain = self.floor
         if gain != 1.0:
             self.guarded_blocks += 1
