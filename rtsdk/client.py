@@ -166,7 +166,8 @@ class AsyncRealtimeAIClient:
 
     def stats(self) -> dict[str, object]:
         """One flat snapshot: :attr:`metrics` (latencies, reconnects, drops, queue high-water
-        marks) plus, with audio streaming, the audio counters (``audio_`` prefixed)."""
+        marks) plus, with audio streaming, the audio counters (``audio_`` prefixed) and
+        ``["audio"]["echo"]``: echo cancellation (on or why not, ERLE, delay, overruns)."""
         out = self.metrics.as_dict()
         audio = self.audio
         if audio is not None:

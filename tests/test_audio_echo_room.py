@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,9 @@ RATE = 24_000  # session rate
 REPLY_S = 1.0  # each echo-assistant reply of the no-interruption runs
 IR_GAIN = 0.25  # the echo at the microphone about as loud as the reference: open speakers
 NOISE_DB = -44  # the pink noise control: about -50 dBFS in the capture
+#: PipeWire re-plans its graph when the room's process joins or leaves; audio in the first few
+#: hundred ms after that can skip or repeat a quantum
+SETTLE_S = 1.0
 
 
 # ---------------------------------------------------------------------------------- the room
@@ -79,10 +83,12 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[float],
             check=False,
         )
         assert r.returncode == 0, f"room-up failed: {r.stderr[-2000:]}"
+        time.sleep(SETTLE_S)
 
     up(60)
     yield up
     subprocess.run(["bash", str(ROOT / ".ci" / "audio.sh"), "room-down"], timeout=60, check=False)
+    time.sleep(SETTLE_S)
 
 
 def pcm(x: npt.NDArray[np.float32]) -> str:
