@@ -7,6 +7,19 @@
 #   bash .ci/audio.sh env              print those `export` lines again (needs RTSDK_AUDIO_DIR)
 #   bash .ci/audio.sh stop             stop the daemons by PID and remove the state directory
 #   bash .ci/audio.sh run CMD ARGS...  install, start, run CMD with the environment, stop; CMD's status
+#   bash .ci/audio.sh room-up IR.wav [NOISE_DB]   (needs the started environment)
+#                                      the echo room: see below
+#   bash .ci/audio.sh room-down        back to the plain loopback
+#
+# The echo room (for the echo-cancellation tests). The speaker (default sink rtsdk_ci) no longer
+# reaches the microphone directly: its monitor goes through a PipeWire filter-chain (a separate
+# `pipewire -c room.conf` process) -- a mild soft clip (LADSPA TAP Sigmoid at -7.3 dB in and
+# -0.5 dB out: measured y = tanh(1.5 x) / 1.5 within 2 %), a convolver with the impulse response
+# IR.wav (mono; its delay, decay and the small speaker's high-pass are in the file, written by
+# the test), and pink noise (TAP Pink Noise at NOISE_DB, default -44: about -50 dBFS at the
+# microphone) -- into a second null sink, rtsdk_mic, whose monitor becomes the default
+# source. Anything else played into rtsdk_mic (`pw-play --target rtsdk_mic voice.wav`) is heard
+# by the microphone as a person in the room.
 #
 # Or source it and call audio_install / audio_up / audio_down.
 #
@@ -14,7 +27,8 @@
 # by those PIDs only. A test process needs just XDG_RUNTIME_DIR (the ALSA pipewire plugin finds
 # $XDG_RUNTIME_DIR/pipewire-0); PortAudio's "default" device is then PipeWire.
 
-AUDIO_PACKAGES=(libportaudio2 pipewire pipewire-alsa pipewire-pulse wireplumber pulseaudio-utils dbus)
+AUDIO_PACKAGES=(libportaudio2 pipewire pipewire-alsa pipewire-pulse wireplumber pulseaudio-utils dbus
+    tap-plugins)
 AUDIO_BINARIES=(pipewire pipewire-pulse wireplumber pactl dbus-daemon)
 
 _audio_log() { printf 'audio.sh: %s\n' "$*" >&2; }
@@ -38,6 +52,7 @@ audio_install() {
     [ -e /usr/share/alsa/alsa.conf.d/99-pipewire-default.conf ] \
         || [ -e /etc/alsa/conf.d/99-pipewire-default.conf ] || missing=1
     ldconfig -p 2>/dev/null | grep libportaudio.so.2 >/dev/null || missing=1
+    [ -e /usr/lib/ladspa/tap_sigmoid.so ] || missing=1
     if [ "$missing" = 0 ]; then
         return 0
     fi
@@ -108,6 +123,96 @@ audio_down() {
     unset RTSDK_AUDIO_DIR
 }
 
+_room_conf() {  # _room_conf IR NOISE_DB: the filter-chain process's configuration
+    cat <<EOF
+context.properties = { log.level = 2 }
+context.spa-libs = {
+    audio.convert.* = audioconvert/libspa-audioconvert
+    support.*       = support/libspa-support
+}
+context.modules = [
+    { name = libpipewire-module-rt flags = [ ifexists nofail ] }
+    { name = libpipewire-module-protocol-native }
+    { name = libpipewire-module-client-node }
+    { name = libpipewire-module-adapter }
+    { name = libpipewire-module-filter-chain
+        args = {
+            node.description = "rtsdk echo room"
+            media.name       = "rtsdk echo room"
+            audio.rate       = 48000
+            audio.channels   = 1
+            audio.position   = [ MONO ]
+            filter.graph = {
+                nodes = [
+                    { type = ladspa name = clip plugin = tap_sigmoid label = tap_sigmoid
+                      control = { "Pre Gain [dB]" = -7.3 "Post Gain [dB]" = -0.5 } }
+                    { type = builtin name = room label = convolver
+                      config = { filename = "$1" } }
+                    { type = ladspa name = noise plugin = tap_pinknoise label = tap_pinknoise
+                      control = { "Signal Level [dB]" = 0 "Noise Level [dB]" = $2 } }
+                ]
+                links = [
+                    { output = "clip:Output" input = "room:In" }
+                    { output = "room:Out" input = "noise:Input" }
+                ]
+            }
+            capture.props = {
+                node.name = "rtsdk_room_in"
+                target.object = "rtsdk_ci"
+                stream.capture.sink = true
+            }
+            playback.props = {
+                node.name = "rtsdk_room_out"
+                target.object = "rtsdk_mic"
+            }
+        }
+    }
+]
+EOF
+}
+
+audio_room_up() {  # audio_room_up IR.wav [NOISE_DB]
+    local ir=${1:?room-up needs the impulse response WAV}
+    local noise=${2:--44}
+    : "${RTSDK_AUDIO_DIR:?RTSDK_AUDIO_DIR is not set: run start first}"
+    [ -r "$ir" ] || { _audio_log "cannot read $ir"; return 1; }
+    audio_room_down
+    export XDG_RUNTIME_DIR=$RTSDK_AUDIO_DIR
+    if ! pactl list short sinks | grep -q rtsdk_mic; then
+        pactl load-module module-null-sink sink_name=rtsdk_mic \
+            sink_properties=device.description=rtsdk_CI_Room_Microphone >/dev/null
+        _audio_wait 10 bash -c 'pactl list short sinks | grep -q rtsdk_mic' \
+            || { _audio_log "room sink missing"; return 1; }
+    fi
+    _room_conf "$(realpath "$ir")" "$noise" >"$RTSDK_AUDIO_DIR/room.conf"
+    _audio_spawn room env LADSPA_PATH=/usr/lib/ladspa pipewire -c "$RTSDK_AUDIO_DIR/room.conf"
+    tail -n 1 "$RTSDK_AUDIO_DIR/pids" | cut -d' ' -f1 >"$RTSDK_AUDIO_DIR/room.pid"
+    if ! _audio_wait 10 bash -c 'pw-cli ls Node 2>/dev/null | grep -q rtsdk_room_out'; then
+        _audio_log "the room did not start: $(tail -n 5 "$RTSDK_AUDIO_DIR/room.log")"
+        audio_room_down
+        return 1
+    fi
+    pactl set-default-source rtsdk_mic.monitor
+    _audio_wait 10 bash -c '[ "$(pactl get-default-source)" = rtsdk_mic.monitor ]' \
+        || { _audio_log "room source not set"; return 1; }
+}
+
+audio_room_down() {  # stop the room's process; the microphone hears the speaker directly again
+    local dir=${RTSDK_AUDIO_DIR:-}
+    if [ -z "$dir" ] || [ ! -f "$dir/room.pid" ]; then
+        return 0
+    fi
+    export XDG_RUNTIME_DIR=$dir
+    local pid
+    pid=$(cat "$dir/room.pid")
+    kill "$pid" 2>/dev/null || true
+    _audio_wait 5 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$dir/room.pid"
+    grep -v "^$pid room\$" "$dir/pids" >"$dir/pids.new" || true
+    mv "$dir/pids.new" "$dir/pids"
+    pactl set-default-source rtsdk_ci.monitor 2>/dev/null || true
+}
+
 _audio_main() {
     set -euo pipefail
     local cmd=${1:-}
@@ -124,6 +229,8 @@ _audio_main() {
         _audio_exports
         ;;
     stop) audio_down ;;
+    room-up) audio_room_up "$@" ;;
+    room-down) audio_room_down ;;
     run)
         [ "$#" -gt 0 ] || { _audio_log "run needs a command"; exit 2; }
         audio_install
@@ -134,7 +241,7 @@ _audio_main() {
         exit "$rc"
         ;;
     *)
-        echo "usage: bash .ci/audio.sh install|start|env|stop|run CMD..." >&2
+        echo "usage: bash .ci/audio.sh install|start|env|stop|run CMD...|room-up IR.wav|room-down" >&2
         exit 2
         ;;
     esac

@@ -179,12 +179,14 @@ class AsyncRealtimeAIClient(GaHelpers):
 
     def stats(self) -> dict[str, object]:
         """One flat snapshot: :attr:`metrics` (latencies, reconnects, drops, queue high-water
-        marks) plus, with audio streaming, the audio counters (``audio_`` prefixed)."""
+        marks) plus, with audio streaming, the audio counters (``audio_`` prefixed) and
+        ``["audio"]["echo"]``: echo cancellation (on or why not, ERLE, delay, overruns)."""
         out = self.metrics.as_dict()
         audio = self.audio
         if audio is not None:
             for name, value in dataclasses.asdict(audio.stats).items():
                 out[f"audio_{name}"] = value
+            out["audio"] = {"echo": audio.echo_stats}
         return out
 
     @property

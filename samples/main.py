@@ -44,6 +44,7 @@ class Console:
         self.tty = sys.stdout.isatty()
         self.state = "connecting"
         self.level = -120.0
+        self.echo = ""  # echo cancellation in the status line: "AEC 31 dB", "AEC off"
         self._open_line = False  # a transcript line is being written
         self._notes: list[str] = []
 
@@ -52,7 +53,8 @@ class Console:
             return
         bars = max(0, min(30, int((self.level + 60) / 2)))
         meter = "#" * bars + "." * (30 - bars)
-        sys.stdout.write(f"\r\x1b[2K  mic [{meter}] {self.level:6.1f} dBFS  {self.state}")
+        echo = f"  {self.echo}" if self.echo else ""
+        sys.stdout.write(f"\r\x1b[2K  mic [{meter}] {self.level:6.1f} dBFS{echo}  {self.state}")
         sys.stdout.flush()
 
     def note(self, text: str) -> None:
@@ -263,6 +265,7 @@ async def run(args: argparse.Namespace) -> int:
     stream_options = AudioStreamOptions(
         input_device=None if source is not None else "default",
         output_device=None if sink is not None else "default",
+        echo_cancellation={"auto": "auto", "on": True, "off": False}[args.echo_cancellation],
     )
     display = Display(console)
     client = AsyncRealtimeAIClient(
@@ -280,6 +283,8 @@ async def run(args: argparse.Namespace) -> int:
             console.line(f"could not start: {type(exc).__name__}: {exc}")
             return 1
         display.audio = client.audio
+        if client.audio is not None:
+            console.line(echo_summary(client.audio.echo_stats))
         console.state = "listening"
         meter = loop.create_task(_meter(client, console))
         waits = [loop.create_task(stop.wait()), loop.create_task(client.wait_closed())]
@@ -312,9 +317,31 @@ async def run(args: argparse.Namespace) -> int:
                 f"{stats['audio_underruns']} underruns, {xruns[0]}+{xruns[1]} xruns (in+out); "
                 f"{stats['reconnects']} reconnects"
             )
+        echo = stats.get("audio")
+        if isinstance(echo, dict) and echo["echo"].get("enabled"):
+            e = echo["echo"]
+            console.line(
+                f"echo cancellation: ERLE {_db(e.get('erle_db'))}, "
+                f"{e.get('reference_overruns', 0)} reference overruns, {e.get('errors', 0)} errors"
+            )
         if output_path is not None:
             console.line(f"assistant audio written to {output_path}")
     return code
+
+
+def _db(value: object) -> str:
+    return f"{value:.0f} dB" if isinstance(value, (int, float)) else "not measured yet"
+
+
+def echo_summary(echo: dict[str, Any]) -> str:
+    """One line: is echo cancellation on (and how), or why not."""
+    if echo.get("enabled"):
+        ns = ", noise suppression" if echo.get("noise_suppression") else ""
+        return (
+            f"echo cancellation: on ({echo.get('backend')} at {echo.get('sample_rate')} Hz{ns}; "
+            "full duplex: talk over the assistant any time)"
+        )
+    return f"echo cancellation: {echo.get('reason', 'off')}"
 
 
 async def _meter(client: AsyncRealtimeAIClient, console: Console) -> None:
@@ -323,6 +350,13 @@ async def _meter(client: AsyncRealtimeAIClient, console: Console) -> None:
         if audio is not None:
             level = audio.input_level_dbfs
             console.level = level if math.isfinite(level) else -120.0
+            echo = audio.echo_stats
+            if not echo.get("enabled"):
+                console.echo = "AEC off"
+            elif not echo.get("active"):
+                console.echo = "AEC failed"
+            else:
+                console.echo = f"AEC {_db(echo.get('erle_db'))}"
             console.status()
         await asyncio.sleep(0.1)
 
@@ -348,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="a ws:// Realtime endpoint (e.g. python -m rtsdk serve)")
     parser.add_argument("--model", default="gpt-realtime")
     parser.add_argument("--voice", default=None)
+    parser.add_argument(
+        "--echo-cancellation",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="auto: on with a microphone and speakers (full duplex on open speakers)",
+    )
     parser.add_argument(
         "--instructions", default="You are a friendly voice assistant. Keep answers short."
     )

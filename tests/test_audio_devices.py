@@ -172,7 +172,7 @@ def loud_windows(x: np.ndarray, win: int = 120, threshold: float = 0.05) -> np.n
 
 async def start_duplex(rate: int | None) -> tuple[AudioStreamManager, list[bytes]]:
     frames: list[bytes] = []
-    opts = AudioStreamOptions(sample_rate=rate, playback_prebuffer_ms=20)
+    opts = AudioStreamOptions(sample_rate=rate, playback_prebuffer_ms=20, echo_cancellation=False)
     mgr = AudioStreamManager(opts, send_frame=frames.append)
     await mgr.start()
     src = mgr.source

@@ -45,6 +45,7 @@ def test_sample_echoes_the_bundled_speech_into_a_wav(tmp_path: Path) -> None:
     assert "local Realtime server" in proc.stdout
     assert "not a model" in proc.stdout
     assert "assistant:" in proc.stdout and "latency" in proc.stdout
+    assert "echo cancellation: off (not a device microphone and speaker)" in proc.stdout
     said, rate_in = read_wav(BUNDLED)
     heard, rate_out = read_wav(out)
     assert rate_out in (16000, 24000, 44100, 48000)

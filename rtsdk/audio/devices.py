@@ -9,6 +9,7 @@ exceptions are counted, never raised into PortAudio's thread.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,10 @@ from rtsdk.audio.base import AudioSink, BridgedSource, as_buffer
 from rtsdk.exceptions import AudioDeviceError
 
 if TYPE_CHECKING:
+    from rtsdk.audio.align import CaptureMark
     from rtsdk.audio.options import AudioStreamOptions, DeviceSpec
     from rtsdk.audio.playback import Playback
+    from rtsdk.audio.tap import RenderTap
 
 __all__ = [
     "DeviceInfo",
@@ -165,6 +168,11 @@ def resolve_device(spec: DeviceSpec, kind: str) -> DeviceInfo:
     raise AudioDeviceError(f"{kind} device {spec!r} is ambiguous: {names}")
 
 
+def _dac(t: Any) -> float:
+    """The DAC time of an output callback's ``time_info`` (0 when the host gives none)."""
+    return float(getattr(t, "outputBufferDacTime", 0.0) or 0.0)
+
+
 def _device_rate(info: DeviceInfo, wanted: int | None) -> int:
     if wanted is not None:
         return wanted
@@ -263,10 +271,23 @@ class DeviceSource(_PortAudioStream, BridgedSource):
 
     _direction = "input"
 
+    #: Capture blocks carry ADC times (:attr:`capture_mark`): echo cancellation can align.
+    timestamps = True
+
     def __init__(self, device: DeviceSpec = "default") -> None:
         self.device = device
         self.info: DeviceInfo | None = None
         self._init_stream()
+        self._captured = 0
+        self._latency = 0.0
+        #: ``(frame index, ADC time, monotonic time)`` of the newest captured block's first
+        #: frame (see :data:`rtsdk.audio.align.CaptureMark`); None before the first callback.
+        self.capture_mark: CaptureMark | None = None
+
+    @property
+    def latency(self) -> float:
+        """The input stream's latency in seconds as PortAudio reported it when opened."""
+        return self._latency
 
     def open(self, options: AudioStreamOptions) -> None:
         """Find the device and open its input stream (not started yet)."""
@@ -282,12 +303,20 @@ class DeviceSource(_PortAudioStream, BridgedSource):
             self._callback,
             self._finished,
         )
+        self._latency = float(self._stream.latency)
 
     def _callback(self, indata: npt.NDArray[np.float32], frames: int, t: Any, status: Any) -> None:
         try:
             self.callbacks += 1
             if status:
                 self._xruns += 1
+            # one tuple store: the loop reads a consistent mark without a lock
+            self.capture_mark = (
+                self._captured,
+                float(getattr(t, "inputBufferAdcTime", 0.0) or 0.0),
+                time.monotonic() - self._latency,
+            )
+            self._captured += frames
             bridge = self._bridge
             if bridge is not None:
                 bridge.write(as_buffer(indata))
@@ -325,6 +354,19 @@ class DeviceSink(_PortAudioStream, AudioSink):
         self._pb: Playback | None = None
         self._scratch = np.zeros(0, dtype=np.float32)
         self._latency = 0.0
+        self._tap: RenderTap | None = None
+
+    def attach_tap(self, tap: RenderTap | None) -> None:
+        """Record every rendered block into ``tap`` (before :meth:`start`)."""
+        self._tap = tap
+
+    def stream_time(self) -> float:
+        """PortAudio's clock for this stream (the clock of the DAC times); 0 when unknown."""
+        stream = self._stream
+        try:
+            return float(stream.time) if stream is not None else 0.0
+        except Exception:
+            return 0.0
 
     def open(self, options: AudioStreamOptions, session_rate: int) -> None:
         """Find the device and open its output stream (not started yet)."""
@@ -354,19 +396,48 @@ class DeviceSink(_PortAudioStream, AudioSink):
             if status:
                 self._xruns += 1
             pb = self._pb
+            tap = self._tap
             if pb is None:
                 outdata.fill(0.0)
             elif self.channels == 1:
-                pb.render(outdata.reshape(-1))
+                block = outdata.reshape(-1)
+                if tap is None:
+                    pb.render(block)
+                else:
+                    self._render_tapped(pb, tap, block, _dac(t), 0)
             else:
                 sc = self._scratch
                 for i in range(0, frames, sc.size):
                     k = min(sc.size, frames - i)
-                    pb.render(sc[:k])
+                    if tap is None:
+                        pb.render(sc[:k])
+                    else:
+                        self._render_tapped(pb, tap, sc[:k], _dac(t), i)
                     outdata[i : i + k] = sc[:k, None]
         except Exception:
             self._errors += 1
             outdata.fill(0.0)
+
+    def _render_tapped(
+        self,
+        pb: Playback,
+        tap: RenderTap,
+        block: npt.NDArray[np.float32],
+        dac: float,
+        offset: int,
+    ) -> None:
+        """Render ``block`` and record it with its DAC time (``offset`` frames into the
+        callback's buffer) and the playback ring's read positions."""
+        r0, d0 = pb.read_position, pb.discarded
+        pb.render(block)
+        shift = offset / self.sample_rate
+        tap.push(
+            block,
+            float(dac) + shift if dac else 0.0,
+            time.monotonic() + self._latency + shift,
+            r0 + (pb.discarded - d0),
+            pb.read_position,
+        )
 
     def _finished(self) -> None:
         if not self._stopping:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 from rtsdk._reference.resample import SUPPORTED_RATES
 from rtsdk.exceptions import ConfigurationError
@@ -76,6 +76,14 @@ class AudioStreamOptions:
       uplink sends digital silence instead of the microphone, for setups without echo
       cancellation. Silence, not nothing: the server's audio clock and VAD keep running.
     - ``latency``: PortAudio's suggested latency, ``"low"``, ``"high"`` or seconds.
+    - ``echo_cancellation``: remove the speaker's echo from the microphone (WebRTC AEC3, from the
+      ``pywebrtc-audio`` package), so the assistant never hears itself on open speakers and
+      the user can still talk over it. ``"auto"`` (default): on when both the source and the
+      sink are devices; when the backend cannot be imported there, the stream falls back to
+      ``half_duplex`` and logs why. ``True``: on, or :class:`ConfigurationError` naming what
+      is missing. ``False``: off.
+    - ``noise_suppression``: WebRTC's noise suppressor after the canceller (with echo
+      cancellation only).
     """
 
     input_device: DeviceSpec = "default"
@@ -90,6 +98,8 @@ class AudioStreamOptions:
     half_duplex: bool = False
     half_duplex_tail_ms: int = 300
     latency: str | float = "high"
+    echo_cancellation: bool | Literal["auto"] = "auto"
+    noise_suppression: bool = False
 
     def __post_init__(self) -> None:
         _device_field("input_device", self.input_device)
@@ -121,6 +131,16 @@ class AudioStreamOptions:
                 f"AudioStreamOptions.half_duplex must be a bool, got {self.half_duplex!r}"
             )
         _int_field("half_duplex_tail_ms", self.half_duplex_tail_ms, 0, 5000)
+        if self.echo_cancellation != "auto" and not isinstance(self.echo_cancellation, bool):
+            raise ConfigurationError(
+                "AudioStreamOptions.echo_cancellation must be 'auto', True or False, "
+                f"got {self.echo_cancellation!r}"
+            )
+        if not isinstance(self.noise_suppression, bool):
+            raise ConfigurationError(
+                "AudioStreamOptions.noise_suppression must be a bool, "
+                f"got {self.noise_suppression!r}"
+            )
         lat = self.latency
         if isinstance(lat, str):
             if lat not in ("low", "high"):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, cast
 
@@ -120,6 +121,10 @@ class Playback:
         self.underrun_samples = 0
         self.discarded = 0
         self.wakeups = 0
+        #: Optional: the ring position (samples) the listener has heard by now, or None when
+        #: unknown; :meth:`take_played` then counts only that. :meth:`interrupt` counts all
+        #: that was handed to the sink (a device plays out what its buffer holds).
+        self.ear: Callable[[], int | None] | None = None
 
     # ---------------------------------------------------------------------------- loop side
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -164,9 +169,14 @@ class Playback:
         self._end_pos = self._enq * 4
 
     def take_played(self) -> list[tuple[str, int]]:
-        """``(item_id, session samples)`` newly handed to the sink since the last call."""
+        """``(item_id, session samples)`` newly played since the last call.
+
+        Played means heard when :attr:`ear` is set (the sink reports what left its device
+        buffer), else handed to the sink.
+        """
         self._feed()
-        return self._collect()
+        ear = self.ear
+        return self._collect(None if ear is None else ear())
 
     def interrupt(self) -> list[tuple[str, int]]:
         """Drop everything queued at once; return the final :meth:`take_played` accounting."""
@@ -197,15 +207,22 @@ class Playback:
         return self.queued_samples > 0
 
     @property
+    def read_position(self) -> int:
+        """Sink samples the consumer took from the ring so far, discarded ones included."""
+        return self._ring.total_read >> 2
+
+    @property
     def played_samples(self) -> int:
         """Sink samples handed to the sink (discarded ones excluded)."""
         return (self._ring.total_read >> 2) - self.discarded
 
-    def _collect(self) -> list[tuple[str, int]]:
+    def _collect(self, heard: int | None = None) -> list[tuple[str, int]]:
         marks = self._marks
         if not marks:
             return []
         c = self._ring.total_read >> 2
+        if heard is not None and heard < c:
+            c = max(heard, 0)
         sr, dr = self.session_rate, self.sink_rate
         out: list[tuple[str, int]] = []
         for m in marks:

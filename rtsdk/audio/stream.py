@@ -18,23 +18,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from rtsdk.audio.align import LEAD_MS, EchoStage, ReferenceAligner, echo_plan
 from rtsdk.audio.base import AudioSink, AudioSource
 from rtsdk.audio.devices import DeviceSink, DeviceSource
+from rtsdk.audio.echo import ECHO_RATES, WebRtcEchoCanceller
 from rtsdk.audio.encode import AppendEncoder, downmix
 from rtsdk.audio.options import AudioStreamOptions
 from rtsdk.audio.playback import Playback, SessionFormat, session_rate
-from rtsdk.exceptions import ConfigurationError
+from rtsdk.audio.tap import RenderTap
+from rtsdk.exceptions import AudioFormatError, ConfigurationError
 from rtsdk.kernels import Resampler
 
 __all__ = ["AudioStats", "AudioStreamManager"]
 
 _SILENT_DBFS = -120.0
+
+log = logging.getLogger("rtsdk.audio")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +129,15 @@ class AudioStreamManager:
         self._mute_until = 0.0
         #: The last exception ``send_frame`` raised (its type and message), if any.
         self.last_send_error: str | None = None
+        self._echo_on, fallback, self.echo_reason = echo_plan(
+            options.echo_cancellation, source, sink
+        )
+        self._half_duplex = options.half_duplex or fallback
+        if fallback:
+            log.warning("echo cancellation %s", self.echo_reason)
+        self._tap: RenderTap | None = None
+        self._echo: EchoStage | None = None
+        self._captured = 0
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -148,6 +165,7 @@ class AudioStreamManager:
                 )
             if self.source is not None:
                 self.source.open(opt)
+            self._setup_echo()
             if self.sink is not None and self._playback is not None:
                 self.sink.start(self._playback)
             if self.source is not None:
@@ -158,6 +176,87 @@ class AudioStreamManager:
         except BaseException:
             await self.stop()
             raise
+
+    def _setup_echo(self) -> None:
+        """The render tap of a device sink (played accounting at the ear) and, with echo
+        cancellation on, the canceller on the capture side."""
+        sink, src, pb = self.sink, self.source, self._playback
+        attach = getattr(sink, "attach_tap", None)
+        if sink is None or pb is None or attach is None:
+            return
+        tap = self._tap = RenderTap(sink.sample_rate, with_samples=self._echo_on)
+        attach(tap)
+        pb.ear = self._heard
+        if not self._echo_on or src is None:
+            return
+        if src.sample_rate not in ECHO_RATES:
+            if self.options.echo_cancellation is True:
+                rates = ", ".join(str(r) for r in ECHO_RATES)
+                raise AudioFormatError(
+                    f"echo cancellation needs an input rate of {rates} Hz, the input device "
+                    f"runs at {src.sample_rate} Hz (set AudioStreamOptions.sample_rate)"
+                )
+            self._echo_on = False
+            self.echo_reason = f"off (input at {src.sample_rate} Hz)"
+            return
+        canceller = WebRtcEchoCanceller(
+            src.sample_rate,
+            noise_suppression=self.options.noise_suppression,
+            delay_hint_ms=LEAD_MS,
+        )
+        aligner = ReferenceAligner(sink.sample_rate, src.sample_rate, margin_ms=LEAD_MS)
+        delay = float(getattr(sink, "latency", 0.0)) + float(getattr(src, "latency", 0.0))
+        self._echo = EchoStage(
+            canceller,
+            tap,
+            aligner,
+            lambda: getattr(src, "capture_mark", None),
+            device_delay_ms=delay * 1000,
+        )
+
+    def _pull_tap(self) -> None:
+        if self._echo is not None:
+            self._echo.pull()
+        elif self._tap is not None:
+            self._tap.pull()
+
+    def _heard(self) -> int | None:
+        """The playback ring position the listener has heard by now (from the DAC times)."""
+        tap = self._tap
+        if tap is None:
+            return None
+        self._pull_tap()
+        last = tap.last
+        if last is None:
+            return None
+        now = 0.0
+        if last[2]:
+            now = float(getattr(self.sink, "stream_time", lambda: 0.0)())
+        if now:
+            pos = tap.heard_position(now)
+            tap.forget_before(now)
+        else:
+            mono = time.monotonic()
+            pos = tap.heard_position(mono, mono=True)
+            tap.forget_before(mono, mono=True)
+        return pos
+
+    @property
+    def echo_stats(self) -> dict[str, Any]:
+        """Echo cancellation: ``enabled``, ``backend``, ``erle_db``, ``delay_ms``,
+        ``reference_overruns``... (``reason`` says why it is off)."""
+        if self._echo is not None:
+            st = self._echo.stats
+            st["reason"] = "on" if st["active"] else f"failed: {st['last_error']}"
+            return st
+        return {
+            "enabled": False,
+            "active": False,
+            "reason": self.echo_reason,
+            "backend": None,
+            "erle_db": None,
+            "reference_overruns": self._tap.overruns if self._tap is not None else 0,
+        }
 
     async def stop(self) -> None:
         """Stop capture and playback, join threads, close streams and files. Idempotent."""
@@ -270,7 +369,7 @@ class AudioStreamManager:
         )
 
     def _muted(self, now: float) -> bool:
-        if not self.options.half_duplex:
+        if not self._half_duplex:
             return False
         if self._playback is not None and self._playback.audible:
             self._mute_until = now + self.options.half_duplex_tail_ms / 1000
@@ -317,11 +416,18 @@ class AudioStreamManager:
             waiting = src.readable
             if waiting > self._up_high * ch:
                 self._up_high = waiting // ch
+            frames_before = self._captured + src.overruns // ch
+            self._captured += frames
             if frames:
                 # einsum, not dot: dot goes to BLAS, whose worker threads can spin for
                 # milliseconds on a busy machine and stall the loop
                 e = float(np.einsum("i,i->", x, x)) / frames
                 self._level = 10.0 * math.log10(e) if e > 1e-12 else _SILENT_DBFS
+            echo = self._echo
+            if echo is not None and frames:
+                x = echo.process(x, frames_before)
+            elif self._tap is not None:
+                self._tap.pull()
             y = rs.process(x, last=last)
             if self._muted(loop.time()):
                 y.fill(0.0)  # the resampler's fresh output: silenced in place
