@@ -199,6 +199,45 @@ def devices_present() -> tuple[bool, bool, str]:
     return has_in, has_out, "" if (has_in and has_out) else "no default audio device"
 
 
+def azure_settings(deployment: str) -> dict[str, Any] | None:
+    """The Azure OpenAI options from the environment, when Azure is set and OpenAI is not."""
+    endpoint = os.environ.get("AZURE_OPENAI_ENDPOINT")
+    if not endpoint or os.environ.get("OPENAI_API_KEY"):
+        return None
+    return {
+        "azure_endpoint": endpoint,
+        "azure_deployment": os.environ.get("AZURE_OPENAI_DEPLOYMENT", deployment),
+        "api_version": os.environ.get("AZURE_OPENAI_API_VERSION") or None,
+    }
+
+
+def stop_on_signals(loop: asyncio.AbstractEventLoop) -> asyncio.Event:
+    """An event that Ctrl-C (SIGINT) or SIGTERM sets."""
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def local_server_unless_keyed(
+    url: str | None, console: Console, what_it_is: str
+) -> tuple[Any, str | None]:
+    """(server, url): the local Realtime server started here when no URL and no key is given."""
+    have_service = bool(os.environ.get("OPENAI_API_KEY") or os.environ.get("AZURE_OPENAI_ENDPOINT"))
+    if url is not None or have_service:
+        return None, url
+    from rtsdk.testing import LocalRealtimeServer
+
+    server = LocalRealtimeServer(pacing="realtime")
+    await server.start()
+    console.line(
+        "No OPENAI_API_KEY (or Azure settings): using the local Realtime server in this "
+        f"process. {what_it_is}"
+    )
+    return server, server.url
+
+
 def build_options(args: argparse.Namespace, url: str | None) -> RealtimeAIOptions:
     common: dict[str, Any] = {
         "instructions": args.instructions,
@@ -209,41 +248,19 @@ def build_options(args: argparse.Namespace, url: str | None) -> RealtimeAIOption
         common["voice"] = args.voice
     if url is not None:
         return RealtimeAIOptions(url=url, model=args.model, **common)
-    endpoint = os.environ.get("AZURE_OPENAI_ENDPOINT")
-    if endpoint and not os.environ.get("OPENAI_API_KEY"):
-        return RealtimeAIOptions(
-            azure_endpoint=endpoint,
-            azure_deployment=os.environ.get("AZURE_OPENAI_DEPLOYMENT", args.model),
-            api_version=os.environ.get("AZURE_OPENAI_API_VERSION") or None,
-            transcription_model="whisper-1",
-            **common,
-        )
+    azure = azure_settings(args.model)
+    if azure is not None:
+        return RealtimeAIOptions(**azure, transcription_model="whisper-1", **common)
     return RealtimeAIOptions(model=args.model, transcription_model="whisper-1", **common)
 
 
 async def run(args: argparse.Namespace) -> int:
     console = Console()
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-
-    server = None
-    url = args.url
-    have_service = bool(os.environ.get("OPENAI_API_KEY")) or bool(
-        os.environ.get("AZURE_OPENAI_ENDPOINT")
+    stop = stop_on_signals(loop)
+    server, url = await local_server_unless_keyed(
+        args.url, console, "It is an echo, not a model: it repeats what you say."
     )
-    if url is None and not have_service:
-        from rtsdk.testing import LocalRealtimeServer
-
-        server = LocalRealtimeServer(pacing="realtime")
-        await server.start()
-        url = server.url
-        console.line(
-            "No OPENAI_API_KEY (or Azure settings): using the local Realtime server in this "
-            "process. It is an echo, not a model: it repeats what you say."
-        )
 
     has_in, has_out, why = devices_present()
     source = sink = None

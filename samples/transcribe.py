@@ -19,16 +19,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import shutil
-import signal
 import sys
 from pathlib import Path
 from typing import IO, Any
 
-from main import BUNDLED_WAV, Console, devices_present
+from main import (
+    BUNDLED_WAV,
+    Console,
+    azure_settings,
+    devices_present,
+    local_server_unless_keyed,
+    stop_on_signals,
+)
 
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions, RealtimeEventHandler
 from rtsdk.audio import AudioStreamOptions, WavSource
@@ -107,36 +111,19 @@ def build_options(args: argparse.Namespace, url: str | None) -> RealtimeAIOption
     }
     if url is not None:
         return RealtimeAIOptions(url=url, **common)
-    endpoint = os.environ.get("AZURE_OPENAI_ENDPOINT")
-    if endpoint and not os.environ.get("OPENAI_API_KEY"):
-        return RealtimeAIOptions(
-            azure_endpoint=endpoint,
-            azure_deployment=os.environ.get("AZURE_OPENAI_DEPLOYMENT", args.model),
-            **common,
-        )
-    return RealtimeAIOptions(**common)
+    azure = azure_settings(args.model)
+    return RealtimeAIOptions(**(azure or {}), **common)
 
 
 async def run(args: argparse.Namespace) -> int:
     console = Console()
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    server = None
-    url = args.url
-    have_service = bool(os.environ.get("OPENAI_API_KEY") or os.environ.get("AZURE_OPENAI_ENDPOINT"))
-    if url is None and not have_service:
-        from rtsdk.testing import LocalRealtimeServer
-
-        server = LocalRealtimeServer(pacing="realtime")
-        await server.start()
-        url = server.url
-        console.line(
-            "No OPENAI_API_KEY (or Azure settings): using the local Realtime server in this "
-            "process. It is not a speech recogniser: its captions describe the audio it heard."
-        )
+    stop = stop_on_signals(loop)
+    server, url = await local_server_unless_keyed(
+        args.url,
+        console,
+        "It is not a speech recogniser: its captions describe the audio it heard.",
+    )
     source = None
     if args.input:
         source = WavSource(args.input, realtime=True, append_silence_ms=1500)
