@@ -114,8 +114,44 @@ class Faults:
         return "error_event" if self.refuse_auth == "error_event" else "http"
 
 
+class ScriptedCall:
+    """What a scripted call (a function or an MCP tool) shares: its arguments, when it fires and
+    how often. Subclasses are dataclasses declaring these fields."""
+
+    __slots__ = ()
+    arguments: dict[str, Any] | str
+    when_text_contains: str | None
+    times: int | None
+    fired: int
+
+    def _check_trigger(self) -> None:
+        owner = type(self).__name__
+        if not isinstance(self.arguments, (dict, str)):
+            raise ConfigurationError(
+                f"{owner}.arguments must be a dict (sent as JSON) or a JSON string"
+            )
+        if self.when_text_contains is not None and not isinstance(self.when_text_contains, str):
+            raise ConfigurationError(f"{owner}.when_text_contains must be a str or None")
+        _count("times", self.times, owner)
+
+    @property
+    def arguments_json(self) -> str:
+        """The arguments as the JSON string the server sends (a str is sent as given)."""
+        if isinstance(self.arguments, str):
+            return self.arguments
+        return json.dumps(self.arguments, separators=(",", ":"))
+
+    def matches(self, text: str | None) -> bool:
+        """True if a user turn with this text (``None``: a spoken turn) triggers the call."""
+        if self.times is not None and self.fired >= self.times:
+            return False
+        if self.when_text_contains is None:
+            return True
+        return text is not None and self.when_text_contains.lower() in text.lower()
+
+
 @dataclass(slots=True, kw_only=True)
-class FunctionCallScript:
+class FunctionCallScript(ScriptedCall):
     """A scripted tool call: when a user turn matches, the response calls ``name``.
 
     ``when_text_contains`` matches (case-insensitively) the text of the latest user message;
@@ -137,25 +173,4 @@ class FunctionCallScript:
             raise ConfigurationError(
                 f"FunctionCallScript.name must be a non-empty str, got {self.name!r}"
             )
-        if not isinstance(self.arguments, (dict, str)):
-            raise ConfigurationError(
-                "FunctionCallScript.arguments must be a dict (sent as JSON) or a JSON string"
-            )
-        if self.when_text_contains is not None and not isinstance(self.when_text_contains, str):
-            raise ConfigurationError("FunctionCallScript.when_text_contains must be a str or None")
-        _count("times", self.times, "FunctionCallScript")
-
-    @property
-    def arguments_json(self) -> str:
-        """The arguments as the JSON string the server sends (a str is sent as given)."""
-        if isinstance(self.arguments, str):
-            return self.arguments
-        return json.dumps(self.arguments, separators=(",", ":"))
-
-    def matches(self, text: str | None) -> bool:
-        """True if a user turn with this text (``None``: a spoken turn) triggers the call."""
-        if self.times is not None and self.fired >= self.times:
-            return False
-        if self.when_text_contains is None:
-            return True
-        return text is not None and self.when_text_contains.lower() in text.lower()
+        self._check_trigger()

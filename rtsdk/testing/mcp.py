@@ -22,12 +22,12 @@ response calls the tool:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ConfigurationError
 from ..protocol import events as ev
+from .faults import ScriptedCall
 
 if TYPE_CHECKING:
     from .responses import Pace, Plan, ResponseRun
@@ -47,7 +47,7 @@ Json = dict[str, Any]
 
 
 @dataclass(slots=True, kw_only=True)
-class McpCallScript:
+class McpCallScript(ScriptedCall):
     """A scripted tool ``name`` of MCP server ``server_label``.
 
     ``arguments`` (a dict sent as JSON, or a JSON string) is what the "model" passes;
@@ -73,35 +73,11 @@ class McpCallScript:
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise ConfigurationError(f"McpCallScript.{name} must be a non-empty str")
-        if not isinstance(self.arguments, (dict, str)):
-            raise ConfigurationError(
-                "McpCallScript.arguments must be a dict (sent as JSON) or a JSON string"
-            )
         if not isinstance(self.output, str):
             raise ConfigurationError("McpCallScript.output must be a str")
         if self.error is not None and not isinstance(self.error, str):
             raise ConfigurationError("McpCallScript.error must be a str or None")
-        if self.when_text_contains is not None and not isinstance(self.when_text_contains, str):
-            raise ConfigurationError("McpCallScript.when_text_contains must be a str or None")
-        if self.times is not None and (
-            isinstance(self.times, bool) or not isinstance(self.times, int) or self.times < 1
-        ):
-            raise ConfigurationError("McpCallScript.times must be an int >= 1 or None")
-
-    @property
-    def arguments_json(self) -> str:
-        """The arguments as the JSON string the server sends."""
-        if isinstance(self.arguments, str):
-            return self.arguments
-        return json.dumps(self.arguments, separators=(",", ":"))
-
-    def matches(self, text: str | None) -> bool:
-        """True if a user turn with this text (``None``: spoken) triggers the call."""
-        if self.times is not None and self.fired >= self.times:
-            return False
-        if self.when_text_contains is None:
-            return True
-        return text is not None and self.when_text_contains.lower() in text.lower()
+        self._check_trigger()
 
     def listing(self) -> Json:
         """This tool as ``mcp_list_tools`` shows it."""
