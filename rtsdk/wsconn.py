@@ -205,7 +205,13 @@ class Connection(WSListener):
     @property
     def writable(self) -> bool:
         """True when a frame sent now goes straight to the socket buffer."""
-        return self._resumed is None and not self.disconnected and self.transport is not None
+        transport = self.transport
+        return (
+            self._resumed is None
+            and not self.disconnected
+            and transport is not None
+            and not transport.is_close_frame_sent
+        )
 
     def send_now(self, frame: str | bytes) -> None:
         """Write one text frame (UTF-8 ``bytes`` go out as they are)."""
