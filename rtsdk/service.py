@@ -316,20 +316,14 @@ class RealtimeAIServiceManager:
 
     def _on_frame(self, frame: bytes) -> None:
         try:
-            self._take_frame(frame)
-        except ConnectionClosedError:
-            pass  # closing: what the frame asked to send has nowhere to go
-        except Exception:
-            # never let one frame end the session: report it and read the next one
-            self.metrics.protocol_errors += 1
-            log.exception("could not handle a frame from the server (%.80r)", frame)
-
-    def _take_frame(self, frame: bytes) -> None:
-        try:
-            delta = kernels.decode_audio_delta(frame)
-        except ValueError:
-            delta = None  # malformed: the parser below reports it as a protocol error
-        if delta is not None:
+            try:
+                delta = kernels.decode_audio_delta(frame)
+            except ValueError:
+                delta = None  # malformed: the parser below reports it as a protocol error
+            if delta is None:
+                self._handle(parse_server_event(frame))
+                return
+            # output audio: straight to the playback, parsed as an event only if someone looks
             response_id, item_id, audio = delta
             self.metrics.first_output(response_id)
             tap = self.audio_tap
@@ -344,8 +338,12 @@ class RealtimeAIServiceManager:
                         log.exception("playback failed for item %s", item_id)
             if self.dispatcher.wants_audio:
                 self._publish(parse_server_event(frame))
-            return
-        self._handle(parse_server_event(frame))
+        except ConnectionClosedError:
+            pass  # closing: what the frame asked to send has nowhere to go
+        except Exception:
+            # never let one frame end the session: report it and read the next one
+            self.metrics.protocol_errors += 1
+            log.exception("could not handle a frame from the server (%.80r)", frame)
 
     def _handle(self, event: ServerEvent) -> None:
         state = self.state

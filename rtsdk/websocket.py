@@ -306,16 +306,13 @@ class WebSocketManager:
         return await open_connection(
             self._url,
             self._headers,
-            self._receive,
+            self._on_message,
             open_timeout=self._open_timeout,
             ping_interval=self._ping_interval,
             ping_timeout=self._ping_timeout,
             logger=self._wire_log,
+            stats=self.stats,
         )
-
-    def _receive(self, message: bytes) -> None:
-        self.stats.frames_received += 1
-        self._on_message(message)
 
     async def _connect_with_retries(self, *, first: bool, recycle: bool = False) -> None:
         retries = 0

@@ -70,9 +70,11 @@ class Connection(WSListener):
         on_message: Callable[[bytes], None],
         ping_interval: float | None,
         ping_timeout: float | None,
+        stats: Any = None,
     ) -> None:
         self.transport: WSTransport | None = None
         self.on_message = on_message
+        self.stats = stats  # its frames_received is counted, when given
         self.close_code: int | None = None
         self.close_reason = ""
         self.failure: BaseException | None = None
@@ -157,6 +159,9 @@ class Connection(WSListener):
         if held is not None:
             held.append(message)
             return
+        stats = self.stats
+        if stats is not None:
+            stats.frames_received += 1
         try:
             self.on_message(message)
         except Exception as exc:  # a bug in the handler must not pass silently
@@ -272,6 +277,7 @@ async def open_connection(
     ping_interval: float | None,
     ping_timeout: float | None,
     logger: Any,
+    stats: Any = None,
 ) -> Connection:
     """Connect to ``url`` with ``headers`` and return the open :class:`Connection`.
 
@@ -283,7 +289,7 @@ async def open_connection(
     tls = ssl.create_default_context() if url.startswith("wss:") else None
 
     def listener() -> Connection:
-        return Connection(on_message, ping_interval, ping_timeout)
+        return Connection(on_message, ping_interval, ping_timeout, stats)
 
     try:
         _, conn = await asyncio.wait_for(
