@@ -469,8 +469,11 @@ class RealtimeAIServiceManager:
         self._post_json(event)
 
     def send_audio_frame(self, frame: bytes) -> None:
-        """Queue a prebuilt ``input_audio_buffer.append`` frame (``encode_append``)."""
-        self.post(frame, audio=True)
+        """Queue a prebuilt ``input_audio_buffer.append`` frame (``encode_append``): as
+        ``post(frame, audio=True)``."""
+        if self._closed or self._ended:
+            raise ConnectionClosedError("the session is closed") from self.failure
+        self._outbox.post(frame, True)
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until the outbox has been handed to the link (sent, or kept for reconnect)."""

@@ -448,7 +448,7 @@ class WebSocketManager:
         """Send one text frame now if that needs no waiting: connected, nothing kept for
         later, the socket's write buffer under its mark. False (nothing done) otherwise."""
         ws = self._ws
-        if self._state is not LinkState.CONNECTED or ws is None or self._backlog or not ws.writable:
+        if ws is None or not ws.ready or self._backlog or self._state is not LinkState.CONNECTED:
             return False
         ws.send_now(frame)
         self.stats.frames_sent += 1

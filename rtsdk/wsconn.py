@@ -11,7 +11,7 @@ one synchronous write. :class:`Connection` adds what a Realtime link needs on to
 - keepalive: a ping every ``ping_interval`` seconds; no pong within ``ping_timeout`` and the
   connection is aborted (``stalled``), so a silent server is noticed within their sum;
 - backpressure: while the socket's write buffer is over its high-water mark, :meth:`send`
-  waits (:meth:`writable` says whether it would);
+  waits (:attr:`ready` says whether it would);
 - messages wait until :meth:`Connection.release` (the link is set up by then), so they reach
   the handler after the link's own events;
 - a message handler that raises ends the connection (close 1011) with that error kept.
@@ -80,6 +80,9 @@ class Connection(WSListener):
         self.failure: BaseException | None = None
         self.stalled = False
         self.disconnected = False
+        #: True while a frame sent now goes straight to the socket buffer (open, no close sent,
+        #: write buffer under its mark)
+        self.ready = False
         self._loop = asyncio.get_running_loop()
         self._done: asyncio.Future[None] = self._loop.create_future()
         self._parts: list[bytes] | None = None
@@ -94,12 +97,21 @@ class Connection(WSListener):
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
+        self.ready = True
         if self._ping_interval is not None:
             self._timer = self._loop.call_later(self._ping_interval, self._ping)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
-        if kind is _TEXT or kind is _BINARY:
+        if kind is _TEXT and frame.fin and self._held is None:  # the common case, inline
+            stats = self.stats
+            if stats is not None:
+                stats.frames_received += 1
+            try:
+                self.on_message(frame.get_payload_as_bytes())
+            except Exception as exc:
+                self._handler_failed(exc)
+        elif kind is _TEXT or kind is _BINARY:
             if frame.fin:
                 self._deliver(frame.get_payload_as_bytes())
             else:
@@ -120,12 +132,14 @@ class Connection(WSListener):
             code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
             self.close_code = code
             self.close_reason = payload[2:].decode("utf-8", "replace")
+            self.ready = False
             if not transport.is_close_frame_sent:
                 transport.send_close(_CLOSE_CODES.get(code, WSCloseCode.OK))
             transport.disconnect()
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self.disconnected = True
+        self.ready = False
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -136,12 +150,17 @@ class Connection(WSListener):
             self._done.set_result(None)
 
     def pause_writing(self) -> None:
+        self.ready = False
         if self._resumed is None or self._resumed.done():
             self._resumed = self._loop.create_future()
 
     def resume_writing(self) -> None:
         resumed = self._resumed
         self._resumed = None
+        transport = self.transport
+        self.ready = (
+            transport is not None and not self.disconnected and not transport.is_close_frame_sent
+        )
         if resumed is not None and not resumed.done():
             resumed.set_result(None)
 
@@ -164,12 +183,16 @@ class Connection(WSListener):
             stats.frames_received += 1
         try:
             self.on_message(message)
-        except Exception as exc:  # a bug in the handler must not pass silently
-            log.exception("frame handler failed; closing the link")
-            if self.failure is None:
-                self.failure = exc
-            self.close(1011, "client error")
-            self._loop.call_later(2.0, self.abort)  # if the server does not answer the close
+        except Exception as exc:
+            self._handler_failed(exc)
+
+    def _handler_failed(self, exc: Exception) -> None:
+        # a bug in the handler must not pass silently: the connection ends with it
+        log.exception("frame handler failed; closing the link", exc_info=exc)
+        if self.failure is None:
+            self.failure = exc
+        self.close(1011, "client error")
+        self._loop.call_later(2.0, self.abort)  # if the server does not answer the close
 
     def _fail_protocol(self, why: str) -> None:
         log.warning("protocol error from the server: %s; closing", why)
@@ -207,17 +230,6 @@ class Connection(WSListener):
 
     # -- send and close ----------------------------------------------------------------------
 
-    @property
-    def writable(self) -> bool:
-        """True when a frame sent now goes straight to the socket buffer."""
-        transport = self.transport
-        return (
-            self._resumed is None
-            and not self.disconnected
-            and transport is not None
-            and not transport.is_close_frame_sent
-        )
-
     def send_now(self, frame: str | bytes) -> None:
         """Write one text frame (UTF-8 ``bytes`` go out as they are)."""
         transport = self.transport
@@ -241,11 +253,13 @@ class Connection(WSListener):
         transport = self.transport
         if transport is None or self.disconnected or transport.is_close_frame_sent:
             return
+        self.ready = False
         transport.send_close(_CLOSE_CODES.get(code, WSCloseCode.OK), reason.encode()[:120])
 
     def abort(self) -> None:
         """Drop the connection now, without a close handshake."""
         transport = self.transport
+        self.ready = False
         if transport is not None and not self.disconnected:
             transport.disconnect(graceful=False)
 
