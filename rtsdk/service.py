@@ -6,7 +6,7 @@ It joins the sans-I/O protocol core (:class:`~rtsdk.protocol.ClientSessionState`
 - on every connect and reconnect, the session config goes out first, then what the core says
   must be replayed (the conversation, when ``replay_conversation``);
   ``start`` returns once the server has confirmed the config with ``session.updated``;
-- every received frame is handled at once, in order, on the link's reader: output audio takes
+- every received frame is handled at once, in order, from the socket's read callback: audio takes
   the fast path (:func:`~rtsdk.kernels.decode_audio_delta`, no JSON parse, straight to the
   playback); everything else is parsed, fed to the core, and what the core asks for is sent;
 - events reach the app through one dispatcher task (:mod:`rtsdk.dispatch`), in order; a slow or
