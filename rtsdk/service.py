@@ -116,6 +116,7 @@ class RealtimeAIServiceManager:
         self._ready: asyncio.Future[None] | None = None
         self._session_update_id: str | None = None
         self._connected_once = False
+        self._input_lost = False  # renewed connection, no audio appended on it yet
         self._replayed = 0
         self._recycler = Recycler(
             options.session_max_seconds, lambda: self.state.response_active, self._start_recycle
@@ -258,6 +259,10 @@ class RealtimeAIServiceManager:
             and self.options.session_type != "transcription"
         )
         frames = self.state.on_connect(replay=replay)
+        # audio appended on the old connection and not committed is gone with it
+        self._input_lost = self._connected_once and not (
+            link.backlog_has_audio or any(audio for _, audio in self._outbox.frames)
+        )
         self._session_update_id = frames[0].get("event_id")
         self._replayed = sum(1 for f in frames if f.get("type") == "conversation.item.create")
         self._connected_once = True
@@ -462,10 +467,26 @@ class RealtimeAIServiceManager:
         """
         if self._closed or self._ended:
             raise ConnectionClosedError("the session is closed") from self.failure
+        if audio:
+            self._input_lost = False
         self._outbox.post(frame, audio)
 
     def send(self, event: dict[str, Any]) -> None:
-        """Queue a client event (a dict from :mod:`rtsdk.protocol` builders) for sending."""
+        """Queue a client event (a dict from :mod:`rtsdk.protocol` builders) for sending.
+
+        After the connection was renewed, an ``input_audio_buffer.commit`` with no audio
+        appended since is not sent (the server's buffer is certainly empty: what was appended
+        before went with the old connection); it is logged instead.
+        """
+        etype = event.get("type")
+        if etype == "input_audio_buffer.commit" and self._input_lost:
+            log.warning(
+                "commit skipped: the connection was renewed and no audio was appended since "
+                "(what was appended before is gone with the old connection)"
+            )
+            return
+        if etype == "input_audio_buffer.clear":
+            self._input_lost = False
         self._post_json(event)
 
     def send_audio_frame(self, frame: bytes) -> None:
@@ -473,6 +494,7 @@ class RealtimeAIServiceManager:
         ``post(frame, audio=True)``."""
         if self._closed or self._ended:
             raise ConnectionClosedError("the session is closed") from self.failure
+        self._input_lost = False
         self._outbox.post(frame, True)
 
     async def drain(self, timeout: float = 5.0) -> None:

@@ -268,6 +268,11 @@ class WebSocketManager:
         return len(self._backlog)
 
     @property
+    def backlog_has_audio(self) -> bool:
+        """True when audio frames wait for the next connection."""
+        return any(audio for _, _, audio in self._backlog)
+
+    @property
     def failure(self) -> BaseException | None:
         """Why the link closed for good, if it did not close on request."""
         return self._failure

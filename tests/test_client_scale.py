@@ -110,6 +110,10 @@ async def _session(url: str, index: int, run: _Run) -> dict[str, Any]:
             turn_detection="none",
             handshake_timeout=120.0,
             connect_timeout=120.0,
+            # a loaded CI machine can starve the server's loop for seconds: only a dead
+            # server should end a session here
+            ping_interval=20.0,
+            ping_timeout=60.0,
         )
     )
     errors: list[str] = []
