@@ -1,9 +1,12 @@
 """The session's one ordered outbox and the sender task that hands it to the link.
 
 Every frame a session sends (config, intents, tool outputs, audio appends) is posted here, in
-order. Audio appends are marked: when the outbox already holds ``max_backlog`` frames a new
-append is dropped and counted, never a control frame. What the link does while disconnected
-(keep control frames, keep only ``audio_window`` of audio) is the link's policy.
+order. When nothing waits before it and the link can take it without waiting, a frame goes
+to the socket at once, inside :meth:`Outbox.post` (no task hop, no wake-up); otherwise it
+waits here for the sender task. Audio appends are marked: when the outbox already holds
+``max_backlog`` frames a new append is dropped and counted, never a control frame. What the
+link does while disconnected (keep control frames, keep only ``audio_window`` of audio) is the
+link's policy.
 """
 
 from __future__ import annotations
@@ -26,14 +29,20 @@ class Outbox:
         self.metrics = metrics
         self.max_backlog = max_backlog
         self.frames: deque[tuple[str | bytes, bool]] = deque()
+        self.link: WebSocketManager | None = None  # set while the sender runs
         self._ready = asyncio.Event()
+        self._in_flight = False  # the sender holds a frame it is waiting to send
 
     def __len__(self) -> int:
         return len(self.frames)
 
     def post(self, frame: str | bytes, audio: bool) -> None:
-        """Queue ``frame``; an audio append is dropped (and counted) when the outbox is full."""
+        """Send ``frame`` now if nothing is ahead of it and the link takes it without waiting,
+        else queue it; an audio append is dropped (and counted) when the outbox is full."""
         frames = self.frames
+        link = self.link
+        if not frames and not self._in_flight and link is not None and link.try_send(frame):
+            return
         if audio and len(frames) >= self.max_backlog:
             self.metrics.outbox_dropped += 1
             return
@@ -44,6 +53,7 @@ class Outbox:
         """Send what is posted, in order, until the link is closed for good."""
         frames = self.frames
         ready = self._ready
+        self.link = link
         try:
             while True:
                 if not frames:
@@ -51,9 +61,14 @@ class Outbox:
                     await ready.wait()
                     continue
                 frame, audio = frames.popleft()
+                self._in_flight = True
                 await link.send(frame, audio=audio)
+                self._in_flight = False
         except ConnectionClosedError:
             return
+        finally:
+            self._in_flight = False
+            self.link = None
 
     async def drain(self, timeout: float, closed: Callable[[], bool]) -> None:
         """Wait until every posted frame has been handed to the link (or ``timeout`` passed,

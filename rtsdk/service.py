@@ -6,7 +6,7 @@ It joins the sans-I/O protocol core (:class:`~rtsdk.protocol.ClientSessionState`
 - on every connect and reconnect, the session config goes out first, then what the core says
   must be replayed (the conversation, when ``replay_conversation``);
   ``start`` returns once the server has confirmed the config with ``session.updated``;
-- every received frame is handled at once, in order, on the link's reader: output audio takes
+- every received frame is handled at once, in order, from the socket's read callback: audio takes
   the fast path (:func:`~rtsdk.kernels.decode_audio_delta`, no JSON parse, straight to the
   playback); everything else is parsed, fed to the core, and what the core asks for is sent;
 - events reach the app through one dispatcher task (:mod:`rtsdk.dispatch`), in order; a slow or
@@ -116,6 +116,7 @@ class RealtimeAIServiceManager:
         self._ready: asyncio.Future[None] | None = None
         self._session_update_id: str | None = None
         self._connected_once = False
+        self._input_lost = False  # renewed connection, no audio appended on it yet
         self._replayed = 0
         self._recycler = Recycler(
             options.session_max_seconds, lambda: self.state.response_active, self._start_recycle
@@ -258,6 +259,10 @@ class RealtimeAIServiceManager:
             and self.options.session_type != "transcription"
         )
         frames = self.state.on_connect(replay=replay)
+        # audio appended on the old connection and not committed is gone with it
+        self._input_lost = self._connected_once and not (
+            link.backlog_has_audio or any(audio for _, audio in self._outbox.frames)
+        )
         self._session_update_id = frames[0].get("event_id")
         self._replayed = sum(1 for f in frames if f.get("type") == "conversation.item.create")
         self._connected_once = True
@@ -316,20 +321,14 @@ class RealtimeAIServiceManager:
 
     def _on_frame(self, frame: bytes) -> None:
         try:
-            self._take_frame(frame)
-        except ConnectionClosedError:
-            pass  # closing: what the frame asked to send has nowhere to go
-        except Exception:
-            # never let one frame end the session: report it and read the next one
-            self.metrics.protocol_errors += 1
-            log.exception("could not handle a frame from the server (%.80r)", frame)
-
-    def _take_frame(self, frame: bytes) -> None:
-        try:
-            delta = kernels.decode_audio_delta(frame)
-        except ValueError:
-            delta = None  # malformed: the parser below reports it as a protocol error
-        if delta is not None:
+            try:
+                delta = kernels.decode_audio_delta(frame)
+            except ValueError:
+                delta = None  # malformed: the parser below reports it as a protocol error
+            if delta is None:
+                self._handle(parse_server_event(frame))
+                return
+            # output audio: straight to the playback, parsed as an event only if someone looks
             response_id, item_id, audio = delta
             self.metrics.first_output(response_id)
             tap = self.audio_tap
@@ -344,8 +343,12 @@ class RealtimeAIServiceManager:
                         log.exception("playback failed for item %s", item_id)
             if self.dispatcher.wants_audio:
                 self._publish(parse_server_event(frame))
-            return
-        self._handle(parse_server_event(frame))
+        except ConnectionClosedError:
+            pass  # closing: what the frame asked to send has nowhere to go
+        except Exception:
+            # never let one frame end the session: report it and read the next one
+            self.metrics.protocol_errors += 1
+            log.exception("could not handle a frame from the server (%.80r)", frame)
 
     def _handle(self, event: ServerEvent) -> None:
         state = self.state
@@ -464,15 +467,35 @@ class RealtimeAIServiceManager:
         """
         if self._closed or self._ended:
             raise ConnectionClosedError("the session is closed") from self.failure
+        if audio:
+            self._input_lost = False
         self._outbox.post(frame, audio)
 
     def send(self, event: dict[str, Any]) -> None:
-        """Queue a client event (a dict from :mod:`rtsdk.protocol` builders) for sending."""
+        """Queue a client event (a dict from :mod:`rtsdk.protocol` builders) for sending.
+
+        After the connection was renewed, an ``input_audio_buffer.commit`` with no audio
+        appended since is not sent (the server's buffer is certainly empty: what was appended
+        before went with the old connection); it is logged instead.
+        """
+        etype = event.get("type")
+        if etype == "input_audio_buffer.commit" and self._input_lost:
+            log.warning(
+                "commit skipped: the connection was renewed and no audio was appended since "
+                "(what was appended before is gone with the old connection)"
+            )
+            return
+        if etype == "input_audio_buffer.clear":
+            self._input_lost = False
         self._post_json(event)
 
     def send_audio_frame(self, frame: bytes) -> None:
-        """Queue a prebuilt ``input_audio_buffer.append`` frame (``encode_append``)."""
-        self.post(frame, audio=True)
+        """Queue a prebuilt ``input_audio_buffer.append`` frame (``encode_append``): as
+        ``post(frame, audio=True)``."""
+        if self._closed or self._ended:
+            raise ConnectionClosedError("the session is closed") from self.failure
+        self._input_lost = False
+        self._outbox.post(frame, True)
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until the outbox has been handed to the link (sent, or kept for reconnect)."""

@@ -21,6 +21,7 @@ from rtsdk.exceptions import AudioFormatError
 __all__ = ["Uplink"]
 
 _MAX_APPEND_MS = 500  # larger buffers go up as several appends (the server caps one at 15 MiB)
+_F32 = np.dtype(np.float32)
 
 
 class Uplink:
@@ -28,11 +29,25 @@ class Uplink:
 
     def __init__(self, input_format: str) -> None:
         self._encoder = AppendEncoder(input_format)
+        self._step = self._encoder.rate * _MAX_APPEND_MS // 1000  # samples per append
         self._resamplers: dict[int, Any] = {}
 
     def frames(self, data: object, sample_rate: int | None) -> list[bytes]:
         """The append frames of ``data`` (see ``AsyncRealtimeAIClient.send_audio``)."""
         enc = self._encoder
+        # the common case first: mono float32 at a rate seen before, at most one append long
+        if (
+            type(data) is np.ndarray
+            and data.dtype is _F32
+            and data.ndim == 1
+            and data.flags.c_contiguous
+        ):
+            rs = self._resamplers.get(sample_rate)  # type: ignore[arg-type]
+            if rs is not None:
+                y = rs.process(data)
+                if y.size <= self._step:
+                    return [enc.frame(y)]
+                return [enc.frame(y[i : i + self._step]) for i in range(0, y.size, self._step)]
         step = enc.rate * _MAX_APPEND_MS // 1000  # samples per append
         if isinstance(data, (bytes, bytearray, memoryview)) and (
             sample_rate is None or (sample_rate == enc.rate and enc.width == 2)

@@ -1,10 +1,12 @@
 """The WebSocket link to a Realtime server: connect, keep alive, reconnect, send, receive.
 
-:class:`WebSocketManager` owns one `websockets` asyncio client connection at a time and knows
-nothing of the Realtime protocol: it moves text frames. It
+:class:`WebSocketManager` owns one connection at a time (:class:`rtsdk.wsconn.Connection`, on
+the compiled `picows` WebSocket) and knows nothing of the Realtime protocol: it moves text
+frames. It
 
 - connects with the auth headers it was given (never logged, never in a repr or exception),
-  without permessage-deflate, without an incoming size cap and without reading proxy variables;
+  without permessage-deflate, without an incoming size cap, without reading proxy variables and
+  without following redirects; ``wss://`` verifies the server's certificate and host name;
 - keeps the link alive with pings, so a stalled server is noticed within
   ``ping_interval + ping_timeout`` seconds;
 - on a network error or a recoverable close, reconnects with exponential backoff and full jitter
@@ -13,7 +15,10 @@ nothing of the Realtime protocol: it moves text frames. It
   at once;
 - while disconnected, keeps what is sent in a bounded backlog: control frames are kept (up to
   ``max_backlog``), audio frames older than ``audio_window`` seconds are dropped and counted;
-- sends prebuilt UTF-8 frames (``bytes``) as text frames without decoding them.
+- sends prebuilt UTF-8 frames (``bytes``) as text frames without decoding them, at once when
+  connected (:meth:`WebSocketManager.try_send` for callers that must not wait);
+- hands each received message to ``on_message`` from the socket's read callback: no reader task
+  wakes per message.
 
 It runs on one asyncio loop; none of its methods are thread-safe.
 """
@@ -32,10 +37,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-
 from rtsdk.exceptions import AuthenticationError, ConfigurationError, ConnectionClosedError
+from rtsdk.wsconn import Connection, UpgradeRefused, open_connection
 
 __all__ = [
     "FATAL_CLOSE_CODES",
@@ -142,6 +145,8 @@ class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
         self._secrets = [s for s in secrets if s]
 
     def _scrub(self, value: object) -> object:
+        if isinstance(value, (bytes, bytearray)):
+            value = bytes(value).decode("utf-8", "replace")
         if isinstance(value, str):
             for secret in self._secrets:
                 if secret in value:
@@ -176,10 +181,11 @@ def redacted_url(url: str) -> str:
 class WebSocketManager:
     """One resilient WebSocket link. See the module docstring for the policies.
 
-    ``on_message`` is called synchronously, in order, with each received frame as ``bytes``
-    (text frames are not decoded). ``on_open`` (optional, async) runs after every successful
-    (re)connect and before the backlog is flushed: the place to send the session configuration
-    with :meth:`send_now`. ``on_link_event`` receives :class:`LinkEvent` values.
+    ``on_message`` is called synchronously, in order, with each received message as ``bytes``
+    (text frames are not decoded), from the socket's read callback. ``on_open`` (optional,
+    async) runs after every successful (re)connect and before the backlog is flushed: the place
+    to send the session configuration with :meth:`send_now`. ``on_link_event`` receives
+    :class:`LinkEvent` values.
     """
 
     def __init__(
@@ -226,7 +232,7 @@ class WebSocketManager:
         self._audio_window = audio_window
         self._rand = rand
         self._clock = clock
-        self._ws: ClientConnection | None = None
+        self._ws: Connection | None = None
         self._state = LinkState.IDLE
         self._closing = False
         self._recycling = False
@@ -262,6 +268,11 @@ class WebSocketManager:
         return len(self._backlog)
 
     @property
+    def backlog_has_audio(self) -> bool:
+        """True when audio frames wait for the next connection."""
+        return any(audio for _, _, audio in self._backlog)
+
+    @property
     def failure(self) -> BaseException | None:
         """Why the link closed for good, if it did not close on request."""
         return self._failure
@@ -291,20 +302,21 @@ class WebSocketManager:
             self._read_forever(), name="rtsdk-websocket-reader"
         )
 
-    async def _open(self) -> ClientConnection:
-        return await connect(
+    async def _open(self) -> Connection:
+        self._wire_log.debug(
+            "upgrade request to %s with headers %s",
+            redacted_url(self._url),
+            ", ".join(f"{name}: {value}" for name, value in self._headers.items()),
+        )
+        return await open_connection(
             self._url,
-            additional_headers=self._headers,
-            compression=None,
-            max_size=None,
-            max_queue=None,
-            proxy=None,
+            self._headers,
+            self._on_message,
             open_timeout=self._open_timeout,
             ping_interval=self._ping_interval,
             ping_timeout=self._ping_timeout,
-            close_timeout=self._close_timeout,
-            user_agent_header="rtsdk/0.1",
             logger=self._wire_log,
+            stats=self.stats,
         )
 
     async def _connect_with_retries(self, *, first: bool, recycle: bool = False) -> None:
@@ -329,27 +341,27 @@ class WebSocketManager:
             tried = True
             try:
                 ws = await self._open()
-            except InvalidStatus as exc:
-                status = exc.response.status_code
+            except UpgradeRefused as exc:
+                status = exc.status
                 if status in _AUTH_STATUSES:
                     raise AuthenticationError(
                         f"the server refused the credentials (HTTP {status}) at "
                         f"{redacted_url(self._url)}"
                     ) from None
                 last_reason = f"HTTP {status}"
-                if 400 <= status < 500 and status not in (408, 429):
+                if 300 <= status < 500 and status not in (408, 429):
                     raise ConnectionClosedError(
                         f"the server rejected the connection: HTTP {status} at "
                         f"{redacted_url(self._url)}"
                     ) from None
-            except (OSError, asyncio.TimeoutError, InvalidHandshake) as exc:
+            except (OSError, asyncio.TimeoutError) as exc:
                 last_reason = f"{type(exc).__name__}: {exc}"
                 log.info("connect to %s failed: %s", redacted_url(self._url), last_reason)
             else:
                 await self._adopt(ws, first=first and retries == 0, recycled=recycle)
                 return
 
-    async def _adopt(self, ws: ClientConnection, *, first: bool, recycled: bool = False) -> None:
+    async def _adopt(self, ws: Connection, *, first: bool, recycled: bool = False) -> None:
         self._ws = ws
         self._state = LinkState.CONNECTED
         self.stats.connects += 1
@@ -362,51 +374,48 @@ class WebSocketManager:
             self._emit(LinkEvent("recycled", reason=self._recycle_reason))
         else:
             self._emit(LinkEvent("connected" if first else "reconnected"))
+        ws.release()
 
     # -- receive -----------------------------------------------------------------------------
 
     async def _read_forever(self) -> None:
+        """Watch each connection until it closes, then reconnect or finish (messages arrive
+        through ``_receive``, called by the connection)."""
         while True:
             ws = self._ws
             assert ws is not None
-            try:
-                while True:
-                    data = await ws.recv(decode=False)
-                    self.stats.frames_received += 1
-                    self._on_message(data if isinstance(data, bytes) else bytes(data))
-            except ConnectionClosed as exc:
-                if self._closing:
-                    self._finish(None)
-                    return
-                if self._recycling:
-                    self._recycling = False
-                    self._ws = None
-                    try:
-                        await self._connect_with_retries(first=False, recycle=True)
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception as exc2:
-                        self._finish(exc2)
-                        return
-                    continue
-                code = exc.rcvd.code if exc.rcvd is not None else 1006
-                reason = exc.rcvd.reason if exc.rcvd is not None else "connection lost"
-                self.stats.last_close_code = code
-                self.stats.last_close_reason = reason
-                if code in FATAL_CLOSE_CODES:
-                    self._finish(
-                        ConnectionClosedError(f"the server closed the connection: {code} {reason}")
-                    )
-                    return
-                log.warning("connection lost (%s %s); reconnecting", code, reason)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a bug in on_message must not kill the link silently
-                log.exception("frame handler failed; closing the link")
-                self._finish(exc)
-                await self._abort()
+            await ws.closed()
+            if ws.failure is not None:  # on_message raised: no reconnect
+                self._finish(ws.failure)
+                await ws.closed(self._close_timeout)
+                return
+            if self._closing:
+                self._finish(None)
                 return
             self._ws = None
+            if self._recycling:
+                self._recycling = False
+                try:
+                    await self._connect_with_retries(first=False, recycle=True)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self._finish(exc)
+                    return
+                continue
+            code = ws.close_code if ws.close_code is not None else 1006
+            if ws.close_code is not None:
+                reason = ws.close_reason
+            else:
+                reason = "ping timeout" if ws.stalled else "connection lost"
+            self.stats.last_close_code = code
+            self.stats.last_close_reason = reason
+            if code in FATAL_CLOSE_CODES:
+                self._finish(
+                    ConnectionClosedError(f"the server closed the connection: {code} {reason}")
+                )
+                return
+            log.warning("connection lost (%s %s); reconnecting", code, reason)
             try:
                 await self._connect_with_retries(first=False)
             except asyncio.CancelledError:
@@ -431,14 +440,24 @@ class WebSocketManager:
         ws = self._ws
         if self._state is LinkState.CONNECTED and ws is not None and not self._backlog:
             try:
-                await ws.send(frame, text=True)
-            except ConnectionClosed:
+                await ws.send(frame)
+            except ConnectionResetError:
                 pass  # the reader notices and reconnects; keep the frame
             else:
                 self.stats.frames_sent += 1
                 return True
         self._enqueue(frame, audio)
         return False
+
+    def try_send(self, frame: str | bytes) -> bool:
+        """Send one text frame now if that needs no waiting: connected, nothing kept for
+        later, the socket's write buffer under its mark. False (nothing done) otherwise."""
+        ws = self._ws
+        if ws is None or not ws.ready or self._backlog or self._state is not LinkState.CONNECTED:
+            return False
+        ws.send_now(frame)
+        self.stats.frames_sent += 1
+        return True
 
     async def send_now(self, frame: str | bytes) -> None:
         """Send on the current connection, bypassing the backlog (for ``on_open``).
@@ -450,8 +469,8 @@ class WebSocketManager:
         if ws is None:
             raise ConnectionClosedError("not connected")
         try:
-            await ws.send(frame, text=True)
-        except ConnectionClosed as exc:
+            await ws.send(frame)
+        except ConnectionResetError as exc:
             raise ConnectionClosedError(f"the connection closed while sending: {exc}") from None
         self.stats.frames_sent += 1
 
@@ -487,7 +506,7 @@ class WebSocketManager:
         ws = self._ws
         while self._backlog and ws is not None:
             _, frame, _ = self._backlog[0]
-            await ws.send(frame, text=True)
+            await ws.send(frame)
             self._backlog.popleft()
             self.stats.frames_sent += 1
 
@@ -506,7 +525,7 @@ class WebSocketManager:
         self._recycle_reason = reason
         self._state = LinkState.RECONNECTING
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(ws.close(1000, reason[:120]), self._close_timeout + 1)
+            await ws.close_and_wait(1000, reason, self._close_timeout)
         return True
 
     # -- close -------------------------------------------------------------------------------
@@ -526,7 +545,7 @@ class WebSocketManager:
         ws, self._ws = self._ws, None
         if ws is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(code, reason), self._close_timeout + 1)
+                await ws.close_and_wait(code, reason, self._close_timeout)
         reader, self._reader = self._reader, None
         if reader is not None and reader is not asyncio.current_task():
             reader.cancel()
@@ -541,7 +560,7 @@ class WebSocketManager:
         ws = self._ws
         if ws is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(1011, "client error"), self._close_timeout)
+                await ws.close_and_wait(1011, "client error", self._close_timeout)
 
     def _finish(self, exc: BaseException | None) -> None:
         if self._state is LinkState.CLOSED:

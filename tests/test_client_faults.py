@@ -253,3 +253,29 @@ async def test_a_frame_that_breaks_handling_does_not_end_the_session(
     assert client.metrics.protocol_errors >= 1
     assert "state bug" in caplog.text
     await client.stop()
+
+
+async def test_commit_after_a_drop_with_nothing_appended_is_not_sent(
+    server: LocalRealtimeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client, rec = await started(server)
+    pcm = (tone(0.5) * 32767).astype("int16").tobytes()
+    await client.send_audio(pcm)  # appended on the first connection, never committed
+    await client.drain()
+    await server.connections[0].drop()
+    await rec.wait("rtsdk.reconnected")
+    await client.commit_audio()  # the buffer went with the old connection: nothing to commit
+    assert "commit skipped" in caplog.text
+    # audio appended on the new connection is committed as usual
+    await client.send_audio(pcm)
+    await client.commit_audio()
+    await client.generate_response()
+    await rec.wait("response.done")
+    commits = [
+        f
+        for f in server.connections[1].received
+        if isinstance(f, dict) and f.get("type") == "input_audio_buffer.commit"
+    ]
+    assert len(commits) == 1
+    assert not rec.of("error"), [e.error for e in rec.of("error")]
+    await client.stop()

@@ -11,9 +11,16 @@ from rtsdk.outbox import Outbox
 
 
 class FakeLink:
-    def __init__(self, fail_after: int = 1 << 30) -> None:
+    def __init__(self, fail_after: int = 1 << 30, idle: bool = False) -> None:
         self.sent: list[tuple[Any, bool]] = []
+        self.direct: list[Any] = []
         self.fail_after = fail_after
+        self.idle = idle  # try_send succeeds
+
+    def try_send(self, frame: str | bytes) -> bool:
+        if self.idle:
+            self.direct.append(frame)
+        return self.idle
 
     async def send(self, frame: str | bytes, *, audio: bool = False) -> None:
         if len(self.sent) >= self.fail_after:
@@ -37,6 +44,25 @@ async def test_sends_in_order_and_drops_only_audio_when_full() -> None:
     box.post("c", False)  # the idle sender wakes up for a new frame
     await box.drain(5.0, lambda: False)
     assert link.sent[-1] == ("c", False)
+    task.cancel()
+
+
+async def test_idle_link_takes_a_frame_at_once_unless_others_wait() -> None:
+    box = Outbox(SessionMetrics(), max_backlog=8)
+    link = FakeLink(idle=True)
+    box.post("queued before the sender runs", False)
+    task = asyncio.create_task(box.run(link))  # type: ignore[arg-type]
+    await box.drain(5.0, lambda: False)
+    box.post(b"a1", True)  # nothing ahead, link idle: sent inside post()
+    assert link.direct == [b"a1"] and len(box) == 0
+    link.idle = False
+    box.post(b"a2", True)  # link busy: queued for the sender
+    box.post(b"a3", True)
+    link.idle = True
+    box.post(b"a4", True)  # frames wait ahead of it: queued too, order kept
+    assert link.direct == [b"a1"]
+    await box.drain(5.0, lambda: False)
+    assert [f for f, _ in link.sent] == ["queued before the sender runs", b"a2", b"a3", b"a4"]
     task.cancel()
 
 

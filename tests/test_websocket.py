@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import http
 import logging
+import shutil
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -312,3 +316,59 @@ async def test_recycle_opens_a_new_connection_at_once_and_keeps_order(
     assert not any(e.kind == "reconnecting" for e in events)
     assert m.stats.reconnects == 1
     await m.close()
+
+
+def _make_certs(tmp: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for ``localhost`` signed by it."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make test certificates")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=tmp, check=True, capture_output=True)
+
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=rtsdk test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
+    run("req", *ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=localhost")
+    (tmp / "ext.cnf").write_text("subjectAltName=DNS:localhost\n")
+    run("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf")  # fmt: skip
+    return tmp / "ca.pem", tmp / "srv.pem", tmp / "srv.key"
+
+
+async def test_wss_verifies_the_server_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca, cert, key = _make_certs(tmp_path)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    es = EchoServer()
+    async with serve(
+        es._handler,
+        "127.0.0.1",
+        0,
+        process_request=es._process_request,
+        compression=None,
+        ssl=server_tls,
+    ) as server:
+        port = server.sockets[0].getsockname()[1]
+        url = f"wss://localhost:{port}/v1/realtime?model=m"
+        no_retry = {"reconnect": ReconnectPolicy(max_retries=0)}
+        # not trusted: refused, and the reason says so
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nothing.pem"))
+        with pytest.raises(ConnectionClosedError, match=r"(?i)certificate"):
+            await make_manager(url, [], [], **no_retry).connect()
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+        # trusted, but the name does not match the certificate: refused
+        wrong_name = f"wss://127.0.0.1:{port}/v1/realtime?model=m"
+        with pytest.raises(ConnectionClosedError, match=r"(?i)certificate|match|IP address"):
+            await make_manager(wrong_name, [], [], **no_retry).connect()
+        # trusted and the right name: a working link
+        got: list[bytes] = []
+        m = make_manager(url, got, [])
+        await m.connect()
+        assert await m.send('{"type":"over tls"}')
+        await wait_for(lambda: got == [b'echo:{"type":"over tls"}'])
+        await m.close()
+        assert es.connections == 1

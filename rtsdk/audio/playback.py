@@ -138,12 +138,13 @@ class Playback:
             return
         if self.format == "pcm16":
             x = pcm16_to_float32(data)
+            n = len(data) >> 1
         else:
             codes = np.frombuffer(data, dtype=np.uint8)
             pcm = ulaw_to_pcm16(codes) if self.format == "g711_ulaw" else alaw_to_pcm16(codes)
             x = pcm16_to_float32(pcm)
+            n = len(data)
         y = self._rs.process(x)
-        n = int(x.size)
         marks = self._marks
         last = marks[-1] if marks else None
         if last is not None and last.item_id == item_id and last.raw0 == self._seg_raw0:
@@ -152,6 +153,16 @@ class Playback:
             marks.append(_Mark(item_id, self._seg_raw0, self._seg_sess, self._seg_sess + n))
         self._seg_sess += n
         self._end_pos = _NO_END
+        # the common case inline: no backlog and room in the ring (else _enqueue)
+        ring = self._ring
+        nbytes = y.nbytes
+        if not self._backlog and nbytes and nbytes <= ring.writable:
+            self._enq += nbytes >> 2
+            ring.write(y)  # type: ignore[arg-type]  # an ndarray is a buffer
+            q = (ring.total_written - max(ring.total_read, self._discard_upto)) >> 2
+            if q > self.queue_high_water:
+                self.queue_high_water = q
+            return
         self._enqueue(y)
 
     def end_item(self, item_id: str | None = None) -> None:

@@ -163,6 +163,8 @@ class AudioStreamManager:
                     prebuffer_ms=opt.playback_prebuffer_ms,
                     loop=loop,
                 )
+                # each delta straight to the Playback, without this object's call in between
+                self.play = self._playback.play  # type: ignore[method-assign]
             if self.source is not None:
                 self.source.open(opt)
             self._setup_echo()

@@ -1,0 +1,333 @@
+"""One WebSocket connection, on picows: what :class:`~rtsdk.websocket.WebSocketManager` runs.
+
+picows parses and builds frames in compiled code and calls back once per frame, on the loop,
+straight from the socket's read buffer: no reader task and no queue per message, and a send is
+one synchronous write. :class:`Connection` adds what a Realtime link needs on top:
+
+- whole messages: continuation frames are joined (the Realtime service sends whole frames, but
+  the protocol allows fragments);
+- the close handshake: a close frame from the server is answered and the socket closed; its
+  code and reason are kept for the link's policy (``close_code`` None: no close frame, 1006);
+- keepalive: a ping every ``ping_interval`` seconds; no pong within ``ping_timeout`` and the
+  connection is aborted (``stalled``), so a silent server is noticed within their sum;
+- backpressure: while the socket's write buffer is over its high-water mark, :meth:`send`
+  waits (:attr:`ready` says whether it would);
+- messages wait until :meth:`Connection.release` (the link is set up by then), so they reach
+  the handler after the link's own events;
+- a message handler that raises ends the connection (close 1011) with that error kept.
+
+:func:`open_connection` connects (TCP, TLS with certificate verification for ``wss://``, the
+upgrade) and maps a refused upgrade to :class:`UpgradeRefused` with its HTTP status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from picows import (
+    WSCloseCode,
+    WSError,
+    WSFrame,
+    WSHandshakeError,
+    WSListener,
+    WSMsgType,
+    WSTransport,
+    ws_connect,
+)
+
+__all__ = ["Connection", "UpgradeRefused", "open_connection"]
+
+log = logging.getLogger("rtsdk.websocket")
+
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_CONTINUATION = WSMsgType.CONTINUATION
+_CLOSE = WSMsgType.CLOSE
+_PONG = WSMsgType.PONG
+_PING_PAYLOAD = b"rtsdk"
+_CLOSE_CODES = {int(c.value): c for c in WSCloseCode}
+
+USER_AGENT = "rtsdk/0.1"
+
+
+class UpgradeRefused(Exception):
+    """The server answered the upgrade with HTTP ``status`` instead of 101."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+class Connection(WSListener):
+    """One open WebSocket (see the module docstring). Runs on one loop; not thread-safe."""
+
+    def __init__(
+        self,
+        on_message: Callable[[bytes], None],
+        ping_interval: float | None,
+        ping_timeout: float | None,
+        stats: Any = None,
+    ) -> None:
+        self.transport: WSTransport | None = None
+        self.on_message = on_message
+        self.stats = stats  # its frames_received is counted, when given
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.failure: BaseException | None = None
+        self.stalled = False
+        self.disconnected = False
+        #: True while a frame sent now goes straight to the socket buffer (open, no close sent,
+        #: write buffer under its mark)
+        self.ready = False
+        self._loop = asyncio.get_running_loop()
+        self._done: asyncio.Future[None] = self._loop.create_future()
+        self._parts: list[bytes] | None = None
+        self._held: list[bytes] | None = []  # messages before release()
+        self._resumed: asyncio.Future[None] | None = None
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._timer: asyncio.TimerHandle | None = None
+        self._awaiting_pong = False
+
+    # -- picows callbacks --------------------------------------------------------------------
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+        self.ready = True
+        if self._ping_interval is not None:
+            self._timer = self._loop.call_later(self._ping_interval, self._ping)
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind is _TEXT and frame.fin and self._held is None:  # the common case, inline
+            stats = self.stats
+            if stats is not None:
+                stats.frames_received += 1
+            try:
+                self.on_message(frame.get_payload_as_bytes())
+            except Exception as exc:
+                self._handler_failed(exc)
+        elif kind is _TEXT or kind is _BINARY:
+            if frame.fin:
+                self._deliver(frame.get_payload_as_bytes())
+            else:
+                self._parts = [frame.get_payload_as_bytes()]
+        elif kind is _CONTINUATION:
+            parts = self._parts
+            if parts is None:
+                self._fail_protocol("a continuation frame without a message to continue")
+                return
+            parts.append(frame.get_payload_as_bytes())
+            if frame.fin:
+                self._parts = None
+                self._deliver(b"".join(parts))
+        elif kind is _PONG:
+            self._awaiting_pong = False
+        elif kind is _CLOSE:
+            payload = frame.get_payload_as_bytes()
+            code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+            self.close_code = code
+            self.close_reason = payload[2:].decode("utf-8", "replace")
+            self.ready = False
+            if not transport.is_close_frame_sent:
+                transport.send_close(_CLOSE_CODES.get(code, WSCloseCode.OK))
+            transport.disconnect()
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.disconnected = True
+        self.ready = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        resumed = self._resumed
+        if resumed is not None and not resumed.done():
+            resumed.set_result(None)
+        if not self._done.done():
+            self._done.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.ready = False
+        if self._resumed is None or self._resumed.done():
+            self._resumed = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        resumed = self._resumed
+        self._resumed = None
+        transport = self.transport
+        self.ready = (
+            transport is not None and not self.disconnected and not transport.is_close_frame_sent
+        )
+        if resumed is not None and not resumed.done():
+            resumed.set_result(None)
+
+    # -- receive -----------------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Start handing messages to ``on_message`` (those that came before, first)."""
+        held, self._held = self._held, None
+        for message in held or ():
+            if self.failure is None:
+                self._deliver(message)
+
+    def _deliver(self, message: bytes) -> None:
+        held = self._held
+        if held is not None:
+            held.append(message)
+            return
+        stats = self.stats
+        if stats is not None:
+            stats.frames_received += 1
+        try:
+            self.on_message(message)
+        except Exception as exc:
+            self._handler_failed(exc)
+
+    def _handler_failed(self, exc: Exception) -> None:
+        # a bug in the handler must not pass silently: the connection ends with it
+        log.exception("frame handler failed; closing the link", exc_info=exc)
+        if self.failure is None:
+            self.failure = exc
+        self.close(1011, "client error")
+        self._loop.call_later(2.0, self.abort)  # if the server does not answer the close
+
+    def _fail_protocol(self, why: str) -> None:
+        log.warning("protocol error from the server: %s; closing", why)
+        self.close(1002, why[:120])
+
+    # -- keepalive ---------------------------------------------------------------------------
+
+    def _ping(self) -> None:
+        transport = self.transport
+        if transport is None or self.disconnected:
+            return
+        if self._awaiting_pong:
+            return
+        self._awaiting_pong = True
+        transport.send_ping(_PING_PAYLOAD)
+        timeout = self._ping_timeout
+        if timeout is not None:
+            self._timer = self._loop.call_later(timeout, self._pong_due)
+        else:
+            self._timer = self._loop.call_later(self._ping_interval or 20.0, self._next_ping)
+
+    def _pong_due(self) -> None:
+        if self._awaiting_pong:
+            log.info("no pong within %.3g s: the server is not answering", self._ping_timeout)
+            self.stalled = True
+            self.abort()
+            return
+        self._next_ping()
+
+    def _next_ping(self) -> None:
+        self._awaiting_pong = False
+        interval = self._ping_interval or 20.0
+        spent = self._ping_timeout or 0.0
+        self._timer = self._loop.call_later(max(0.0, interval - spent), self._ping)
+
+    # -- send and close ----------------------------------------------------------------------
+
+    def send_now(self, frame: str | bytes) -> None:
+        """Write one text frame (UTF-8 ``bytes`` go out as they are)."""
+        transport = self.transport
+        assert transport is not None
+        transport.send(_TEXT, frame)
+
+    async def send(self, frame: str | bytes) -> None:
+        """Write one text frame, first waiting while the write buffer is over its mark.
+
+        Raises :class:`ConnectionResetError` when the connection is (or gets) closed.
+        """
+        while self._resumed is not None and not self.disconnected:
+            await self._resumed
+        transport = self.transport
+        if self.disconnected or transport is None or transport.is_close_frame_sent:
+            raise ConnectionResetError("the connection is closed")
+        transport.send(_TEXT, frame)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Start the close handshake (the server answers, then the socket closes)."""
+        transport = self.transport
+        if transport is None or self.disconnected or transport.is_close_frame_sent:
+            return
+        self.ready = False
+        transport.send_close(_CLOSE_CODES.get(code, WSCloseCode.OK), reason.encode()[:120])
+
+    def abort(self) -> None:
+        """Drop the connection now, without a close handshake."""
+        transport = self.transport
+        self.ready = False
+        if transport is not None and not self.disconnected:
+            transport.disconnect(graceful=False)
+
+    async def closed(self, timeout: float | None = None) -> bool:
+        """Wait until the socket is closed; False if ``timeout`` passed first."""
+        if timeout is None:
+            await asyncio.shield(self._done)
+            return True
+        try:
+            await asyncio.wait_for(asyncio.shield(self._done), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def close_and_wait(self, code: int, reason: str, timeout: float) -> None:
+        """Close gracefully within ``timeout`` seconds, then abort if the server did not."""
+        self.close(code, reason)
+        if not await self.closed(timeout):
+            self.abort()
+            await self.closed(1.0)
+
+
+async def open_connection(
+    url: str,
+    headers: Mapping[str, str],
+    on_message: Callable[[bytes], None],
+    *,
+    open_timeout: float,
+    ping_interval: float | None,
+    ping_timeout: float | None,
+    logger: Any,
+    stats: Any = None,
+) -> Connection:
+    """Connect to ``url`` with ``headers`` and return the open :class:`Connection`.
+
+    Raises :class:`UpgradeRefused` (a non-101 answer; redirects are not followed, so the
+    credentials never go to another host), :class:`OSError` or :class:`asyncio.TimeoutError`.
+    """
+    # certificates verified against the system store (SSL_CERT_FILE / SSL_CERT_DIR honoured)
+    # and the host name checked
+    tls = ssl.create_default_context() if url.startswith("wss:") else None
+
+    def listener() -> Connection:
+        return Connection(on_message, ping_interval, ping_timeout, stats)
+
+    try:
+        _, conn = await asyncio.wait_for(
+            ws_connect(
+                listener,
+                url,
+                ssl_context=tls,
+                websocket_handshake_timeout=open_timeout,
+                logger_name=logger,
+                enable_auto_pong=True,
+                max_frame_size=1 << 30,
+                extra_headers={**headers, "User-Agent": USER_AGENT},
+                max_redirects=0,
+                proxy=None,
+                use_aiofastnet=False,
+            ),
+            open_timeout,
+        )
+    except WSHandshakeError as exc:
+        response = exc.response
+        if response is not None and getattr(response, "status", None) is not None:
+            raise UpgradeRefused(int(response.status)) from None
+        raise ConnectionResetError(f"the upgrade failed: {exc}") from None
+    except WSError as exc:
+        raise ConnectionResetError(f"the upgrade failed: {exc}") from None
+    assert isinstance(conn, Connection)
+    return conn
