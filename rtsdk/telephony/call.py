@@ -474,14 +474,16 @@ class PhoneCall:
         if task.cancelled():
             return
         exc = task.exception()
-        if exc is not None:
+        if exc is not None and not self._ending:
             self._error("session", f"the Realtime session could not start: {exc}")
             self._end("session failed")
 
     def _on_disconnected(self, event: Any) -> None:
         if not self._ending:
-            self._error("session", f"the Realtime session ended: {event.reason}")
-            self._end("session ended")
+            error = getattr(event, "error", None)
+            why = f"{event.reason}" if error is None else f"{type(error).__name__}: {error}"
+            self._error("session", f"the Realtime session ended: {why}")
+            self._end("session failed" if error is not None else "session ended")
 
     def _on_truncated(self, event: Any) -> None:
         self.stats.truncates += 1

@@ -209,6 +209,12 @@ class SimulatedCaller:
         dtmf = {"track": "inbound_track", "digit": digit}
         await self._send({"event": "dtmf", "streamSid": self.stream_sid, "dtmf": dtmf}, seq=True)
 
+    def go_silent(self) -> None:
+        """Stop the clock (no more media, no playback) but keep the socket open: a carrier
+        that stopped talking without a ``stop``."""
+        if self._tasks:
+            self._tasks[0].cancel()
+
     async def send_raw(self, text: str | bytes) -> None:
         """Send any text (tests of malformed traffic)."""
         await self._ws.send(text)
