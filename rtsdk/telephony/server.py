@@ -89,9 +89,16 @@ class _WebhookConnection(ServerConnection):
                     length = -1
                 continue
             kept.append(line)
-        if length <= 0 or length > _MAX_WEBHOOK_BODY:
+        if length > _MAX_WEBHOOK_BODY or length < 0:
             self._head = None
-            super().data_received(bytes(head))  # no body (or one we refuse): as it came
+            self.transport.write(
+                b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            self.transport.close()
+            return
+        if length == 0:
+            self._head = None
+            super().data_received(bytes(head))  # no body: as it came
             return
         if len(head) < end + 4 + length:
             return  # the rest of the body is still coming
