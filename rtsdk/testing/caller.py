@@ -330,3 +330,76 @@ class SimulatedCaller:
         except Exception as exc:
             log.debug("caller reader stopped: %s", exc)
         self._closed.set()
+
+
+async def run_calls(
+    url: str, calls: int, seconds: float, speech: bytes, *, pause_s: float = 1.0
+) -> dict[str, Any]:
+    """Place ``calls`` simulated calls at once for about ``seconds``: each caller says
+    ``speech``, waits to hear at least half as much back, pauses, and again; then hangs up.
+
+    Returns a summary: turns per call, audio heard, late clock ticks, and the failures
+    (a call that could not connect, or a turn not answered within 30 s).
+    """
+    loop = asyncio.get_running_loop()
+    callers = [SimulatedCaller(url) for _ in range(calls)]
+    failures: list[str] = []
+    started = await asyncio.gather(*(c.start() for c in callers), return_exceptions=True)
+    live = [c for c, s in zip(callers, started, strict=True) if not isinstance(s, BaseException)]
+    failures += [repr(s) for s in started if isinstance(s, BaseException)]
+    end = loop.time() + seconds
+
+    async def talk(c: SimulatedCaller) -> int:
+        turns = 0
+        try:
+            while loop.time() < end - 2 * len(speech) / 8000 - pause_s:
+                c.say(speech)
+                await c.wait_spoken(timeout=30)
+                await c.wait_heard((c.heard_bytes + len(speech) * 0.5) / 8, timeout=30)
+                turns += 1
+                await asyncio.sleep(pause_s)
+        except Exception as exc:
+            failures.append(f"{c.call_sid}: {exc!r}")
+        return turns
+
+    turns = await asyncio.gather(*(talk(c) for c in live))
+    await asyncio.gather(*(c.hang_up() for c in live))
+    return {
+        "calls": calls,
+        "connected": len(live),
+        "turns": list(turns),
+        "heard_ms": sum(c.heard_ms for c in live),
+        "late_ticks": sum(c.stats.late_ticks for c in live),
+        "ticks": sum(c.tick for c in live),
+        "unexpected": sum(len(c.stats.other) for c in live),
+        "failures": failures,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m rtsdk.testing.caller URL [--calls N] [--seconds S] [--wav W]``: place
+    simulated calls against a bridge and print the :func:`run_calls` summary as JSON."""
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m rtsdk.testing.caller")
+    p.add_argument("url", help="the bridge's media stream URL (ws://host:port/media)")
+    p.add_argument("--calls", type=int, default=10)
+    p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--wav", default=None, help="what each caller says (default: a 1 s tone)")
+    p.add_argument("--turn-ms", type=int, default=1000, help="length of each turn")
+    args = p.parse_args(argv)
+    if args.wav:
+        speech = ulaw_from_wav(args.wav)[: args.turn_ms * 8]
+    else:
+        t = np.arange(args.turn_ms * 8) / 8000
+        wave = 9000 * np.sin(2 * np.pi * 300 * t) * (np.sin(2 * np.pi * 2 * t) > -0.5)
+        speech = bytes(kernels.pcm16_to_ulaw(wave.astype(np.int16)))
+    summary = asyncio.run(run_calls(args.url, args.calls, args.seconds, speech))
+    print(json.dumps(summary), flush=True)
+    sys.stdout.flush()
+    return 0 if not summary["failures"] and summary["connected"] == args.calls else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
