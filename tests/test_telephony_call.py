@@ -359,3 +359,28 @@ async def test_a_refused_session_ends_the_call() -> None:
     assert handlers[0].errors[0].kind == "session"
     assert "sk-wrong-key" not in repr(handlers[0].errors)
     assert calls[0].stats.ended_by == "session failed"
+
+
+@only_compiled
+async def test_the_app_hangs_up() -> None:
+    async with LocalRealtimeServer(pacing="realtime") as rt:
+        calls: list[PhoneCall] = []
+
+        class HangUpOnHash(Handler):
+            def on_dtmf(self, call: PhoneCall, event: DtmfEvent) -> None:  # type: ignore[override]
+                if event.digit == "#":
+                    call.hang_up()
+
+        handler = HangUpOnHash(calls)
+        async with PhoneServer(_options(rt), handler_factory=lambda: handler) as srv:
+            caller = SimulatedCaller(srv.url + "/media")
+            await caller.start()
+            await _wait(lambda: calls, what="the call's session")
+            await caller.press("#")
+            await caller.wait_closed(5)
+            assert caller.closed_by_bridge
+            await caller.hang_up()
+            await asyncio.wait_for(handler.ended.wait(), 10)
+        assert calls[0].stats.ended_by == "hung up by the app"
+        assert calls[0].stats.errors == []
+        await rt.connections[0].wait_closed(5)

@@ -192,6 +192,7 @@ class PhoneCall:
         self._loud: dict[str, int] = {}
         self._ending = ""
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._helpers: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         sid = self.info.call_sid if self.info is not None else "not started"
@@ -380,6 +381,11 @@ class PhoneCall:
         if self.dtmf_to_model:
             self._spawn(self.client.send_text(f"(The caller pressed {digit} on the phone keypad.)"))
 
+    def hang_up(self) -> None:
+        """End the call from the app's side: the carrier stream is closed (with
+        ``<Connect><Stream>`` the carrier then goes on with the rest of its TwiML, if any)."""
+        self._end("hung up by the app")
+
     # -- the service's playback side (AudioPlayback) -------------------------------------------
 
     def play(self, item_id: str, data: bytes) -> None:
@@ -519,6 +525,10 @@ class PhoneCall:
         if client is not None:
             await client.stop()
         await self._close_carrier()
+        if self._helpers:  # handler coroutines still running: a short grace, then cancelled
+            _, late = await asyncio.wait(set(self._helpers), timeout=2.0)
+            for task in late:
+                task.cancel()
         stats = self.stats
         stats.audio_out_ms = self.downlink.sent_bytes / 8
         for kind, count in self._loud.items():
@@ -565,7 +575,9 @@ class PhoneCall:
             except Exception:
                 log.exception("phone call handler failed")
 
-        loop.create_task(run())
+        task = loop.create_task(run(), name="rtsdk-phone-handler")
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)
 
 
 async def _maybe_await(value: Any) -> Any:
