@@ -30,8 +30,7 @@ import contextlib
 import inspect
 import json
 import logging
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +39,7 @@ from rtsdk.client import AsyncRealtimeAIClient
 from rtsdk.exceptions import ConnectionClosedError
 from rtsdk.options import RealtimeAIOptions
 
+from .carrier import CarrierPort, SocketPort, pull
 from .downlink import Downlink
 
 __all__ = ["CallError", "CallInfo", "CallStats", "DtmfEvent", "PhoneCall", "PhoneCallHandler"]
@@ -123,35 +123,13 @@ class PhoneCallHandler:
         """The call is over and its session closed (:attr:`PhoneCall.stats` is final)."""
 
 
-def _sender(ws: Any) -> Callable[[bytes], Awaitable[None]]:
-    send = ws.send
-    try:
-        takes_text = "text" in inspect.signature(send).parameters
-    except (TypeError, ValueError):
-        takes_text = False
-    if takes_text:
-        return lambda frame: send(frame, text=True)
-    return lambda frame: send(frame.decode("utf-8"))
-
-
-def _receiver(ws: Any) -> Callable[[], Awaitable[str | bytes]]:
-    recv = ws.recv
-    try:
-        takes_decode = "decode" in inspect.signature(recv).parameters
-    except (TypeError, ValueError):
-        takes_decode = False
-    if takes_decode:
-        return lambda: recv(decode=False)
-    return recv  # type: ignore[no-any-return]
-
-
-class _CallEnded(Exception):
-    pass
-
-
 class PhoneCall:
     """One carrier media stream bridged to one Realtime session (see the module docstring).
 
+    ``ws``: a WebSocket-like object (``await recv()``, ``await send(text)``, ``await
+    close()``): :meth:`run` reads it and bridges the call. ``None``: the messages are fed in
+    with :meth:`feed` by whoever reads the stream, and :meth:`serve` runs the call on a
+    :class:`~rtsdk.telephony.carrier.CarrierPort` (what :class:`PhoneServer` does).
     ``options``: the session options every call starts from (key, model, voice, ...).
     ``lead_ms``: most assistant audio in flight at the carrier. ``start_timeout``: how long to
     wait for the carrier's ``start``. ``media_timeout``: a call whose carrier sends nothing
@@ -179,83 +157,140 @@ class PhoneCall:
         self.client: AsyncRealtimeAIClient | None = None
         self.stats = CallStats()
         self.downlink = Downlink(lead_ms)
-        self._send = _sender(ws)
-        self._recv = _receiver(ws)
+        self._port: CarrierPort | None = None
         self._sid_json = b'""'
-        self._out: deque[bytes] = deque()
-        self._out_ready = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
+        self._service: Any = None
+        self._early: list[bytes] = []  # caller audio that came before the session existed
         self._watchdog: asyncio.TimerHandle | None = None
         self._last_rx = 0.0
         self._last_seq = -1
         self._last_ts = -1
         self._loud: dict[str, int] = {}
         self._ending = ""
+        self._done = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._helpers: set[asyncio.Task[None]] = set()
+        self._helpers: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:
         sid = self.info.call_sid if self.info is not None else "not started"
         return f"<PhoneCall {sid} {self.stats.ended_by or 'live'}>"
 
+    @property
+    def ended(self) -> bool:
+        """True once the call is over (or ending)."""
+        return bool(self._ending)
+
     # -- the call ----------------------------------------------------------------------------
 
     async def run(self) -> CallStats:
-        """Bridge the call until it ends; returns its counters. Never raises for call faults."""
-        loop = self._loop = asyncio.get_running_loop()
+        """Bridge the call on ``ws`` until it ends; returns its counters. Never raises for
+        call faults (they are logged and given to the handler)."""
+        if self.ws is None:
+            raise ValueError("PhoneCall.run() needs the ws it reads; use serve() with feed()")
+        port = SocketPort(self.ws, self._port_broken)
+        reader = asyncio.get_running_loop().create_task(
+            pull(self.ws, self), name="rtsdk-phone-reader"
+        )
         try:
-            info = await self._await_start()
-            if info is None:
-                return self.stats
-            self.info = info
-            self._sid_json = json.dumps(info.stream_sid).encode("ascii")
+            return await self.serve(port)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+
+    async def serve(self, port: CarrierPort) -> CallStats:
+        """Run the call, writing to ``port``, while its messages come in through
+        :meth:`feed`; returns its counters once it has ended and its session is closed."""
+        self._loop = asyncio.get_running_loop()
+        self._port = port
+        self._last_rx = self._loop.time()
+        self._watchdog = self._loop.call_later(
+            min(self.start_timeout, self.media_timeout), self._check_idle
+        )
+        try:
+            await self._done.wait()
+        except asyncio.CancelledError:
+            self._end("cancelled")
+            await self._close()
+            raise
+        await self._close()
+        return self.stats
+
+    def feed(self, raw: str | bytes) -> None:
+        """One message from the carrier (text, as ``str`` or UTF-8 ``bytes``)."""
+        if self._ending:
+            return
+        loop = self._loop
+        if loop is not None:
+            self._last_rx = loop.time()
+        try:
+            if self.info is None:
+                self._before_start(raw)
+            else:
+                self._take(raw)
+        except Exception as exc:  # a bug must not take other calls down: report, end this one
+            log.exception("phone call %s failed", self._name())
+            self._error("session", f"the call failed: {exc!r}")
+            self._end("failed")
+
+    def carrier_closed(self) -> None:
+        """The carrier's stream closed (or broke)."""
+        if self._ending:
+            return
+        if self.info is None:
+            self._end("carrier closed before start")
+        else:
+            self._error("no_stop", "the carrier closed the stream without 'stop'")
+            self._end("carrier closed")
+
+    def _port_broken(self) -> None:
+        if not self._ending:
+            self._error("no_stop", "the carrier stream closed while sending")
+            self._end("carrier closed")
+
+    def _before_start(self, raw: str | bytes) -> None:
+        try:
+            message = json.loads(raw)
+            event = message["event"]
+        except (ValueError, TypeError, KeyError):
+            self.stats.malformed += 1
+            self._error("malformed", "a message before 'start' is not a carrier event")
+            return
+        if event == "connected":
+            return
+        if event != "start":
+            self._error("no_start", f"{str(event)[:40]!r} arrived before 'start'")
+            return
+        info = self._read_start(message)
+        if info is None:
+            return
+        self.info = info
+        self._sid_json = json.dumps(info.stream_sid).encode("ascii")
+        self._spawn(self._begin(info))
+
+    async def _begin(self, info: CallInfo) -> None:
+        try:
             options = await self._session_options(info)
             client = self.client = AsyncRealtimeAIClient(options)
             client.service.playback = self
             client.on("rtsdk.disconnected", self._on_disconnected)
             client.on("conversation.item.truncated", self._on_truncated)
             await _maybe_await(self.handler.on_session(self))
-            self._writer = loop.create_task(self._write_forever(), name="rtsdk-phone-writer")
-            starting = loop.create_task(client.start(), name="rtsdk-phone-session")
-            starting.add_done_callback(self._on_session_started)
-            self._arm_watchdog()
-            await self._read_forever()
-        except asyncio.CancelledError:
-            self._end("cancelled")
-            raise
-        except Exception as exc:  # a bug must not take other calls down: report, end this one
-            log.exception("phone call %s failed", self._name())
-            self._error("session", f"the call failed: {exc!r}")
-            self._end("failed")
-        finally:
-            await self._close()
-        return self.stats
-
-    async def _await_start(self) -> CallInfo | None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.start_timeout
-        while True:
-            try:
-                raw = await asyncio.wait_for(self._recv(), max(0.001, deadline - loop.time()))
-            except asyncio.TimeoutError:
-                self._error("no_start", f"no 'start' message within {self.start_timeout:g} s")
-                self._end("no start")
-                return None
-            except Exception:
-                self._end("carrier closed before start")
-                return None
-            try:
-                message = json.loads(raw)
-                event = message["event"]
-            except (ValueError, TypeError, KeyError):
-                self._error("malformed", "a message before 'start' is not a carrier event")
-                continue
-            if event == "connected":
-                continue
-            if event != "start":
-                self._error("no_start", f"{event!r} arrived before 'start'")
-                continue
-            return self._read_start(message)
+        except Exception as exc:
+            log.exception("phone call %s: the session could not be set up", self._name())
+            self._error("session", f"the session could not be set up: {exc!r}")
+            self._end("session failed")
+            return
+        if self._ending:
+            return
+        self._service = client.service
+        early, self._early = self._early, []
+        for frame in early:
+            self._up(frame)
+        starting = asyncio.get_running_loop().create_task(
+            client.start(), name="rtsdk-phone-session"
+        )
+        starting.add_done_callback(self._on_session_started)
 
     def _read_start(self, message: dict[str, Any]) -> CallInfo | None:
         start = message.get("start")
@@ -299,50 +334,42 @@ class PhoneCall:
             )
         return options.with_changes(input_format="g711_ulaw", output_format="g711_ulaw")
 
-    async def _read_forever(self) -> None:
-        splice = kernels.media_to_append
-        recv = self._recv
-        loop = asyncio.get_running_loop()
-        client = self.client
-        assert client is not None
-        service = client.service
+    def _take(self, raw: str | bytes) -> None:
         stats = self.stats
-        while not self._ending:
-            try:
-                raw = await recv()
-            except Exception:
-                if not self._ending:
-                    self._error("no_stop", "the carrier closed the stream without 'stop'")
-                    self._end("carrier closed")
-                return
-            self._last_rx = loop.time()
-            try:
-                media = splice(raw)
-            except ValueError as exc:
-                stats.malformed += 1
-                self._error("malformed", f"carrier message dropped: {exc}")
-                continue
-            if media is not None:
-                seq, ts, frame = media
-                if seq <= self._last_seq or ts < self._last_ts:
-                    stats.out_of_order += 1
-                    self._error(
-                        "out_of_order",
-                        f"media #{seq} at {ts} ms came after #{self._last_seq} at "
-                        f"{self._last_ts} ms: dropped",
-                    )
-                    continue
-                if self._last_ts >= 0 and ts > self._last_ts + 20:
-                    stats.lost_ms += ts - self._last_ts - 20
-                self._last_seq, self._last_ts = seq, ts
-                stats.media_in += 1
-                try:
-                    service.send_audio_frame(frame)
-                except ConnectionClosedError:
-                    self._end("session closed")
-                    return
-                continue
+        try:
+            media = kernels.media_to_append(raw)
+        except ValueError as exc:
+            stats.malformed += 1
+            self._error("malformed", f"carrier message dropped: {exc}")
+            return
+        if media is None:
             self._control(raw)
+            return
+        seq, ts, frame = media
+        if seq <= self._last_seq or ts < self._last_ts:
+            stats.out_of_order += 1
+            self._error(
+                "out_of_order",
+                f"media #{seq} at {ts} ms came after #{self._last_seq} at {self._last_ts} ms: "
+                "dropped",
+            )
+            return
+        if self._last_ts >= 0 and ts > self._last_ts + 20:
+            stats.lost_ms += ts - self._last_ts - 20
+        self._last_seq, self._last_ts = seq, ts
+        stats.media_in += 1
+        self._up(frame)
+
+    def _up(self, frame: bytes) -> None:
+        service = self._service
+        if service is None:
+            if len(self._early) < 500:  # 10 s of 20 ms media while the session is set up
+                self._early.append(frame)
+            return
+        try:
+            service.send_audio_frame(frame)
+        except ConnectionClosedError:
+            self._end("session closed")
 
     def _control(self, raw: str | bytes) -> None:
         message = json.loads(raw)  # valid JSON with a string "event": the splicer said so
@@ -403,10 +430,10 @@ class PhoneCall:
     def interrupt(self) -> list[tuple[str, int]]:
         """Barge-in: ``clear`` the carrier; what each item was heard (bytes = samples)."""
         played, had_audio = self.downlink.interrupt(self._now())
-        if had_audio and not self._ending:
-            self._out.clear()  # not yet written: nothing of it reached the carrier
-            self._out.append(b'{"event":"clear","streamSid":' + self._sid_json + b"}")
-            self._out_ready.set()
+        port = self._port
+        if had_audio and not self._ending and port is not None:
+            port.discard_pending()  # not yet written: nothing of it reached the carrier
+            port.write(b'{"event":"clear","streamSid":' + self._sid_json + b"}")
             self.stats.clears += 1
         return played
 
@@ -426,11 +453,13 @@ class PhoneCall:
     def _pump(self) -> None:
         if self._ending:
             return
+        port = self._port
+        if port is None:
+            return
         frames = self.downlink.pump(self._now(), self._mark_frame)
-        if frames:
-            self._out.extend(frames)
-            self._out_ready.set()
-            self.stats.media_out += len(frames) // 2
+        for frame in frames:
+            port.write(frame)
+        self.stats.media_out += len(frames) // 2
 
     def _mark_frame(self, number: int) -> bytes:
         return (
@@ -441,40 +470,23 @@ class PhoneCall:
             + b'"}}'
         )
 
-    async def _write_forever(self) -> None:
-        out, ready, send = self._out, self._out_ready, self._send
-        while True:
-            if not out:
-                ready.clear()
-                await ready.wait()
-                continue
-            try:
-                await send(out.popleft())
-            except Exception:
-                if not self._ending:
-                    self._error("no_stop", "the carrier stream closed while sending")
-                    self._end("carrier closed")
-                return
-
-    def _arm_watchdog(self) -> None:
-        loop = self._loop
-        if loop is None or self._ending:
-            return
-        self._last_rx = loop.time()
-        self._watchdog = loop.call_later(self.media_timeout, self._check_idle)
-
     def _check_idle(self) -> None:
         loop = self._loop
         if loop is None or self._ending:
             return
         idle = loop.time() - self._last_rx
+        if self.info is None and idle >= self.start_timeout:
+            self._error("no_start", f"no 'start' message within {self.start_timeout:g} s")
+            self._end("no start")
+            return
         if idle >= self.media_timeout:
             self._error(
                 "no_stop", f"nothing from the carrier for {idle:.1f} s (no 'stop'): call over"
             )
             self._end("carrier silent")
             return
-        self._watchdog = loop.call_later(self.media_timeout - idle, self._check_idle)
+        limit = self.start_timeout if self.info is None else self.media_timeout
+        self._watchdog = loop.call_later(max(0.01, limit - idle), self._check_idle)
 
     def _on_session_started(self, task: asyncio.Task[None]) -> None:
         if task.cancelled():
@@ -502,29 +514,21 @@ class PhoneCall:
         self.stats.ended_by = reason
         if self._watchdog is not None:
             self._watchdog.cancel()
-        self._out_ready.set()
-        if reason not in ("stop",) and self._loop is not None:
-            # unblock a pending recv(): the carrier side is done with (or gone)
-            self._spawn(self._close_carrier())
-
-    async def _close_carrier(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.ws.close(), 2.0)
+        self._done.set()
 
     async def _close(self) -> None:
         if not self._ending:
             self._end("ended")
         if self._watchdog is not None:
             self._watchdog.cancel()
-        writer = self._writer
-        if writer is not None and not writer.done():
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+        port = self._port
+        if port is not None:
+            port.close()  # the carrier side is done (or gone): no more writes
         client = self.client
         if client is not None:
             await client.stop()
-        await self._close_carrier()
+        if port is not None:
+            await port.aclose()
         if self._helpers:  # handler coroutines still running: a short grace, then cancelled
             _, late = await asyncio.wait(set(self._helpers), timeout=2.0)
             for task in late:

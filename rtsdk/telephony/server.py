@@ -30,6 +30,7 @@ from websockets.http11 import Request, Response
 from rtsdk.options import RealtimeAIOptions
 
 from .call import PhoneCall, PhoneCallHandler
+from .carrier import CarrierPort
 
 __all__ = ["PhoneServer", "twiml_connect_stream"]
 
@@ -130,6 +131,7 @@ class PhoneServer:
         media_path: str = "/media",
         twiml_path: str = "/twiml",
         reuse_port: bool = False,
+        engine: str = "auto",
         **call_options: Any,
     ) -> None:
         self.options = options
@@ -143,7 +145,13 @@ class PhoneServer:
         self.call_options = call_options
         self.calls: set[PhoneCall] = set()
         self.finished = 0
-        self._server: Server | None = None
+        if engine == "auto":
+            engine = "picows" if _have_picows() else "websockets"
+        if engine not in ("picows", "websockets"):
+            raise ValueError(f"engine must be 'auto', 'picows' or 'websockets', got {engine!r}")
+        self.engine = engine
+        self._server: Server | asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:
         return (
@@ -160,6 +168,17 @@ class PhoneServer:
         """Start listening (``port=0`` picks a free port; :attr:`port` then says which)."""
         if self._server is not None:
             raise RuntimeError("PhoneServer is already started")
+        if self.engine == "picows":
+            from .engine import front_factory
+
+            loop = asyncio.get_running_loop()
+            server = await loop.create_server(
+                front_factory(self), self.host, self.port, reuse_port=self.reuse_port or None
+            )
+            self._server = server
+            self.port = int(server.sockets[0].getsockname()[1])
+            log.info("phone server listening on %s (picows)", self.url)
+            return
         self._server = await serve(
             self._handle,
             self.host,
@@ -187,6 +206,10 @@ class PhoneServer:
         if server is None:
             return
         server.close()
+        for call in list(self.calls):
+            call.hang_up()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10.0)
         await server.wait_closed()
 
     async def __aenter__(self) -> PhoneServer:
@@ -212,8 +235,28 @@ class PhoneServer:
         return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
 
     def _twiml(self, connection: ServerConnection, request: Request) -> Response:
-        fields = parse_qsl(urlsplit(request.path).query, keep_blank_values=True)
-        fields += getattr(connection, "webhook_form", [])
+        xml = self.twiml_for(
+            request.path,
+            getattr(connection, "webhook_form", []),
+            request.headers.get("Host"),
+            request.headers.get("X-Forwarded-Proto"),
+        )
+        response = connection.respond(HTTPStatus.OK, xml)
+        del response.headers["Content-Type"]
+        response.headers["Content-Type"] = "text/xml; charset=utf-8"
+        return response
+
+    def twiml_for(
+        self,
+        target: str,
+        form: list[tuple[str, str]],
+        host: str | None,
+        forwarded_proto: str | None,
+    ) -> str:
+        """The TwiML answer to a webhook request for ``target`` (path and query) with its
+        form fields: the caller's numbers and the app's own query parameters become stream
+        parameters."""
+        fields = parse_qsl(urlsplit(target).query, keep_blank_values=True) + list(form)
         params: dict[str, str] = {}
         for key, value in fields:
             if key in _FORWARDED_PARAMS:
@@ -222,23 +265,41 @@ class PhoneServer:
                 params[key] = value
         base = self.public_url
         if base is None:
-            host = request.headers.get("Host") or f"{self.host}:{self.port}"
-            proto = request.headers.get("X-Forwarded-Proto", "https").split(",")[0].strip()
-            base = f"{'ws' if proto == 'http' else 'wss'}://{host}"
-        response = connection.respond(
-            HTTPStatus.OK, twiml_connect_stream(base + self.media_path, params)
-        )
-        del response.headers["Content-Type"]
-        response.headers["Content-Type"] = "text/xml; charset=utf-8"
-        return response
+            where = host or f"{self.host}:{self.port}"
+            proto = (forwarded_proto or "https").split(",")[0].strip()
+            base = f"{'ws' if proto == 'http' else 'wss'}://{where}"
+        return twiml_connect_stream(base + self.media_path, params)
 
     # -- calls -------------------------------------------------------------------------------
 
-    async def _handle(self, ws: ServerConnection) -> None:
-        call = PhoneCall(ws, self.options, handler=self.handler_factory(), **self.call_options)
+    def new_call(self, ws: Any = None) -> PhoneCall:
+        """A call for this server (``ws``: a WebSocket-like, or None for a fed call)."""
+        return PhoneCall(ws, self.options, handler=self.handler_factory(), **self.call_options)
+
+    async def run_call(self, call: PhoneCall, port: CarrierPort | None = None) -> None:
+        """Run ``call`` (on ``port``, or reading its own ``ws``) as one of this server's."""
         self.calls.add(call)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
-            await call.run()
+            if port is None:
+                await call.run()
+            else:
+                await call.serve(port)
         finally:
             self.calls.discard(call)
             self.finished += 1
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        await self.run_call(self.new_call(ws))
+
+
+def _have_picows() -> bool:
+    try:
+        import picows  # noqa: F401
+    except ImportError:
+        return False
+    return True
