@@ -137,6 +137,14 @@ def _rtsdk_tasks() -> list[asyncio.Task[Any]]:
     ]
 
 
+@pytest.mark.parametrize(
+    "phone",
+    [
+        pytest.param({}, id="default-engine"),
+        pytest.param({"engine": "websockets"}, id="websockets-engine", marks=only_compiled),
+    ],
+    indirect=True,
+)
 async def test_a_call_end_to_end(
     rt: LocalRealtimeServer, phone: tuple[PhoneServer, list[Handler]]
 ) -> None:

@@ -10,6 +10,10 @@
 - a WebSocket on ``/media`` is one call: a :class:`~rtsdk.telephony.PhoneCall` bridges it to
   its own Realtime session.
 
+Two engines: ``"picows"`` (the default when picows is installed: the webhook is answered by
+a small HTTP front, media streams run on picows, see :mod:`rtsdk.telephony.engine`) and
+``"websockets"`` (each call reads its ``websockets`` connection).
+
 ``reuse_port=True`` sets ``SO_REUSEPORT``: several processes can listen on one port and the
 kernel spreads calls across them (``python -m rtsdk phone --workers N``).
 """
