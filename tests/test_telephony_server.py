@@ -20,6 +20,7 @@ import pytest
 from rtsdk.options import RealtimeAIOptions
 from rtsdk.telephony import PhoneServer, twiml_connect_stream
 from rtsdk.telephony.cli import phone_main
+from rtsdk.telephony.signature import signature_for, signature_valid
 from rtsdk.testing.caller import SimulatedCaller
 from tests.conftest import NO_EXTENSIONS
 
@@ -172,3 +173,49 @@ async def test_workers_share_one_port() -> None:
         if proc.stdout is not None:
             proc.stdout.close()
     assert status == 0
+
+
+def test_signature_matches_the_published_example() -> None:
+    form = {
+        "CallSid": "CA1234567890ABCDE",
+        "Caller": "+14158675309",
+        "Digits": "1234",
+        "From": "+14158675309",
+        "To": "+18005551212",
+    }
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert signature_for("12345", url, form.items()) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    assert signature_valid("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", [url], form.items())
+    assert not signature_valid("12346", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", [url], form.items())
+    assert not signature_valid("12345", None, [url], form.items())
+
+
+@pytest.mark.parametrize("engine", ["picows", "websockets"])
+async def test_with_an_auth_token_only_signed_requests_get_in(engine: str) -> None:
+    opts = RealtimeAIOptions(url="ws://127.0.0.1:9/v1/realtime", api_key=None)
+    base = "wss://voice.example.org"
+    async with PhoneServer(
+        opts, public_url=base, auth_token="tok", engine=engine, start_timeout=0.3
+    ) as srv:
+        status, _, _ = await http(srv, b"GET /twiml?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == 403
+        sig = signature_for("tok", "https://voice.example.org/twiml?x=1").encode()
+        request = b"GET /twiml?x=1 HTTP/1.1\r\nHost: x\r\nX-Twilio-Signature: " + sig
+        status, _, body = await http(srv, request + b"\r\n\r\n")
+        assert status == 200 and parse_twiml(body)[1] == {"x": "1"}
+        form = urlencode({"From": "+15550100", "CallSid": "CA9"}).encode()
+        sig = signature_for(
+            "tok", "https://voice.example.org/twiml", [("From", "+15550100"), ("CallSid", "CA9")]
+        ).encode()
+        status, _, _ = await http(
+            srv,
+            b"POST /twiml HTTP/1.1\r\nHost: x\r\nX-Twilio-Signature: " + sig
+            + b"\r\nContent-Length: " + str(len(form)).encode() + b"\r\n\r\n" + form,
+        )  # fmt: skip
+        assert status == 200
+        with pytest.raises(Exception, match="403"):
+            await SimulatedCaller(srv.url + "/media").start()
+        signed = {"X-Twilio-Signature": signature_for("tok", base + "/media")}
+        caller = SimulatedCaller(srv.url + "/media", headers=signed)
+        await caller.start()  # let in (the session then fails: nothing listens on port 9)
+        await caller.hang_up()

@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--voice", default=None, help="assistant voice")
     p.add_argument("--instructions", default=None, help="instructions for every call")
     p.add_argument("--dtmf-to-model", action="store_true", help="tell the model key presses")
+    p.add_argument(
+        "--auth-token",
+        default=os.environ.get("TWILIO_AUTH_TOKEN"),
+        help="carrier auth token: requests must carry its X-Twilio-Signature "
+        "(default: $TWILIO_AUTH_TOKEN)",
+    )
     p.add_argument("--lead-ms", type=int, default=200, help="most audio in flight at the carrier")
     p.add_argument("--demo", action="store_true", help="one simulated call, all local")
     p.add_argument("--wav", default=str(_SAMPLE_WAV), help="what the demo caller says")
@@ -98,12 +104,19 @@ async def _serve(args: argparse.Namespace) -> None:
             args.port,
             public_url=args.public_url,
             reuse_port=args.workers > 1,
+            auth_token=args.auth_token,
             dtmf_to_model=args.dtmf_to_model,
             lead_ms=args.lead_ms,
         )
         await stack.enter_async_context(phone)
         http = phone.url.replace("ws://", "http://", 1)
         print(f"phone server: media {phone.url}/media  webhook {http}/twiml  ({where})")
+        if args.auth_token is None and args.host not in ("127.0.0.1", "::1", "localhost"):
+            print(
+                "warning: no --auth-token (or TWILIO_AUTH_TOKEN): anyone who reaches this "
+                "server can open sessions on your key",
+                file=sys.stderr,
+            )
         sys.stdout.flush()
         await stop.wait()
 

@@ -135,7 +135,10 @@ class _Front(asyncio.Protocol):
         path = urlsplit(target).path
         server = self._server
         if path == server.media_path:
-            self._hand_over(bytes(buf))
+            if server.request_allowed(True, target, [], headers):
+                self._hand_over(bytes(buf))
+            else:
+                self._reply(_http("403 Forbidden", b"bad or missing signature\n"))
         elif path == server.twiml_path and method in (b"GET", b"POST"):
             try:
                 length = int(headers.get("content-length", "0") or "0")
@@ -148,6 +151,9 @@ class _Front(asyncio.Protocol):
                 return  # the body is still coming
             body = bytes(buf[end + 4 : end + 4 + length]).decode("utf-8", "replace")
             form = parse_qsl(body, keep_blank_values=True)
+            if not server.request_allowed(False, target, form, headers):
+                self._reply(_http("403 Forbidden", b"bad or missing signature\n"))
+                return
             xml = server.twiml_for(
                 target, form, headers.get("host"), headers.get("x-forwarded-proto")
             )

@@ -35,6 +35,7 @@ from rtsdk.options import RealtimeAIOptions
 
 from .call import PhoneCall, PhoneCallHandler
 from .carrier import CarrierPort
+from .signature import signature_valid
 
 __all__ = ["PhoneServer", "twiml_connect_stream"]
 
@@ -136,6 +137,7 @@ class PhoneServer:
         twiml_path: str = "/twiml",
         reuse_port: bool = False,
         engine: str = "auto",
+        auth_token: str | None = None,
         **call_options: Any,
     ) -> None:
         self.options = options
@@ -154,6 +156,7 @@ class PhoneServer:
         if engine not in ("picows", "websockets"):
             raise ValueError(f"engine must be 'auto', 'picows' or 'websockets', got {engine!r}")
         self.engine = engine
+        self._auth_token = auth_token
         self._server: Server | asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -232,6 +235,12 @@ class PhoneServer:
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
+        if path not in (self.media_path, self.twiml_path):
+            return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
+        form = getattr(connection, "webhook_form", [])
+        headers = {k.lower(): v for k, v in request.headers.raw_items()}
+        if not self.request_allowed(path == self.media_path, request.path, form, headers):
+            return connection.respond(HTTPStatus.FORBIDDEN, "bad or missing signature\n")
         if path == self.media_path:
             return None
         if path == self.twiml_path:
@@ -250,6 +259,33 @@ class PhoneServer:
         response.headers["Content-Type"] = "text/xml; charset=utf-8"
         return response
 
+    def _base(self, host: str | None, forwarded_proto: str | None) -> str:
+        if self.public_url is not None:
+            return self.public_url
+        where = host or f"{self.host}:{self.port}"
+        proto = (forwarded_proto or "https").split(",")[0].strip()
+        return f"{'ws' if proto == 'http' else 'wss'}://{where}"
+
+    def request_allowed(
+        self, media: bool, target: str, form: list[tuple[str, str]], headers: dict[str, str]
+    ) -> bool:
+        """With an ``auth_token``: does the request carry the carrier's signature? (A refusal
+        is logged.) Without one, every request is allowed."""
+        token = self._auth_token
+        if token is None:
+            return True
+        base = self._base(headers.get("host"), headers.get("x-forwarded-proto"))
+        https = base.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+        urls = [base + target, https + target] if media else [https + target]
+        if signature_valid(token, headers.get("x-twilio-signature"), urls, form):
+            return True
+        log.warning(
+            "refused a %s request for %s: bad or missing X-Twilio-Signature",
+            "media stream" if media else "webhook",
+            urlsplit(target).path,
+        )
+        return False
+
     def twiml_for(
         self,
         target: str,
@@ -267,12 +303,7 @@ class PhoneServer:
                 params[key.lower()] = value
             elif not key[:1].isupper():  # carrier fields are capitalised; the rest is the app's
                 params[key] = value
-        base = self.public_url
-        if base is None:
-            where = host or f"{self.host}:{self.port}"
-            proto = (forwarded_proto or "https").split(",")[0].strip()
-            base = f"{'ws' if proto == 'http' else 'wss'}://{where}"
-        return twiml_connect_stream(base + self.media_path, params)
+        return twiml_connect_stream(self._base(host, forwarded_proto) + self.media_path, params)
 
     # -- calls -------------------------------------------------------------------------------
 

@@ -88,8 +88,10 @@ class SimulatedCaller:
         call_sid: str | None = None,
         stream_sid: str | None = None,
         connect_timeout: float = 10.0,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.url = url
+        self.headers = dict(headers or {})
         self.custom_parameters = dict(custom_parameters or {})
         self.media_format = media_format or {
             "encoding": "audio/x-mulaw",
@@ -131,7 +133,13 @@ class SimulatedCaller:
         from websockets.asyncio.client import connect
 
         self._ws = await asyncio.wait_for(
-            connect(self.url, compression=None, max_size=None, proxy=None),
+            connect(
+                self.url,
+                compression=None,
+                max_size=None,
+                proxy=None,
+                additional_headers=self.headers or None,
+            ),
             self.connect_timeout,
         )
         await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
