@@ -219,3 +219,16 @@ async def test_with_an_auth_token_only_signed_requests_get_in(engine: str) -> No
         caller = SimulatedCaller(srv.url + "/media", headers=signed)
         await caller.start()  # let in (the session then fails: nothing listens on port 9)
         await caller.hang_up()
+
+
+async def test_the_front_refuses_what_is_not_a_webhook_or_a_stream(phone: PhoneServer) -> None:
+    status, _, _ = await http(phone, b"NONSENSE\r\n\r\n")
+    assert status == 400
+    status, _, _ = await http(phone, b"DELETE /twiml HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status in (404, 405)
+    status, _, _ = await http(phone, b"GET /twiml HTTP/1.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+    assert status in (400, 431)
+    # a plain GET on the media path is not a WebSocket upgrade: refused, nothing started
+    status, _, _ = await http(phone, b"GET /media HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status in (400, 426)
+    assert phone.calls == set()

@@ -118,7 +118,7 @@ class _Front(asyncio.Protocol):
         buf = self._buf
         buf += data
         end = buf.find(b"\r\n\r\n")
-        if end < 0:
+        if end < 0 or end > _MAX_HEAD:
             if len(buf) > _MAX_HEAD:
                 self._reply(_http("431 Request Header Fields Too Large"))
             return
