@@ -63,7 +63,7 @@ from rtsdk.recycle import Recycler
 from rtsdk.tools import ToolRegistry
 from rtsdk.websocket import LinkEvent, WebSocketManager, redacted_url
 
-__all__ = ["AudioPlayback", "EventCallback", "RealtimeAIServiceManager"]
+__all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceManager"]
 
 log = logging.getLogger("rtsdk.service")
 
@@ -82,6 +82,23 @@ class AudioPlayback(Protocol):
 
     def end_item(self, item_id: str | None = None) -> None:
         """All audio of ``item_id`` has arrived: play out its tail without waiting."""
+
+
+class RawAudioSink(Protocol):
+    """Takes output audio deltas as they came, undecoded (a phone bridge passes the base64 on).
+
+    With a sink set (and no ``audio_tap``, which needs decoded audio: deltas then go decoded
+    to the playback), :meth:`splice` sees every received frame first; it returns ``None`` for
+    any other event (then parsed as usual), raises :class:`ValueError` for a malformed delta,
+    or returns ``(response_id, item_id, nbytes, spliced)``; ``spliced`` goes to
+    :meth:`play_spliced` when the session keeps that audio (not dropped by a barge-in).
+    """
+
+    def splice(self, frame: bytes) -> tuple[str, str, int, Any] | None:
+        """The delta in ``frame``, in the sink's own form, or ``None`` for other events."""
+
+    def play_spliced(self, item_id: str, nbytes: int, spliced: Any) -> None:
+        """Play what :meth:`splice` made of a delta of ``item_id`` (``nbytes`` of audio)."""
 
 
 class RealtimeAIServiceManager:
@@ -107,6 +124,7 @@ class RealtimeAIServiceManager:
         #: on the fast path), whether or not it is played.
         self.audio_tap: Callable[[str, str, bytes], None] | None = None
         self._observers: list[Callable[[ServerEvent], None]] = []
+        self.raw_audio: RawAudioSink | None = None
         self.dispatcher = EventDispatcher(self.metrics)
         self._link: WebSocketManager | None = None
         self._outbox = Outbox(self.metrics, options.max_backlog)
@@ -325,6 +343,9 @@ class RealtimeAIServiceManager:
             log.exception("could not handle a frame from the server (%.80r)", frame)
 
     def _take_frame(self, frame: bytes) -> None:
+        if self.raw_audio is not None and self.audio_tap is None:
+            self._take_raw(self.raw_audio, frame)  # (a tap needs the decoded audio)
+            return
         try:
             delta = kernels.decode_audio_delta(frame)
         except ValueError:
@@ -346,6 +367,24 @@ class RealtimeAIServiceManager:
                 self._publish(parse_server_event(frame))
             return
         self._handle(parse_server_event(frame))
+
+    def _take_raw(self, sink: RawAudioSink, frame: bytes) -> None:
+        try:
+            spliced = sink.splice(frame)
+        except ValueError:
+            spliced = None  # malformed: the parser below reports it as a protocol error
+        if spliced is None:
+            self._handle(parse_server_event(frame))
+            return
+        response_id, item_id, nbytes, data = spliced
+        self.metrics.first_output(response_id)
+        if self.state.audio_received(item_id, nbytes, response_id):
+            try:
+                sink.play_spliced(item_id, nbytes, data)
+            except Exception:
+                log.exception("raw audio sink failed for item %s", item_id)
+        if self.dispatcher.wants_audio:
+            self._publish(parse_server_event(frame))
 
     def _handle(self, event: ServerEvent) -> None:
         state = self.state

@@ -24,6 +24,14 @@ from rtsdk.telephony.signature import signature_for, signature_valid
 from rtsdk.testing.caller import SimulatedCaller
 from tests.conftest import NO_EXTENSIONS
 
+try:
+    import picows  # noqa: F401
+
+    HAVE_PICOWS = True
+except ImportError:
+    HAVE_PICOWS = False
+needs_picows = pytest.mark.skipif(not HAVE_PICOWS, reason="picows is not installed")
+
 only_compiled = pytest.mark.skipif(
     NO_EXTENSIONS, reason="process handling, not the kernels: run once, compiled"
 )
@@ -190,7 +198,7 @@ def test_signature_matches_the_published_example() -> None:
     assert not signature_valid("12345", None, [url], form.items())
 
 
-@pytest.mark.parametrize("engine", ["picows", "websockets"])
+@pytest.mark.parametrize("engine", [pytest.param("picows", marks=needs_picows), "websockets"])
 async def test_with_an_auth_token_only_signed_requests_get_in(engine: str) -> None:
     opts = RealtimeAIOptions(url="ws://127.0.0.1:9/v1/realtime", api_key=None)
     base = "wss://voice.example.org"
@@ -221,7 +229,9 @@ async def test_with_an_auth_token_only_signed_requests_get_in(engine: str) -> No
         await caller.hang_up()
 
 
+@needs_picows
 async def test_the_front_refuses_what_is_not_a_webhook_or_a_stream(phone: PhoneServer) -> None:
+    assert phone.engine == "picows"
     status, _, _ = await http(phone, b"NONSENSE\r\n\r\n")
     assert status == 400
     status, _, _ = await http(phone, b"DELETE /twiml HTTP/1.1\r\nHost: x\r\n\r\n")

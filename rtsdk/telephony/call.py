@@ -272,7 +272,8 @@ class PhoneCall:
         try:
             options = await self._session_options(info)
             client = self.client = AsyncRealtimeAIClient(options)
-            client.service.playback = self
+            client.service.playback = self  # barge-in: interrupt() and the played clock
+            client.service.raw_audio = self  # deltas come undecoded: splice() + play_spliced()
             client.on("rtsdk.disconnected", self._on_disconnected)
             client.on("conversation.item.truncated", self._on_truncated)
             await _maybe_await(self.handler.on_session(self))
@@ -425,6 +426,17 @@ class PhoneCall:
             + b'"}}'
         )
         self.downlink.push(item_id, len(data), media)
+        self._pump()
+
+    def splice(self, frame: bytes) -> tuple[str, str, int, bytes] | None:
+        """A server frame: an output audio delta becomes this call's carrier ``media``
+        message, its base64 copied across without decoding (``None`` for other events)."""
+        assert self.info is not None
+        return kernels.delta_to_media(frame, self.info.stream_sid)
+
+    def play_spliced(self, item_id: str, nbytes: int, spliced: Any) -> None:
+        """A ``media`` message from :meth:`splice` (``nbytes`` of ``item_id``): paced out."""
+        self.downlink.push(item_id, nbytes, spliced)
         self._pump()
 
     def interrupt(self) -> list[tuple[str, int]]:
