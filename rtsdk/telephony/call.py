@@ -469,9 +469,9 @@ class PhoneCall:
         if port is None:
             return
         frames = self.downlink.pump(self._now(), self._mark_frame)
-        for frame in frames:
-            port.write(frame)
-        self.stats.media_out += len(frames) // 2
+        if frames:
+            port.write_many(frames)
+            self.stats.media_out += len(frames) // 2
 
     def _mark_frame(self, number: int) -> bytes:
         return (

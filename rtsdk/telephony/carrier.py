@@ -36,6 +36,9 @@ class CarrierPort(Protocol):
     def write(self, frame: bytes) -> None:
         """Send one UTF-8 JSON text message (in order with the others)."""
 
+    def write_many(self, frames: list[bytes]) -> None:
+        """Send several messages, in order (one socket write where the port can)."""
+
     def discard_pending(self) -> None:
         """Drop messages queued but not yet handed to the socket (a ``clear`` follows)."""
 
@@ -74,6 +77,11 @@ class SocketPort:
     def write(self, frame: bytes) -> None:
         if not self._closing:
             self._out.append(frame)
+            self._ready.set()
+
+    def write_many(self, frames: list[bytes]) -> None:
+        if not self._closing:
+            self._out.extend(frames)
             self._ready.set()
 
     def discard_pending(self) -> None:
@@ -141,6 +149,22 @@ class TransportPort:
     def write(self, frame: bytes) -> None:
         if not self._closed:
             self._transport.send(self._text, frame)
+
+    def write_many(self, frames: list[bytes]) -> None:
+        """The messages as server text frames (unmasked) in one write: one syscall."""
+        if self._closed:
+            return
+        parts: list[bytes] = []
+        for frame in frames:
+            n = len(frame)
+            if n < 126:
+                parts.append(bytes((0x81, n)))
+            elif n < 65536:
+                parts.append(bytes((0x81, 126)) + n.to_bytes(2, "big"))
+            else:
+                parts.append(bytes((0x81, 127)) + n.to_bytes(8, "big"))
+            parts.append(frame)
+        self._transport.underlying_transport.write(b"".join(parts))
 
     def discard_pending(self) -> None:
         pass  # every write went to the socket at once
