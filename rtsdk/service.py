@@ -87,8 +87,8 @@ class AudioPlayback(Protocol):
 class RawAudioSink(Protocol):
     """Takes output audio deltas as they came, undecoded (a phone bridge passes the base64 on).
 
-    With a sink set (and no ``audio_tap``, which needs decoded audio: deltas then go decoded
-    to the playback), :meth:`splice` sees every received frame first; it returns ``None`` for
+    With a sink set, :meth:`splice` sees every received frame first (an ``audio_tap`` still
+    gets each delta decoded, and the playback gets none); it returns ``None`` for
     any other event (then parsed as usual), raises :class:`ValueError` for a malformed delta,
     or returns ``(response_id, item_id, nbytes, spliced)``; ``spliced`` goes to
     :meth:`play_spliced` when the session keeps that audio (not dropped by a barge-in).
@@ -343,8 +343,8 @@ class RealtimeAIServiceManager:
             log.exception("could not handle a frame from the server (%.80r)", frame)
 
     def _take_frame(self, frame: bytes) -> None:
-        if self.raw_audio is not None and self.audio_tap is None:
-            self._take_raw(self.raw_audio, frame)  # (a tap needs the decoded audio)
+        if self.raw_audio is not None:
+            self._take_raw(self.raw_audio, frame)
             return
         try:
             delta = kernels.decode_audio_delta(frame)
@@ -378,6 +378,11 @@ class RealtimeAIServiceManager:
             return
         response_id, item_id, nbytes, data = spliced
         self.metrics.first_output(response_id)
+        tap = self.audio_tap
+        if tap is not None:  # the tap's contract is decoded audio: decoded for it alone
+            decoded = kernels.decode_audio_delta(frame)
+            if decoded is not None:
+                tap(response_id, item_id, decoded[2])
         if self.state.audio_received(item_id, nbytes, response_id):
             try:
                 sink.play_spliced(item_id, nbytes, data)

@@ -37,6 +37,15 @@ async def test_deltas_reach_the_sink_undecoded_and_events_still_flow() -> None:
         client = AsyncRealtimeAIClient(opts)
         sink = Sink()
         client.service.raw_audio = sink
+        tapped: list[bytes] = []
+        tap = client.service.audio_tap
+
+        def tap_too(response_id: str, item_id: str, audio: bytes) -> None:
+            tapped.append(audio)
+            if tap is not None:
+                tap(response_id, item_id, audio)
+
+        client.service.audio_tap = tap_too
         done = asyncio.Event()
         client.on("response.done", lambda e: done.set())
         async with client:
@@ -49,6 +58,7 @@ async def test_deltas_reach_the_sink_undecoded_and_events_still_flow() -> None:
             base64.b64decode(json.loads(m)["media"]["payload"]) for *_, m in sink.played
         )
         assert heard == b"".join(base64.b64decode(f["delta"]) for f in sent)
+        assert b"".join(tapped) == heard  # the tap still gets every delta, decoded
         assert [n for _, n, _ in sink.played] == [len(base64.b64decode(f["delta"])) for f in sent]
         item = sent[0]["item_id"]
         assert client.service.state.audio[item].received == len(heard)
