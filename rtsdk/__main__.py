@@ -3,7 +3,9 @@
 - no argument or ``info``: version, kernel backend, CPU features the kernels use, audio devices;
 - ``devices``: the audio devices PortAudio sees;
 - ``serve [--host H] [--port P] [--api-key K] [--pacing realtime|fast]``: the local Realtime
-  server, printing its ``ws://`` URL on a line of its own, until SIGINT/SIGTERM.
+  server, printing its ``ws://`` URL on a line of its own, until SIGINT/SIGTERM;
+- ``phone [--port P] [--workers N] [--demo] ...``: the phone server (carrier media streams on
+  ``/media``, the webhook on ``/twiml``), or ``--demo``: one simulated call, all local.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ _USAGE = """usage: python -m rtsdk [info | devices | serve [--host H] [--port P]
   info      version, kernel backend, CPU features and audio devices (the default)
   devices   list the audio devices
   serve     run the local Realtime server on 127.0.0.1 (prints its ws:// URL)
+  phone     bridge phone calls to Realtime sessions (phone --help; phone --demo)
 """
 
 
@@ -75,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         from rtsdk.testing.cli import serve_main
 
         return serve_main(args)
+    if command == "phone":
+        from rtsdk.telephony.cli import phone_main
+
+        return phone_main(args)
     print(f"rtsdk: unknown command {command!r}\n\n{_USAGE}", end="", file=sys.stderr)
     return 2
 

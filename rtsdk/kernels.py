@@ -14,6 +14,7 @@ Public names (a contract other modules and tests rely on):
 - :class:`Resampler` — streaming polyphase windowed-sinc resampler.
 - :func:`b64encode`, :func:`b64decode` — standard base64.
 - :func:`encode_append`, :func:`decode_audio_delta` — audio event framing.
+- :func:`media_to_append`, :func:`delta_to_media` — carrier media-stream splicing (phone calls).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ __all__ = [
     "b64decode",
     "b64encode",
     "decode_audio_delta",
+    "delta_to_media",
     "encode_append",
     "float32_to_pcm16",
+    "media_to_append",
     "pcm16_to_alaw",
     "pcm16_to_float32",
     "pcm16_to_ulaw",
@@ -49,6 +52,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "resample": ("Resampler",),
     "b64": ("b64encode", "b64decode"),
     "framing": ("encode_append", "decode_audio_delta"),
+    "mediastream": ("media_to_append", "delta_to_media"),
 }
 
 
@@ -79,6 +83,7 @@ if TYPE_CHECKING:
     from rtsdk._kernels.b64 import b64decode, b64encode
     from rtsdk._kernels.framing import decode_audio_delta, encode_append
     from rtsdk._kernels.g711 import alaw_to_pcm16, pcm16_to_alaw, pcm16_to_ulaw, ulaw_to_pcm16
+    from rtsdk._kernels.mediastream import delta_to_media, media_to_append
     from rtsdk._kernels.pcm import float32_to_pcm16, pcm16_to_float32
     from rtsdk._kernels.resample import Resampler
     from rtsdk._kernels.ring import SpscRing

@@ -26,9 +26,10 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from rtsdk import kernels
+from rtsdk.audio_out import AudioPlayback, RawAudioSink
 from rtsdk.dispatch import EventCallback, EventDispatcher
 from rtsdk.events import (
     ConnectedEvent,
@@ -63,25 +64,9 @@ from rtsdk.recycle import Recycler
 from rtsdk.tools import ToolRegistry
 from rtsdk.websocket import LinkEvent, WebSocketManager, redacted_url
 
-__all__ = ["AudioPlayback", "EventCallback", "RealtimeAIServiceManager"]
+__all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceManager"]
 
 log = logging.getLogger("rtsdk.service")
-
-
-class AudioPlayback(Protocol):
-    """What the service needs from a playback path (``AudioStreamManager`` implements it)."""
-
-    def play(self, item_id: str, data: bytes) -> None:
-        """Queue ``data`` (session-format audio of assistant item ``item_id``) for playback."""
-
-    def interrupt(self) -> list[tuple[str, int]]:
-        """Stop playback now; the samples (session rate) played per item since last asked."""
-
-    def take_played(self) -> list[tuple[str, int]]:
-        """The samples (session rate) played per item since last asked."""
-
-    def end_item(self, item_id: str | None = None) -> None:
-        """All audio of ``item_id`` has arrived: play out its tail without waiting."""
 
 
 class RealtimeAIServiceManager:
@@ -107,6 +92,7 @@ class RealtimeAIServiceManager:
         #: on the fast path), whether or not it is played.
         self.audio_tap: Callable[[str, str, bytes], None] | None = None
         self._observers: list[Callable[[ServerEvent], None]] = []
+        self.raw_audio: RawAudioSink | None = None
         self.dispatcher = EventDispatcher(self.metrics)
         self._link: WebSocketManager | None = None
         self._outbox = Outbox(self.metrics, options.max_backlog)
@@ -321,6 +307,10 @@ class RealtimeAIServiceManager:
 
     def _on_frame(self, frame: bytes) -> None:
         try:
+            raw = self.raw_audio
+            if raw is not None:  # a bridge takes the audio undecoded (telephony)
+                self._take_raw(raw, frame)
+                return
             try:
                 delta = kernels.decode_audio_delta(frame)
             except ValueError:
@@ -349,6 +339,29 @@ class RealtimeAIServiceManager:
             # never let one frame end the session: report it and read the next one
             self.metrics.protocol_errors += 1
             log.exception("could not handle a frame from the server (%.80r)", frame)
+
+    def _take_raw(self, sink: RawAudioSink, frame: bytes) -> None:
+        try:
+            spliced = sink.splice(frame)
+        except ValueError:
+            spliced = None  # malformed: the parser below reports it as a protocol error
+        if spliced is None:
+            self._handle(parse_server_event(frame))
+            return
+        response_id, item_id, nbytes, data = spliced
+        self.metrics.first_output(response_id)
+        tap = self.audio_tap
+        if tap is not None:  # the tap's contract is decoded audio: decoded for it alone
+            decoded = kernels.decode_audio_delta(frame)
+            if decoded is not None:
+                tap(response_id, item_id, decoded[2])
+        if self.state.audio_received(item_id, nbytes, response_id):
+            try:
+                sink.play_spliced(item_id, nbytes, data)
+            except Exception:
+                log.exception("raw audio sink failed for item %s", item_id)
+        if self.dispatcher.wants_audio:
+            self._publish(parse_server_event(frame))
 
     def _handle(self, event: ServerEvent) -> None:
         state = self.state

@@ -1,0 +1,88 @@
+"""What a phone call tells the app: its start details, key presses, problems, counters, and
+the per-call hooks (:class:`PhoneCallHandler`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rtsdk.options import RealtimeAIOptions
+
+if TYPE_CHECKING:
+    from .call import PhoneCall
+
+__all__ = ["CallError", "CallInfo", "CallStats", "DtmfEvent", "PhoneCallHandler"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    """What the carrier's ``start`` message said about the call."""
+
+    stream_sid: str
+    call_sid: str
+    account_sid: str
+    custom_parameters: dict[str, str]
+    tracks: tuple[str, ...]
+    media_format: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DtmfEvent:
+    """The caller pressed a key."""
+
+    digit: str
+    call: CallInfo
+
+
+@dataclass(frozen=True, slots=True)
+class CallError:
+    """Something wrong on the call. ``kind``: ``malformed``, ``out_of_order``,
+    ``unknown_event``, ``media_format``, ``no_start``, ``no_stop``, ``session``."""
+
+    kind: str
+    message: str
+
+
+@dataclass(slots=True)
+class CallStats:
+    """Counters of one call (see :attr:`PhoneCall.stats`)."""
+
+    media_in: int = 0
+    media_out: int = 0
+    audio_out_ms: float = 0.0
+    marks_echoed: int = 0
+    clears: int = 0
+    truncates: int = 0
+    dtmf: list[str] = field(default_factory=list)
+    out_of_order: int = 0
+    lost_ms: int = 0
+    malformed: int = 0
+    unknown_events: int = 0
+    errors: list[CallError] = field(default_factory=list)
+    ended_by: str = ""
+
+
+class PhoneCallHandler:
+    """Per-call hooks; override what you need (plain or ``async`` methods)."""
+
+    def configure(
+        self, info: CallInfo, options: RealtimeAIOptions
+    ) -> RealtimeAIOptions | Awaitable[RealtimeAIOptions]:
+        """The session options for this call (e.g. instructions from the custom parameters).
+
+        The audio formats are set to ``g711_ulaw`` whatever this returns.
+        """
+        return options
+
+    def on_session(self, call: PhoneCall) -> Any:
+        """The call's client exists (not yet connected): register listeners and tools here."""
+
+    def on_dtmf(self, call: PhoneCall, event: DtmfEvent) -> Any:
+        """The caller pressed a key."""
+
+    def on_error(self, call: PhoneCall, error: CallError) -> Any:
+        """Something was wrong on the call (also logged)."""
+
+    def on_end(self, call: PhoneCall) -> Any:
+        """The call is over and its session closed (:attr:`PhoneCall.stats` is final)."""

@@ -1,0 +1,244 @@
+"""The phone server's HTTP side (the TwiML webhook), its command line and the local demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import wave
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import numpy as np
+import pytest
+
+from rtsdk.options import RealtimeAIOptions
+from rtsdk.telephony import PhoneServer, twiml_connect_stream
+from rtsdk.telephony.cli import phone_main
+from rtsdk.telephony.signature import signature_for, signature_valid
+from rtsdk.testing.caller import SimulatedCaller
+from tests.conftest import NO_EXTENSIONS
+
+try:
+    import picows  # noqa: F401
+
+    HAVE_PICOWS = True
+except ImportError:
+    HAVE_PICOWS = False
+needs_picows = pytest.mark.skipif(not HAVE_PICOWS, reason="picows is not installed")
+
+only_compiled = pytest.mark.skipif(
+    NO_EXTENSIONS, reason="process handling, not the kernels: run once, compiled"
+)
+
+
+@pytest.fixture
+async def phone() -> AsyncIterator[PhoneServer]:
+    opts = RealtimeAIOptions(url="ws://127.0.0.1:9/v1/realtime", api_key=None)
+    async with PhoneServer(opts) as srv:
+        yield srv
+
+
+async def http(srv: PhoneServer, request: bytes) -> tuple[int, dict[str, str], str]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+    writer.write(request)
+    await writer.drain()
+    raw = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return status, headers, body.decode()
+
+
+def parse_twiml(body: str) -> tuple[str, dict[str, str]]:
+    root = ET.fromstring(body)
+    assert root.tag == "Response"
+    stream = root.find("Connect/Stream")
+    assert stream is not None
+    params = {p.get("name", ""): p.get("value", "") for p in stream.findall("Parameter")}
+    return stream.get("url", ""), params
+
+
+def test_twiml_document_escapes_what_it_quotes() -> None:
+    doc = twiml_connect_stream("wss://h/media?a=1&b=2", {"n": '<"&>'})
+    url, params = parse_twiml(doc)
+    assert url == "wss://h/media?a=1&b=2"
+    assert params == {"n": '<"&>'}
+    assert doc.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+
+
+async def test_webhook_get_answers_connect_stream(phone: PhoneServer) -> None:
+    status, headers, body = await http(
+        phone,
+        b"GET /twiml?lang=fr&From=%2B15550100&AccountSid=AC1 HTTP/1.1\r\n"
+        b"Host: calls.example.com\r\nConnection: close\r\n\r\n",
+    )
+    assert status == 200
+    assert headers["content-type"].startswith("text/xml")
+    url, params = parse_twiml(body)
+    assert url == "wss://calls.example.com/media"
+    assert params == {"lang": "fr", "from": "+15550100"}
+
+
+async def test_webhook_post_form_fields_become_parameters(phone: PhoneServer) -> None:
+    form = urlencode(
+        {"CallSid": "CA1", "From": "+15550100", "To": "+15550199", "AccountSid": "AC1"}
+    ).encode()
+    request = (
+        b"POST /twiml?tenant=acme HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nX-Forwarded-Proto: http\r\n"
+        b"Content-Length: " + str(len(form)).encode() + b"\r\nConnection: close\r\n\r\n"
+    )
+    # the body arrives in a separate segment, as it may
+    reader, writer = await asyncio.open_connection("127.0.0.1", phone.port)
+    writer.write(request)
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    writer.write(form)
+    raw = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    url, params = parse_twiml(body.decode())
+    assert url == "ws://127.0.0.1/media"
+    assert params == {"tenant": "acme", "from": "+15550100", "to": "+15550199"}
+
+
+async def test_public_url_and_unknown_paths() -> None:
+    opts = RealtimeAIOptions(url="ws://127.0.0.1:9/v1/realtime", api_key=None)
+    async with PhoneServer(opts, public_url="wss://voice.example.org/") as srv:
+        status, _, body = await http(srv, b"GET /twiml HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == 200
+        assert parse_twiml(body)[0] == "wss://voice.example.org/media"
+        status, _, _ = await http(srv, b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == 404
+        too_big = b"POST /twiml HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n"
+        status, _, _ = await http(srv, too_big)
+        assert status == 413
+
+
+def _wav(path: Path, seconds: float) -> None:
+    t = np.arange(int(16000 * seconds)) / 16000
+    x = (8000 * np.sin(2 * np.pi * 300 * t) * (np.sin(2 * np.pi * 3 * t) > 0)).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(x.tobytes())
+
+
+@only_compiled
+def test_the_local_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wav = tmp_path / "say.wav"
+    _wav(wav, 1.2)
+    out = tmp_path / "heard.wav"
+    assert phone_main(["--demo", "--wav", str(wav), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "0 errors" in text and "ended by stop" in text
+    with wave.open(str(out)) as w:
+        assert w.getframerate() == 8000 and w.getnframes() > 8000
+
+
+@only_compiled
+async def test_workers_share_one_port() -> None:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("AZURE_OPENAI_API_KEY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rtsdk", "phone", "--port", "0", "--workers", "2", "--local"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        lines = []
+        loop = asyncio.get_running_loop()
+        for _ in range(2):
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(loop.run_in_executor(None, proc.stdout.readline), 30)
+            lines.append(line)
+        ports = {re.search(r"ws://127\.0\.0\.1:(\d+)/media", line).group(1) for line in lines}  # type: ignore[union-attr]
+        assert len(ports) == 1, lines
+        url = f"ws://127.0.0.1:{ports.pop()}/media"
+        tone = bytes([0x8F, 0x0F] * 400)  # loud enough for the VAD
+        callers = [SimulatedCaller(url) for _ in range(4)]
+        for c in callers:
+            await c.start()
+            c.say(tone)
+        for c in callers:
+            await c.wait_heard(50, timeout=15)
+            await c.hang_up()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        status = await asyncio.get_running_loop().run_in_executor(None, proc.wait, 20)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert status == 0
+
+
+def test_signature_matches_the_published_example() -> None:
+    form = {
+        "CallSid": "CA1234567890ABCDE",
+        "Caller": "+14158675309",
+        "Digits": "1234",
+        "From": "+14158675309",
+        "To": "+18005551212",
+    }
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert signature_for("12345", url, form.items()) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    assert signature_valid("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", [url], form.items())
+    assert not signature_valid("12346", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", [url], form.items())
+    assert not signature_valid("12345", None, [url], form.items())
+
+
+@pytest.mark.parametrize("engine", [pytest.param("picows", marks=needs_picows), "websockets"])
+async def test_with_an_auth_token_only_signed_requests_get_in(engine: str) -> None:
+    opts = RealtimeAIOptions(url="ws://127.0.0.1:9/v1/realtime", api_key=None)
+    base = "wss://voice.example.org"
+    async with PhoneServer(
+        opts, public_url=base, auth_token="tok", engine=engine, start_timeout=0.3
+    ) as srv:
+        status, _, _ = await http(srv, b"GET /twiml?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == 403
+        sig = signature_for("tok", "https://voice.example.org/twiml?x=1").encode()
+        request = b"GET /twiml?x=1 HTTP/1.1\r\nHost: x\r\nX-Twilio-Signature: " + sig
+        status, _, body = await http(srv, request + b"\r\n\r\n")
+        assert status == 200 and parse_twiml(body)[1] == {"x": "1"}
+        form = urlencode({"From": "+15550100", "CallSid": "CA9"}).encode()
+        sig = signature_for(
+            "tok", "https://voice.example.org/twiml", [("From", "+15550100"), ("CallSid", "CA9")]
+        ).encode()
+        status, _, _ = await http(
+            srv,
+            b"POST /twiml HTTP/1.1\r\nHost: x\r\nX-Twilio-Signature: " + sig
+            + b"\r\nContent-Length: " + str(len(form)).encode() + b"\r\n\r\n" + form,
+        )  # fmt: skip
+        assert status == 200
+        with pytest.raises(Exception, match="403"):
+            await SimulatedCaller(srv.url + "/media").start()
+        signed = {"X-Twilio-Signature": signature_for("tok", base + "/media")}
+        caller = SimulatedCaller(srv.url + "/media", headers=signed)
+        await caller.start()  # let in (the session then fails: nothing listens on port 9)
+        await caller.hang_up()
+
+
+@needs_picows
+async def test_the_front_refuses_what_is_not_a_webhook_or_a_stream(phone: PhoneServer) -> None:
+    assert phone.engine == "picows"
+    status, _, _ = await http(phone, b"NONSENSE\r\n\r\n")
+    assert status == 400
+    status, _, _ = await http(phone, b"DELETE /twiml HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status in (404, 405)
+    status, _, _ = await http(phone, b"GET /twiml HTTP/1.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+    assert status in (400, 431)
+    # a plain GET on the media path is not a WebSocket upgrade: refused, nothing started
+    status, _, _ = await http(phone, b"GET /media HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status in (400, 426)
+    assert phone.calls == set()
