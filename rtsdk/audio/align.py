@@ -93,16 +93,19 @@ class ReferenceAligner:
         self._t_end += int(y.size)
 
     def _write(self, start: int, y: npt.NDArray[np.float32]) -> None:
-        n = int(y.size)
-        if n >= self._size:
-            y = y[n - self._size :]
-            start += n - self._size
-            n = self._size
-        i = start % self._size
-        k = min(n, self._size - i)
-        self._tl[i : i + k] = y[:k]
-        if k < n:
-            self._tl[: n - k] = y[k:]
+        n: int = y.size
+        size = self._size
+        if n >= size:
+            y = y[n - size :]
+            start += n - size
+            n = size
+        i = start % size
+        if i + n <= size:  # no wrap (most blocks)
+            self._tl[i : i + n] = y
+            return
+        k = size - i
+        self._tl[i:] = y[:k]
+        self._tl[: n - k] = y[k:]
 
     def index_at(self, t: float, *, mono: bool = False) -> float | None:
         """The timeline index of the reference that reaches the speaker at time ``t``."""

@@ -87,6 +87,24 @@ class RenderTap:
     ) -> None:
         """Record one rendered mono block (callback thread; never blocks, never raises)."""
         n = int(block.size)
+        if 0 < n <= self.max_block:  # one record (a device callback's block): no split
+            h = self._stage_hdr
+            h[0] = self._index
+            h[1] = n
+            h[2] = dac_time if dac_time else 0.0
+            h[3] = mono_time
+            h[4] = min(ring_start, ring_end)
+            h[5] = min(ring_start + n, ring_end)
+            nb = _HDR_BYTES
+            if self.with_samples:
+                self._stage_x[:n] = block
+                nb += 4 * n
+            if self._ring.writable >= nb:
+                self._ring.write(self._stage_view[:nb])
+            else:
+                self.overruns += 1
+            self._index += n
+            return
         pos = 0
         while pos < n or n == 0:
             k = min(self.max_block, n - pos)
