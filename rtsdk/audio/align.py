@@ -93,16 +93,19 @@ class ReferenceAligner:
         self._t_end += int(y.size)
 
     def _write(self, start: int, y: npt.NDArray[np.float32]) -> None:
-        n = int(y.size)
-        if n >= self._size:
-            y = y[n - self._size :]
-            start += n - self._size
-            n = self._size
-        i = start % self._size
-        k = min(n, self._size - i)
-        self._tl[i : i + k] = y[:k]
-        if k < n:
-            self._tl[: n - k] = y[k:]
+        n: int = y.size
+        size = self._size
+        if n >= size:
+            y = y[n - size :]
+            start += n - size
+            n = size
+        i = start % size
+        if i + n <= size:  # no wrap (most blocks)
+            self._tl[i : i + n] = y
+            return
+        k = size - i
+        self._tl[i:] = y[:k]
+        self._tl[: n - k] = y[k:]
 
     def index_at(self, t: float, *, mono: bool = False) -> float | None:
         """The timeline index of the reference that reaches the speaker at time ``t``."""
@@ -143,17 +146,33 @@ class ReferenceAligner:
             if c is not None:
                 self._cursor = c + n
             return ref
-        lo = max(c, self._t_end - self._size)
-        hi = min(c + n, self._t_end)
-        ref.fill(0.0)
-        if hi > lo:
-            i = lo % self._size
-            k = hi - lo
-            first = min(k, self._size - i)
-            ref[lo - c : lo - c + first] = self._tl[i : i + first]
-            if first < k:
-                ref[lo - c + first : hi - c] = self._tl[: k - first]
-        self.missing_samples += n - max(0, hi - lo)
+        size = self._size
+        t_end = self._t_end
+        lo = t_end - size
+        if lo < c:
+            lo = c
+        hi = c + n
+        if hi > t_end:
+            hi = t_end
+        if hi > lo:  # what the timeline holds; silence around it
+            a, b = lo - c, hi - c
+            if a:
+                ref[:a] = 0.0
+            if b < n:
+                ref[b:] = 0.0
+                self.missing_samples += n - b + a
+            else:
+                self.missing_samples += a
+            i = lo % size
+            first = size - i
+            if first >= b - a:
+                ref[a:b] = self._tl[i : i + b - a]
+            else:
+                ref[a : a + first] = self._tl[i:]
+                ref[a + first : b] = self._tl[: b - a - first]
+        else:
+            ref.fill(0.0)
+            self.missing_samples += n
         self._cursor = c + n
         return ref
 
@@ -198,16 +217,15 @@ class EchoStage:
         self.pull()
         if self.failed:
             return x
-        n = int(x.size)
+        n: int = x.size
         if self._ref.size < n:
             self._ref = np.zeros(n, dtype=_F32)
         mark = self._mark()
         adc: float | None = None
         mono = True
-        last = self.tap.last
         if mark is not None:
-            use_pa = bool(mark[1]) and last is not None and bool(last[2])
-            mono = not use_pa
+            last = self.tap.last if mark[1] else None
+            mono = last is None or not last[2]
             t = mark[2] if mono else mark[1]
             adc = t + (frames_before - mark[0]) / self.canceller.sample_rate
         ref = self.aligner.reference(n, adc, mono=mono, out=self._ref)

@@ -79,6 +79,8 @@ def _check_rate(rate: object) -> int:
 
 
 def _as_mono(x: object, what: str) -> npt.NDArray[np.float32]:
+    if type(x) is np.ndarray and x.ndim == 1 and x.dtype is _F32:  # the usual case, at once
+        return x
     if not isinstance(x, np.ndarray):
         raise AudioFormatError(
             f"echo canceller {what}: expected a float32 numpy array, got {type(x).__name__}"
@@ -139,7 +141,10 @@ class EchoCanceller(abc.ABC):
         self._ref_in = np.zeros(b, dtype=_F32)
         self._fill = 0
         self._out = np.zeros(2 * b, dtype=_F32)
-        self._sq = np.empty(0, dtype=_F32)
+        self._sq = np.empty(0, dtype=_F32)  # scratch of _energies
+        self._sq_blocks = self._sq.reshape(0, b)
+        self._sq_e = self._sq
+        self._inv_block = 1.0 / b
         self._out_len = 0
         self._latency: int | None = None
         self._mic_e = 0.0
@@ -230,7 +235,7 @@ class EchoCanceller(abc.ABC):
         """
         mic = _as_mono(mic, "mic")
         ref = _as_mono(ref, "ref")
-        n = int(mic.size)
+        n: int = mic.size
         if ref.size != n:
             raise AudioFormatError(
                 f"echo canceller: mic has {n} samples but ref has {ref.size}; pass equal lengths"
@@ -296,10 +301,10 @@ class EchoCanceller(abc.ABC):
         me, re, oe = self._energies(mic, ref, y)
         m = o = 0.0
         k = 0
-        for mv, rv, ov in zip(me, re, oe, strict=True):
+        for i, rv in enumerate(re):
             if rv > _REF_ACTIVE:
-                m += mv
-                o += ov
+                m += me[i]
+                o += oe[i]
                 k += 1
         if k:  # the canceller's own ERLE (before the guard), over blocks the speaker played
             a = _ERLE_ALPHA if self._mic_e > 0.0 else 1.0
@@ -311,19 +316,24 @@ class EchoCanceller(abc.ABC):
         return y
 
     def _energies(
-        self, *signals: npt.NDArray[np.float32]
+        self,
+        mic: npt.NDArray[np.float32],
+        ref: npt.NDArray[np.float32],
+        y: npt.NDArray[np.float32],
     ) -> tuple[list[float], list[float], list[float]]:
         """Mean square of each 10 ms block of ``mic``, ``ref`` and the output: one pass."""
-        n = signals[0].size
-        buf = self._sq
-        if buf.size < 3 * n:
-            buf = self._sq = np.empty(3 * n, dtype=_F32)
-        both = buf[: 3 * n]
-        np.concatenate(signals, out=both)
-        blocks = both.reshape(-1, self.block)
-        e: list[float] = (np.einsum("ij,ij->i", blocks, blocks) * (1.0 / self.block)).tolist()
+        n: int = mic.size
+        if self._sq.size != 3 * n:  # scratch for this frame length (kept while it repeats)
+            self._sq = np.empty(3 * n, dtype=_F32)
+            self._sq_blocks = self._sq.reshape(-1, self.block)
+            self._sq_e = np.empty(3 * n // self.block, dtype=_F32)
+        blocks = self._sq_blocks
+        np.concatenate((mic, ref, y), out=self._sq)
+        e = np.einsum("ij,ij->i", blocks, blocks, out=self._sq_e)
+        e *= self._inv_block
+        es: list[float] = e.tolist()
         k = n // self.block
-        return e[:k], e[k : 2 * k], e[2 * k :]
+        return es[:k], es[k : 2 * k], es[2 * k :]
 
     def _push_out(self, y: npt.NDArray[np.float32], *, front: bool = False) -> None:
         need = self._out_len + y.size

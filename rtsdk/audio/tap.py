@@ -70,6 +70,7 @@ class RenderTap:
         self.overruns = 0
         # consumer side
         self._hdr = np.zeros(_HDR, dtype=np.float64)
+        self._hdr_buf = _buf(self._hdr)
         self._x = np.zeros(self.max_block, dtype=np.float32)
         self._history: deque[RenderRecord] = deque(maxlen=512)
         self.pulled = 0  #: records read by the loop
@@ -86,6 +87,24 @@ class RenderTap:
     ) -> None:
         """Record one rendered mono block (callback thread; never blocks, never raises)."""
         n = int(block.size)
+        if 0 < n <= self.max_block:  # one record (a device callback's block): no split
+            h = self._stage_hdr
+            h[0] = self._index
+            h[1] = n
+            h[2] = dac_time if dac_time else 0.0
+            h[3] = mono_time
+            h[4] = min(ring_start, ring_end)
+            h[5] = min(ring_start + n, ring_end)
+            nb = _HDR_BYTES
+            if self.with_samples:
+                self._stage_x[:n] = block
+                nb += 4 * n
+            if self._ring.writable >= nb:
+                self._ring.write(self._stage_view[:nb])
+            else:
+                self.overruns += 1
+            self._index += n
+            return
         pos = 0
         while pos < n or n == 0:
             k = min(self.max_block, n - pos)
@@ -120,12 +139,14 @@ class RenderTap:
         """
         ring = self._ring
         hdr = self._hdr
+        hbuf = self._hdr_buf
         count = 0
         expect = self._history[-1][0] + self._history[-1][1] if self._history else None
         while ring.readable >= _HDR_BYTES:
-            ring.read_into(_buf(hdr))
-            index, k = int(hdr[0]), int(hdr[1])
-            rec: RenderRecord = (index, k, float(hdr[2]), float(hdr[3]), int(hdr[4]), int(hdr[5]))
+            ring.read_into(hbuf)
+            h = hdr.tolist()
+            index, k = int(h[0]), int(h[1])
+            rec: RenderRecord = (index, k, h[2], h[3], int(h[4]), int(h[5]))
             if expect is not None and index > expect:
                 self.lost_samples += index - expect
             expect = index + k
