@@ -103,15 +103,7 @@ cdef Py_ssize_t _b64_size(const unsigned char *s, size_t n) noexcept nogil:
     return out_len
 
 
-cdef inline bint _plain_ascii(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    """True when s can go between JSON quotes as is."""
-    cdef Py_ssize_t i
-    cdef unsigned char c
-    for i in range(n):
-        c = s[i]
-        if c < 0x20 or c >= 0x7f or c == 34 or c == 92:
-            return False
-    return True
+include "json_text.pxi"
 
 
 cdef int _view(object frame, const unsigned char **p, Py_ssize_t *n, int *allow_high):
@@ -195,7 +187,6 @@ def delta_to_media(frame, stream_sid):
     cdef const unsigned char *sidp
     cdef Py_ssize_t sidlen
     cdef bint quote
-    cdef bytes quoted
     if not PyUnicode_CheckExact(stream_sid):
         return _slow_delta(frame, stream_sid)
     if not _view(frame, &p, &n, &allow_high) or not rt_scan_event(p, <size_t>n, allow_high, &st):
@@ -214,29 +205,13 @@ def delta_to_media(frame, stream_sid):
     cdef Py_ssize_t nbytes = _b64_size(delta, <size_t>dlen)
     if nbytes < 0:
         return _slow_delta(frame, stream_sid)
-    if PyUnicode_IS_ASCII(stream_sid) and _plain_ascii(
-            <const unsigned char *>PyUnicode_DATA(stream_sid), PyUnicode_GET_LENGTH(stream_sid)):
-        sidp = <const unsigned char *>PyUnicode_DATA(stream_sid)
-        sidlen = PyUnicode_GET_LENGTH(stream_sid)
-        quote = True
-    else:
-        quoted = (<str>_dumps(stream_sid)).encode("ascii")
-        sidp = <const unsigned char *>PyBytes_AS_STRING(quoted)
-        sidlen = PyBytes_GET_SIZE(quoted)
-        quote = False
+    cdef object owner = _json_str(stream_sid, &sidp, &sidlen)
+    quote = owner is stream_sid
     cdef Py_ssize_t total = _MEDIA_LEN + sidlen + (2 if quote else 0) + _PAYLOAD_LEN + dlen + 3
     cdef bytes out = PyBytes_FromStringAndSize(NULL, total)
     cdef char *dst = PyBytes_AS_STRING(out)
     memcpy(dst, _MEDIA, _MEDIA_LEN)
-    dst += _MEDIA_LEN
-    if quote:
-        dst[0] = 34
-        memcpy(dst + 1, sidp, sidlen)
-        dst[sidlen + 1] = 34
-        dst += sidlen + 2
-    else:
-        memcpy(dst, sidp, sidlen)
-        dst += sidlen
+    dst = _put_json_str(dst + _MEDIA_LEN, sidp, sidlen, quote)
     memcpy(dst, _PAYLOAD, _PAYLOAD_LEN)
     dst += _PAYLOAD_LEN
     memcpy(dst, delta, dlen)
