@@ -78,6 +78,7 @@ _dumps = json.dumps
 
 
 include "json_text.pxi"
+include "result_tuple.pxi"
 
 
 cdef bytes _frame(const unsigned char *src, Py_ssize_t n, object event_id):
@@ -178,14 +179,7 @@ cdef object _delta_result(rt_scan_t *st):
         return NotImplemented
     cdef object rs = PyUnicode_DecodeASCII(<const char *>rid, st.len[RT_KEY_RID], NULL)
     cdef object its = PyUnicode_DecodeASCII(<const char *>iid, st.len[RT_KEY_IID], NULL)
-    cdef tuple t = PyTuple_New(3)
-    Py_INCREF(rs)
-    PyTuple_SET_ITEM(t, 0, rs)
-    Py_INCREF(its)
-    PyTuple_SET_ITEM(t, 1, its)
-    Py_INCREF(pcm)
-    PyTuple_SET_ITEM(t, 2, pcm)
-    return t
+    return _tuple3(rs, its, pcm)
 
 
 def decode_audio_delta(frame):

@@ -104,6 +104,7 @@ cdef Py_ssize_t _b64_size(const unsigned char *s, size_t n) noexcept nogil:
 
 
 include "json_text.pxi"
+include "result_tuple.pxi"
 
 
 cdef int _view(object frame, const unsigned char **p, Py_ssize_t *n, int *allow_high):
@@ -162,14 +163,7 @@ def media_to_append(frame):
     dst[_APPEND_LEN + plen + 1] = 125
     cdef object a = PyLong_FromLongLong(seq)
     cdef object b = PyLong_FromLongLong(ts)
-    cdef tuple t = PyTuple_New(3)
-    Py_INCREF(a)
-    PyTuple_SET_ITEM(t, 0, a)
-    Py_INCREF(b)
-    PyTuple_SET_ITEM(t, 1, b)
-    Py_INCREF(out)
-    PyTuple_SET_ITEM(t, 2, out)
-    return t
+    return _tuple3(a, b, out)
 
 
 def delta_to_media(frame, stream_sid):
@@ -221,13 +215,4 @@ def delta_to_media(frame, stream_sid):
     cdef object rs = PyUnicode_DecodeASCII(<const char *>rid, st.len[RT_KEY_RID], NULL)
     cdef object its = PyUnicode_DecodeASCII(<const char *>iid, st.len[RT_KEY_IID], NULL)
     cdef object nb = PyLong_FromSsize_t(nbytes)
-    cdef tuple res = PyTuple_New(4)
-    Py_INCREF(rs)
-    PyTuple_SET_ITEM(res, 0, rs)
-    Py_INCREF(its)
-    PyTuple_SET_ITEM(res, 1, its)
-    Py_INCREF(nb)
-    PyTuple_SET_ITEM(res, 2, nb)
-    Py_INCREF(out)
-    PyTuple_SET_ITEM(res, 3, out)
-    return res
+    return _tuple4(rs, its, nb, out)
