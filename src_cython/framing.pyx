@@ -77,22 +77,15 @@ cdef const char *_BETA = b"response.audio.delta"
 _dumps = json.dumps
 
 
-cdef inline bint _plain_ascii(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    """True when s can go between JSON quotes as is."""
-    cdef Py_ssize_t i
-    cdef unsigned char c
-    for i in range(n):
-        c = s[i]
-        if c < 0x20 or c >= 0x7f or c == 34 or c == 92:
-            return False
-    return True
+include "json_text.pxi"
+include "result_tuple.pxi"
 
 
 cdef bytes _frame(const unsigned char *src, Py_ssize_t n, object event_id):
     cdef Py_ssize_t enc = <Py_ssize_t>rt_b64_encoded_len(<size_t>n)
     cdef Py_ssize_t idlen = 0, total
     cdef const unsigned char *idp = NULL
-    cdef bytes quoted
+    cdef object owner
     cdef bytes out
     cdef char *dst
     cdef size_t written
@@ -106,30 +99,13 @@ cdef bytes _frame(const unsigned char *src, Py_ssize_t n, object event_id):
     else:
         if not isinstance(event_id, str):
             raise TypeError(f"event_id must be a str or None, got {type(event_id).__name__}")
-        if (PyUnicode_CheckExact(event_id) and PyUnicode_IS_ASCII(event_id)
-                and _plain_ascii(<const unsigned char *>PyUnicode_DATA(event_id),
-                                 PyUnicode_GET_LENGTH(event_id))):
-            idp = <const unsigned char *>PyUnicode_DATA(event_id)
-            idlen = PyUnicode_GET_LENGTH(event_id)
-            quote = True
-            total = _HEAD_ID_LEN + idlen + 2 + _MID_ID_LEN + enc + 2
-        else:
-            quoted = (<str>_dumps(event_id)).encode("ascii")
-            idp = <const unsigned char *>PyBytes_AS_STRING(quoted)
-            idlen = PyBytes_GET_SIZE(quoted)
-            total = _HEAD_ID_LEN + idlen + _MID_ID_LEN + enc + 2
+        owner = _json_str(event_id, &idp, &idlen)
+        quote = owner is event_id
+        total = _HEAD_ID_LEN + idlen + (2 if quote else 0) + _MID_ID_LEN + enc + 2
         out = PyBytes_FromStringAndSize(NULL, total)
         dst = PyBytes_AS_STRING(out)
         memcpy(dst, _HEAD_ID, _HEAD_ID_LEN)
-        dst += _HEAD_ID_LEN
-        if quote:
-            dst[0] = 34
-            memcpy(dst + 1, idp, idlen)
-            dst[idlen + 1] = 34
-            dst += idlen + 2
-        else:
-            memcpy(dst, idp, idlen)
-            dst += idlen
+        dst = _put_json_str(dst + _HEAD_ID_LEN, idp, idlen, quote)
         memcpy(dst, _MID_ID, _MID_ID_LEN)
         dst += _MID_ID_LEN
     if n >= 65536:
@@ -203,14 +179,7 @@ cdef object _delta_result(rt_scan_t *st):
         return NotImplemented
     cdef object rs = PyUnicode_DecodeASCII(<const char *>rid, st.len[RT_KEY_RID], NULL)
     cdef object its = PyUnicode_DecodeASCII(<const char *>iid, st.len[RT_KEY_IID], NULL)
-    cdef tuple t = PyTuple_New(3)
-    Py_INCREF(rs)
-    PyTuple_SET_ITEM(t, 0, rs)
-    Py_INCREF(its)
-    PyTuple_SET_ITEM(t, 1, its)
-    Py_INCREF(pcm)
-    PyTuple_SET_ITEM(t, 2, pcm)
-    return t
+    return _tuple3(rs, its, pcm)
 
 
 def decode_audio_delta(frame):

@@ -103,15 +103,8 @@ cdef Py_ssize_t _b64_size(const unsigned char *s, size_t n) noexcept nogil:
     return out_len
 
 
-cdef inline bint _plain_ascii(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    """True when s can go between JSON quotes as is."""
-    cdef Py_ssize_t i
-    cdef unsigned char c
-    for i in range(n):
-        c = s[i]
-        if c < 0x20 or c >= 0x7f or c == 34 or c == 92:
-            return False
-    return True
+include "json_text.pxi"
+include "result_tuple.pxi"
 
 
 cdef int _view(object frame, const unsigned char **p, Py_ssize_t *n, int *allow_high):
@@ -170,14 +163,7 @@ def media_to_append(frame):
     dst[_APPEND_LEN + plen + 1] = 125
     cdef object a = PyLong_FromLongLong(seq)
     cdef object b = PyLong_FromLongLong(ts)
-    cdef tuple t = PyTuple_New(3)
-    Py_INCREF(a)
-    PyTuple_SET_ITEM(t, 0, a)
-    Py_INCREF(b)
-    PyTuple_SET_ITEM(t, 1, b)
-    Py_INCREF(out)
-    PyTuple_SET_ITEM(t, 2, out)
-    return t
+    return _tuple3(a, b, out)
 
 
 def delta_to_media(frame, stream_sid):
@@ -195,7 +181,6 @@ def delta_to_media(frame, stream_sid):
     cdef const unsigned char *sidp
     cdef Py_ssize_t sidlen
     cdef bint quote
-    cdef bytes quoted
     if not PyUnicode_CheckExact(stream_sid):
         return _slow_delta(frame, stream_sid)
     if not _view(frame, &p, &n, &allow_high) or not rt_scan_event(p, <size_t>n, allow_high, &st):
@@ -214,29 +199,13 @@ def delta_to_media(frame, stream_sid):
     cdef Py_ssize_t nbytes = _b64_size(delta, <size_t>dlen)
     if nbytes < 0:
         return _slow_delta(frame, stream_sid)
-    if PyUnicode_IS_ASCII(stream_sid) and _plain_ascii(
-            <const unsigned char *>PyUnicode_DATA(stream_sid), PyUnicode_GET_LENGTH(stream_sid)):
-        sidp = <const unsigned char *>PyUnicode_DATA(stream_sid)
-        sidlen = PyUnicode_GET_LENGTH(stream_sid)
-        quote = True
-    else:
-        quoted = (<str>_dumps(stream_sid)).encode("ascii")
-        sidp = <const unsigned char *>PyBytes_AS_STRING(quoted)
-        sidlen = PyBytes_GET_SIZE(quoted)
-        quote = False
+    cdef object owner = _json_str(stream_sid, &sidp, &sidlen)
+    quote = owner is stream_sid
     cdef Py_ssize_t total = _MEDIA_LEN + sidlen + (2 if quote else 0) + _PAYLOAD_LEN + dlen + 3
     cdef bytes out = PyBytes_FromStringAndSize(NULL, total)
     cdef char *dst = PyBytes_AS_STRING(out)
     memcpy(dst, _MEDIA, _MEDIA_LEN)
-    dst += _MEDIA_LEN
-    if quote:
-        dst[0] = 34
-        memcpy(dst + 1, sidp, sidlen)
-        dst[sidlen + 1] = 34
-        dst += sidlen + 2
-    else:
-        memcpy(dst, sidp, sidlen)
-        dst += sidlen
+    dst = _put_json_str(dst + _MEDIA_LEN, sidp, sidlen, quote)
     memcpy(dst, _PAYLOAD, _PAYLOAD_LEN)
     dst += _PAYLOAD_LEN
     memcpy(dst, delta, dlen)
@@ -246,13 +215,4 @@ def delta_to_media(frame, stream_sid):
     cdef object rs = PyUnicode_DecodeASCII(<const char *>rid, st.len[RT_KEY_RID], NULL)
     cdef object its = PyUnicode_DecodeASCII(<const char *>iid, st.len[RT_KEY_IID], NULL)
     cdef object nb = PyLong_FromSsize_t(nbytes)
-    cdef tuple res = PyTuple_New(4)
-    Py_INCREF(rs)
-    PyTuple_SET_ITEM(res, 0, rs)
-    Py_INCREF(its)
-    PyTuple_SET_ITEM(res, 1, its)
-    Py_INCREF(nb)
-    PyTuple_SET_ITEM(res, 2, nb)
-    Py_INCREF(out)
-    PyTuple_SET_ITEM(res, 3, out)
-    return res
+    return _tuple4(rs, its, nb, out)

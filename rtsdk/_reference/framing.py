@@ -74,8 +74,12 @@ def _loads(frame: str | bytes) -> Any:
         raise ValueError(f"event frame is not valid JSON: {exc}") from None
 
 
-def audio_from_event(event: Any) -> tuple[str, str, bytes] | None:
-    """The ``(response_id, item_id, pcm)`` of a parsed audio delta event, else ``None``."""
+def _delta_fields(event: Any) -> tuple[str, str, str, str] | None:
+    """``(type, response_id, item_id, delta)`` of a parsed audio delta event, else ``None``.
+
+    Raises :class:`ValueError` for a non-object, a missing or non-string ``type``, or a delta
+    whose ``response_id``/``item_id``/``delta`` is missing or not a string.
+    """
     if not isinstance(event, dict):
         raise ValueError(f"event frame must be a JSON object, got {type(event).__name__}")
     etype = event.get("type")
@@ -85,7 +89,7 @@ def audio_from_event(event: Any) -> tuple[str, str, bytes] | None:
         raise ValueError(f"event 'type' must be a string, got {type(etype).__name__}")
     if etype not in DELTA_TYPES:
         return None
-    fields = []
+    fields: list[str] = []
     for key in ("response_id", "item_id", "delta"):
         if key not in event:
             raise ValueError(f"{etype} event has no {key!r}")
@@ -93,11 +97,20 @@ def audio_from_event(event: Any) -> tuple[str, str, bytes] | None:
         if not isinstance(value, str):
             raise ValueError(f"{etype} event: {key!r} must be a string, got {type(value).__name__}")
         fields.append(value)
+    return etype, fields[0], fields[1], fields[2]
+
+
+def audio_from_event(event: Any) -> tuple[str, str, bytes] | None:
+    """The ``(response_id, item_id, pcm)`` of a parsed audio delta event, else ``None``."""
+    found = _delta_fields(event)
+    if found is None:
+        return None
+    etype, response_id, item_id, delta = found
     try:
-        pcm = b64decode(fields[2])
+        pcm = b64decode(delta)
     except ValueError as exc:
         raise ValueError(f"{etype} event: 'delta' is not valid base64 ({exc})") from None
-    return fields[0], fields[1], pcm
+    return response_id, item_id, pcm
 
 
 def decode_audio_delta(frame: str | bytes) -> tuple[str, str, bytes] | None:

@@ -22,7 +22,7 @@ import json
 import re
 from typing import Any, Final
 
-from rtsdk._reference.framing import DELTA_TYPES, MAX_APPEND_BYTES, _loads
+from rtsdk._reference.framing import MAX_APPEND_BYTES, _delta_fields, _loads
 
 __all__ = ["delta_to_media", "media_to_append"]
 
@@ -118,31 +118,17 @@ def delta_to_media(frame: str | bytes, stream_sid: str) -> tuple[str, str, int, 
     """
     if not isinstance(stream_sid, str):
         raise TypeError(f"stream_sid must be a str, got {type(stream_sid).__name__}")
-    event = _loads(frame)
-    if not isinstance(event, dict):
-        raise ValueError(f"event frame must be a JSON object, got {type(event).__name__}")
-    etype = event.get("type")
-    if not isinstance(etype, str):
-        if etype is None and "type" not in event:
-            raise ValueError("event has no 'type'")
-        raise ValueError(f"event 'type' must be a string, got {type(etype).__name__}")
-    if etype not in DELTA_TYPES:
+    found = _delta_fields(_loads(frame))
+    if found is None:
         return None
-    fields: list[str] = []
-    for key in ("response_id", "item_id", "delta"):
-        if key not in event:
-            raise ValueError(f"{etype} event has no {key!r}")
-        value = event[key]
-        if not isinstance(value, str):
-            raise ValueError(f"{etype} event: {key!r} must be a string, got {type(value).__name__}")
-        fields.append(value)
-    nbytes = _b64_len(fields[2], f"{etype} event: 'delta'")
+    etype, response_id, item_id, delta = found
+    nbytes = _b64_len(delta, f"{etype} event: 'delta'")
     sid = json.dumps(stream_sid).encode("ascii")
     message = (
         b'{"event":"media","streamSid":'
         + sid
         + b',"media":{"payload":"'
-        + fields[2].encode("ascii")
+        + delta.encode("ascii")
         + b'"}}'
     )
-    return fields[0], fields[1], nbytes, message
+    return response_id, item_id, nbytes, message

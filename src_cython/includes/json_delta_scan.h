@@ -42,6 +42,25 @@ static inline const unsigned char *rt_ws(const unsigned char *p, const unsigned 
     return p;
 }
 
+/* After one member or element (p just past its value, or NULL when that value was invalid):
+ * whitespace, then ',' or the byte `close`. Returns the next token after a ',' with *more = 1,
+ * or just past `close` with *more = 0; NULL when p is NULL or neither follows. */
+static inline const unsigned char *rt_after_member(const unsigned char *p, const unsigned char *end,
+                                                   unsigned char close, int *more)
+{
+    if (!p)
+        return NULL;
+    p = rt_ws(p, end);
+    if (p >= end)
+        return NULL;
+    if (*p == ',') {
+        *more = 1;
+        return rt_ws(p + 1, end);
+    }
+    *more = 0;
+    return *p == close ? p + 1 : NULL;
+}
+
 static inline int rt_hex(unsigned char c)
 {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
@@ -152,6 +171,7 @@ static const unsigned char *rt_container(const unsigned char *p, const unsigned 
         return NULL;
     int obj = *p == '{';
     unsigned char close = obj ? '}' : ']';
+    int more = 0;
     p = rt_ws(p + 1, end);
     if (p < end && *p == close)
         return p + 1;
@@ -168,19 +188,9 @@ static const unsigned char *rt_container(const unsigned char *p, const unsigned 
                 return NULL;
             p = rt_ws(p + 1, end);
         }
-        p = rt_value(p, end, allow_high, depth + 1);
-        if (!p)
-            return NULL;
-        p = rt_ws(p, end);
-        if (p >= end)
-            return NULL;
-        if (*p == ',') {
-            p = rt_ws(p + 1, end);
-            continue;
-        }
-        if (*p == close)
-            return p + 1;
-        return NULL;
+        p = rt_after_member(rt_value(p, end, allow_high, depth + 1), end, close, &more);
+        if (!p || !more)
+            return p;
     }
 }
 
@@ -226,6 +236,7 @@ static inline int rt_key_id(const unsigned char *k, size_t n)
 /* 1: certain (see the top of this file), 0: not sure (parse with json.loads). */
 static int rt_scan_event(const unsigned char *p, size_t n, int allow_high, rt_scan_t *st)
 {
+    int more = 0;
     const unsigned char *end = p + n;
     memset(st, 0, sizeof(*st));
     p = rt_ws(p, end);
@@ -270,16 +281,12 @@ static int rt_scan_event(const unsigned char *p, size_t n, int allow_high, rt_sc
             if (!p)
                 return 0;
         }
-        p = rt_ws(p, end);
-        if (p >= end)
+        p = rt_after_member(p, end, '}', &more);
+        if (!p)
             return 0;
-        if (*p == ',') {
-            p = rt_ws(p + 1, end);
+        if (more)
             continue;
-        }
-        if (*p != '}')
-            return 0;
-        p = rt_ws(p + 1, end);
+        p = rt_ws(p, end);
         break;
     }
     if (p != end)

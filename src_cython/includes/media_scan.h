@@ -58,6 +58,7 @@ static inline int rt_mkey_media(const unsigned char *k, size_t n)
 static const unsigned char *rt_mscan_object(const unsigned char *p, const unsigned char *end,
                                             int allow_high, int nested, rt_mscan_t *st)
 {
+    int more = 0;
     p = rt_ws(p + 1, end);
     if (p < end && *p == '}')
         return p + 1;
@@ -93,18 +94,9 @@ static const unsigned char *rt_mscan_object(const unsigned char *p, const unsign
         } else {
             p = rt_value(p, end, allow_high, nested + 1);
         }
-        if (!p)
-            return NULL;
-        p = rt_ws(p, end);
-        if (p >= end)
-            return NULL;
-        if (*p == ',') {
-            p = rt_ws(p + 1, end);
-            continue;
-        }
-        if (*p != '}')
-            return NULL;
-        return p + 1;
+        p = rt_after_member(p, end, '}', &more);
+        if (!p || !more)
+            return p;
     }
 }
 
