@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ import pytest
 
 import rtsdk.telephony  # noqa: F401  (imported before the clock starts)
 from benchmarks.phone_usual import UsualBridge
+from rtsdk.testing.process import serve_in_subprocess
 
 CALLS = int(os.environ.get("RTSDK_BENCH_CALLS", "40"))
 SECONDS = float(os.environ.get("RTSDK_BENCH_SECONDS", "15"))
@@ -37,21 +37,8 @@ SECONDS = float(os.environ.get("RTSDK_BENCH_SECONDS", "15"))
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rtsdk", "serve", "--port", "0", "--pacing", "realtime"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("ws://"), "the local server did not print its URL"
+    with serve_in_subprocess("--pacing", "realtime", stop_timeout=10.0) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 async def _place_calls(media_url: str) -> dict[str, Any]:

@@ -33,6 +33,8 @@ from typing import Any
 
 import pytest
 
+from rtsdk.testing.process import serve_in_subprocess
+
 SESSIONS = int(os.environ.get("RTSDK_BENCH_SESSIONS", "200"))
 SECONDS = float(os.environ.get("RTSDK_BENCH_SECONDS", "10"))
 CLIENTS = Path(__file__).with_name("session_clients.py")
@@ -49,26 +51,8 @@ def _client_cpu() -> float:
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    def pin() -> None:
-        if TWO_CPUS:
-            os.sched_setaffinity(0, {1})
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rtsdk", "serve", "--port", "0", "--pacing", "realtime"],
-        stdout=subprocess.PIPE,
-        text=True,
-        preexec_fn=pin,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("ws://"), "the local server did not print its URL"
+    with serve_in_subprocess("--pacing", "realtime", cpu=1 if TWO_CPUS else None) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def _run(kind: str, url: str) -> dict[str, Any]:

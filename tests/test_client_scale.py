@@ -14,7 +14,6 @@ import asyncio
 import gc
 import os
 import resource
-import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import pytest
 
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions
+from rtsdk.testing.process import serve_in_subprocess
 
 from .conftest import NO_EXTENSIONS
 
@@ -58,21 +58,8 @@ def _raise_fd_limit() -> None:
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
     _raise_fd_limit()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rtsdk", "serve", "--port", "0", "--pacing", "realtime"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("ws://"), f"the local server did not print its URL: {url!r}"
+    with serve_in_subprocess("--pacing", "realtime") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 class _CountingPlayback:
