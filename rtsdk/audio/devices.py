@@ -433,7 +433,7 @@ class DeviceSink(_PortAudioStream, AudioSink):
         shift = offset / self.sample_rate
         tap.push(
             block,
-            float(dac) + shift if dac else 0.0,
+            dac + shift if dac else 0.0,
             time.monotonic() + self._latency + shift,
             r0 + (pb.discarded - d0),
             pb.read_position,

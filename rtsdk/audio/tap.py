@@ -87,46 +87,47 @@ class RenderTap:
     ) -> None:
         """Record one rendered mono block (callback thread; never blocks, never raises)."""
         n = int(block.size)
-        if 0 < n <= self.max_block:  # one record (a device callback's block): no split
-            h = self._stage_hdr
-            h[0] = self._index
-            h[1] = n
-            h[2] = dac_time if dac_time else 0.0
-            h[3] = mono_time
-            h[4] = min(ring_start, ring_end)
-            h[5] = min(ring_start + n, ring_end)
-            nb = _HDR_BYTES
-            if self.with_samples:
-                self._stage_x[:n] = block
-                nb += 4 * n
-            if self._ring.writable >= nb:
-                self._ring.write(self._stage_view[:nb])
-            else:
-                self.overruns += 1
-            self._index += n
+        if n <= self.max_block:  # a device callback's block: one record
+            self._record(block, n, dac_time, mono_time, ring_start, ring_end)
             return
-        pos = 0
-        while pos < n or n == 0:
+        for pos in range(0, n, self.max_block):
             k = min(self.max_block, n - pos)
-            h = self._stage_hdr
-            h[0] = self._index
-            h[1] = k
-            h[2] = dac_time + pos / self.rate if dac_time else 0.0
-            h[3] = mono_time + pos / self.rate
-            h[4] = min(ring_start + pos, ring_end)
-            h[5] = min(ring_start + pos + k, ring_end)
-            nb = _HDR_BYTES
-            if self.with_samples and k:
-                self._stage_x[:k] = block[pos : pos + k]
-                nb += 4 * k
-            if self._ring.writable >= nb:
-                self._ring.write(self._stage_view[:nb])
-            else:
-                self.overruns += 1
-            self._index += k
-            pos += k
-            if n == 0:
-                break
+            shift = pos / self.rate
+            self._record(
+                block[pos : pos + k],
+                k,
+                dac_time + shift if dac_time else 0.0,
+                mono_time + shift,
+                ring_start + pos,
+                ring_end,
+            )
+
+    def _record(
+        self,
+        block: npt.NDArray[np.float32],
+        k: int,
+        dac_time: float,
+        mono_time: float,
+        start: int,
+        ring_end: int,
+    ) -> None:
+        """One record of ``k`` samples into the ring (dropped and counted when it is full)."""
+        h = self._stage_hdr
+        h[0] = self._index
+        h[1] = k
+        h[2] = dac_time if dac_time else 0.0
+        h[3] = mono_time
+        h[4] = min(start, ring_end)
+        h[5] = min(start + k, ring_end)
+        nb = _HDR_BYTES
+        if self.with_samples and k:
+            self._stage_x[:k] = block
+            nb += 4 * k
+        if self._ring.writable >= nb:
+            self._ring.write(self._stage_view[:nb])
+        else:
+            self.overruns += 1
+        self._index += k
 
     # ------------------------------------------------------------------ consumer (loop)
     def pull(
