@@ -35,6 +35,7 @@ class Uplink:
     def frames(self, data: object, sample_rate: int | None) -> list[bytes]:
         """The append frames of ``data`` (see ``AsyncRealtimeAIClient.send_audio``)."""
         enc = self._encoder
+        step = self._step  # samples per append
         # the common case first: mono float32 at a rate seen before, at most one append long
         if (
             type(data) is np.ndarray
@@ -45,10 +46,9 @@ class Uplink:
             rs = self._resamplers.get(sample_rate)  # type: ignore[arg-type]
             if rs is not None:
                 y = rs.process(data)
-                if y.size <= self._step:
+                if y.size <= step:
                     return [enc.frame(y)]
-                return [enc.frame(y[i : i + self._step]) for i in range(0, y.size, self._step)]
-        step = enc.rate * _MAX_APPEND_MS // 1000  # samples per append
+                return [enc.frame(y[i : i + step]) for i in range(0, y.size, step)]
         if isinstance(data, (bytes, bytearray, memoryview)) and (
             sample_rate is None or (sample_rate == enc.rate and enc.width == 2)
         ):
