@@ -41,15 +41,7 @@ cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     object PyUnicode_DecodeASCII(const char *s, Py_ssize_t size, const char *errors)
 
-cdef extern from "json_delta_scan.h" nogil:
-    int RT_KEY_TYPE
-    int RT_KEY_RID
-    int RT_KEY_IID
-    int RT_KEY_DELTA
-    ctypedef struct rt_scan_t:
-        const unsigned char *val[5]
-        size_t len[5]
-    int rt_scan_event(const unsigned char *p, size_t n, int allow_high, rt_scan_t *st)
+include "json_delta_scan.pxi"
 
 rt_b64_init()
 rt_b64_select(1)

@@ -34,15 +34,7 @@ cdef extern from "Python.h":
     object PyLong_FromLongLong(long long v)
     object PyLong_FromSsize_t(Py_ssize_t v)
 
-cdef extern from "json_delta_scan.h" nogil:
-    int RT_KEY_TYPE
-    int RT_KEY_RID
-    int RT_KEY_IID
-    int RT_KEY_DELTA
-    ctypedef struct rt_scan_t:
-        const unsigned char *val[5]
-        size_t len[5]
-    int rt_scan_event(const unsigned char *p, size_t n, int allow_high, rt_scan_t *st)
+include "json_delta_scan.pxi"
 
 cdef extern from "media_scan.h" nogil:
     int RT_MK_EVENT
