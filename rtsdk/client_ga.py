@@ -60,12 +60,12 @@ class GaHelpers:
         self._ga_tasks: set[asyncio.Task[Any]] = set()
         self._service.add_observer(self._observe)
         self._service.audio_tap = self._tap_audio
+        self._service.audio_tap_wants = self._responses.wants_audio
 
     # -- taps ----------------------------------------------------------------------------
 
     def _tap_audio(self, response_id: str, item_id: str, audio: bytes) -> None:
-        if self._responses.wants_audio(response_id):
-            self._responses.audio(response_id, audio)
+        self._responses.audio(response_id, audio)  # only asked for wanted responses
 
     def _observe(self, event: ServerEvent) -> None:
         self._responses.feed(event)

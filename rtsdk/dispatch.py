@@ -51,6 +51,8 @@ class EventDispatcher:
     def __init__(self, metrics: SessionMetrics) -> None:
         self.metrics = metrics
         self.wants_audio = False
+        #: Called whenever who listens may have changed (``wants_audio`` recomputed).
+        self.on_interest: Callable[[], None] | None = None
         self.ended = False
         self._handler: RealtimeEventHandler | None = None
         self._handler_cache: dict[str, Callable[[Any], Any] | None] = {}
@@ -126,6 +128,9 @@ class EventDispatcher:
             or self._on_event_overridden()
             or self._handler_method(AUDIO_DELTA) is not None
         )
+        changed = self.on_interest
+        if changed is not None:
+            changed()
 
     # -- delivery ----------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ It joins the sans-I/O protocol core (:class:`~rtsdk.protocol.ClientSessionState`
 - on every connect and reconnect, the session config goes out first, then what the core says
   must be replayed (the conversation, when ``replay_conversation``);
   ``start`` returns once the server has confirmed the config with ``session.updated``;
-- every received frame is handled at once, in order, from the socket's read callback: audio takes
-  the fast path (:func:`~rtsdk.kernels.decode_audio_delta`, no JSON parse, straight to the
+- every received frame is handled at once, in order, from the socket's read callback: output
+  audio takes the fast path (:mod:`rtsdk.downlink`: no JSON parse, no event, straight to the
   playback); everything else is parsed, fed to the core, and what the core asks for is sent;
 - events reach the app through one dispatcher task (:mod:`rtsdk.dispatch`), in order; a slow or
   failing handler delays only other handlers, never audio or protocol work;
@@ -28,9 +28,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
-from rtsdk import kernels
 from rtsdk.audio_out import AudioPlayback, RawAudioSink
 from rtsdk.dispatch import EventCallback, EventDispatcher
+from rtsdk.downlink import OutputAudio
 from rtsdk.events import (
     ConnectedEvent,
     DisconnectedEvent,
@@ -69,7 +69,7 @@ __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceM
 log = logging.getLogger("rtsdk.service")
 
 
-class RealtimeAIServiceManager:
+class RealtimeAIServiceManager(OutputAudio):
     """One Realtime session over a resilient link (see the module docstring).
 
     Runs on one asyncio loop; none of its methods are thread-safe (the sync client facade
@@ -88,12 +88,11 @@ class RealtimeAIServiceManager:
         self.metrics = metrics if metrics is not None else SessionMetrics()
         self.state = ClientSessionState(self._settings())
         self.playback: AudioPlayback | None = None
-        #: Called with ``(response_id, item_id, audio)`` for every output audio delta (decoded,
-        #: on the fast path), whether or not it is played.
-        self.audio_tap: Callable[[str, str, bytes], None] | None = None
+        self._init_output_audio()
         self._observers: list[Callable[[ServerEvent], None]] = []
         self.raw_audio: RawAudioSink | None = None
         self.dispatcher = EventDispatcher(self.metrics)
+        self.dispatcher.on_interest = self._disarm
         self._link: WebSocketManager | None = None
         self._outbox = Outbox(self.metrics, options.max_backlog)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -264,6 +263,7 @@ class RealtimeAIServiceManager:
         self._recycler.arm()
 
     def _on_link_event(self, event: LinkEvent) -> None:
+        self._disarm()
         m = self.metrics
         if event.kind == "connected":
             m.connects += 1
@@ -307,61 +307,20 @@ class RealtimeAIServiceManager:
 
     def _on_frame(self, frame: bytes) -> None:
         try:
-            raw = self.raw_audio
-            if raw is not None:  # a bridge takes the audio undecoded (telephony)
-                self._take_raw(raw, frame)
+            armed = self._armed
+            if armed is not None:  # this frame was not the armed item's next delta
+                self._disarm()
+            if self._take_audio(frame):
                 return
-            try:
-                delta = kernels.decode_audio_delta(frame)
-            except ValueError:
-                delta = None  # malformed: the parser below reports it as a protocol error
-            if delta is None:
-                self._handle(parse_server_event(frame))
-                return
-            # output audio: straight to the playback, parsed as an event only if someone looks
-            response_id, item_id, audio = delta
-            self.metrics.first_output(response_id)
-            tap = self.audio_tap
-            if tap is not None:
-                tap(response_id, item_id, audio)
-            if self.state.audio_received(item_id, len(audio), response_id):
-                playback = self.playback
-                if playback is not None:
-                    try:
-                        playback.play(item_id, audio)
-                    except Exception:
-                        log.exception("playback failed for item %s", item_id)
-            if self.dispatcher.wants_audio:
-                self._publish(parse_server_event(frame))
+            self._handle(parse_server_event(frame))
+            if armed is not None:  # e.g. a transcript delta between two audio deltas
+                self._arm(*armed)
         except ConnectionClosedError:
             pass  # closing: what the frame asked to send has nowhere to go
         except Exception:
             # never let one frame end the session: report it and read the next one
             self.metrics.protocol_errors += 1
             log.exception("could not handle a frame from the server (%.80r)", frame)
-
-    def _take_raw(self, sink: RawAudioSink, frame: bytes) -> None:
-        try:
-            spliced = sink.splice(frame)
-        except ValueError:
-            spliced = None  # malformed: the parser below reports it as a protocol error
-        if spliced is None:
-            self._handle(parse_server_event(frame))
-            return
-        response_id, item_id, nbytes, data = spliced
-        self.metrics.first_output(response_id)
-        tap = self.audio_tap
-        if tap is not None:  # the tap's contract is decoded audio: decoded for it alone
-            decoded = kernels.decode_audio_delta(frame)
-            if decoded is not None:
-                tap(response_id, item_id, decoded[2])
-        if self.state.audio_received(item_id, nbytes, response_id):
-            try:
-                sink.play_spliced(item_id, nbytes, data)
-            except Exception:
-                log.exception("raw audio sink failed for item %s", item_id)
-        if self.dispatcher.wants_audio:
-            self._publish(parse_server_event(frame))
 
     def _handle(self, event: ServerEvent) -> None:
         state = self.state
@@ -482,6 +441,8 @@ class RealtimeAIServiceManager:
             raise ConnectionClosedError("the session is closed") from self.failure
         if audio:
             self._input_lost = False
+        else:
+            self._disarm()  # an intent may change what the session plays (truncate, cancel)
         self._outbox.post(frame, audio)
 
     def send(self, event: dict[str, Any]) -> None:
@@ -544,6 +505,7 @@ class RealtimeAIServiceManager:
             self._post_json(frame)
 
     def _sync_played(self, *, interrupt: bool = False) -> None:
+        self._disarm()
         playback = self.playback
         if playback is None:
             return

@@ -221,6 +221,7 @@ class WebSocketManager:
             logging.getLogger("rtsdk.websocket.wire"), _secret_parts(self._headers)
         )
         self._on_message = on_message
+        self._frame_filter: Callable[[bytes], int] | None = None
         self._on_open = on_open
         self._on_link_event = on_link_event
         self.policy = reconnect or ReconnectPolicy()
@@ -273,6 +274,20 @@ class WebSocketManager:
         return any(audio for _, _, audio in self._backlog)
 
     @property
+    def frame_filter(self) -> Callable[[bytes], int] | None:
+        """A shortcut tried first on each received text message, in the read callback:
+        ``frame_filter(message)`` returns ``>= 0`` when it handled the message (``on_message``
+        then does not see it), ``-1`` to pass it on. Kept across reconnects; messages held
+        during a connection's setup always go to ``on_message``."""
+        return self._frame_filter
+
+    @frame_filter.setter
+    def frame_filter(self, take: Callable[[bytes], int] | None) -> None:
+        self._frame_filter = take
+        if self._ws is not None:
+            self._ws.frame_filter = take
+
+    @property
     def failure(self) -> BaseException | None:
         """Why the link closed for good, if it did not close on request."""
         return self._failure
@@ -308,7 +323,7 @@ class WebSocketManager:
             redacted_url(self._url),
             ", ".join(f"{name}: {value}" for name, value in self._headers.items()),
         )
-        return await open_connection(
+        conn = await open_connection(
             self._url,
             self._headers,
             self._on_message,
@@ -318,6 +333,8 @@ class WebSocketManager:
             logger=self._wire_log,
             stats=self.stats,
         )
+        conn.frame_filter = self._frame_filter
+        return conn
 
     async def _connect_with_retries(self, *, first: bool, recycle: bool = False) -> None:
         retries = 0

@@ -74,6 +74,9 @@ class Connection(WSListener):
     ) -> None:
         self.transport: WSTransport | None = None
         self.on_message = on_message
+        #: Tried first on each whole text message: a result >= 0 means it took the message
+        #: (``on_message`` does not see it); see ``WebSocketManager.frame_filter``.
+        self.frame_filter: Callable[[bytes], int] | None = None
         self.stats = stats  # its frames_received is counted, when given
         self.close_code: int | None = None
         self.close_reason = ""
@@ -107,8 +110,11 @@ class Connection(WSListener):
             stats = self.stats
             if stats is not None:
                 stats.frames_received += 1
+            payload = frame.get_payload_as_bytes()
+            take = self.frame_filter
             try:
-                self.on_message(frame.get_payload_as_bytes())
+                if take is None or take(payload) < 0:
+                    self.on_message(payload)
             except Exception as exc:
                 self._handler_failed(exc)
         elif kind is _TEXT or kind is _BINARY:

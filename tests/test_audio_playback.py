@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rtsdk.audio.playback import Playback
 from rtsdk.exceptions import AudioFormatError
@@ -191,3 +194,90 @@ def test_drain_takes_only_what_is_there() -> None:
     assert pb.drain(out) == 0
     assert pb.underruns == 0
     assert pb.take_played() == [("a", 300)]
+
+
+def _delta_frame(item: str, audio: bytes) -> bytes:
+    b64 = base64.b64encode(audio).decode()
+    return (
+        '{"type":"response.output_audio.delta","event_id":"event_1","response_id":"resp_1",'
+        f'"item_id":"{item}","output_index":0,"content_index":0,"delta":"{b64}"}}'
+    ).encode()
+
+
+OPS = st.one_of(
+    st.tuples(st.just("play"), st.sampled_from("aab"), st.integers(1, 1200)),
+    st.tuples(st.just("render"), st.integers(1, 3), st.just(0)),
+    st.tuples(st.just("take"), st.just(""), st.just(0)),
+    st.tuples(st.just("end"), st.just(""), st.just(0)),
+    st.tuples(st.just("interrupt"), st.just(""), st.just(0)),
+)
+
+
+@given(
+    fmt=st.sampled_from(["pcm16", "g711_ulaw"]),
+    sink_rate=st.sampled_from([16_000, 48_000]),
+    ops=st.lists(OPS, min_size=1, max_size=40),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_delta_player_shortcut_is_indistinguishable_from_play(
+    fmt: str, sink_rate: int, ops: list[tuple[str, str, int]], seed: int
+) -> None:
+    """The same deltas, renders, barge-ins and item ends: one playback takes every delta through
+    ``play``, the other through its armed delta player wherever the service would. What the
+    sink renders, the per-item played accounting and the queue counters are identical."""
+    rng = np.random.default_rng(seed)
+    plain = Playback(session_format=fmt, sink_rate=sink_rate, buffer_ms=100, prebuffer_ms=20)
+    quick = Playback(session_format=fmt, sink_rate=sink_rate, buffer_ms=100, prebuffer_ms=20)
+    player = quick.delta_player
+    block = np.zeros(sink_rate // 100, np.float32)
+    other = np.zeros_like(block)
+    fast = 0
+    for op, item, n in ops:
+        if op == "play":
+            if fmt == "pcm16":
+                audio = speechy(n, seed=int(rng.integers(1 << 30))).tobytes()
+            else:
+                audio = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+            plain.play(item, audio)
+            if player.play(_delta_frame(item, audio)) >= 0:
+                fast += 1
+            else:  # what the service does: the ordinary path, then arm for the next delta
+                player.disarm()
+                quick.play(item, audio)
+                quick.arm_fast("resp_1", item)
+        elif op == "render":
+            for _ in range(n):
+                plain.render(block)
+                quick.render(other)
+                np.testing.assert_array_equal(block, other)
+        elif op == "take":
+            assert plain.take_played() == quick.take_played()
+        elif op == "end":
+            plain.end_item()
+            quick.end_item()
+        else:
+            assert plain.interrupt() == quick.interrupt()
+        assert plain.queued_samples == quick.queued_samples
+        assert plain.queue_high_water == quick.queue_high_water
+        assert plain.underruns == quick.underruns
+    for _ in range(1000):  # play out (take_played refills the ring from a backlog)
+        assert plain.take_played() == quick.take_played()
+        if not (plain.audible or quick.audible):
+            break
+        plain.render(block)
+        quick.render(other)
+        np.testing.assert_array_equal(block, other)
+    assert not (plain.audible or quick.audible)
+    assert player.played == fast
+
+
+def test_the_shortcut_arms_only_behind_the_item_just_played() -> None:
+    pb = Playback(session_format="pcm16", sink_rate=24_000, buffer_ms=20)
+    assert not pb.arm_fast("r", "a")  # nothing played yet
+    pb.play("a", speechy(240).tobytes())
+    assert not pb.arm_fast("r", "b")  # the last audio queued was a's
+    assert pb.arm_fast("r", "a") and pb.delta_player.armed
+    pb.end_item("a")
+    assert not pb.delta_player.armed and not pb.arm_fast("r", "a")  # a has ended
+    pb.play("a", speechy(2400).tobytes())  # more than the 20 ms ring: a backlog waits
+    assert not pb.arm_fast("r", "a")

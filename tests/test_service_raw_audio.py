@@ -46,6 +46,7 @@ async def test_deltas_reach_the_sink_undecoded_and_events_still_flow() -> None:
                 tap(response_id, item_id, audio)
 
         client.service.audio_tap = tap_too
+        client.service.audio_tap_wants = None  # every response's audio, not only a handle's
         done = asyncio.Event()
         client.on("response.done", lambda e: done.set())
         async with client:

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from rtsdk.audio.bridge import call_soon_from_thread
 from rtsdk.exceptions import AudioFormatError
 from rtsdk.kernels import (
+    DeltaPlayer,
     Resampler,
     SpscRing,
     alaw_to_pcm16,
@@ -106,7 +107,7 @@ class Playback:
         self._seg_raw0 = 0
         self._seg_sess = 0
         self._enq = 0  # sink samples ever enqueued (ring coordinates: ring + backlog)
-        self.queue_high_water = 0  # sink samples queued (ring + backlog), most ever seen
+        self._high_water = 0  # sink samples queued (ring + backlog), most ever seen here
         # written by the loop, read by the consumer
         self._discard_upto = 0  # bytes: the consumer drops what lies before this ring position
         self._end_pos = 0  # bytes: where the queued audio ends (_NO_END while an item is open)
@@ -121,6 +122,8 @@ class Playback:
         self.underrun_samples = 0
         self.discarded = 0
         self.wakeups = 0
+        self._player: DeltaPlayer | None = None  # made on the first arm_fast()
+        self._open_mark = _Mark("", 0, 0, 0)  # the armed item's mark (while armed)
         #: Optional: the ring position (samples) the listener has heard by now, or None when
         #: unknown; :meth:`take_played` then counts only that. :meth:`interrupt` counts all
         #: that was handed to the sink (a device plays out what its buffer holds).
@@ -160,8 +163,8 @@ class Playback:
             self._enq += nbytes >> 2
             ring.write(y)  # type: ignore[arg-type]  # an ndarray is a buffer
             q = (ring.total_written - max(ring.total_read, self._discard_upto)) >> 2
-            if q > self.queue_high_water:
-                self.queue_high_water = q
+            if q > self._high_water:
+                self._high_water = q
             return
         self._enqueue(y)
 
@@ -171,6 +174,7 @@ class Playback:
         Flushes the resampler's tail (its delay, at most 2 ms). ``item_id`` is informational.
         """
         del item_id
+        self._disarm()
         if self._seg_sess:
             tail = self._rs.process(np.zeros(0, dtype=_F32), last=True)
             self._rs.reset()
@@ -191,6 +195,7 @@ class Playback:
 
     def interrupt(self) -> list[tuple[str, int]]:
         """Drop everything queued at once; return the final :meth:`take_played` accounting."""
+        self._disarm()
         self._backlog.clear()
         self._backlog_samples = 0
         self._refill_armed = False
@@ -204,6 +209,59 @@ class Playback:
         self._seg_raw0 = self._enq
         self._seg_sess = 0
         return final
+
+    # ---------------------------------------------------------------------------- fast path
+    def arm_fast(self, response_id: str, item_id: str, counter: object | None = None) -> bool:
+        """Let the following deltas of ``item_id`` skip :meth:`play`: see :attr:`delta_player`.
+
+        Right after :meth:`play` queued a delta of ``item_id`` (of ``response_id``) straight
+        into the ring, arms the player for that item; False (not armed) when a backlog waits,
+        the item has ended, or the last audio queued was another item's. ``counter``: an object
+        whose ``received`` attribute each played delta increases by its byte count.
+        """
+        marks = self._marks
+        if (
+            self._backlog
+            or self._end_pos != _NO_END
+            or not marks
+            or marks[-1].item_id != item_id
+            or marks[-1].raw0 != self._seg_raw0
+        ):
+            return False
+        self.delta_player.arm(response_id, item_id, counter, self._discard_upto)
+        self._open_mark = marks[-1]
+        return True
+
+    @property
+    def delta_player(self) -> DeltaPlayer:
+        """This playback's :class:`~rtsdk.kernels.DeltaPlayer`: once armed by :meth:`arm_fast`,
+        ``delta_player.play(frame)`` does what decoding the frame and :meth:`play` would do, in
+        one call, or declines (``-1``). It is disarmed here whenever the ring cannot take the
+        next delta in order (a backlog, an interrupt, the item's end); callers disarm it when
+        anything else happens between two deltas."""
+        player = self._player
+        if player is None:
+            player = self._player = DeltaPlayer(self.format, self._rs, self._ring, self._played)
+        return player
+
+    def _played(self, nbytes: int, session_samples: int, ring_samples: int) -> None:
+        # the delta player wrote one delta of the armed item: what play() would have counted
+        # (the player keeps the high-water mark of what it queued)
+        self._open_mark.s1 += session_samples
+        self._seg_sess += session_samples
+        self._enq += ring_samples
+
+    @property
+    def queue_high_water(self) -> int:
+        """Sink samples queued (ring and backlog): the most ever seen."""
+        player = self._player
+        hw = self._high_water
+        return hw if player is None or player.high_water < hw else player.high_water
+
+    def _disarm(self) -> None:
+        player = self._player
+        if player is not None:
+            player.disarm()
 
     @property
     def queued_samples(self) -> int:
@@ -263,6 +321,7 @@ class Playback:
             if k:
                 ring.write(_buf(y[:k]))
             y = y[k:]
+        self._disarm()  # what follows must queue behind the backlog
         self._backlog.append(y)
         self._backlog_samples += int(y.size)
         self._note_queue()
@@ -270,8 +329,8 @@ class Playback:
 
     def _note_queue(self) -> None:
         q = self.queued_samples
-        if q > self.queue_high_water:
-            self.queue_high_water = q
+        if q > self._high_water:
+            self._high_water = q
 
     def _feed(self) -> None:
         """Move backlog into the ring as far as it fits (loop side)."""

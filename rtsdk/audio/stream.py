@@ -36,7 +36,7 @@ from rtsdk.audio.options import AudioStreamOptions
 from rtsdk.audio.playback import Playback, SessionFormat, session_rate
 from rtsdk.audio.tap import RenderTap
 from rtsdk.exceptions import AudioFormatError, ConfigurationError
-from rtsdk.kernels import Resampler
+from rtsdk.kernels import DeltaPlayer, Resampler
 
 __all__ = ["AudioStats", "AudioStreamManager"]
 
@@ -306,6 +306,17 @@ class AudioStreamManager:
         """
         if self._playback is not None:
             self._playback.play(item_id, data)
+
+    @property
+    def delta_player(self) -> DeltaPlayer | None:
+        """The playback's delta player (see ``Playback.arm_fast``); None without a sink."""
+        return None if self._playback is None else self._playback.delta_player
+
+    def arm_fast(self, response_id: str, item_id: str, counter: object | None = None) -> bool:
+        """Let the following deltas of ``item_id`` take the delta player's one-call path
+        (``Playback.arm_fast``); False without a sink or when the playback cannot."""
+        pb = self._playback
+        return pb is not None and pb.arm_fast(response_id, item_id, counter)
 
     def end_item(self, item_id: str | None = None) -> None:
         """The item's audio is complete (``response.output_audio.done``): play out its tail

@@ -269,6 +269,15 @@ class ClientSessionState:
         mark.received += nbytes
         return True
 
+    def plays_audio(self, item_id: str, response_id: str) -> bool:
+        """Whether :meth:`audio_received` would now accept audio of ``item_id`` for the
+        playback (the item seen before, not barged-in, its response neither dropped nor
+        out-of-band)."""
+        if response_id in self._dropped_responses or response_id in self.out_of_band:
+            return False
+        mark = self.audio.get(item_id)
+        return mark is not None and not mark.truncated
+
     def audio_played(self, item_id: str, samples: int) -> None:
         """The playback side rendered ``samples`` more samples of ``item_id`` (format rate)."""
         mark = self.audio.get(item_id)
