@@ -15,6 +15,8 @@ Public names (a contract other modules and tests rely on):
 - :func:`b64encode`, :func:`b64decode` — standard base64.
 - :func:`encode_append`, :func:`decode_audio_delta` — audio event framing.
 - :func:`media_to_append`, :func:`delta_to_media` — carrier media-stream splicing (phone calls).
+- :class:`EchoMeter`, :class:`TailGuard` — the echo stage's per-10 ms-block work (energies,
+  ERLE powers, the residual-echo guard).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from typing import TYPE_CHECKING, Final, Literal
 __all__ = [
     "BACKEND",
     "MODULES",
+    "EchoMeter",
     "Resampler",
     "SpscRing",
+    "TailGuard",
     "alaw_to_pcm16",
     "b64decode",
     "b64encode",
@@ -53,6 +57,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "b64": ("b64encode", "b64decode"),
     "framing": ("encode_append", "decode_audio_delta"),
     "mediastream": ("media_to_append", "delta_to_media"),
+    "echoblocks": ("EchoMeter", "TailGuard"),
 }
 
 
@@ -81,6 +86,7 @@ _MODS = _load("rtsdk._kernels" if BACKEND == "cython" else "rtsdk._reference")
 
 if TYPE_CHECKING:
     from rtsdk._kernels.b64 import b64decode, b64encode
+    from rtsdk._kernels.echoblocks import EchoMeter, TailGuard
     from rtsdk._kernels.framing import decode_audio_delta, encode_append
     from rtsdk._kernels.g711 import alaw_to_pcm16, pcm16_to_alaw, pcm16_to_ulaw, ulaw_to_pcm16
     from rtsdk._kernels.mediastream import delta_to_media, media_to_append
