@@ -17,6 +17,8 @@ Public names (a contract other modules and tests rely on):
 - :func:`media_to_append`, :func:`delta_to_media` — carrier media-stream splicing (phone calls).
 - :class:`EchoMeter`, :class:`TailGuard` — the echo stage's per-10 ms-block work (energies,
   ERLE powers, the residual-echo guard).
+- :class:`RecordRing` — one record per rendered block (header and samples) from a device
+  callback to the loop, over an :class:`SpscRing`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "BACKEND",
     "MODULES",
     "EchoMeter",
+    "RecordRing",
     "Resampler",
     "SpscRing",
     "TailGuard",
@@ -58,6 +61,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "framing": ("encode_append", "decode_audio_delta"),
     "mediastream": ("media_to_append", "delta_to_media"),
     "echoblocks": ("EchoMeter", "TailGuard"),
+    "taprecords": ("RecordRing",),
 }
 
 
@@ -93,6 +97,7 @@ if TYPE_CHECKING:
     from rtsdk._kernels.pcm import float32_to_pcm16, pcm16_to_float32
     from rtsdk._kernels.resample import Resampler
     from rtsdk._kernels.ring import SpscRing
+    from rtsdk._kernels.taprecords import RecordRing
 else:
     for _mod_name, _names in MODULES.items():
         for _n in _names:
