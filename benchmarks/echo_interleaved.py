@@ -10,10 +10,10 @@ room of ``benchmarks/test_bench_echo.py`` go through
 - ``ours``: the ``rtsdk`` stage with the backend swapped for a copy of the microphone frame,
   i.e. our own work alone (framing, alignment, tap, ERLE, guard), and ``ours-no-guard``.
 
-Each round runs every variant for ``FRAMES`` frames in turn (A B C A B C ...; this VM's speed
-drifts by 15-30 % within minutes, so only neighbours are compared), and the ratio to ``bare`` is
-taken per round; the table gives the medians over rounds (time per frame in µs, and the overhead
-over ``bare`` in %).
+Each round runs every variant for ``FRAMES`` frames in turn, in alternating order (A B C, then
+C B A; this VM's speed drifts by 15-30 % within minutes, so only neighbours are compared), and
+the ratio to ``bare`` is taken per round; the table gives the medians over rounds (time per frame
+in µs, and the overhead over ``bare`` in %) and the quartiles of that ratio.
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ def _ours(rate: int, guard: bool) -> Callable[[int], np.ndarray]:
     return step
 
 
-def measure(rounds: int) -> dict[int, dict[str, tuple[float, float]]]:
-    """``{rate: {variant: (µs per frame, % of bare)}}`` (medians over the rounds; the % is the
-    median of the per-round ratios)."""
-    result: dict[int, dict[str, tuple[float, float]]] = {}
+def measure(rounds: int) -> dict[int, dict[str, tuple[float, float, float, float]]]:
+    """``{rate: {variant: (µs per frame, % of bare, its lower and upper quartile)}}`` (medians
+    over the rounds; the % from the per-round ratios)."""
+    result: dict[int, dict[str, tuple[float, float, float, float]]] = {}
     for rate in RATES:
         variants: dict[str, Callable[[int], np.ndarray]] = {
             "bare": _bare(rate),
@@ -69,21 +69,21 @@ def measure(rounds: int) -> dict[int, dict[str, tuple[float, float]]]:
                 step(i)
         times: dict[str, list[float]] = {k: [] for k in variants}
         i0 = 100
+        order = list(variants.items())
         for _ in range(rounds):
-            for name, step in variants.items():
+            for name, step in order:
                 t0 = time.perf_counter_ns()
                 for i in range(i0, i0 + FRAMES):
                     step(i)
                 times[name].append((time.perf_counter_ns() - t0) / FRAMES / 1000)
             i0 += FRAMES
+            order.reverse()
         bare = times["bare"]
-        result[rate] = {
-            name: (
-                statistics.median(t),
-                statistics.median(100 * x / b for x, b in zip(t, bare, strict=True)),
-            )
-            for name, t in times.items()
-        }
+        result[rate] = {}
+        for name, t in times.items():
+            pct = [100 * x / b for x, b in zip(t, bare, strict=True)]
+            q1, q2, q3 = statistics.quantiles(pct, n=4)
+            result[rate][name] = (statistics.median(t), q2, q1, q3)
     return result
 
 
@@ -92,16 +92,16 @@ def main() -> None:
     res = measure(rounds)
     print(f"echo stage per 20 ms frame, {rounds} interleaved rounds of {FRAMES} frames (medians)")
     print("(rtsdk, no-guard: over bare; ours: our own work alone, as a share of bare)")
-    print(f"{'rate':>6} {'variant':>14} {'us/frame':>9} {'vs bare':>9}")
+    print(f"{'rate':>6} {'variant':>14} {'us/frame':>9} {'vs bare':>9} {'quartiles':>17}")
     for rate, row in res.items():
-        for name, (us, pct) in row.items():
+        for name, (us, pct, q1, q3) in row.items():
             if name == "bare":
-                rel = ""
+                rel = q = ""
             elif name.startswith("ours"):
-                rel = f"{pct:.1f} %"
+                rel, q = f"{pct:.1f} %", f"{q1:.1f} .. {q3:.1f} %"
             else:
-                rel = f"{pct - 100:+.1f} %"
-            print(f"{rate // 1000:>5}k {name:>14} {us:9.1f} {rel:>9}")
+                rel, q = f"{pct - 100:+.1f} %", f"{q1 - 100:+.1f} .. {q3 - 100:+.1f} %"
+            print(f"{rate // 1000:>5}k {name:>14} {us:9.1f} {rel:>9} {q:>17}")
 
 
 if __name__ == "__main__":
