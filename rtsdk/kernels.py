@@ -16,6 +16,10 @@ Public names (a contract other modules and tests rely on):
 - :func:`encode_append`, :func:`decode_audio_delta` — audio event framing.
 - :func:`media_to_append`, :func:`delta_to_media` — carrier media-stream splicing (phone calls).
 - :class:`DeltaPlayer` — output audio deltas straight from the frame's text into a playback ring.
+- :class:`EchoMeter`, :class:`TailGuard` — the echo stage's per-10 ms-block work (energies,
+  ERLE powers, the residual-echo guard).
+- :class:`RecordRing` — one record per rendered block (header and samples) from a device
+  callback to the loop, over an :class:`SpscRing`.
 """
 
 from __future__ import annotations
@@ -29,8 +33,11 @@ __all__ = [
     "BACKEND",
     "MODULES",
     "DeltaPlayer",
+    "EchoMeter",
+    "RecordRing",
     "Resampler",
     "SpscRing",
+    "TailGuard",
     "alaw_to_pcm16",
     "b64decode",
     "b64encode",
@@ -56,6 +63,8 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "framing": ("encode_append", "decode_audio_delta"),
     "mediastream": ("media_to_append", "delta_to_media"),
     "delta_player": ("DeltaPlayer",),
+    "echoblocks": ("EchoMeter", "TailGuard"),
+    "taprecords": ("RecordRing",),
 }
 
 
@@ -85,12 +94,14 @@ _MODS = _load("rtsdk._kernels" if BACKEND == "cython" else "rtsdk._reference")
 if TYPE_CHECKING:
     from rtsdk._kernels.b64 import b64decode, b64encode
     from rtsdk._kernels.delta_player import DeltaPlayer
+    from rtsdk._kernels.echoblocks import EchoMeter, TailGuard
     from rtsdk._kernels.framing import decode_audio_delta, encode_append
     from rtsdk._kernels.g711 import alaw_to_pcm16, pcm16_to_alaw, pcm16_to_ulaw, ulaw_to_pcm16
     from rtsdk._kernels.mediastream import delta_to_media, media_to_append
     from rtsdk._kernels.pcm import float32_to_pcm16, pcm16_to_float32
     from rtsdk._kernels.resample import Resampler
     from rtsdk._kernels.ring import SpscRing
+    from rtsdk._kernels.taprecords import RecordRing
 else:
     for _mod_name, _names in MODULES.items():
         for _n in _names:

@@ -27,8 +27,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from rtsdk.audio.tailguard import TailGuard
 from rtsdk.exceptions import AudioFormatError, ConfigurationError
+from rtsdk.kernels import EchoMeter, TailGuard
 
 __all__ = [
     "ECHO_RATES",
@@ -48,7 +48,7 @@ INSTALL_HINT: Final = "pip install 'pywebrtc-audio>=0.2,<0.3'"
 _F32: Final = np.dtype(np.float32)
 #: Reference blocks quieter than this (mean square, about -60 dBFS) do not count towards ERLE.
 _REF_ACTIVE: Final = 1e-6
-#: ERLE smoothing: the weight of the newest block (about one second of memory at 20 ms frames).
+#: ERLE smoothing: the weight of the newest call (about one second of memory at 20 ms frames).
 _ERLE_ALPHA: Final = 0.02
 
 
@@ -79,8 +79,8 @@ def _check_rate(rate: object) -> int:
 
 
 def _as_mono(x: object, what: str) -> npt.NDArray[np.float32]:
-    if type(x) is np.ndarray and x.ndim == 1 and x.dtype is _F32:  # the usual case, at once
-        return x
+    if type(x) is np.ndarray and x.ndim == 1 and x.dtype is _F32 and x.flags.c_contiguous:
+        return x  # the usual case, at once
     if not isinstance(x, np.ndarray):
         raise AudioFormatError(
             f"echo canceller {what}: expected a float32 numpy array, got {type(x).__name__}"
@@ -95,7 +95,7 @@ def _as_mono(x: object, what: str) -> npt.NDArray[np.float32]:
         raise AudioFormatError(
             f"echo canceller {what}: expected float32 samples, got dtype {x.dtype}"
         )
-    return x
+    return np.ascontiguousarray(x)
 
 
 class EchoCanceller(abc.ABC):
@@ -135,22 +135,17 @@ class EchoCanceller(abc.ABC):
         self._hint = delay_hint_ms
         self.block = self.sample_rate // 100  # one 10 ms block
         self._guard = TailGuard(self.block) if tail_guard else None
+        # block energies, ERLE powers and the guard: one kernel call per frame
+        self._meter = EchoMeter(self.block, self._guard, active=_REF_ACTIVE, alpha=_ERLE_ALPHA)
         b = self.block
         # carry buffers: input blocks in progress, output waiting to be handed back
         self._mic_in = np.zeros(b, dtype=_F32)
         self._ref_in = np.zeros(b, dtype=_F32)
         self._fill = 0
         self._out = np.zeros(2 * b, dtype=_F32)
-        self._sq = np.empty(0, dtype=_F32)  # scratch of _energies
-        self._sq_blocks = self._sq.reshape(0, b)
-        self._sq_e = self._sq
-        self._inv_block = 1.0 / b
         self._out_len = 0
         self._latency: int | None = None
-        self._mic_e = 0.0
-        self._out_e = 0.0
         self.samples = 0  #: samples processed
-        self.active_samples = 0  #: samples processed while the reference was audible
         self.latency_growths = 0  #: calls whose length forced :attr:`latency` up
 
     # ------------------------------------------------------------------ backend hooks
@@ -191,11 +186,17 @@ class EchoCanceller(abc.ABC):
         return self._latency or 0
 
     @property
+    def active_samples(self) -> int:
+        """Samples processed while the reference was audible."""
+        return self._meter.active_blocks * self.block
+
+    @property
     def erle_db(self) -> float | None:
         """Smoothed echo return loss enhancement in dB; None before the reference was heard."""
-        if self._out_e <= 0.0 or self._mic_e <= 0.0:
-            return None if self._mic_e <= 0.0 else 99.0
-        return 10.0 * math.log10(self._mic_e / self._out_e)
+        mic_e, out_e = self._meter.mic_power, self._meter.out_power
+        if out_e <= 0.0 or mic_e <= 0.0:
+            return None if mic_e <= 0.0 else 99.0
+        return 10.0 * math.log10(mic_e / out_e)
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -218,12 +219,10 @@ class EchoCanceller(abc.ABC):
     def reset(self) -> None:
         """Forget what was learnt about the echo path (a device changed); keep the settings."""
         self._reset()
-        if self._guard is not None:
-            self._guard.reset()
+        self._meter.reset()  # and the guard
         self._fill = 0
         self._out_len = 0
         self._latency = None
-        self._mic_e = self._out_e = 0.0
 
     def process(
         self, mic: npt.NDArray[np.float32], ref: npt.NDArray[np.float32]
@@ -296,44 +295,12 @@ class EchoCanceller(abc.ABC):
     ) -> npt.NDArray[np.float32]:
         """Whole blocks through the backend, the ERLE estimate and the guard; a new array."""
         y = self._process_blocks(mic, ref)
-        if y.dtype != _F32 or y.shape != mic.shape or not y.flags.writeable:
+        f = y.flags
+        if y.dtype != _F32 or y.shape != mic.shape or not f.writeable or not f.c_contiguous:
             y = np.array(y, dtype=_F32).reshape(mic.shape)
-        me, re, oe = self._energies(mic, ref, y)
-        m = o = 0.0
-        k = 0
-        for i, rv in enumerate(re):
-            if rv > _REF_ACTIVE:
-                m += me[i]
-                o += oe[i]
-                k += 1
-        if k:  # the canceller's own ERLE (before the guard), over blocks the speaker played
-            a = _ERLE_ALPHA if self._mic_e > 0.0 else 1.0
-            self._mic_e += a * (m / k - self._mic_e)
-            self._out_e += a * (o / k - self._out_e)
-            self.active_samples += k * self.block
-        if self._guard is not None:
-            self._guard.guard(me, re, oe, y)
+        # the canceller's own ERLE (before the guard), over blocks the speaker played; the guard
+        self._meter.measure(mic, ref, y)
         return y
-
-    def _energies(
-        self,
-        mic: npt.NDArray[np.float32],
-        ref: npt.NDArray[np.float32],
-        y: npt.NDArray[np.float32],
-    ) -> tuple[list[float], list[float], list[float]]:
-        """Mean square of each 10 ms block of ``mic``, ``ref`` and the output: one pass."""
-        n: int = mic.size
-        if self._sq.size != 3 * n:  # scratch for this frame length (kept while it repeats)
-            self._sq = np.empty(3 * n, dtype=_F32)
-            self._sq_blocks = self._sq.reshape(-1, self.block)
-            self._sq_e = np.empty(3 * n // self.block, dtype=_F32)
-        blocks = self._sq_blocks
-        np.concatenate((mic, ref, y), out=self._sq)
-        e = np.einsum("ij,ij->i", blocks, blocks, out=self._sq_e)
-        e *= self._inv_block
-        es: list[float] = e.tolist()
-        k = n // self.block
-        return es[:k], es[k : 2 * k], es[2 * k :]
 
     def _push_out(self, y: npt.NDArray[np.float32], *, front: bool = False) -> None:
         need = self._out_len + y.size

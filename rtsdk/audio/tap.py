@@ -4,9 +4,10 @@ The output callback, after the playback ring filled its block, hands the block t
 :meth:`RenderTap.push` with the block's DAC time (when its first sample reaches the speaker,
 from PortAudio's ``time_info``) and how far the playback ring was read. ``push`` copies one
 record (a fixed header and, when :attr:`RenderTap.with_samples`, the block's samples, silence of
-underruns and discards included) into an :class:`~rtsdk.kernels.SpscRing` with one write: no
-lock, no allocation beyond the view it passes. A full ring drops the record and counts it in
-:attr:`RenderTap.overruns` (the loop stalled); the next record's index says how much was lost.
+underruns and discards included) into a :class:`~rtsdk.kernels.RecordRing` (an
+:class:`~rtsdk.kernels.SpscRing` written once per record): no lock, no allocation. A full ring
+drops the record and counts it in :attr:`RenderTap.overruns` (the loop stalled); the next
+record's index says how much was lost.
 
 On the loop, :meth:`RenderTap.pull` reads the records that arrived: the samples go to a callback
 (the echo canceller's reference), the timing to a short history from which
@@ -19,30 +20,22 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, cast
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
-from rtsdk.kernels import SpscRing
-
-if TYPE_CHECKING:
-    from typing_extensions import Buffer
+from rtsdk.kernels import RecordRing
 
 __all__ = ["RenderRecord", "RenderTap"]
 
-_HDR: Final = 8  # float64 fields: index, n, dac_time, mono_time, ring_start, ring_end, 0, 0
-_HDR_BYTES: Final = _HDR * 8
+_HDR_BYTES: Final = 64  # a record's header: eight float64 (see rtsdk.kernels.RecordRing)
 
 #: ``(index, samples, dac_time, mono_time, ring_start, ring_end)`` of one rendered block: its
 #: first sample's position in everything the sink rendered, its length, when it reaches the
 #: speaker (PortAudio's clock, 0 when unknown) and the same on ``time.monotonic()``'s clock, and
 #: the playback ring's read position (samples) before and after the block was filled.
 RenderRecord = tuple[int, int, float, float, int, int]
-
-
-def _buf(a: npt.NDArray[np.generic] | bytearray | memoryview) -> Buffer:
-    return cast("Buffer", a)
 
 
 class RenderTap:
@@ -59,22 +52,21 @@ class RenderTap:
         self.max_block = max(1, self.rate // 4)  # longer blocks are split into records
         # headers of blocks of 64 samples or more, and the samples when carried
         heads = (cap_samples // 64 + 16) * _HDR_BYTES
-        self._ring = SpscRing(heads + (cap_samples * 4 if self.with_samples else 0))
-        # producer side
-        self._stage = bytearray(_HDR_BYTES + 4 * self.max_block)
-        self._stage_hdr = np.frombuffer(self._stage, dtype=np.float64, count=_HDR)
-        self._stage_x = np.frombuffer(self._stage, dtype=np.float32, offset=_HDR_BYTES)
-        self._stage_view = memoryview(self._stage)
-        self._index = 0  # samples rendered so far
-        #: records dropped because the ring was full (the loop did not read it in time)
-        self.overruns = 0
+        self._ring = RecordRing(
+            heads + (cap_samples * 4 if self.with_samples else 0),
+            self.max_block,
+            self.with_samples,
+        )
         # consumer side
-        self._hdr = np.zeros(_HDR, dtype=np.float64)
-        self._hdr_buf = _buf(self._hdr)
         self._x = np.zeros(self.max_block, dtype=np.float32)
         self._history: deque[RenderRecord] = deque(maxlen=512)
         self.pulled = 0  #: records read by the loop
         self.lost_samples = 0  #: rendered samples whose records were dropped
+
+    @property
+    def overruns(self) -> int:
+        """Records dropped because the ring was full (the loop did not read it in time)."""
+        return self._ring.overruns
 
     # ------------------------------------------------------------------ producer (callback)
     def push(
@@ -85,49 +77,25 @@ class RenderTap:
         ring_start: int,
         ring_end: int,
     ) -> None:
-        """Record one rendered mono block (callback thread; never blocks, never raises)."""
-        n = int(block.size)
+        """Record one rendered mono block (callback thread; never blocks).
+
+        ``block``: 1-D C-contiguous float32 (else :class:`~rtsdk.exceptions.AudioFormatError`);
+        ``dac_time`` 0 when the host gives none.
+        """
+        n = block.size
         if n <= self.max_block:  # a device callback's block: one record
-            self._record(block, n, dac_time, mono_time, ring_start, ring_end)
+            self._ring.push(block, dac_time, mono_time, ring_start, ring_end)
             return
         for pos in range(0, n, self.max_block):
             k = min(self.max_block, n - pos)
             shift = pos / self.rate
-            self._record(
+            self._ring.push(
                 block[pos : pos + k],
-                k,
                 dac_time + shift if dac_time else 0.0,
                 mono_time + shift,
                 ring_start + pos,
                 ring_end,
             )
-
-    def _record(
-        self,
-        block: npt.NDArray[np.float32],
-        k: int,
-        dac_time: float,
-        mono_time: float,
-        start: int,
-        ring_end: int,
-    ) -> None:
-        """One record of ``k`` samples into the ring (dropped and counted when it is full)."""
-        h = self._stage_hdr
-        h[0] = self._index
-        h[1] = k
-        h[2] = dac_time if dac_time else 0.0
-        h[3] = mono_time
-        h[4] = min(start, ring_end)
-        h[5] = min(start + k, ring_end)
-        nb = _HDR_BYTES
-        if self.with_samples and k:
-            self._stage_x[:k] = block
-            nb += 4 * k
-        if self._ring.writable >= nb:
-            self._ring.write(self._stage_view[:nb])
-        else:
-            self.overruns += 1
-        self._index += k
 
     # ------------------------------------------------------------------ consumer (loop)
     def pull(
@@ -139,24 +107,19 @@ class RenderTap:
         when the tap carries them. The timing goes to the history :meth:`heard_position` uses.
         """
         ring = self._ring
-        hdr = self._hdr
-        hbuf = self._hdr_buf
+        x = self._x
+        cb = on_samples if self.with_samples else None
+        hist = self._history
         count = 0
-        expect = self._history[-1][0] + self._history[-1][1] if self._history else None
-        while ring.readable >= _HDR_BYTES:
-            ring.read_into(hbuf)
-            h = hdr.tolist()
-            index, k = int(h[0]), int(h[1])
-            rec: RenderRecord = (index, k, h[2], h[3], int(h[4]), int(h[5]))
+        expect = hist[-1][0] + hist[-1][1] if hist else None
+        while (rec := ring.pull(x)) is not None:
+            index, k = rec[0], rec[1]
             if expect is not None and index > expect:
                 self.lost_samples += index - expect
             expect = index + k
-            if self.with_samples and k:
-                x = self._x[:k]
-                ring.read_into(_buf(x))
-                if on_samples is not None:
-                    on_samples(rec, x)
-            self._history.append(rec)
+            if cb is not None and k:
+                cb(rec, x[:k])
+            hist.append(rec)
             count += 1
         self.pulled += count
         return count

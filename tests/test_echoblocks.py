@@ -1,0 +1,270 @@
+"""Echo stage block kernel (EchoMeter, TailGuard): the twin, streaming, bounds, bad input."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rtsdk.exceptions import AudioFormatError
+from tests.conftest import NO_EXTENSIONS, kernel_params, load_impl
+
+F32 = np.float32
+Signals = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]
+
+
+@pytest.fixture(scope="module", params=kernel_params("echoblocks"))
+def eb(request: pytest.FixtureRequest) -> ModuleType:
+    return load_impl(request)
+
+
+def room(seed: int, block: int, blocks: int, delay: int, coupling: float, leak: float) -> Signals:
+    """A reference in bursts with pauses, its echo ``delay`` blocks later at ``coupling`` (power),
+    room noise, and a "canceller output" that keeps ``leak`` of the echo while the reference
+    plays and all of its tail."""
+    rng = np.random.default_rng(seed)
+    n = block * blocks
+    ref = rng.standard_normal(n) * 0.3
+    on = np.zeros(blocks, dtype=bool)
+    pos = int(rng.integers(0, 20))
+    while pos < blocks:
+        length = int(rng.integers(5, 60))
+        on[pos : pos + length] = True
+        pos += length + int(rng.integers(5, 70))
+    ref *= np.repeat(on, block)
+    d = min(delay * block, n)
+    echo = np.zeros(n)
+    echo[d:] = ref[: n - d] * np.sqrt(coupling)
+    # a short tail: the echo rings on for a few blocks after the reference stops
+    for k in range(1, 4):
+        echo[d + k * block :] += 0.3**k * ref[: max(0, n - d - k * block)] * np.sqrt(coupling)
+    mic = echo + rng.standard_normal(n) * 1e-3
+    playing = np.repeat(on, block)
+    out = np.where(playing, leak * echo, echo) + (mic - echo)
+    return ref.astype(F32), mic.astype(F32), out.astype(F32)
+
+
+def cuts(draw: st.DrawFn, blocks: int) -> list[int]:
+    """Cut points (in blocks) of a signal into calls: any sizes, empty calls included."""
+    sizes = draw(st.lists(st.integers(0, 40), max_size=30))
+    out, pos = [0], 0
+    for s in sizes:
+        pos = min(blocks, pos + s)
+        out.append(pos)
+    out.append(blocks)
+    return out
+
+
+@st.composite
+def rooms(draw: st.DrawFn) -> tuple[int, Signals, list[int], dict[str, Any]]:
+    block = draw(st.sampled_from([1, 3, 16, 80]))
+    blocks = draw(st.integers(1, 260))
+    sig = room(
+        draw(st.integers(0, 2**31)),
+        block,
+        blocks,
+        draw(st.integers(1, 20)),
+        draw(st.sampled_from([0.01, 0.1, 0.5])),
+        draw(st.sampled_from([0.003, 0.03, 0.3, 1.0])),
+    )
+    kw = {
+        "warmup_ms": draw(st.sampled_from([0, 100, 1000])),
+        "default_lead_ms": draw(st.sampled_from([20, 150, 600])),
+        "rt60": draw(st.sampled_from([0.2, 0.4])),
+    }
+    return block, sig, cuts(draw, blocks), kw
+
+
+def run_meter(
+    mod: ModuleType, block: int, sig: Signals, at: list[int], kw: dict[str, Any], guard: bool
+) -> tuple[npt.NDArray[np.float32], Any]:
+    ref, mic, out = sig
+    y = out.copy()
+    meter = mod.EchoMeter(block, mod.TailGuard(block, **kw) if guard else None)
+    for a, b in itertools.pairwise(at):
+        s = slice(a * block, b * block)
+        meter.measure(mic[s], ref[s], y[s])
+    return y, meter
+
+
+def state(meter: Any) -> tuple[Any, ...]:
+    g = meter.guard
+    gs = () if g is None else (g.guarded_blocks, g.lead, g.lead_ms, g.coupling)
+    return (meter.mic_power, meter.out_power, meter.active_blocks, *gs)
+
+
+@settings(max_examples=60)
+@given(case=rooms(), guard=st.booleans())
+def test_any_chunking_equals_one_call(
+    eb: ModuleType, case: tuple[int, Signals, list[int], dict[str, Any]], guard: bool
+) -> None:
+    block, sig, at, kw = case
+    blocks = sig[0].size // block
+    y1, m1 = run_meter(eb, block, sig, [0, blocks], kw, guard)
+    y2, m2 = run_meter(eb, block, sig, at, kw, guard)
+    np.testing.assert_array_equal(y1, y2)
+    # the guard and the count do not depend on the calls; the ERLE powers are smoothed per call
+    assert state(m1)[2:] == state(m2)[2:]
+    assert (m2.mic_power, m2.out_power) == pytest.approx(erle_powers(block, sig, at), rel=1e-9)
+
+
+def erle_powers(block: int, sig: Signals, at: list[int]) -> tuple[float, float]:
+    """The smoothed powers, computed here: per call, the mean over its blocks with the reference
+    audible, smoothed with weight 0.02 (the first such call sets them)."""
+    ref, mic, out = (x.reshape(-1, block).astype(np.float64) for x in sig)
+    e_ref, e_mic, e_out = (np.mean(x * x, axis=1) for x in (ref, mic, out))
+    pm = po = 0.0
+    for a, b in itertools.pairwise(at):
+        on = e_ref[a:b] > 1e-6
+        if on.any():
+            w = 0.02 if pm > 0.0 else 1.0
+            pm += w * (float(np.mean(e_mic[a:b][on])) - pm)
+            po += w * (float(np.mean(e_out[a:b][on])) - po)
+    return pm, po
+
+
+@settings(max_examples=60)
+@given(case=rooms(), guard=st.booleans())
+def test_bounds(
+    eb: ModuleType, case: tuple[int, Signals, list[int], dict[str, Any]], guard: bool
+) -> None:
+    block, sig, at, kw = case
+    ref, _, out = sig
+    blocks = ref.size // block
+    y, m = run_meter(eb, block, sig, at, kw, guard)
+    # a gain between the guard's floor and 1 on every sample; nothing else changes
+    a, b = np.abs(out.astype(np.float64)), np.abs(y.astype(np.float64))
+    assert np.all(b <= a * (1 + 1e-6))
+    floor = 10 ** (-30 / 20)
+    assert np.all(b >= a * floor * (1 - 1e-6))
+    if not guard:
+        np.testing.assert_array_equal(y, out)
+    assert 0 <= m.active_blocks <= blocks
+    assert m.mic_power >= 0.0 and m.out_power >= 0.0
+    audible = ref.reshape(-1, block).astype(np.float64)
+    audible = np.einsum("ij,ij->i", audible, audible) / block > 1e-6
+    assert m.active_blocks == int(audible.sum())
+    if guard:
+        g = m.guard
+        assert 0 <= g.guarded_blocks <= blocks
+        assert 2 <= g.lead <= 60 and g.lead_ms == 10 * g.lead
+        assert g.coupling > 0.0
+        if not audible.any():  # no reference: nothing to guard against
+            np.testing.assert_array_equal(y, out)
+
+
+@pytest.mark.skipif(NO_EXTENSIONS, reason="RTSDK_NO_EXTENSIONS=1: no compiled kernel")
+@settings(max_examples=80)
+@given(case=rooms(), guard=st.booleans())
+def test_compiled_matches_twin(
+    case: tuple[int, Signals, list[int], dict[str, Any]], guard: bool
+) -> None:
+    block, sig, at, kw = case
+    cy = importlib.import_module("rtsdk._kernels.echoblocks")
+    py = importlib.import_module("rtsdk._reference.echoblocks")
+    y1, m1 = run_meter(cy, block, sig, at, kw, guard)
+    y2, m2 = run_meter(py, block, sig, at, kw, guard)
+    # the same gains (the block energies are double sums that may round apart in the last bit)
+    np.testing.assert_allclose(y1, y2, rtol=1e-6, atol=0)
+    s1, s2 = state(m1), state(m2)
+    assert s1[2:] == pytest.approx(s2[2:], rel=1e-9)
+    assert s1[:2] == pytest.approx(s2[:2], rel=1e-9)
+
+
+def test_meter_guard_is_the_guard_alone(eb: ModuleType) -> None:
+    block = 160
+    ref, mic, out = room(3, block, 300, 8, 0.1, 0.03)
+    y1, m = run_meter(eb, block, (ref, mic, out), list(range(0, 301, 2)), {}, True)
+    g = eb.TailGuard(block)
+    y2 = out.copy()
+    for i in range(0, y2.size, 2 * block):
+        g.process(mic[i : i + 2 * block], ref[i : i + 2 * block], y2[i : i + 2 * block])
+    np.testing.assert_array_equal(y1, y2)
+    assert g.guarded_blocks == m.guard.guarded_blocks > 0
+    assert (g.lead, g.coupling) == (m.guard.lead, m.guard.coupling)
+
+
+def test_the_guard_learns_the_room(eb: ModuleType) -> None:
+    """On a room with an echo 8 blocks late at -10 dB: the lead measured (+2 blocks), the
+    coupling learnt, the tails held down."""
+    block = 160
+    ref, mic, out = room(5, block, 600, 8, 0.1, 0.01)
+    y, m = run_meter(eb, block, (ref, mic, out), [0, 600], {"warmup_ms": 0}, True)
+    # the tails (the echo the fake canceller lets through whole after each burst), once the
+    # lead is known (after 2 s): the blocks no louder than the predicted echo are held down by
+    # 30 dB (about half of them here, where the tail is as loud as the prediction)
+    e_ref, e_out, e_y = (
+        np.mean(x.reshape(-1, block).astype(np.float64) ** 2, axis=1) for x in (ref, out, y)
+    )
+    tails = (e_ref < 1e-9) & (e_out > 1e-4)
+    tails[:200] = False
+    assert tails.sum() > 20
+    assert 10 * np.log10(e_out[tails].sum() / e_y[tails].sum()) > 3.0
+    assert np.count_nonzero(e_y[tails] < 2e-3 * e_out[tails]) > tails.sum() // 3
+    g = m.guard
+    assert g.lead in (9, 10, 11)
+    assert -13.0 < 10 * np.log10(g.coupling) < -7.0
+    assert 0 < g.guarded_blocks < 600
+    assert m.mic_power / m.out_power > 10.0  # the fake canceller's 40 dB, less its leaks
+    assert "TailGuard lead=" in repr(g)
+
+
+def test_reset_is_a_fresh_start(eb: ModuleType) -> None:
+    block = 80
+    sig = room(9, block, 200, 5, 0.1, 0.03)
+    y1, m1 = run_meter(eb, block, sig, [0, 200], {}, True)
+    m1.reset()
+    assert state(m1) == (0.0, 0.0, 0, 0, 15, 150, 1.0)
+    ref, mic, out = sig
+    y2 = out.copy()
+    m1.measure(mic, ref, y2)
+    np.testing.assert_array_equal(y1, y2)
+
+
+def test_bad_input_names_what_is_wrong_and_changes_nothing(eb: ModuleType) -> None:
+    block = 160
+    x = np.zeros(320, dtype=F32)
+    m = eb.EchoMeter(block, eb.TailGuard(block))
+    ref, mic, out = room(1, block, 4, 1, 0.1, 0.1)
+    m.measure(mic, ref, out)
+    before = state(m)
+    with pytest.raises(AudioFormatError, match="mic must be 1-D C-contiguous float32"):
+        m.measure(x.astype(np.float64), x, x)
+    with pytest.raises(AudioFormatError, match="ref must be a numpy float32 array"):
+        m.measure(x, list(x), x)
+    with pytest.raises(AudioFormatError, match="out must be 1-D"):
+        m.measure(x, x, np.zeros((160, 2), dtype=F32))
+    with pytest.raises(AudioFormatError, match="C-contiguous"):
+        m.measure(np.zeros(640, dtype=F32)[::2], x, x)
+    with pytest.raises(AudioFormatError, match="a multiple of 160 samples; got 300, 300 and 300"):
+        m.measure(x[:300], x[:300], x[:300])
+    with pytest.raises(AudioFormatError, match="one length"):
+        m.measure(x, x[:160], x)
+    ro = x.copy()
+    ro.flags.writeable = False
+    with pytest.raises(AudioFormatError, match="out must be writable"):
+        m.measure(x, x, ro)
+    with pytest.raises(AudioFormatError, match=r"TailGuard\.process: mic"):
+        m.guard.process(x.astype(np.int16), x, x)
+    assert state(m) == before
+    with pytest.raises(ValueError, match="block must be an int"):
+        eb.EchoMeter(0)
+    with pytest.raises(ValueError, match="block must be an int"):
+        eb.TailGuard(True)
+    with pytest.raises(ValueError, match="the guard's block is 80"):
+        eb.EchoMeter(160, eb.TailGuard(80))
+    with pytest.raises(TypeError, match="guard must be a TailGuard"):
+        eb.EchoMeter(160, object())
+    with pytest.raises(ValueError, match="alpha"):
+        eb.EchoMeter(160, alpha=0.0)
+    with pytest.raises(ValueError, match="default_lead_ms from 20 to 600"):
+        eb.TailGuard(160, default_lead_ms=0)
+    with pytest.raises(ValueError, match="rt60 > 0"):
+        eb.TailGuard(160, rt60=float("nan"))
