@@ -15,6 +15,7 @@ Public names (a contract other modules and tests rely on):
 - :func:`b64encode`, :func:`b64decode` — standard base64.
 - :func:`encode_append`, :func:`decode_audio_delta` — audio event framing.
 - :func:`media_to_append`, :func:`delta_to_media` — carrier media-stream splicing (phone calls).
+- :class:`AppendFramer` — app float32 audio to one append frame (resample, convert, frame).
 - :class:`DeltaPlayer` — output audio deltas straight from the frame's text into a playback ring.
 - :class:`EchoMeter`, :class:`TailGuard` — the echo stage's per-10 ms-block work (energies,
   ERLE powers, the residual-echo guard).
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Final, Literal
 __all__ = [
     "BACKEND",
     "MODULES",
+    "AppendFramer",
     "DeltaPlayer",
     "EchoMeter",
     "RecordRing",
@@ -63,6 +65,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "framing": ("encode_append", "decode_audio_delta"),
     "mediastream": ("media_to_append", "delta_to_media"),
     "delta_player": ("DeltaPlayer",),
+    "append_framer": ("AppendFramer",),
     "echoblocks": ("EchoMeter", "TailGuard"),
     "taprecords": ("RecordRing",),
 }
@@ -92,6 +95,7 @@ BACKEND: Final[Literal["cython", "python"]] = "cython" if _want_extensions() els
 _MODS = _load("rtsdk._kernels" if BACKEND == "cython" else "rtsdk._reference")
 
 if TYPE_CHECKING:
+    from rtsdk._kernels.append_framer import AppendFramer
     from rtsdk._kernels.b64 import b64decode, b64encode
     from rtsdk._kernels.delta_player import DeltaPlayer
     from rtsdk._kernels.echoblocks import EchoMeter, TailGuard

@@ -31,6 +31,9 @@ class Uplink:
         self._encoder = AppendEncoder(input_format)
         self._step = self._encoder.rate * _MAX_APPEND_MS // 1000  # samples per append
         self._resamplers: dict[int, Any] = {}
+        # per source rate: the one-call framer over that rate's resampler, and the most input
+        # samples whose output surely fits in one append
+        self._framers: dict[int | None, tuple[Any, int]] = {}
 
     def frames(self, data: object, sample_rate: int | None) -> list[bytes]:
         """The append frames of ``data`` (see ``AsyncRealtimeAIClient.send_audio``)."""
@@ -43,11 +46,12 @@ class Uplink:
             and data.ndim == 1
             and data.flags.c_contiguous
         ):
-            rs = self._resamplers.get(sample_rate)  # type: ignore[arg-type]
-            if rs is not None:
-                y = rs.process(data)
-                if y.size <= step:
-                    return [enc.frame(y)]
+            fast = self._framers.get(sample_rate)
+            if fast is not None:
+                framer, most = fast
+                if data.size <= most:
+                    return [framer.frame(data)]  # resampled, converted and framed in one call
+                y = self._resamplers[sample_rate].process(data)  # type: ignore[index]
                 return [enc.frame(y[i : i + step]) for i in range(0, y.size, step)]
         if isinstance(data, (bytes, bytearray, memoryview)) and (
             sample_rate is None or (sample_rate == enc.rate and enc.width == 2)
@@ -82,5 +86,7 @@ class Uplink:
             rs = self._resamplers.get(sample_rate)
             if rs is None:
                 rs = self._resamplers[sample_rate] = kernels.Resampler(sample_rate, enc.rate)
+                most = (step - 1) * sample_rate // enc.rate
+                self._framers[sample_rate] = (kernels.AppendFramer(enc.format, rs), most)
             x = rs.process(x)
         return [enc.frame(x[i : i + step]) for i in range(0, x.size, step)]

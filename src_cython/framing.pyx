@@ -55,8 +55,6 @@ def _set_simd(bint enabled):
     return bool(rt_b64_select(enabled))
 
 
-cdef const char *_HEAD = b'{"type":"input_audio_buffer.append","audio":"'
-cdef Py_ssize_t _HEAD_LEN = 45
 cdef const char *_HEAD_ID = b'{"type":"input_audio_buffer.append","event_id":'
 cdef Py_ssize_t _HEAD_ID_LEN = 47
 cdef const char *_MID_ID = b',"audio":"'
@@ -71,6 +69,7 @@ _dumps = json.dumps
 
 include "json_text.pxi"
 include "result_tuple.pxi"
+include "append_text.pxi"
 
 
 cdef bytes _frame(const unsigned char *src, Py_ssize_t n, object event_id):
@@ -83,23 +82,18 @@ cdef bytes _frame(const unsigned char *src, Py_ssize_t n, object event_id):
     cdef size_t written
     cdef bint quote = False
     if event_id is None:
-        total = _HEAD_LEN + enc + 2
-        out = PyBytes_FromStringAndSize(NULL, total)
-        dst = PyBytes_AS_STRING(out)
-        memcpy(dst, _HEAD, _HEAD_LEN)
-        dst += _HEAD_LEN
-    else:
-        if not isinstance(event_id, str):
-            raise TypeError(f"event_id must be a str or None, got {type(event_id).__name__}")
-        owner = _json_str(event_id, &idp, &idlen)
-        quote = owner is event_id
-        total = _HEAD_ID_LEN + idlen + (2 if quote else 0) + _MID_ID_LEN + enc + 2
-        out = PyBytes_FromStringAndSize(NULL, total)
-        dst = PyBytes_AS_STRING(out)
-        memcpy(dst, _HEAD_ID, _HEAD_ID_LEN)
-        dst = _put_json_str(dst + _HEAD_ID_LEN, idp, idlen, quote)
-        memcpy(dst, _MID_ID, _MID_ID_LEN)
-        dst += _MID_ID_LEN
+        return _append_frame(src, n)
+    if not isinstance(event_id, str):
+        raise TypeError(f"event_id must be a str or None, got {type(event_id).__name__}")
+    owner = _json_str(event_id, &idp, &idlen)
+    quote = owner is event_id
+    total = _HEAD_ID_LEN + idlen + (2 if quote else 0) + _MID_ID_LEN + enc + 2
+    out = PyBytes_FromStringAndSize(NULL, total)
+    dst = PyBytes_AS_STRING(out)
+    memcpy(dst, _HEAD_ID, _HEAD_ID_LEN)
+    dst = _put_json_str(dst + _HEAD_ID_LEN, idp, idlen, quote)
+    memcpy(dst, _MID_ID, _MID_ID_LEN)
+    dst += _MID_ID_LEN
     if n >= 65536:
         with nogil:
             written = rt_b64_encode(src, <size_t>n, dst)
