@@ -60,17 +60,12 @@ class OutputAudio:
     def _publish(self, event: ServerEvent) -> None:
         raise NotImplementedError
 
-    def _tap(self, response_id: str, item_id: str, audio: Callable[[], bytes | None]) -> bool:
-        tap = self.audio_tap
-        if tap is None:
+    def _tapped(self, response_id: str) -> bool:
+        """Whether ``audio_tap`` takes this response's audio."""
+        if self.audio_tap is None:
             return False
         wants = self.audio_tap_wants
-        if wants is not None and not wants(response_id):
-            return False
-        data = audio()
-        if data is not None:
-            tap(response_id, item_id, data)
-        return True
+        return wants is None or wants(response_id)
 
     def _take_audio(self, frame: bytes) -> bool:
         """Handle ``frame`` when it is an output audio delta; False for anything else (and for
@@ -86,7 +81,11 @@ class OutputAudio:
             return False
         response_id, item_id, audio = delta
         self.metrics.first_output(response_id)
-        tapped = self._tap(response_id, item_id, lambda: audio)
+        tap = self.audio_tap
+        tapped = False
+        if tap is not None and self._tapped(response_id):
+            tap(response_id, item_id, audio)
+            tapped = True
         if self.state.audio_received(item_id, len(audio), response_id):
             playback = self.playback
             if playback is not None:
@@ -110,12 +109,11 @@ class OutputAudio:
             return False
         response_id, item_id, nbytes, data = spliced
         self.metrics.first_output(response_id)
-
-        def decoded() -> bytes | None:  # the tap's contract is decoded audio
-            found = kernels.decode_audio_delta(frame)
-            return None if found is None else found[2]
-
-        self._tap(response_id, item_id, decoded)
+        tap = self.audio_tap
+        if tap is not None and self._tapped(response_id):
+            found = kernels.decode_audio_delta(frame)  # the tap's contract is decoded audio
+            if found is not None:
+                tap(response_id, item_id, found[2])
         if self.state.audio_received(item_id, nbytes, response_id):
             try:
                 sink.play_spliced(item_id, nbytes, data)
@@ -130,8 +128,7 @@ class OutputAudio:
         playback = self.playback
         if playback is None or self.dispatcher.wants_audio:
             return
-        tap, wants = self.audio_tap, self.audio_tap_wants
-        if tap is not None and (wants is None or wants(response_id)):
+        if self._tapped(response_id):
             return
         if not self.state.plays_audio(item_id, response_id):
             return
