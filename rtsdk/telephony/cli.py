@@ -20,12 +20,16 @@ import socket
 import subprocess
 import sys
 import wave
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 __all__ = ["phone_main"]
 
 _SAMPLE_WAV = Path(__file__).resolve().parent.parent.parent / "samples" / "assets" / "hello.wav"
+
+
+T = TypeVar("T")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="one simulated call, all local")
     p.add_argument("--wav", default=str(_SAMPLE_WAV), help="what the demo caller says")
     p.add_argument("--out", default="phone-demo-heard.wav", help="the demo caller's recording")
+    p.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="event loop (auto: uvloop when installed, the `fast` extra)",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help="log at INFO")
     return p
 
@@ -221,6 +231,19 @@ def _run_workers(args: argparse.Namespace, argv: list[str]) -> int:
     return status
 
 
+def _runner(choice: str) -> Callable[[Coroutine[Any, Any, T]], T]:
+    """``asyncio.run``, or ``uvloop.run`` (``auto``: when uvloop is installed)."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise
+        else:
+            return cast("Callable[[Coroutine[Any, Any, T]], T]", uvloop.run)
+    return asyncio.run
+
+
 def phone_main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m rtsdk phone`` (see the module docstring). Exit status: 0
     after SIGINT/SIGTERM (or a good demo), 2 on bad arguments, 1 if it cannot listen."""
@@ -236,12 +259,19 @@ def phone_main(argv: list[str] | None = None) -> int:
         print("rtsdk phone: --workers must be >= 1", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    try:
+        run = _runner(args.loop)
+    except ImportError:
+        print(
+            "rtsdk phone: --loop uvloop needs uvloop (pip install 'rtsdk[fast]')", file=sys.stderr
+        )
+        return 2
     if args.demo:
-        return asyncio.run(_demo(args))
+        return run(_demo(args))
     if args.workers > 1 and not worker:
         return _run_workers(args, argv)
     try:
-        asyncio.run(_serve(args))
+        run(_serve(args))
     except OSError as exc:
         print(f"rtsdk phone: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

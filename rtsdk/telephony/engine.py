@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from picows import WSAutoPingStrategy, WSListener, WSMsgType
@@ -98,9 +98,9 @@ class _Front(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        self._timer = asyncio.get_running_loop().call_later(10.0, transport.abort)
+        # a stream transport (uvloop's is not a registered asyncio.Transport subclass)
+        stream = self._transport = cast(asyncio.Transport, transport)
+        self._timer = asyncio.get_running_loop().call_later(10.0, stream.abort)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
