@@ -360,6 +360,7 @@ class RealtimeAIServiceManager(OutputAudio):
             if isinstance(rid, str):
                 m.response_done(rid)
             self._recycler.response_done()
+            self._sync_played()  # the played counts so far; frees the playback's old marks
         self._publish(event)
 
     def _on_error(self, event: ev.ErrorEvent, kind: ErrorKind | None) -> None:

@@ -147,3 +147,33 @@ async def test_barge_in_with_the_shortcut_truncates_where_the_sink_stopped(tmp_p
     rendered_ms = (stop - loud[0] + 1) * 1000 / rate
     assert 300 <= end_ms <= 1500
     assert abs(end_ms - rendered_ms) <= 20, (end_ms, rendered_ms)
+
+
+async def test_played_accounting_stays_bounded_over_many_turns(tmp_path: Path) -> None:
+    """Each response.done brings the played counts up to date, so the playback's per-item
+    marks of audio already played are let go: a long session does not grow them."""
+    async with LocalRealtimeServer(pacing="fast") as server:
+        client = AsyncRealtimeAIClient(
+            RealtimeAIOptions(url=server.url),
+            stream_options=AudioStreamOptions(input_device=None, output_device=None),
+            audio_sink=WavSink(tmp_path / "out.wav", sample_rate=24000, realtime=False),
+        )
+        done = asyncio.Event()
+        client.on("response.done", lambda e: done.set())
+        await client.start()
+        assert client.audio is not None
+        for _ in range(6):
+            done.clear()
+            await client.send_text("hello there")
+            await asyncio.wait_for(done.wait(), 10)
+            assert await client.audio.drain(10)
+        playback = client.audio._playback
+        assert playback is not None
+        marks = len(playback._marks)
+        state = client.service.state
+        played = [a.played for a in state.audio.values()]
+        received = [a.received for a in state.audio.values()]
+        await client.stop()
+    assert len(received) == 6 and all(r > 0 for r in received)
+    assert marks <= 1  # only the last item's, until the next response.done
+    assert played[:-1] == received[:-1]  # every earlier reply was counted as played in full
