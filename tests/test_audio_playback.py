@@ -281,3 +281,18 @@ def test_the_shortcut_arms_only_behind_the_item_just_played() -> None:
     assert not pb.delta_player.armed and not pb.arm_fast("r", "a")  # a has ended
     pb.play("a", speechy(2400).tobytes())  # more than the 20 ms ring: a backlog waits
     assert not pb.arm_fast("r", "a")
+
+
+def test_playing_through_play_disarms_the_shortcut() -> None:
+    """Audio of another item queued with play() while the player is armed: the player must not
+    go on counting its deltas into the first item's mark."""
+    pb = Playback(session_format="pcm16", sink_rate=24_000, buffer_ms=500, prebuffer_ms=0)
+    pb.play("a", speechy(240).tobytes())
+    assert pb.arm_fast("resp_1", "a")
+    pb.play("b", speechy(480).tobytes())
+    assert not pb.delta_player.armed
+    frame = _delta_frame("a", speechy(240).tobytes())
+    assert pb.delta_player.play(frame) == -1
+    out = np.zeros(720, np.float32)
+    pb.render(out)
+    assert pb.take_played() == [("a", 240), ("b", 480)]

@@ -136,6 +136,8 @@ class Playback:
 
     def play(self, item_id: str, data: bytes) -> None:
         """Queue raw session-format audio (PCM16 LE or G.711 codes) of ``item_id``."""
+        if self._player is not None:
+            self._player.disarm()  # audio queued here may be another item's: re-armed by callers
         if not data:
             self._feed()
             return
