@@ -168,7 +168,8 @@ cdef class DeltaPlayer:
         cdef Py_ssize_t ny = rs.out_frames(ns, 0)
         if ny * 4 > self._ring.writable_n():
             return -1  # no room: the ordinary path queues it behind the ring
-        self._grow(nbytes + (2 * ns if width == 1 else 0), ns, ny)
+        # G.711: the codes, then (2-byte aligned) their PCM16
+        self._grow(nbytes + (2 * ns + 2 if width == 1 else 0), ns, ny)
         if rt_b64_decode_data(d, ndata, self._raw):
             return -1
         cdef int16_t *pcm = <int16_t *>self._raw
