@@ -296,3 +296,17 @@ def test_playing_through_play_disarms_the_shortcut() -> None:
     out = np.zeros(720, np.float32)
     pb.render(out)
     assert pb.take_played() == [("a", 240), ("b", 480)]
+
+
+def test_the_shortcut_counts_after_its_item_was_played_out() -> None:
+    """take_played lets go of a mark whose audio has all been played; deltas the armed player
+    plays after that still count as played (a new mark, as play() makes)."""
+    pb = Playback(session_format="pcm16", sink_rate=24_000, buffer_ms=500, prebuffer_ms=0)
+    pb.play("a", speechy(240).tobytes())
+    assert pb.arm_fast("resp_1", "a")
+    out = np.zeros(240, np.float32)
+    pb.render(out)
+    assert pb.take_played() == [("a", 240)]
+    assert pb.delta_player.play(_delta_frame("a", speechy(240).tobytes())) == 240
+    pb.render(out)
+    assert pb.take_played() == [("a", 240)]

@@ -123,7 +123,7 @@ class Playback:
         self.discarded = 0
         self.wakeups = 0
         self._player: DeltaPlayer | None = None  # made on the first arm_fast()
-        self._open_mark = _Mark("", 0, 0, 0)  # the armed item's mark (while armed)
+        self._fast_item = ""  # the item the delta player is armed for
         #: Optional: the ring position (samples) the listener has heard by now, or None when
         #: unknown; :meth:`take_played` then counts only that. :meth:`interrupt` counts all
         #: that was handed to the sink (a device plays out what its buffer holds).
@@ -150,13 +150,7 @@ class Playback:
             x = pcm16_to_float32(pcm)
             n = len(data)
         y = self._rs.process(x)
-        marks = self._marks
-        last = marks[-1] if marks else None
-        if last is not None and last.item_id == item_id and last.raw0 == self._seg_raw0:
-            last.s1 += n
-        else:
-            marks.append(_Mark(item_id, self._seg_raw0, self._seg_sess, self._seg_sess + n))
-        self._seg_sess += n
+        self._mark(item_id, n)
         self._end_pos = _NO_END
         # the common case inline: no backlog and room in the ring (else _enqueue)
         ring = self._ring
@@ -169,6 +163,16 @@ class Playback:
                 self._high_water = q
             return
         self._enqueue(y)
+
+    def _mark(self, item_id: str, n: int) -> None:
+        """Account ``n`` more session samples of ``item_id`` at the end of the queue."""
+        marks = self._marks
+        last = marks[-1] if marks else None
+        if last is not None and last.item_id == item_id and last.raw0 == self._seg_raw0:
+            last.s1 += n
+        else:  # another item, a new segment, or the last mark was played out and let go
+            marks.append(_Mark(item_id, self._seg_raw0, self._seg_sess, self._seg_sess + n))
+        self._seg_sess += n
 
     def end_item(self, item_id: str | None = None) -> None:
         """No more audio follows for now: play out the tail without prebuffering or underrun.
@@ -231,7 +235,7 @@ class Playback:
         ):
             return False
         self.delta_player.arm(response_id, item_id, counter, self._discard_upto)
-        self._open_mark = marks[-1]
+        self._fast_item = item_id
         return True
 
     @property
@@ -249,8 +253,7 @@ class Playback:
     def _played(self, nbytes: int, session_samples: int, ring_samples: int) -> None:
         # the delta player wrote one delta of the armed item: what play() would have counted
         # (the player keeps the high-water mark of what it queued)
-        self._open_mark.s1 += session_samples
-        self._seg_sess += session_samples
+        self._mark(self._fast_item, session_samples)
         self._enq += ring_samples
 
     @property
