@@ -134,9 +134,14 @@ async def test_conversation_through_real_devices() -> None:
     assert stats.played_samples > 0.5 * 44100 * 0.5  # the echo was played on the device
 
 
-async def test_barge_in_truncates_where_the_sink_really_stopped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("listen", ["every event", "no audio deltas"])
+async def test_barge_in_truncates_where_the_sink_really_stopped(
+    tmp_path: Path, listen: str
+) -> None:
     """The playback path end to end: the user talks over the echo; the truncate the client
-    sends matches, within one 20 ms frame, what the (real-time) WAV sink really rendered."""
+    sends matches, within one 20 ms frame, what the (real-time) WAV sink really rendered.
+    With nobody listening to audio deltas, the reply is played by the playback's delta player
+    (the shortcut) until the user talks over it."""
     out = tmp_path / "assistant.wav"
     source = PushSource(24000, realtime=True)
     sink = WavSink(out, sample_rate=24000, realtime=True)
@@ -148,19 +153,28 @@ async def test_barge_in_truncates_where_the_sink_really_stopped(tmp_path: Path) 
             audio_sink=sink,
         )
         rec = Recorder()
-        client.on("*", rec)
+        if listen == "every event":
+            client.on("*", rec)
+            first_of_reply = "response.output_audio.delta"
+        else:
+            first_of_reply = "response.output_audio_transcript.delta"
+            for etype in (first_of_reply, "conversation.item.truncated"):
+                client.on(etype, rec)
         await client.start()
         t = np.arange(int(1.5 * 24000)) / 24000
         source.push((0.4 * np.sin(2 * np.pi * 500 * t)).astype(np.float32))
         source.push(np.zeros(int(0.5 * 24000), np.float32))
-        first = await rec.wait("response.output_audio.delta", timeout=10)
+        first = await rec.wait(first_of_reply, timeout=10)
         await asyncio.sleep(0.6)  # the user hears some of the echo, then talks over it
+        assert client.audio is not None and client.audio.delta_player is not None
+        fast = client.audio.delta_player.played
         source.push((0.4 * np.sin(2 * np.pi * 300 * t[:14400])).astype(np.float32))
         source.push(np.zeros(int(0.5 * 24000), np.float32))
         truncated = await rec.wait("conversation.item.truncated", timeout=10)
         await asyncio.sleep(0.3)
         await client.stop()
         sent = [f for f in server.connections[0].received if isinstance(f, dict)]
+    assert (fast > 0) == (listen == "no audio deltas")
     trunc = [f for f in sent if f["type"] == "conversation.item.truncate"]
     assert len(trunc) == 1 and trunc[0]["item_id"] == first.item_id == truncated.item_id
     end_ms = trunc[0]["audio_end_ms"]
