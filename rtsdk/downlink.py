@@ -82,10 +82,8 @@ class OutputAudio:
         response_id, item_id, audio = delta
         self.metrics.first_output(response_id)
         tap = self.audio_tap
-        tapped = False
         if tap is not None and self._tapped(response_id):
             tap(response_id, item_id, audio)
-            tapped = True
         if self.state.audio_received(item_id, len(audio), response_id):
             playback = self.playback
             if playback is not None:
@@ -94,8 +92,7 @@ class OutputAudio:
                 except Exception:
                     log.exception("playback failed for item %s", item_id)
                 else:
-                    if not tapped:
-                        self._arm(response_id, item_id)
+                    self._arm(response_id, item_id)  # (not while the tap takes this audio)
         if self.dispatcher.wants_audio:
             self._publish(parse_server_event(frame))
         return True

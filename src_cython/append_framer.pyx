@@ -26,6 +26,7 @@ cnp.import_array()
 __all__ = ["AppendFramer"]
 
 include "append_text.pxi"
+include "scratch.pxi"
 
 rt_b64_init()
 rt_b64_select(1)
@@ -69,21 +70,11 @@ cdef class AppendFramer:
         free(self._codes)
 
     cdef int _grow(self, Py_ssize_t n) except -1:
-        cdef void *p
         if n <= self._cap:
             return 0
-        p = realloc(self._y, <size_t>n * sizeof(float))
-        if p == NULL:
-            raise MemoryError()
-        self._y = <float *>p
-        p = realloc(self._pcm, <size_t>n * sizeof(int16_t))
-        if p == NULL:
-            raise MemoryError()
-        self._pcm = <int16_t *>p
-        p = realloc(self._codes, <size_t>n)
-        if p == NULL:
-            raise MemoryError()
-        self._codes = <uint8_t *>p
+        self._y = <float *>_regrow(self._y, <size_t>n * sizeof(float))
+        self._pcm = <int16_t *>_regrow(self._pcm, <size_t>n * sizeof(int16_t))
+        self._codes = <uint8_t *>_regrow(self._codes, <size_t>n)
         self._cap = n
         return 0
 

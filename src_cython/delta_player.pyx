@@ -30,6 +30,7 @@ from rtsdk._reference.delta_player import FORMATS, MAX_DELTA_SAMPLES
 __all__ = ["DeltaPlayer"]
 
 include "json_delta_scan.pxi"
+include "scratch.pxi"
 
 rt_b64_init()
 rt_b64_select(1)
@@ -112,24 +113,14 @@ cdef class DeltaPlayer:
         self._counter = None
 
     cdef int _grow(self, Py_ssize_t nraw, Py_ssize_t nx, Py_ssize_t ny) except -1:
-        cdef void *p
         if nraw > self._cap_raw:
-            p = realloc(self._raw, <size_t>nraw)
-            if p == NULL:
-                raise MemoryError()
-            self._raw = <unsigned char *>p
+            self._raw = <unsigned char *>_regrow(self._raw, <size_t>nraw)
             self._cap_raw = nraw
         if nx > self._cap_x:
-            p = realloc(self._x, <size_t>nx * sizeof(float))
-            if p == NULL:
-                raise MemoryError()
-            self._x = <float *>p
+            self._x = <float *>_regrow(self._x, <size_t>nx * sizeof(float))
             self._cap_x = nx
         if ny > self._cap_y:
-            p = realloc(self._y, <size_t>ny * sizeof(float))
-            if p == NULL:
-                raise MemoryError()
-            self._y = <float *>p
+            self._y = <float *>_regrow(self._y, <size_t>ny * sizeof(float))
             self._cap_y = ny
         return 0
 
