@@ -2,8 +2,11 @@
 
 Every event the session publishes goes to the event iterators at once (each has its own queue)
 and to one dispatcher task, which calls the handler method, ``on_event`` and the listeners in
-order, one at a time. A slow handler delays only other handlers; a failing one is logged,
-counted and reported as a :class:`~rtsdk.events.HandlerErrorEvent`, never ends the session.
+order, one at a time. An event nobody would be called for (no handler method, no ``on_event``,
+no listener for its type or ``"*"``) is not queued at all: at hundreds of sessions per process,
+queuing and waking a task for each unheard event costs more than the rest of its handling.
+A slow handler delays only other handlers; a failing one is logged, counted and reported as a
+:class:`~rtsdk.events.HandlerErrorEvent`, never ends the session.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class EventDispatcher:
         self.ended = False
         self._handler: RealtimeEventHandler | None = None
         self._handler_cache: dict[str, Callable[[Any], Any] | None] = {}
+        self._heard: dict[str, bool] = {}  # event type -> whether the dispatcher calls anyone
         self._listeners: dict[str, list[EventCallback]] = {}
         self._subscribers: list[asyncio.Queue[Any]] = []
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -119,8 +123,20 @@ class EventDispatcher:
         handler = self._handler
         return handler is not None and type(handler).on_event is not RealtimeEventHandler.on_event
 
+    def _is_heard(self, event_type: str) -> bool:
+        heard = self._heard.get(event_type)
+        if heard is None:
+            heard = self._heard[event_type] = bool(
+                self._handler_method(event_type) is not None
+                or self._on_event_overridden()
+                or self._listeners.get(event_type)
+                or self._listeners.get("*")
+            )
+        return heard
+
     def _update_audio_interest(self) -> None:
         self._handler_cache.clear()
+        self._heard.clear()
         self.wants_audio = bool(
             self._subscribers
             or self._listeners.get(AUDIO_DELTA)
@@ -135,9 +151,12 @@ class EventDispatcher:
     # -- delivery ----------------------------------------------------------------------------
 
     def publish(self, event: ServerEvent) -> None:
-        """Hand ``event`` to the iterators and queue it for the dispatcher."""
+        """Hand ``event`` to the iterators and queue it for the dispatcher (if it calls anyone
+        for it)."""
         for queue in self._subscribers:
             queue.put_nowait(event)
+        if not self._is_heard(event.type):
+            return
         q = self._queue
         q.put_nowait(event)
         size = q.qsize()

@@ -648,3 +648,32 @@ def test_server_truncate_stops_counting_the_item() -> None:
     assert state.audio_received("item_a", 960, "resp_1") is False
     state.audio_played("item_a", 100)
     assert state.barge_in(cancel=False) == []
+
+
+def test_response_done_completes_only_its_own_items_audio() -> None:
+    state = ClientSessionState()
+    state.on_connect()
+    feed(state, audio_delta("resp_1", "item_1", 480), audio_delta("resp_2", "item_2", 480))
+    feed(state, S("response.done", response=response("resp_1", "completed")))
+    assert state.audio["item_1"].complete and not state.audio["item_2"].complete
+    feed(state, S("response.done", response=response("resp_2", "completed")))
+    assert state.audio["item_2"].complete
+    # a reconnect forgets the marks; a response of the new connection completes its own
+    state.on_connect()
+    feed(state, audio_delta("resp_3", "item_3", 480))
+    feed(state, S("response.done", response=response("resp_1", "completed")))
+    assert not state.audio["item_3"].complete
+
+
+def test_items_keep_the_server_order_whether_added_last_or_in_between() -> None:
+    state = ClientSessionState()
+    state.on_connect()
+    feed(
+        state,
+        S("conversation.item.added", item=msg("a", "user", []), previous_item_id=None),
+        S("conversation.item.added", item=msg("b", "user", []), previous_item_id="a"),
+        S("conversation.item.added", item=msg("c", "user", []), previous_item_id="a"),
+        S("conversation.item.added", item=msg("d", "user", []), previous_item_id="b"),
+        S("conversation.item.added", item=msg("e", "user", []), previous_item_id="missing"),
+    )
+    assert state.order == ["a", "c", "b", "d", "e"]

@@ -111,6 +111,7 @@ class ClientSessionState:
         self._awaiting_outputs: dict[str, list[FunctionCall]] = {}
         # output audio
         self.audio: dict[str, ItemAudio] = {}
+        self._unfinished: dict[str, list[ItemAudio]] = {}  # response id -> its open marks
         self.playing_item_id: str | None = None
         self._dropped_responses: set[str] = set()
 
@@ -142,6 +143,7 @@ class ClientSessionState:
         self.items.clear()
         self.order.clear()
         self.audio.clear()
+        self._unfinished.clear()
         self.playing_item_id = None
         self._dropped_responses.clear()
         self._calls.clear()
@@ -264,6 +266,7 @@ class ClientSessionState:
         mark = self.audio.get(item_id)
         if mark is None:
             mark = self.audio[item_id] = ItemAudio(response_id)
+            self._unfinished.setdefault(response_id, []).append(mark)
         if mark.truncated:
             return False
         mark.received += nbytes
@@ -362,10 +365,11 @@ class ClientSessionState:
             return
         if item_id not in self.items:
             prev = event.previous_item_id
-            if isinstance(prev, str) and prev in self.items:
-                self.order.insert(self.order.index(prev) + 1, item_id)
+            order = self.order
+            if isinstance(prev, str) and prev in self.items and order[-1] != prev:
+                order.insert(order.index(prev) + 1, item_id)
             else:
-                self.order.append(item_id)
+                order.append(item_id)
         self.items[item_id] = dict(item)
 
     def _on_item_done(self, event: Any, actions: Actions) -> None:
@@ -457,9 +461,8 @@ class ClientSessionState:
                 and isinstance(rid, str)
             ):
                 self._record_call(rid, item)
-        for mark in self.audio.values():
-            if mark.response_id == rid:
-                mark.complete = True
+        for mark in self._unfinished.pop(rid, ()) if isinstance(rid, str) else ():
+            mark.complete = True
         if isinstance(rid, str) and rid in self.out_of_band:
             self.out_of_band.discard(rid)
             return
