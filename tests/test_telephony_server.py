@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import os
 import re
 import signal
@@ -20,7 +23,12 @@ import pytest
 from rtsdk.options import RealtimeAIOptions
 from rtsdk.telephony import PhoneServer, twiml_connect_stream
 from rtsdk.telephony.cli import phone_main
-from rtsdk.telephony.signature import signature_for, signature_valid
+from rtsdk.telephony.signature import (
+    body_hash_valid,
+    read_webhook_body,
+    signature_for,
+    signature_valid,
+)
 from rtsdk.testing.caller import SimulatedCaller
 from tests.conftest import NO_EXTENSIONS
 
@@ -202,6 +210,65 @@ def test_signature_matches_the_published_example() -> None:
     assert signature_valid("12345", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", [url], form.items())
     assert not signature_valid("12346", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", [url], form.items())
     assert not signature_valid("12345", None, [url], form.items())
+
+
+def _signed_json(token: str, url: str, body: bytes) -> tuple[str, str]:
+    """(the URL with its bodySHA256, its signature), computed here from the HMAC definition."""
+    signed_url = (
+        url + ("&" if "?" in url else "?") + "bodySHA256=" + hashlib.sha256(body).hexdigest()
+    )
+    mac = hmac.new(token.encode(), signed_url.encode(), hashlib.sha1).digest()
+    return signed_url, base64.b64encode(mac).decode()
+
+
+def test_a_json_body_is_signed_through_its_hash_in_the_url() -> None:
+    body = b'{"CallSid":"CA1","From":"+15550100","Digits":7}'
+    url, sig = _signed_json("tok", "https://voice.example.org/twiml?x=1", body)
+    assert body_hash_valid(url, body)
+    assert signature_valid("tok", sig, [url], [], json_body=body)
+    # the body's fields are not part of the signature: passing them changes nothing
+    assert signature_valid("tok", sig, [url], [("From", "+15550100")], json_body=body)
+    assert not signature_valid("tok", sig, [url], [], json_body=body + b" ")  # body changed
+    assert not signature_valid("other", sig, [url], [], json_body=body)
+    bare = "https://voice.example.org/twiml?x=1"
+    assert not body_hash_valid(bare, body)  # no hash: refused even under a valid signature
+    assert not signature_valid("tok", signature_for("tok", bare), [bare], [], json_body=body)
+    assert not body_hash_valid(url + "&bodySHA256=00", body)  # two hashes: ambiguous
+    assert read_webhook_body(body, "application/json; charset=utf-8") == (
+        [("CallSid", "CA1"), ("From", "+15550100")],
+        body,
+    )
+    assert read_webhook_body(b"[1]", "application/json") == ([], b"[1]")
+    assert read_webhook_body(b"not json", "application/json") == ([], b"not json")
+    assert read_webhook_body(b"From=%2B1&To=2", "application/x-www-form-urlencoded") == (
+        [("From", "+1"), ("To", "2")],
+        None,
+    )
+
+
+@pytest.mark.parametrize("engine", [pytest.param("picows", marks=needs_picows), "websockets"])
+async def test_a_signed_json_webhook_is_answered_and_a_tampered_one_refused(engine: str) -> None:
+    opts = RealtimeAIOptions(url="ws://127.0.0.1:9/v1/realtime", api_key=None)
+    async with PhoneServer(
+        opts, public_url="wss://voice.example.org", auth_token="tok", engine=engine
+    ) as srv:
+        body = b'{"From":"+15550100","To":"+15550199","CallSid":"CA7"}'
+        url, sig = _signed_json("tok", "https://voice.example.org/twiml?lang=fr", body)
+        target = url.removeprefix("https://voice.example.org").encode()
+
+        def post(payload: bytes) -> bytes:
+            return (
+                b"POST " + target + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                + b"\r\nX-Twilio-Signature: " + sig.encode()
+                + b"\r\nContent-Length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload
+            )  # fmt: skip
+
+        status, _, answer = await http(srv, post(body))
+        assert status == 200
+        params = parse_twiml(answer)[1]
+        assert params == {"from": "+15550100", "to": "+15550199", "lang": "fr"}
+        status, _, _ = await http(srv, post(body.replace(b"0100", b"0666")))
+        assert status == 403
 
 
 @pytest.mark.parametrize("engine", [pytest.param("picows", marks=needs_picows), "websockets"])

@@ -17,12 +17,13 @@ import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from picows import WSAutoPingStrategy, WSListener, WSMsgType
 from picows.picows import WSProtocol  # type: ignore[attr-defined]  # not in the stubs
 
 from .carrier import TransportPort
+from .signature import read_webhook_body
 
 if TYPE_CHECKING:
     from .server import PhoneServer
@@ -149,9 +150,9 @@ class _Front(asyncio.Protocol):
                 return
             if len(buf) < end + 4 + length:
                 return  # the body is still coming
-            body = bytes(buf[end + 4 : end + 4 + length]).decode("utf-8", "replace")
-            form = parse_qsl(body, keep_blank_values=True)
-            if not server.request_allowed(False, target, form, headers):
+            body = bytes(buf[end + 4 : end + 4 + length])
+            form, json_body = read_webhook_body(body, headers.get("content-type"))
+            if not server.request_allowed(False, target, form, headers, json_body):
                 self._reply(_http("403 Forbidden", b"bad or missing signature\n"))
                 return
             xml = server.twiml_for(

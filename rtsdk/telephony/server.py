@@ -35,7 +35,7 @@ from rtsdk.options import RealtimeAIOptions
 
 from .call import PhoneCall, PhoneCallHandler
 from .carrier import CarrierPort
-from .signature import signature_valid
+from .signature import read_webhook_body, signature_valid
 
 __all__ = ["PhoneServer", "twiml_connect_stream"]
 
@@ -70,6 +70,7 @@ class _WebhookConnection(ServerConnection):
         super().__init__(*args, **kwargs)
         self._head: bytearray | None = bytearray()
         self.webhook_form: list[tuple[str, str]] = []
+        self.webhook_json: bytes | None = None  # the raw body of a JSON webhook
 
     def data_received(self, data: bytes) -> None:
         head = self._head
@@ -85,9 +86,12 @@ class _WebhookConnection(ServerConnection):
             return
         lines = bytes(head[:end]).split(b"\r\n")
         length = 0
+        content_type = ""
         kept = [lines[0]]
         for line in lines[1:]:
             name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-type":
+                content_type = value.strip().decode("latin-1")
             if name.strip().lower() == b"content-length":
                 try:
                     length = int(value.strip())
@@ -111,7 +115,7 @@ class _WebhookConnection(ServerConnection):
         body = bytes(head[end + 4 : end + 4 + length])
         rest = bytes(head[end + 4 + length :])
         self._head = None
-        self.webhook_form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        self.webhook_form, self.webhook_json = read_webhook_body(body, content_type)
         super().data_received(b"\r\n".join(kept) + b"\r\n\r\n" + rest)
 
 
@@ -239,7 +243,8 @@ class PhoneServer:
             return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
         form = getattr(connection, "webhook_form", [])
         headers = {k.lower(): v for k, v in request.headers.raw_items()}
-        if not self.request_allowed(path == self.media_path, request.path, form, headers):
+        body = getattr(connection, "webhook_json", None)
+        if not self.request_allowed(path == self.media_path, request.path, form, headers, body):
             return connection.respond(HTTPStatus.FORBIDDEN, "bad or missing signature\n")
         if path == self.media_path:
             return None
@@ -267,17 +272,23 @@ class PhoneServer:
         return f"{'ws' if proto == 'http' else 'wss'}://{where}"
 
     def request_allowed(
-        self, media: bool, target: str, form: list[tuple[str, str]], headers: dict[str, str]
+        self,
+        media: bool,
+        target: str,
+        form: list[tuple[str, str]],
+        headers: dict[str, str],
+        json_body: bytes | None = None,
     ) -> bool:
         """With an ``auth_token``: does the request carry the carrier's signature? (A refusal
-        is logged.) Without one, every request is allowed."""
+        is logged.) Without one, every request is allowed. ``json_body``: the raw body of a
+        JSON webhook (its ``form`` is then not part of the signature)."""
         token = self._auth_token
         if token is None:
             return True
         base = self._base(headers.get("host"), headers.get("x-forwarded-proto"))
         https = base.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
         urls = [base + target, https + target] if media else [https + target]
-        if signature_valid(token, headers.get("x-twilio-signature"), urls, form):
+        if signature_valid(token, headers.get("x-twilio-signature"), urls, form, json_body):
             return True
         log.warning(
             "refused a %s request for %s: bad or missing X-Twilio-Signature",
@@ -301,6 +312,8 @@ class PhoneServer:
         for key, value in fields:
             if key in _FORWARDED_PARAMS:
                 params[key.lower()] = value
+            elif key == "bodySHA256":
+                continue  # the carrier's hash of a JSON body (see request_allowed)
             elif not key[:1].isupper():  # carrier fields are capitalised; the rest is the app's
                 params[key] = value
         return twiml_connect_stream(self._base(host, forwarded_proto) + self.media_path, params)
