@@ -6,8 +6,8 @@
   the ``<Connect><Stream>`` TwiML document that opens a bidirectional media stream to
   ``/media`` on this server; the caller's ``From``/``To`` numbers (form fields, a JSON
   body's string members, or query) and any other query parameters become ``<Parameter>``
-  elements, which come back in the stream's
-  ``start.customParameters`` (so :meth:`PhoneCallHandler.configure` sees them);
+  elements, which come back in the stream's ``start.customParameters`` (so
+  :meth:`PhoneCallHandler.configure` sees them);
 - a WebSocket on ``/media`` is one call: a :class:`~rtsdk.telephony.PhoneCall` bridges it to
   its own Realtime session.
 
