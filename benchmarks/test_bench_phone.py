@@ -9,6 +9,8 @@ per call.
 
 - "rtsdk": :class:`rtsdk.telephony.PhoneServer` (one :class:`~rtsdk.AsyncRealtimeAIClient`
   per call; caller audio spliced into appends without decoding; replies paced by marks).
+- "rtsdk-uplink40": the same with ``uplink_ms=40`` (two carrier chunks per append: half the
+  uplink socket writes, for 20 ms more delay before the model hears the caller).
 - "usual": ``benchmarks/phone_usual.py``: ``json`` + ``base64`` + ``audioop`` μ-law decode and
   re-encode both ways over plain ``websockets`` (what hand-written bridges do).
 
@@ -54,11 +56,13 @@ async def _place_calls(media_url: str) -> dict[str, Any]:
 
 def _run(kind: str, url: str) -> dict[str, Any]:
     async def main() -> dict[str, Any]:
-        if kind == "rtsdk":
+        if kind.startswith("rtsdk"):
             from rtsdk.options import RealtimeAIOptions
             from rtsdk.telephony import PhoneServer
 
-            async with PhoneServer(RealtimeAIOptions(url=url, api_key=None)) as srv:
+            uplink_ms = 40 if kind == "rtsdk-uplink40" else 20
+            options = RealtimeAIOptions(url=url, api_key=None)
+            async with PhoneServer(options, uplink_ms=uplink_ms) as srv:
                 summary = await _place_calls(srv.url + "/media")
                 while srv.calls:
                     await asyncio.sleep(0.05)
@@ -73,7 +77,7 @@ def _run(kind: str, url: str) -> dict[str, Any]:
 
 
 @pytest.mark.benchmark(group="phone: bridge CPU per run", timer=time.process_time)
-@pytest.mark.parametrize("kind", ["rtsdk", "usual"])
+@pytest.mark.parametrize("kind", ["rtsdk", "rtsdk-uplink40", "usual"])
 def test_phone_bridge_cpu(benchmark: Any, server_url: str, kind: str) -> None:
     summary = benchmark.pedantic(_run, args=(kind, server_url), rounds=1, iterations=1)
     assert summary["failures"] == [] and summary["connected"] == CALLS

@@ -273,6 +273,43 @@ async def test_custom_parameters_reach_the_session_config(
     assert session["audio"]["output"]["format"] == {"type": "audio/pcmu"}
 
 
+@pytest.mark.parametrize("phone", [{"uplink_ms": 40}], indirect=True)
+async def test_gathered_uplink_sends_every_byte_in_fewer_appends(
+    rt: LocalRealtimeServer, phone: tuple[PhoneServer, list[Handler]]
+) -> None:
+    srv, handlers = phone
+    said = short_speech()
+    async with SimulatedCaller(srv.url + "/media") as caller:
+        await _wait(lambda: handlers and handlers[0].calls, what="the call's session")
+        caller.say(said)
+        await caller.wait_spoken()
+        for _ in range(3):  # an odd number of chunks may be left over: flushed at the end
+            await asyncio.sleep(0.02)
+    handler = handlers[0]
+    await asyncio.wait_for(handler.ended.wait(), 10)
+    call = handler.calls[0]
+    conn = rt.connections[0]
+    await conn.wait_closed(5)
+    appends = [
+        f for f in conn.received if isinstance(f, dict) and f["type"] == "input_audio_buffer.append"
+    ]
+    sizes = [len(kernels.b64decode(f["audio"].encode())) for f in appends]
+    # every carrier chunk (160 bytes) went up, two to an append, the odd last one alone
+    assert sum(sizes) == call.stats.media_in * 160
+    assert set(sizes[:-1]) == {320} and sizes[-1] in (160, 320)
+    assert said in b"".join(kernels.b64decode(f["audio"].encode()) for f in appends)
+    assert call.stats.errors == [] and handler.errors == []
+
+
+def test_uplink_ms_is_checked() -> None:
+    opts = RealtimeAIOptions(url="ws://127.0.0.1:9/v1/realtime", api_key=None)
+    for bad in (0, 19, 501, 40.0, "40"):
+        with pytest.raises(ValueError, match="uplink_ms"):
+            PhoneCall(None, opts, uplink_ms=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="uplink_ms"):
+            PhoneServer(opts, uplink_ms=bad)
+
+
 @only_compiled
 async def test_hang_up_mid_response_closes_that_call_only(
     rt: LocalRealtimeServer, phone: tuple[PhoneServer, list[Handler]]

@@ -46,7 +46,14 @@ __all__ = ["CallError", "CallInfo", "CallStats", "DtmfEvent", "PhoneCall", "Phon
 log = logging.getLogger("rtsdk.telephony")
 
 _DIGITS = frozenset("0123456789*#ABCD")
+_APPEND_HEAD = len(b'{"type":"input_audio_buffer.append","audio":"')  # media_to_append's
 _LOUD_REPEATS = 3  # per kind of problem, this many log lines at WARNING, then DEBUG
+
+
+def check_uplink_ms(uplink_ms: object) -> None:
+    """Refuse an ``uplink_ms`` that :class:`PhoneCall` cannot use (ValueError)."""
+    if type(uplink_ms) is not int or not 20 <= uplink_ms <= 500:
+        raise ValueError(f"uplink_ms must be an int from 20 to 500, got {uplink_ms!r}")
 
 
 class PhoneCall:
@@ -57,7 +64,10 @@ class PhoneCall:
     with :meth:`feed` by whoever reads the stream, and :meth:`serve` runs the call on a
     :class:`~rtsdk.telephony.carrier.CarrierPort` (what :class:`PhoneServer` does).
     ``options``: the session options every call starts from (key, model, voice, ...).
-    ``lead_ms``: most assistant audio in flight at the carrier. ``start_timeout``: how long to
+    ``lead_ms``: most assistant audio in flight at the carrier. ``uplink_ms``: caller audio goes
+    up in appends of at least this much (20: each carrier chunk as it comes; 40 gathers two
+    20 ms chunks, which saves about a third of the bridge's socket time for 20 ms more delay
+    before the model hears the caller). ``start_timeout``: how long to
     wait for the carrier's ``start``. ``media_timeout``: a call whose carrier sends nothing
     for this long is over (a lost ``stop``).
     """
@@ -70,9 +80,11 @@ class PhoneCall:
         handler: PhoneCallHandler | None = None,
         dtmf_to_model: bool = False,
         lead_ms: int = 200,
+        uplink_ms: int = 20,
         start_timeout: float = 10.0,
         media_timeout: float = 10.0,
     ) -> None:
+        check_uplink_ms(uplink_ms)
         self.ws = ws
         self.options = options
         self.handler = handler if handler is not None else PhoneCallHandler()
@@ -87,6 +99,9 @@ class PhoneCall:
         self._sid_json = b'""'
         self._service: Any = None
         self._early: list[bytes] = []  # caller audio that came before the session existed
+        self._gather_bytes = uplink_ms * 8 if uplink_ms > 20 else 0  # G.711: 8 bytes per ms
+        self._gathered: list[bytes] = []  # caller audio of the append being gathered
+        self._gathered_bytes = 0
         self._watchdog: asyncio.TimerHandle | None = None
         self._last_rx = 0.0
         self._last_seq = -1
@@ -285,7 +300,24 @@ class PhoneCall:
             stats.lost_ms += ts - self._last_ts - 20
         self._last_seq, self._last_ts = seq, ts
         stats.media_in += 1
-        self._up(frame)
+        if self._gather_bytes:
+            self._gather(frame)
+        else:
+            self._up(frame)
+
+    def _gather(self, frame: bytes) -> None:
+        audio = kernels.b64decode(frame[_APPEND_HEAD:-2])
+        self._gathered.append(audio)
+        self._gathered_bytes += len(audio)
+        if self._gathered_bytes >= self._gather_bytes:
+            self._flush_gathered()
+
+    def _flush_gathered(self) -> None:
+        if self._gathered:
+            audio = b"".join(self._gathered)
+            self._gathered.clear()
+            self._gathered_bytes = 0
+            self._up(kernels.encode_append(audio, sample_width=1))
 
     def _up(self, frame: bytes) -> None:
         service = self._service
@@ -464,6 +496,7 @@ class PhoneCall:
             port.close()  # the carrier side is done (or gone): no more writes
         client = self.client
         if client is not None:
+            self._flush_gathered()  # the caller's last words, before the session closes
             await client.stop()
         if port is not None:
             await port.aclose()

@@ -34,7 +34,7 @@ from websockets.http11 import Request, Response
 
 from rtsdk.options import RealtimeAIOptions
 
-from .call import PhoneCall, PhoneCallHandler
+from .call import PhoneCall, PhoneCallHandler, check_uplink_ms
 from .carrier import CarrierPort
 from .signature import read_webhook_body, signature_valid
 
@@ -127,7 +127,7 @@ class PhoneServer:
     :class:`PhoneCallHandler` per call (default: the plain one). ``public_url``: the
     ``wss://host`` base carriers reach this server at (default: from the webhook request's
     ``Host``, ``wss`` unless ``X-Forwarded-Proto: http``). ``call_options``: keywords for each
-    :class:`PhoneCall` (``lead_ms``, ``dtmf_to_model``, ``media_timeout``, ...).
+    :class:`PhoneCall` (``lead_ms``, ``uplink_ms``, ``dtmf_to_model``, ``media_timeout``, ...).
     """
 
     def __init__(
@@ -145,6 +145,8 @@ class PhoneServer:
         auth_token: str | None = None,
         **call_options: Any,
     ) -> None:
+        if "uplink_ms" in call_options:
+            check_uplink_ms(call_options["uplink_ms"])
         self.options = options
         self.host = host
         self.port = port
