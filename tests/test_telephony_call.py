@@ -283,7 +283,7 @@ async def test_gathered_uplink_sends_every_byte_in_fewer_appends(
         await _wait(lambda: handlers and handlers[0].calls, what="the call's session")
         caller.say(said)
         await caller.wait_spoken()
-        for _ in range(3):  # an odd number of chunks may be left over: flushed at the end
+        for _ in range(3):  # a few chunks of silence; a half-gathered append is flushed at stop
             await asyncio.sleep(0.02)
     handler = handlers[0]
     await asyncio.wait_for(handler.ended.wait(), 10)
