@@ -141,6 +141,17 @@ async def _wait(pred: Any, timeout: float = 10.0, what: str = "condition") -> No
         await asyncio.sleep(0.02)
 
 
+async def _session_up(handlers: list[Handler]) -> None:
+    await _wait(lambda: handlers and handlers[0].calls, what="the call's session")
+
+
+async def _say(caller: SimulatedCaller, handlers: list[Handler], ulaw: bytes) -> None:
+    """Once the call's session is up, say ``ulaw`` and wait until it has all been sent."""
+    await _session_up(handlers)
+    caller.say(ulaw)
+    await caller.wait_spoken()
+
+
 def _rtsdk_tasks() -> list[asyncio.Task[Any]]:
     return [
         t
@@ -170,9 +181,7 @@ async def test_a_call_end_to_end(
     srv, handlers = phone
     said = speech()
     async with SimulatedCaller(srv.url + "/media") as caller:
-        await _wait(lambda: handlers and handlers[0].calls, what="the call's session")
-        caller.say(said)
-        await caller.wait_spoken()
+        await _say(caller, handlers, said)
         # the echo reply is the committed audio: about as long as what was said
         await caller.wait_heard(len(said) / 8 - 400, timeout=15)
         handler = handlers[0]
@@ -210,9 +219,7 @@ async def test_barge_in_clears_and_truncates_at_what_the_caller_heard(
 ) -> None:
     srv, handlers = phone
     async with SimulatedCaller(srv.url + "/media") as caller:
-        await _wait(lambda: handlers and handlers[0].calls, what="the call's session")
-        caller.say(speech())
-        await caller.wait_spoken()
+        await _say(caller, handlers, speech())
         await caller.wait_heard(1000, timeout=15)  # 1 s into the reply: interrupt
         barge_tick = caller.tick
         caller.say(tone(600))
@@ -241,7 +248,7 @@ async def test_dtmf_reaches_the_app_and_the_model(
 ) -> None:
     srv, handlers = phone
     async with SimulatedCaller(srv.url + "/media") as caller:
-        await _wait(lambda: handlers and handlers[0].calls, what="the call's session")
+        await _session_up(handlers)
         await caller.press("5")
         await caller.press("#")
         conn = rt.connections[0]
@@ -261,7 +268,7 @@ async def test_custom_parameters_reach_the_session_config(
     srv, handlers = phone
     params = {"customer": "Ada", "plan": "gold"}
     async with SimulatedCaller(srv.url + "/media", custom_parameters=params) as caller:
-        await _wait(lambda: handlers and handlers[0].calls, what="the call's session")
+        await _session_up(handlers)
         conn = await rt.wait_for_connection()
         update = await conn.wait_for_received("session.update", timeout=5)
     info = handlers[0].infos[0]
@@ -280,9 +287,7 @@ async def test_gathered_uplink_sends_every_byte_in_fewer_appends(
     srv, handlers = phone
     said = short_speech()
     async with SimulatedCaller(srv.url + "/media") as caller:
-        await _wait(lambda: handlers and handlers[0].calls, what="the call's session")
-        caller.say(said)
-        await caller.wait_spoken()
+        await _say(caller, handlers, said)
         for _ in range(3):  # a few chunks of silence; a half-gathered append is flushed at stop
             await asyncio.sleep(0.02)
     handler = handlers[0]
@@ -344,7 +349,7 @@ async def test_bad_input_is_reported_and_the_call_goes_on(
 ) -> None:
     srv, handlers = phone
     async with SimulatedCaller(srv.url + "/media") as caller:
-        await _wait(lambda: handlers and handlers[0].calls, what="the call's session")
+        await _session_up(handlers)
         await caller.send_raw("not json")
         await caller.send_raw(json.dumps({"event": "media", "media": {"payload": "AAAA"}}))
         await caller.send_raw(
