@@ -24,7 +24,11 @@ from typing import Any, Final
 
 from rtsdk._reference.framing import MAX_APPEND_BYTES, _delta_fields, _loads
 
-__all__ = ["delta_to_media", "media_to_append"]
+__all__ = ["APPEND_HEAD", "delta_to_media", "media_to_append"]
+
+#: What an append frame from :func:`media_to_append` starts with (its base64 follows, then
+#: ``"}``); the compiled kernel writes the same bytes.
+APPEND_HEAD = b'{"type":"input_audio_buffer.append","audio":"'
 
 #: Largest value of a carrier counter (sequence number, timestamp) the splicers return.
 MAX_COUNTER: Final = 10**18 - 1
@@ -102,8 +106,7 @@ def media_to_append(frame: str | bytes) -> tuple[int, int, bytes] | None:
         raise ValueError("carrier media message: 'media.payload' is empty")
     if n > MAX_APPEND_BYTES:
         raise ValueError(f"carrier media payload is over the {MAX_APPEND_BYTES}-byte append limit")
-    head = b'{"type":"input_audio_buffer.append","audio":"'
-    return seq, timestamp, head + payload.encode("ascii") + b'"}'
+    return seq, timestamp, APPEND_HEAD + payload.encode("ascii") + b'"}'
 
 
 def delta_to_media(frame: str | bytes, stream_sid: str) -> tuple[str, str, int, bytes] | None:

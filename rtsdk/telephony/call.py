@@ -33,6 +33,7 @@ import logging
 from typing import Any
 
 from rtsdk import kernels
+from rtsdk._reference.mediastream import APPEND_HEAD
 from rtsdk.client import AsyncRealtimeAIClient
 from rtsdk.exceptions import ConnectionClosedError
 from rtsdk.options import RealtimeAIOptions
@@ -46,7 +47,7 @@ __all__ = ["CallError", "CallInfo", "CallStats", "DtmfEvent", "PhoneCall", "Phon
 log = logging.getLogger("rtsdk.telephony")
 
 _DIGITS = frozenset("0123456789*#ABCD")
-_APPEND_HEAD = len(b'{"type":"input_audio_buffer.append","audio":"')  # media_to_append's
+_APPEND_HEAD = len(APPEND_HEAD)  # kernels.media_to_append's frames start with it
 _LOUD_REPEATS = 3  # per kind of problem, this many log lines at WARNING, then DEBUG
 
 
@@ -100,8 +101,7 @@ class PhoneCall:
         self._service: Any = None
         self._early: list[bytes] = []  # caller audio that came before the session existed
         self._gather_bytes = uplink_ms * 8 if uplink_ms > 20 else 0  # G.711: 8 bytes per ms
-        self._gathered: list[bytes] = []  # caller audio of the append being gathered
-        self._gathered_bytes = 0
+        self._gathered = bytearray()  # caller audio of the append being gathered
         self._watchdog: asyncio.TimerHandle | None = None
         self._last_rx = 0.0
         self._last_seq = -1
@@ -306,18 +306,15 @@ class PhoneCall:
             self._up(frame)
 
     def _gather(self, frame: bytes) -> None:
-        audio = kernels.b64decode(frame[_APPEND_HEAD:-2])
-        self._gathered.append(audio)
-        self._gathered_bytes += len(audio)
-        if self._gathered_bytes >= self._gather_bytes:
+        self._gathered += kernels.b64decode(frame[_APPEND_HEAD:-2])
+        if len(self._gathered) >= self._gather_bytes:
             self._flush_gathered()
 
     def _flush_gathered(self) -> None:
         if self._gathered:
-            audio = b"".join(self._gathered)
+            frame = kernels.encode_append(self._gathered, sample_width=1)
             self._gathered.clear()
-            self._gathered_bytes = 0
-            self._up(kernels.encode_append(audio, sample_width=1))
+            self._up(frame)
 
     def _up(self, frame: bytes) -> None:
         service = self._service

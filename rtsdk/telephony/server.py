@@ -91,9 +91,10 @@ class _WebhookConnection(ServerConnection):
         kept = [lines[0]]
         for line in lines[1:]:
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-type":
+            name = name.strip().lower()
+            if name == b"content-type":
                 content_type = value.strip().decode("latin-1")
-            if name.strip().lower() == b"content-length":
+            if name == b"content-length":
                 try:
                     length = int(value.strip())
                 except ValueError:
