@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from rtsdk._reference.framing import MAX_APPEND_BYTES, _delta_fields, _loads
 
-__all__ = ["APPEND_HEAD", "delta_to_media", "media_to_append"]
+__all__ = ["delta_to_media", "media_to_append"]
 
 #: What an append frame from :func:`media_to_append` starts with (its base64 follows, then
 #: ``"}``); the compiled kernel writes the same bytes.
