@@ -13,6 +13,10 @@ per call.
   uplink socket writes, for 20 ms more delay before the model hears the caller).
 - "usual": ``benchmarks/phone_usual.py``: ``json`` + ``base64`` + ``audioop`` μ-law decode and
   re-encode both ways over plain ``websockets`` (what hand-written bridges do).
+- "bare": ``benchmarks/phone_bare.py``: the floor: the same splicing kernels on the same stack
+  (picows both ways) with nothing else: no pacing, no state, no checks. Not a usable bridge;
+  it says how much of rtsdk's CPU is the stack (loop, sockets, wake-ups) and how much its
+  call and session layers.
 
 ``extra_info`` has ``calls_per_core`` (1 / CPU seconds per call-second) and the callers' summary.
 """
@@ -30,6 +34,7 @@ from typing import Any
 import pytest
 
 import rtsdk.telephony  # noqa: F401  (imported before the clock starts)
+from benchmarks.phone_bare import BareBridge
 from benchmarks.phone_usual import UsualBridge
 from rtsdk.testing.process import serve_in_subprocess
 
@@ -67,6 +72,11 @@ def _run(kind: str, url: str) -> dict[str, Any]:
                 while srv.calls:
                     await asyncio.sleep(0.05)
             return summary
+        if kind == "bare":
+            async with BareBridge(url) as bare:
+                summary = await _place_calls(f"ws://127.0.0.1:{bare.port}/media")
+                await asyncio.sleep(0.5)
+            return summary
         async with UsualBridge(url) as bridge:
             summary = await _place_calls(f"ws://127.0.0.1:{bridge.port}/media")
             await asyncio.sleep(0.5)
@@ -77,7 +87,7 @@ def _run(kind: str, url: str) -> dict[str, Any]:
 
 
 @pytest.mark.benchmark(group="phone: bridge CPU per run", timer=time.process_time)
-@pytest.mark.parametrize("kind", ["rtsdk", "rtsdk-uplink40", "usual"])
+@pytest.mark.parametrize("kind", ["rtsdk", "rtsdk-uplink40", "bare", "usual"])
 def test_phone_bridge_cpu(benchmark: Any, server_url: str, kind: str) -> None:
     summary = benchmark.pedantic(_run, args=(kind, server_url), rounds=1, iterations=1)
     assert summary["failures"] == [] and summary["connected"] == CALLS

@@ -67,7 +67,7 @@ class PhoneCall:
     ``options``: the session options every call starts from (key, model, voice, ...).
     ``lead_ms``: most assistant audio in flight at the carrier. ``uplink_ms``: caller audio goes
     up in appends of at least this much (20: each carrier chunk as it comes; 40 gathers two
-    20 ms chunks: half the uplink socket writes, 11-13 % less bridge CPU, for 20 ms more
+    20 ms chunks: half the uplink socket writes, 8-23 % less bridge CPU, for 20 ms more
     before the model hears the caller). ``start_timeout``: how long to wait for the carrier's
     ``start``. ``media_timeout``: a call whose carrier sends nothing
     for this long is over (a lost ``stop``).
