@@ -15,6 +15,7 @@ import wave
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
@@ -29,6 +30,7 @@ from rtsdk.telephony.signature import (
     signature_for,
     signature_valid,
 )
+from rtsdk.testing import LocalRealtimeServer
 from rtsdk.testing.caller import SimulatedCaller
 from tests.conftest import NO_EXTENSIONS
 
@@ -315,3 +317,112 @@ async def test_the_front_refuses_what_is_not_a_webhook_or_a_stream(phone: PhoneS
     status, _, _ = await http(phone, b"GET /media HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status in (400, 426)
     assert phone.calls == set()
+
+
+_LOUD = bytes([0x8F, 0x0F] * 400)  # 100 ms the server's VAD takes for speech
+
+
+async def _until(pred: Any, timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not pred():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+@only_compiled
+@pytest.mark.parametrize("engine", [pytest.param("picows", marks=needs_picows), "websockets"])
+async def test_drain_takes_no_new_calls_and_lets_live_ones_end(engine: str) -> None:
+    async with LocalRealtimeServer(pacing="realtime") as rt:
+        opts = RealtimeAIOptions(url=rt.url, api_key=None, max_retries=0)
+        async with PhoneServer(opts, engine=engine) as srv:
+            async with SimulatedCaller(srv.url + "/media") as caller:
+                await _until(lambda: srv.calls, 10, "the call")
+                assert await srv.drain(0) == 1  # port closed; the call is live
+                assert srv.draining and "draining" in repr(srv)
+                with pytest.raises(OSError):
+                    await asyncio.open_connection("127.0.0.1", srv.port)
+                caller.say(_LOUD)  # the live call is still bridged: it gets its reply
+                await caller.wait_heard(50, timeout=15)
+                assert await srv.drain(0.2) == 1  # (timed out: still live)
+                waiting = asyncio.create_task(srv.drain(30))
+                await asyncio.sleep(0.2)
+                assert not waiting.done()
+            # the caller hung up with 'stop': the drain is over, nothing was cut off
+            assert await asyncio.wait_for(waiting, 10) == 0
+            assert srv.finished == 1 and not caller.closed_by_bridge
+        assert not srv.draining
+
+
+@only_compiled
+@pytest.mark.parametrize("engine", [pytest.param("picows", marks=needs_picows), "websockets"])
+async def test_stop_after_a_drain_hangs_up_the_calls_left(engine: str) -> None:
+    async with LocalRealtimeServer(pacing="realtime") as rt:
+        opts = RealtimeAIOptions(url=rt.url, api_key=None, max_retries=0)
+        srv = PhoneServer(opts, engine=engine)
+        await srv.start()
+        caller = SimulatedCaller(srv.url + "/media")
+        await caller.start()
+        try:
+            await _until(lambda: srv.calls, 10, "the call")
+            assert await srv.drain(0.1) == 1
+            await srv.stop()
+            await caller.wait_closed(10)
+            assert caller.closed_by_bridge and srv.calls == set() and srv.finished == 1
+            with pytest.raises(RuntimeError, match="not started"):
+                await srv.drain(1)
+        finally:
+            await caller.hang_up()
+            await srv.stop()
+
+
+@only_compiled
+async def test_the_command_drains_on_the_first_signal_and_hangs_up_on_the_second() -> None:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("AZURE_OPENAI_API_KEY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rtsdk", "phone", "--port", "0", "--local", "--drain", "60"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    loop = asyncio.get_running_loop()
+    assert proc.stdout is not None
+    readline = proc.stdout.readline
+
+    async def next_line() -> str:
+        return await asyncio.wait_for(loop.run_in_executor(None, readline), 30)
+
+    caller = None
+    try:
+        found = re.search(r"(ws://127\.0\.0\.1:\d+)/media", await next_line())
+        assert found is not None
+        caller = SimulatedCaller(found.group(1) + "/media")
+        await caller.start()
+        caller.say(_LOUD)
+        await caller.wait_heard(50, timeout=15)
+        proc.send_signal(signal.SIGTERM)
+        assert "draining: 1 live calls" in await next_line()
+        heard = caller.heard_ms
+        caller.say(_LOUD)  # still bridged while draining
+        await _until(lambda: caller is not None and caller.heard_ms > heard, 15, "a reply")
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)  # the second signal: hang up now
+        assert "hanging up 1 calls" in await next_line()
+        await caller.wait_closed(10)
+        assert caller.closed_by_bridge
+        status = await loop.run_in_executor(None, proc.wait, 20)
+    finally:
+        if caller is not None:
+            await caller.hang_up()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+    assert status == 0
+
+
+def test_the_command_refuses_a_negative_drain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert phone_main(["--drain", "-1"]) == 2
+    assert "--drain must be >= 0" in capsys.readouterr().err

@@ -4,6 +4,9 @@
   webhook on ``/twiml``; with ``--workers N``, N processes share the port (``SO_REUSEPORT``).
   Sessions go to OpenAI (``OPENAI_API_KEY``), Azure, ``--url``, or with ``--local`` (the
   default when no key is set) to an in-process local Realtime server (an echo, not a model).
+- SIGINT or SIGTERM stops it. With ``--drain S`` the first one only stops new calls (the port
+  is closed) and lets the live ones go on for up to S seconds; a second one, or the end of the
+  S seconds, hangs up whatever is left.
 - ``phone --demo [--wav W] [--out O]``: one call, no carrier and no key: a simulated caller
   speaks ``W`` to the bridge, the local server echoes it, the caller's recording goes to ``O``.
 """
@@ -61,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
         default=20,
         help="caller audio per append (20: each carrier chunk at once; 40 saves CPU for 20 ms)",
     )
+    p.add_argument(
+        "--drain",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="on SIGINT/SIGTERM take no new calls and let live ones go on this long before "
+        "hanging up (a second signal hangs up at once; default 0)",
+    )
     p.add_argument("--demo", action="store_true", help="one simulated call, all local")
     p.add_argument("--wav", default=str(_SAMPLE_WAV), help="what the demo caller says")
     p.add_argument("--out", default="phone-demo-heard.wav", help="the demo caller's recording")
@@ -101,10 +112,15 @@ async def _serve(args: argparse.Namespace) -> None:
     from .server import PhoneServer
 
     stop = asyncio.Event()
+    now = asyncio.Event()  # a second signal: no more waiting for calls to end
+
+    def on_signal() -> None:
+        (now if stop.is_set() else stop).set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
     async with contextlib.AsyncExitStack() as stack:
         url = args.url
         where = args.url or "OpenAI/Azure"
@@ -136,6 +152,28 @@ async def _serve(args: argparse.Namespace) -> None:
             )
         sys.stdout.flush()
         await stop.wait()
+        if args.drain > 0:
+            await _drain(phone, args.drain, now)
+        # leaving the stack: the phone server hangs up what is left, then the local server stops
+
+
+async def _drain(phone: Any, seconds: float, now: asyncio.Event) -> None:
+    """Let live calls end on their own for up to ``seconds`` (until ``now`` is set)."""
+    if not await phone.drain(0):  # the port is closed at once; nothing is live
+        return
+    print(
+        f"draining: {len(phone.calls)} live calls, up to {seconds:g} s "
+        "(signal again to hang up now)",
+        flush=True,
+    )
+    waiting = asyncio.ensure_future(phone.drain(seconds))
+    hurry = asyncio.ensure_future(now.wait())
+    await asyncio.wait({waiting, hurry}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (waiting, hurry):
+        task.cancel()
+    left = len(phone.calls)
+    if left:
+        print(f"hanging up {left} calls", flush=True)
 
 
 async def _demo(args: argparse.Namespace) -> int:
@@ -264,6 +302,9 @@ def phone_main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     if args.workers < 1:
         print("rtsdk phone: --workers must be >= 1", file=sys.stderr)
+        return 2
+    if not args.drain >= 0:
+        print("rtsdk phone: --drain must be >= 0 seconds", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     try:

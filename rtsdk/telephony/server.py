@@ -25,7 +25,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import quoteattr
 
@@ -167,11 +167,12 @@ class PhoneServer:
         self._auth_token = auth_token
         self._server: Server | asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._draining = False
 
     def __repr__(self) -> str:
-        return (
-            f"<PhoneServer {self.url if self._server else 'not started'} calls={len(self.calls)}>"
-        )
+        where = self.url if self._server else "not started"
+        state = " draining" if self._draining else ""
+        return f"<PhoneServer {where} calls={len(self.calls)}{state}>"
 
     @property
     def url(self) -> str:
@@ -183,6 +184,7 @@ class PhoneServer:
         """Start listening (``port=0`` picks a free port; :attr:`port` then says which)."""
         if self._server is not None:
             raise RuntimeError("PhoneServer is already started")
+        self._draining = False
         if self.engine == "picows":
             from .engine import front_factory
 
@@ -215,6 +217,38 @@ class PhoneServer:
             self.twiml_path,
         )
 
+    async def drain(self, timeout: float | None = None) -> int:
+        """Stop taking calls and wait, at most ``timeout`` seconds, for the live ones to end.
+
+        The listening socket is closed, so new media streams and webhooks are refused (with
+        ``reuse_port`` the kernel gives them to the other processes on the port); the calls
+        already bridged go on untouched. Returns how many are still live: :meth:`stop` hangs
+        them up. For a restart that does not cut calls off (``python -m rtsdk phone --drain``).
+        """
+        server = self._server
+        if server is None:
+            raise RuntimeError("PhoneServer is not started")
+        if not self._draining:
+            self._draining = True
+            if self.engine == "picows":
+                server.close()  # the listening socket only: connections are left as they are
+            else:
+                cast(Server, server).close(close_connections=False)
+            log.info("phone server draining: no new calls, %d live", len(self.calls))
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._tasks:  # (a stream accepted just before the close may add one)
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                break
+            await asyncio.wait(set(self._tasks), timeout=left)
+        return len(self.calls)
+
+    @property
+    def draining(self) -> bool:
+        """True from :meth:`drain` until :meth:`stop`: no new calls are taken."""
+        return self._draining
+
     async def stop(self) -> None:
         """Stop listening and end every call (their sessions closed)."""
         server, self._server = self._server, None
@@ -226,6 +260,7 @@ class PhoneServer:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10.0)
         await server.wait_closed()
+        self._draining = False
 
     async def __aenter__(self) -> PhoneServer:
         await self.start()
