@@ -342,8 +342,7 @@ async def test_drain_takes_no_new_calls_and_lets_live_ones_end(engine: str) -> N
                 assert srv.draining and "draining" in repr(srv)
                 with pytest.raises(OSError):
                     await asyncio.open_connection("127.0.0.1", srv.port)
-                caller.say(_LOUD)  # the live call is still bridged: it gets its reply
-                await caller.wait_heard(50, timeout=15)
+                await _still_bridged(caller)
                 assert await srv.drain(0.2) == 1  # (timed out: still live)
                 waiting = asyncio.create_task(srv.drain(30))
                 await asyncio.sleep(0.2)
@@ -376,6 +375,14 @@ async def test_stop_after_a_drain_hangs_up_the_calls_left(engine: str) -> None:
             await srv.stop()
 
 
+async def _still_bridged(caller: SimulatedCaller) -> None:
+    """The call is still bridged: a new utterance gets a reply of its own (more than what is
+    left of an earlier one: those are 100 ms at most)."""
+    heard = caller.heard_ms
+    caller.say(_LOUD * 3)
+    await _until(lambda: caller.heard_ms >= heard + 200, 15, "a reply to the new utterance")
+
+
 @only_compiled
 async def test_the_command_drains_on_the_first_signal_and_hangs_up_on_the_second() -> None:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -404,10 +411,9 @@ async def test_the_command_drains_on_the_first_signal_and_hangs_up_on_the_second
         await caller.wait_heard(50, timeout=15)
         proc.send_signal(signal.SIGTERM)
         assert "draining: 1 live calls" in await next_line()
-        heard = caller.heard_ms
-        caller.say(_LOUD)  # still bridged while draining
-        await _until(lambda: caller is not None and caller.heard_ms > heard, 15, "a reply")
+        await _still_bridged(caller)
         assert proc.poll() is None
+        await asyncio.sleep(0.5)  # (a signal within 0.5 s of the first counts as the same)
         proc.send_signal(signal.SIGTERM)  # the second signal: hang up now
         assert "hanging up 1 calls" in await next_line()
         await caller.wait_closed(10)
@@ -426,3 +432,52 @@ async def test_the_command_drains_on_the_first_signal_and_hangs_up_on_the_second
 def test_the_command_refuses_a_negative_drain(capsys: pytest.CaptureFixture[str]) -> None:
     assert phone_main(["--drain", "-1"]) == 2
     assert "--drain must be >= 0" in capsys.readouterr().err
+
+
+@only_compiled
+async def test_workers_drain_when_the_whole_group_is_signalled() -> None:
+    """Ctrl-C reaches the launcher and its workers at once, and the launcher forwards it:
+    each worker takes the pair as one request and drains."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("AZURE_OPENAI_API_KEY", None)
+    argv = ["phone", "--port", "0", "--workers", "2", "--local", "--drain", "60"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rtsdk", *argv],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, signalled as a terminal would
+    )
+    loop = asyncio.get_running_loop()
+    assert proc.stdout is not None
+    readline = proc.stdout.readline
+
+    async def next_line() -> str:
+        return await asyncio.wait_for(loop.run_in_executor(None, readline), 30)
+
+    caller = None
+    try:
+        lines = [await next_line(), await next_line()]
+        found = re.search(r"(ws://127\.0\.0\.1:\d+)/media", lines[0])
+        assert found is not None
+        caller = SimulatedCaller(found.group(1) + "/media")
+        await caller.start()
+        caller.say(_LOUD)
+        await caller.wait_heard(50, timeout=15)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert "draining: 1 live calls" in await next_line()
+        await _still_bridged(caller)
+        assert proc.poll() is None and not caller.closed_by_bridge
+        await asyncio.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)  # again: hang up now
+        await caller.wait_closed(10)
+        status = await loop.run_in_executor(None, proc.wait, 20)
+    finally:
+        if caller is not None:
+            await caller.hang_up()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+    assert status == 0

@@ -5,8 +5,9 @@
   Sessions go to OpenAI (``OPENAI_API_KEY``), Azure, ``--url``, or with ``--local`` (the
   default when no key is set) to an in-process local Realtime server (an echo, not a model).
 - SIGINT or SIGTERM stops it. With ``--drain S`` the first one only stops new calls (the port
-  is closed) and lets the live ones go on for up to S seconds; a second one, or the end of the
-  S seconds, hangs up whatever is left.
+  is closed) and lets the live ones go on for up to S seconds; a second one (half a second or
+  more after the first: Ctrl-C reaches the workers and their launcher at once), or the end of
+  the S seconds, hangs up whatever is left.
 - ``phone --demo [--wav W] [--out O]``: one call, no carrier and no key: a simulated caller
   speaks ``W`` to the bridge, the local server echoes it, the caller's recording goes to ``O``.
 """
@@ -111,13 +112,22 @@ async def _serve(args: argparse.Namespace) -> None:
 
     from .server import PhoneServer
 
+    loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     now = asyncio.Event()  # a second signal: no more waiting for calls to end
+    stop_at = 0.0
 
     def on_signal() -> None:
-        (now if stop.is_set() else stop).set()
+        # One stop request can arrive twice: Ctrl-C signals the whole process group and a
+        # --workers launcher forwards it too (as does systemd's default KillMode). Signals
+        # within half a second of the first are that same request.
+        nonlocal stop_at
+        if not stop.is_set():
+            stop_at = loop.time()
+            stop.set()
+        elif loop.time() - stop_at >= 0.5:
+            now.set()
 
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal)
