@@ -22,26 +22,13 @@ from typing import Any
 
 from picows import WSListener, WSMsgType, ws_connect, ws_create_server
 
+from benchmarks.phone_usual import SESSION_UPDATE
 from rtsdk import kernels
 
 __all__ = ["BareBridge"]
 
 _TEXT = WSMsgType.TEXT
-_SESSION = json.dumps(
-    {
-        "type": "session.update",
-        "session": {
-            "type": "realtime",
-            "audio": {
-                "input": {
-                    "format": {"type": "audio/pcmu"},
-                    "turn_detection": {"type": "server_vad"},
-                },
-                "output": {"format": {"type": "audio/pcmu"}},
-            },
-        },
-    }
-).encode()
+_SESSION = json.dumps(SESSION_UPDATE).encode()
 
 
 class _Realtime(WSListener):

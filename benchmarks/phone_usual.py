@@ -27,7 +27,22 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import audioop  # the usual G.711 tool (audioop-lts on Python >= 3.13)
 
-__all__ = ["UsualBridge"]
+__all__ = ["SESSION_UPDATE", "UsualBridge"]
+
+#: What both benchmark bridges ask for: G.711 u-law both ways, server VAD.
+SESSION_UPDATE = {
+    "type": "session.update",
+    "session": {
+        "type": "realtime",
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcmu"},
+                "turn_detection": {"type": "server_vad"},
+            },
+            "output": {"format": {"type": "audio/pcmu"}},
+        },
+    },
+}
 
 
 class UsualBridge:
@@ -56,17 +71,7 @@ class UsualBridge:
         url = self.realtime_url + "?model=gpt-realtime"
         try:
             async with connect(url, compression=None, max_size=None, proxy=None) as rt:
-                session = {
-                    "type": "realtime",
-                    "audio": {
-                        "input": {
-                            "format": {"type": "audio/pcmu"},
-                            "turn_detection": {"type": "server_vad"},
-                        },
-                        "output": {"format": {"type": "audio/pcmu"}},
-                    },
-                }
-                await rt.send(json.dumps({"type": "session.update", "session": session}))
+                await rt.send(json.dumps(SESSION_UPDATE))
                 state: dict[str, Any] = {"sid": None, "item": None, "t0": None, "marks": 0}
                 up = asyncio.create_task(self._uplink(carrier, rt, state))
                 down = asyncio.create_task(self._downlink(carrier, rt, state))

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import wave
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -162,40 +162,60 @@ def test_the_local_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str], loop
         assert w.getframerate() == 8000 and w.getnframes() > 8000
 
 
-@only_compiled
-async def test_workers_share_one_port() -> None:
+_LOUD = bytes([0x8F, 0x0F] * 400)  # 100 ms the server's VAD takes for speech
+
+
+def _phone_command(*args: str, new_session: bool = False) -> subprocess.Popen[str]:
+    """``python -m rtsdk phone ARGS`` (no API key: the local server), stdout piped."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("OPENAI_API_KEY", None)
     env.pop("AZURE_OPENAI_API_KEY", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rtsdk", "phone", "--port", "0", "--workers", "2", "--local"],
+    return subprocess.Popen(
+        [sys.executable, "-m", "rtsdk", "phone", *args],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
+        start_new_session=new_session,
     )
-    try:
-        lines = []
+
+
+def _line_reader(proc: subprocess.Popen[str]) -> Callable[[], Awaitable[str]]:
+    """An awaitable ``readline`` of the command's output (30 s at most per line)."""
+    assert proc.stdout is not None
+    readline = proc.stdout.readline
+
+    async def next_line() -> str:
         loop = asyncio.get_running_loop()
-        for _ in range(2):
-            assert proc.stdout is not None
-            line = await asyncio.wait_for(loop.run_in_executor(None, proc.stdout.readline), 30)
-            lines.append(line)
+        return await asyncio.wait_for(loop.run_in_executor(None, readline), 30)
+
+    return next_line
+
+
+def _close_output(proc: subprocess.Popen[str]) -> None:
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+@only_compiled
+async def test_workers_share_one_port() -> None:
+    proc = _phone_command("--port", "0", "--workers", "2", "--local")
+    next_line = _line_reader(proc)
+    try:
+        lines = [await next_line(), await next_line()]
         ports = {re.search(r"ws://127\.0\.0\.1:(\d+)/media", line).group(1) for line in lines}  # type: ignore[union-attr]
         assert len(ports) == 1, lines
         url = f"ws://127.0.0.1:{ports.pop()}/media"
-        tone = bytes([0x8F, 0x0F] * 400)  # loud enough for the VAD
         callers = [SimulatedCaller(url) for _ in range(4)]
         for c in callers:
             await c.start()
-            c.say(tone)
+            c.say(_LOUD)
         for c in callers:
             await c.wait_heard(50, timeout=15)
             await c.hang_up()
     finally:
         proc.send_signal(signal.SIGTERM)
         status = await asyncio.get_running_loop().run_in_executor(None, proc.wait, 20)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        _close_output(proc)
     assert status == 0
 
 
@@ -319,9 +339,6 @@ async def test_the_front_refuses_what_is_not_a_webhook_or_a_stream(phone: PhoneS
     assert phone.calls == set()
 
 
-_LOUD = bytes([0x8F, 0x0F] * 400)  # 100 ms the server's VAD takes for speech
-
-
 async def _until(pred: Any, timeout: float, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -385,22 +402,9 @@ async def _still_bridged(caller: SimulatedCaller) -> None:
 
 @only_compiled
 async def test_the_command_drains_on_the_first_signal_and_hangs_up_on_the_second() -> None:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env.pop("OPENAI_API_KEY", None)
-    env.pop("AZURE_OPENAI_API_KEY", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rtsdk", "phone", "--port", "0", "--local", "--drain", "60"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _phone_command("--port", "0", "--local", "--drain", "60")
+    next_line = _line_reader(proc)
     loop = asyncio.get_running_loop()
-    assert proc.stdout is not None
-    readline = proc.stdout.readline
-
-    async def next_line() -> str:
-        return await asyncio.wait_for(loop.run_in_executor(None, readline), 30)
-
     caller = None
     try:
         found = re.search(r"(ws://127\.0\.0\.1:\d+)/media", await next_line())
@@ -425,7 +429,7 @@ async def test_the_command_drains_on_the_first_signal_and_hangs_up_on_the_second
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stdout.close()
+        _close_output(proc)
     assert status == 0
 
 
@@ -438,24 +442,10 @@ def test_the_command_refuses_a_negative_drain(capsys: pytest.CaptureFixture[str]
 async def test_workers_drain_when_the_whole_group_is_signalled() -> None:
     """Ctrl-C reaches the launcher and its workers at once, and the launcher forwards it:
     each worker takes the pair as one request and drains."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env.pop("OPENAI_API_KEY", None)
-    env.pop("AZURE_OPENAI_API_KEY", None)
-    argv = ["phone", "--port", "0", "--workers", "2", "--local", "--drain", "60"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rtsdk", *argv],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,  # its own process group, signalled as a terminal would
-    )
+    argv = ("--port", "0", "--workers", "2", "--local", "--drain", "60")
+    proc = _phone_command(*argv, new_session=True)  # a process group of its own, as in a shell
+    next_line = _line_reader(proc)
     loop = asyncio.get_running_loop()
-    assert proc.stdout is not None
-    readline = proc.stdout.readline
-
-    async def next_line() -> str:
-        return await asyncio.wait_for(loop.run_in_executor(None, readline), 30)
-
     caller = None
     try:
         lines = [await next_line(), await next_line()]
@@ -479,5 +469,5 @@ async def test_workers_drain_when_the_whole_group_is_signalled() -> None:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        proc.stdout.close()
+        _close_output(proc)
     assert status == 0
