@@ -8,12 +8,14 @@ import time
 from typing import Any
 
 import numpy as np
+import pytest
 
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions
 from rtsdk.testing import LocalRealtimeServer
 
 from .client_helpers import Recorder
 from .conformance import assert_client_event_valid
+from .conftest import NO_EXTENSIONS
 
 SESSIONS = int(os.environ.get("RTSDK_LOAD_SESSIONS", "100"))
 SECONDS = float(os.environ.get("RTSDK_LOAD_SECONDS", "30"))
@@ -62,6 +64,8 @@ async def _session(url: str, stop_at: float, index: int) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(NO_EXTENSIONS, reason="a load test: run once, on the compiled kernels")
 async def test_many_sessions_at_once() -> None:
     async with LocalRealtimeServer(pacing="realtime") as server:
         loop = asyncio.get_running_loop()
