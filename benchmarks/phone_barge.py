@@ -1,14 +1,16 @@
 """Barge-in accuracy of the phone bridge: where it truncates against what the caller heard.
 
-``python -m benchmarks.phone_barge [--trials N] [--load CALLS]``: a local Realtime server
-(real-time paced) and a :class:`~rtsdk.telephony.PhoneServer` in this process. Each trial is
+``python -m benchmarks.phone_barge [--trials N] [--load CALLS] [--delay MS]``: a local Realtime
+server (real-time paced) and a :class:`~rtsdk.telephony.PhoneServer` in this process. Each trial is
 one call of a :class:`~rtsdk.testing.caller.SimulatedCaller` (in this process too): it speaks
 the sample's first two seconds, waits until it has heard 1 s of the echo reply, then talks over
 it. The line per trial gives the truncate's ``audio_end_ms`` (the bridge's estimate, from the
-echoed marks and the 20 ms frames since), what the caller's recording holds of the reply when
-the ``clear`` reached it, their difference, and how much reply audio the caller heard after the
-``clear`` (0 when the reply stopped at once). ``--load`` places that many other calls on the same
-bridge for the whole run (from ``python -m rtsdk.testing.caller`` in a process of its own).
+echoed marks, the 20 ms frames since and the round trip), what the caller's recording holds of
+the reply when the ``clear`` reached it, their difference, and how much reply audio the caller
+heard after the ``clear`` (0 when the reply stopped at once). ``--load`` places that many other
+calls on the same bridge for the whole run (``python -m rtsdk.testing.caller`` in a process of
+its own). ``--delay`` puts the measured caller that many milliseconds away from the bridge,
+each way.
 """
 
 from __future__ import annotations
@@ -46,10 +48,10 @@ class _Started(PhoneCallHandler):
 
 
 async def _trial(
-    rt: LocalRealtimeServer, url: str, started: asyncio.Event, speech: bytes
+    rt: LocalRealtimeServer, url: str, started: asyncio.Event, speech: bytes, delay_ms: float
 ) -> tuple[float, float, float]:
     started.clear()
-    async with SimulatedCaller(url) as caller:
+    async with SimulatedCaller(url, network_delay_ms=delay_ms) as caller:
         await asyncio.wait_for(started.wait(), 10)
         caller.say(speech)
         await caller.wait_spoken()
@@ -65,7 +67,7 @@ async def _trial(
     return truncate["audio_end_ms"], clear.heard_bytes / 8, (after - clear.heard_bytes) / 8
 
 
-async def main(trials: int, load: int) -> None:
+async def main(trials: int, load: int, delay_ms: float) -> None:
     speech = ulaw_from_wav(str(SAMPLE))[:16000]
     started = asyncio.Event()
     async with LocalRealtimeServer(pacing="realtime") as rt:
@@ -83,7 +85,8 @@ async def main(trials: int, load: int) -> None:
             diffs = []
             try:
                 for i in range(trials):
-                    end_ms, heard_ms, after_ms = await _trial(rt, media_url, started, speech)
+                    trial = _trial(rt, media_url, started, speech, delay_ms)
+                    end_ms, heard_ms, after_ms = await trial
                     diffs.append(end_ms - heard_ms)
                     print(
                         f"trial {i}: truncate at {end_ms} ms, caller heard {heard_ms:.0f} ms "
@@ -105,5 +108,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--load", type=int, default=0, help="other calls on the same bridge")
+    parser.add_argument("--delay", type=float, default=0.0, help="ms caller <-> bridge, each way")
     args = parser.parse_args()
-    asyncio.run(main(args.trials, args.load))
+    asyncio.run(main(args.trials, args.load, args.delay))

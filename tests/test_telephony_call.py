@@ -214,11 +214,14 @@ async def test_a_call_end_to_end(
 
 
 @only_compiled
+@pytest.mark.parametrize("delay_ms", [0, 40], ids=["loopback", "40ms-each-way"])
 async def test_barge_in_clears_and_truncates_at_what_the_caller_heard(
-    rt: LocalRealtimeServer, phone: tuple[PhoneServer, list[Handler]]
+    rt: LocalRealtimeServer, phone: tuple[PhoneServer, list[Handler]], delay_ms: int
 ) -> None:
+    """Also across a network: the caller hears on while the mark's echo and the clear travel
+    (an 80 ms round trip is four frames), and the truncate counts that too."""
     srv, handlers = phone
-    async with SimulatedCaller(srv.url + "/media") as caller:
+    async with SimulatedCaller(srv.url + "/media", network_delay_ms=delay_ms) as caller:
         await _say(caller, handlers, speech())
         await caller.wait_heard(1000, timeout=15)  # 1 s into the reply: interrupt
         barge_tick = caller.tick
@@ -239,6 +242,9 @@ async def test_barge_in_clears_and_truncates_at_what_the_caller_heard(
     assert clear.tick >= barge_tick
     call = handlers[0].calls[0]
     assert call.stats.clears == 1 and call.stats.errors == []
+    assert abs(call.downlink.rtt * 1000 - 2 * delay_ms) <= 25  # (+ up to a tick to start)
+    await asyncio.wait_for(handlers[0].ended.wait(), 10)  # the call is closed: its counters
+    assert call.stats.carrier_rtt_ms == call.downlink.rtt * 1000
 
 
 @only_compiled

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rtsdk.telephony import Downlink
+from rtsdk.telephony.downlink import RTT_SAMPLES
 
 
 def mark(n: int) -> bytes:
@@ -58,13 +59,13 @@ def test_interrupt_counts_the_frames_started_since_the_last_mark() -> None:
     for i in range(4):
         d.push("item_A", 640, media(i))
     d.pump(0.0, mark)
-    d.on_mark(1, 1.000)  # chunk 1 played by t = 1.000; chunk 2 starts playing then
-    played, had_audio = d.interrupt(1.030)  # 30 ms later: 2 frames of 20 ms have started
+    d.on_mark(1, 0.080)  # chunk 1 played by t = 0.080 (no network delay); chunk 2 starts then
+    played, had_audio = d.interrupt(0.110)  # 30 ms later: 2 frames of 20 ms have started
     assert had_audio
     assert played == [("item_A", 640 + 320)]
     assert d.idle
-    assert not d.on_mark(2, 1.1)  # the carrier echoes the cleared marks: ignored
-    played, had_audio = d.interrupt(1.2)
+    assert not d.on_mark(2, 0.2)  # the carrier echoes the cleared marks: ignored
+    played, had_audio = d.interrupt(0.3)
     assert (played, had_audio) == ([], False)
 
 
@@ -84,6 +85,67 @@ def test_interrupt_at_the_moment_of_a_mark_adds_nothing() -> None:
     d.pump(0.0, mark)
     d.on_mark(2, 0.5)
     assert d.interrupt(0.5) == ([("a", 1280)], True)
+
+
+def test_the_round_trip_is_measured_on_the_first_chunk_after_a_silence() -> None:
+    d = Downlink(lead_ms=200)
+    assert d.rtt == 0.0
+    d.push("a", 640, media(0))  # 80 ms
+    d.push("a", 640, media(1))
+    d.pump(10.0, mark)
+    assert d.on_mark(1, 10.140)  # 80 ms of audio + 60 ms there and back (and the frame wait)
+    assert d.rtt == pytest.approx(0.060 - 0.020 / 2)  # less the wait, on average half a frame
+    assert d.on_mark(2, 10.300)  # chunk 2 followed chunk 1: not a round trip
+    assert d.rtt == pytest.approx(0.060 - 0.020 / 2)
+    d.push("b", 640, media(2))
+    d.pump(11.0, mark)  # after a silence: measured again
+    assert d.on_mark(3, 11.180)  # 100 ms this time (a late start): the least is kept
+    assert d.rtt == pytest.approx(0.060 - 0.020 / 3)  # the least of two waits: a third
+
+
+def test_the_round_trip_is_the_least_of_the_recent_ones() -> None:
+    d = Downlink(lead_ms=200)
+    now = 0.0
+    for i, rtt in enumerate([0.030] + [0.070] * RTT_SAMPLES):
+        d.push("a", 160, media(i))
+        d.pump(now, mark)
+        assert d.on_mark(i + 1, now + 0.020 + rtt)
+        now += 1.0
+    # the 30 ms one is forgotten (the path changed)
+    assert d.rtt == pytest.approx(0.070 - 0.020 / (RTT_SAMPLES + 1))
+
+
+def test_a_probe_whose_mark_is_lost_measures_nothing() -> None:
+    d = Downlink(lead_ms=400)
+    d.push("a", 160, media(0))
+    d.push("a", 160, media(1))
+    d.pump(0.0, mark)
+    assert d.on_mark(2, 0.5)  # mark 1 was lost: mark 2 came after both chunks
+    assert d.rtt == 0.0
+
+
+def test_interrupt_adds_the_round_trip_to_the_frames_since_an_echo() -> None:
+    d = Downlink(lead_ms=400)
+    for i in range(4):
+        d.push("a", 640, media(i))
+    d.pump(0.0, mark)
+    d.on_mark(1, 0.150)  # 80 ms of audio + 70 ms: a 60 ms round trip (+ the frame wait)
+    assert d.rtt == pytest.approx(0.060)
+    # 10 ms after the echo: the caller is 30 ms further than the echo says, and hears another
+    # 30 ms while the clear travels: 70 ms since chunk 2 started, its 4th frame playing
+    played, _ = d.interrupt(0.160)
+    assert played == [("a", 640 + 4 * 160)]
+
+
+def test_interrupt_anchored_at_a_send_adds_no_round_trip() -> None:
+    d = Downlink(lead_ms=400)
+    d.push("a", 160, media(0))
+    d.pump(0.0, mark)
+    d.on_mark(1, 0.080)  # 60 ms round trip
+    d.push("a", 640, media(1))
+    d.pump(1.0, mark)  # after a silence: the anchor is the send (it plays from its arrival)
+    played, _ = d.interrupt(1.030)
+    assert played == [("a", 160 + 2 * 160)]
 
 
 def test_lead_below_one_frame_is_refused() -> None:

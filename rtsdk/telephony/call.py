@@ -503,17 +503,20 @@ class PhoneCall:
                 task.cancel()
         stats = self.stats
         stats.audio_out_ms = self.downlink.sent_bytes / 8
+        stats.carrier_rtt_ms = self.downlink.rtt * 1000
         for kind, count in self._loud.items():
             if count > _LOUD_REPEATS:
                 log.warning("phone call %s: %d %s problems in all", self._name(), count, kind)
         log.info(
-            "phone call %s ended (%s): %d media in, %d out, %d marks, %d clears",
+            "phone call %s ended (%s): %d media in, %d out, %d marks, %d clears, carrier "
+            "round trip %.0f ms",
             self._name(),
             stats.ended_by,
             stats.media_in,
             stats.media_out,
             stats.marks_echoed,
             stats.clears,
+            stats.carrier_rtt_ms,
         )
         with contextlib.suppress(Exception):
             await _maybe_await(self.handler.on_end(self))

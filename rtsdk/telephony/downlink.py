@@ -8,9 +8,19 @@ audio is in flight, so the carrier never buffers much more than that.
 
 On a barge-in, :meth:`Downlink.interrupt` says how much of each assistant item the caller has
 heard: everything up to the last echoed mark, plus the 20 ms carrier frames of the chunks after
-it that have started playing since that mark came back (a frame that started is heard whole),
+it that have started playing since that mark was echoed (a frame that started is heard whole),
 never more than was sent. It then forgets everything queued and in flight: marks of that audio
 that the carrier echoes afterwards (a carrier echoes them on ``clear``) are ignored.
+
+"Since that mark was echoed" counts the network: the echo took half a round trip to get here,
+and the ``clear`` will take the other half to get there, while the caller goes on hearing. The
+round trip is measured on the first chunk after a silence: it starts playing with the carrier's
+next 20 ms frame after it arrives, so its mark comes back one round trip, that wait and its own
+length after it was sent. :attr:`rtt` is the least of the last :data:`RTT_SAMPLES` such
+measurements (a late start, such as a carrier's jitter buffer, only ever adds to one), less the
+wait that least one had on average (a frame's length over the number of measurements plus one:
+the least of n waits spread over a frame). On a loopback it is about 0; across the internet it
+is tens of milliseconds, frames the caller heard that the truncation would otherwise miss.
 """
 
 from __future__ import annotations
@@ -20,10 +30,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["BYTES_PER_MS", "FRAME_MS", "Downlink"]
+__all__ = ["BYTES_PER_MS", "FRAME_MS", "RTT_SAMPLES", "Downlink"]
 
 BYTES_PER_MS = 8  # G.711 at 8 kHz
 FRAME_MS = 20  # the carrier's packet length
+RTT_SAMPLES = 8  # round trips remembered (the least of them is the estimate)
 
 
 @dataclass(slots=True)
@@ -38,12 +49,15 @@ class Downlink:
 
     __slots__ = (
         "_anchor",
+        "_echoed",
         "_in_flight",
         "_in_flight_bytes",
         "_last_mark",
         "_played",
+        "_probe",
         "_queue",
         "_reported",
+        "_rtts",
         "lead_bytes",
         "marks_ignored",
         "sent_bytes",
@@ -57,6 +71,9 @@ class Downlink:
         self._in_flight: deque[_Chunk] = deque()
         self._in_flight_bytes = 0
         self._anchor = 0.0  # when the oldest chunk in flight started (or will start) playing
+        self._echoed = False  # the anchor is a mark's echo (else the time a chunk was sent)
+        self._probe: tuple[int, float, float] | None = None  # (mark, sent at, its seconds)
+        self._rtts: deque[float] = deque(maxlen=RTT_SAMPLES)
         self._last_mark = 0
         self._played: dict[str, int] = {}  # item -> bytes played (marks echoed)
         self._reported: dict[str, int] = {}  # item -> bytes already reported as played
@@ -67,6 +84,14 @@ class Downlink:
     def idle(self) -> bool:
         """True when nothing is queued or in flight."""
         return not self._queue and not self._in_flight
+
+    @property
+    def rtt(self) -> float:
+        """The carrier's round trip in seconds, as measured so far (0 before any)."""
+        rtts = self._rtts
+        if not rtts:
+            return 0.0
+        return max(0.0, min(rtts) - FRAME_MS / 1000 / (len(rtts) + 1))
 
     @property
     def in_flight_ms(self) -> float:
@@ -83,10 +108,13 @@ class Downlink:
         queue = self._queue
         while queue and self._in_flight_bytes < self.lead_bytes:
             chunk, media = queue.popleft()
-            if not self._in_flight:
-                self._anchor = now  # nothing was playing: this starts as it arrives
             self._last_mark += 1
             chunk.mark = self._last_mark
+            if not self._in_flight:  # nothing was playing: this starts as it arrives
+                self._anchor = now
+                self._echoed = False
+                seconds = chunk.nbytes / (BYTES_PER_MS * 1000)
+                self._probe = (chunk.mark, now, seconds)
             self._in_flight.append(chunk)
             self._in_flight_bytes += chunk.nbytes
             self.sent_bytes += chunk.nbytes
@@ -100,11 +128,17 @@ class Downlink:
         if not flight or not flight[0].mark <= number <= flight[-1].mark:
             self.marks_ignored += 1
             return False
+        probe = self._probe
+        if probe is not None and number >= probe[0]:
+            self._probe = None
+            if number == probe[0]:  # the first chunk after a silence: a round trip
+                self._rtts.append(max(0.0, now - probe[1] - probe[2]))
         while flight and flight[0].mark <= number:
             chunk = flight.popleft()
             self._in_flight_bytes -= chunk.nbytes
             self._played[chunk.item_id] = self._played.get(chunk.item_id, 0) + chunk.nbytes
         self._anchor = now
+        self._echoed = True
         return True
 
     def take_played(self) -> list[tuple[str, int]]:
@@ -123,7 +157,10 @@ class Downlink:
         or in flight (then the carrier must be told to ``clear``). Forgets it all."""
         had_audio = not self.idle
         if self._in_flight:
-            frames = max(0, math.ceil((now - self._anchor) * 1000 / FRAME_MS - 1e-9))
+            # from an echo, the caller is half a round trip ahead of it and will be another
+            # half ahead when the clear arrives; from a send, it is behind (nothing to add)
+            since = now - self._anchor + (self.rtt if self._echoed else 0.0)
+            frames = max(0, math.ceil(since * 1000 / FRAME_MS - 1e-9))
             budget = frames * FRAME_MS * BYTES_PER_MS
             for chunk in self._in_flight:
                 if budget <= 0:
@@ -134,4 +171,5 @@ class Downlink:
         self._queue.clear()
         self._in_flight.clear()
         self._in_flight_bytes = 0
+        self._probe = None
         return self.take_played(), had_audio

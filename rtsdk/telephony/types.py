@@ -51,6 +51,7 @@ class CallStats:
     media_in: int = 0
     media_out: int = 0
     audio_out_ms: float = 0.0
+    carrier_rtt_ms: float = 0.0  # the round trip to the carrier, as measured by the marks
     marks_echoed: int = 0
     clears: int = 0
     truncates: int = 0

@@ -12,6 +12,9 @@ one clock of 20 ms ticks, started when the call is:
   sent before it has played; ``clear`` drops the buffered audio and echoes the marks still
   waiting (as the carrier does), recorded in :attr:`clears`.
 
+``network_delay_ms`` puts the carrier across a network: each message takes that long to reach
+the bridge, and the bridge's take that long to reach the caller (a round trip of twice it).
+
 Tests use :meth:`wait_heard` to act at a moment of the reply (a barge-in), :meth:`press` for
 DTMF, :meth:`send_raw` for malformed traffic and :meth:`hang_up` with or without ``stop``.
 """
@@ -77,6 +80,8 @@ class SimulatedCaller:
     Use as ``async with SimulatedCaller(url) as caller:``; leaving the block hangs up (with a
     ``stop``). ``custom_parameters`` arrive in ``start.customParameters``; ``media_format``
     replaces the standard ``audio/x-mulaw`` 8 kHz mono description (to test refusals).
+    ``network_delay_ms``: the one-way delay between caller and bridge, each way, once the
+    call has started (see the module docstring).
     """
 
     def __init__(
@@ -89,8 +94,12 @@ class SimulatedCaller:
         stream_sid: str | None = None,
         connect_timeout: float = 10.0,
         headers: dict[str, str] | None = None,
+        network_delay_ms: float = 0.0,
     ) -> None:
+        if not network_delay_ms >= 0:
+            raise ValueError(f"network_delay_ms must be >= 0, got {network_delay_ms!r}")
         self.url = url
+        self.network_delay = network_delay_ms / 1000
         self.headers = dict(headers or {})
         self.custom_parameters = dict(custom_parameters or {})
         self.media_format = media_format or {
@@ -118,6 +127,10 @@ class SimulatedCaller:
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = asyncio.Event()
         self._ended = False
+        # with a network delay: (when it arrives, message) on the way to the bridge / to us
+        self._to_bridge: deque[tuple[float, str]] = deque()
+        self._to_us: deque[tuple[float, str | bytes]] = deque()
+        self._wire = asyncio.Event()  # something was put on the wire (either way)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -157,6 +170,8 @@ class SimulatedCaller:
             loop.create_task(self._clock(), name="caller-clock"),
             loop.create_task(self._reader(), name="caller-reader"),
         ]
+        if self.network_delay > 0:
+            self._tasks.append(loop.create_task(self._network(), name="caller-network"))
 
     async def hang_up(self, *, send_stop: bool = True) -> None:
         """End the call: a ``stop`` message (unless ``send_stop`` is False), then the close."""
@@ -169,6 +184,9 @@ class SimulatedCaller:
         ws = self._ws
         if ws is None:
             return
+        with contextlib.suppress(Exception):  # what was on its way still arrives
+            while self._to_bridge:
+                await ws.send(self._to_bridge.popleft()[1])
         if send_stop:
             stop = {"accountSid": self.account_sid, "callSid": self.call_sid}
             with contextlib.suppress(Exception):
@@ -247,7 +265,32 @@ class SimulatedCaller:
         if seq:
             self._seq += 1
             message["sequenceNumber"] = str(self._seq)
-        await self._ws.send(json.dumps(message))
+        text = json.dumps(message)
+        if self.network_delay > 0 and self._tasks and not self._ended:
+            arrives = asyncio.get_running_loop().time() + self.network_delay
+            self._to_bridge.append((arrives, text))
+            self._wire.set()
+            return
+        await self._ws.send(text)
+
+    async def _network(self) -> None:
+        """Deliver what is on the wire, each way, when it arrives."""
+        loop = asyncio.get_running_loop()
+        out, back = self._to_bridge, self._to_us
+        while True:
+            if not out and not back:
+                self._wire.clear()
+                await self._wire.wait()
+                continue
+            due = min(q[0][0] for q in (out, back) if q)
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            now = loop.time()
+            while out and out[0][0] <= now:
+                with contextlib.suppress(Exception):  # closed meanwhile: lost on the way
+                    await self._ws.send(out.popleft()[1])
+            while back and back[0][0] <= now:
+                await self._on_message(back.popleft()[1])
 
     async def _clock(self) -> None:
         loop = asyncio.get_running_loop()
@@ -308,36 +351,46 @@ class SimulatedCaller:
         )
 
     async def _reader(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             async for raw in self._ws:
-                try:
-                    message = json.loads(raw)
-                    kind = message["event"]
-                except (ValueError, KeyError, TypeError):
-                    self.stats.other.append(raw)
-                    continue
-                if kind == "media":
-                    audio = base64.b64decode(message["media"]["payload"], validate=True)
-                    self.stats.media_received += 1
-                    self._playout += audio
-                    self._received_bytes += len(audio)
-                elif kind == "mark":
-                    self.stats.marks_received += 1
-                    self._marks.append((self._received_bytes, str(message["mark"]["name"])))
-                elif kind == "clear":
-                    dropped = len(self._playout)
-                    self.clears.append(CallerClear(self.tick, self.heard_bytes, dropped))
-                    self._playout.clear()
-                    self._received_bytes = self._played_bytes
-                    while self._marks:
-                        await self._echo_mark(self._marks.popleft()[1])
+                if self.network_delay > 0:
+                    self._to_us.append((loop.time() + self.network_delay, raw))
+                    self._wire.set()
                 else:
-                    self.stats.other.append(message)
+                    await self._on_message(raw)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.debug("caller reader stopped: %s", exc)
+        while self._to_us:  # the bridge's last words are still on their way
+            await asyncio.sleep(self.network_delay / 4)
         self._closed.set()
+
+    async def _on_message(self, raw: str | bytes) -> None:
+        try:
+            message = json.loads(raw)
+            kind = message["event"]
+        except (ValueError, KeyError, TypeError):
+            self.stats.other.append(raw)
+            return
+        if kind == "media":
+            audio = base64.b64decode(message["media"]["payload"], validate=True)
+            self.stats.media_received += 1
+            self._playout += audio
+            self._received_bytes += len(audio)
+        elif kind == "mark":
+            self.stats.marks_received += 1
+            self._marks.append((self._received_bytes, str(message["mark"]["name"])))
+        elif kind == "clear":
+            dropped = len(self._playout)
+            self.clears.append(CallerClear(self.tick, self.heard_bytes, dropped))
+            self._playout.clear()
+            self._received_bytes = self._played_bytes
+            while self._marks:
+                await self._echo_mark(self._marks.popleft()[1])
+        else:
+            self.stats.other.append(message)
 
 
 async def run_calls(
