@@ -26,7 +26,10 @@ import sys
 import wave
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+    from .server import PhoneServer
 
 __all__ = ["phone_main"]
 
@@ -167,7 +170,7 @@ async def _serve(args: argparse.Namespace) -> None:
         # leaving the stack: the phone server hangs up what is left, then the local server stops
 
 
-async def _drain(phone: Any, seconds: float, now: asyncio.Event) -> None:
+async def _drain(phone: PhoneServer, seconds: float, now: asyncio.Event) -> None:
     """Let live calls end on their own for up to ``seconds`` (until ``now`` is set)."""
     if not await phone.drain(0):  # the port is closed at once; nothing is live
         return

@@ -289,8 +289,14 @@ class SimulatedCaller:
             while out and out[0][0] <= now:
                 with contextlib.suppress(Exception):  # closed meanwhile: lost on the way
                     await self._ws.send(out.popleft()[1])
-            while back and back[0][0] <= now:
-                await self._on_message(back.popleft()[1])
+            try:
+                while back and back[0][0] <= now:
+                    await self._on_message(back.popleft()[1])
+            except Exception as exc:  # as the reader does with what it cannot take
+                log.debug("caller network stopped: %s", exc)
+                back.clear()
+                self._closed.set()
+                return
 
     async def _clock(self) -> None:
         loop = asyncio.get_running_loop()
