@@ -347,6 +347,14 @@ async def _until(pred: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _still_bridged(caller: SimulatedCaller) -> None:
+    """The call is still bridged: a new utterance gets a reply of its own (more than what is
+    left of an earlier one: those are 100 ms at most)."""
+    heard = caller.heard_ms
+    caller.say(_LOUD * 3)
+    await _until(lambda: caller.heard_ms >= heard + 200, 15, "a reply to the new utterance")
+
+
 @only_compiled
 @pytest.mark.parametrize("engine", [pytest.param("picows", marks=needs_picows), "websockets"])
 async def test_drain_takes_no_new_calls_and_lets_live_ones_end(engine: str) -> None:
@@ -392,75 +400,42 @@ async def test_stop_after_a_drain_hangs_up_the_calls_left(engine: str) -> None:
             await srv.stop()
 
 
-async def _still_bridged(caller: SimulatedCaller) -> None:
-    """The call is still bridged: a new utterance gets a reply of its own (more than what is
-    left of an earlier one: those are 100 ms at most)."""
-    heard = caller.heard_ms
-    caller.say(_LOUD * 3)
-    await _until(lambda: caller.heard_ms >= heard + 200, 15, "a reply to the new utterance")
-
-
 @only_compiled
-async def test_the_command_drains_on_the_first_signal_and_hangs_up_on_the_second() -> None:
-    proc = _phone_command("--port", "0", "--local", "--drain", "60")
-    next_line = _line_reader(proc)
-    loop = asyncio.get_running_loop()
-    caller = None
-    try:
-        found = re.search(r"(ws://127\.0\.0\.1:\d+)/media", await next_line())
-        assert found is not None
-        caller = SimulatedCaller(found.group(1) + "/media")
-        await caller.start()
-        caller.say(_LOUD)
-        await caller.wait_heard(50, timeout=15)
-        proc.send_signal(signal.SIGTERM)
-        assert "draining: 1 live calls" in await next_line()
-        await _still_bridged(caller)
-        assert proc.poll() is None
-        await asyncio.sleep(0.5)  # (a signal within 0.5 s of the first counts as the same)
-        proc.send_signal(signal.SIGTERM)  # the second signal: hang up now
-        assert "hanging up 1 calls" in await next_line()
-        await caller.wait_closed(10)
-        assert caller.closed_by_bridge
-        status = await loop.run_in_executor(None, proc.wait, 20)
-    finally:
-        if caller is not None:
-            await caller.hang_up()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        _close_output(proc)
-    assert status == 0
-
-
-def test_the_command_refuses_a_negative_drain(capsys: pytest.CaptureFixture[str]) -> None:
-    assert phone_main(["--drain", "-1"]) == 2
-    assert "--drain must be >= 0" in capsys.readouterr().err
-
-
-@only_compiled
-async def test_workers_drain_when_the_whole_group_is_signalled() -> None:
-    """Ctrl-C reaches the launcher and its workers at once, and the launcher forwards it:
-    each worker takes the pair as one request and drains."""
-    argv = ("--port", "0", "--workers", "2", "--local", "--drain", "60")
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "workers-signalled-as-a-group"])
+async def test_the_command_drains_on_the_first_signal_and_hangs_up_on_the_second(
+    workers: int,
+) -> None:
+    """With ``--workers``, Ctrl-C reaches the launcher and its workers at once and the launcher
+    forwards it: each worker takes the pair as one request, and drains."""
+    argv = ["--port", "0", "--local", "--drain", "60"]
+    if workers > 1:
+        argv += ["--workers", str(workers)]
     proc = _phone_command(*argv, new_session=True)  # a process group of its own, as in a shell
+
+    def stop_request() -> None:
+        if workers > 1:
+            os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a shell
+        else:
+            proc.send_signal(signal.SIGTERM)  # as a process manager
+
     next_line = _line_reader(proc)
     loop = asyncio.get_running_loop()
     caller = None
     try:
-        lines = [await next_line(), await next_line()]
+        lines = [await next_line() for _ in range(workers)]
         found = re.search(r"(ws://127\.0\.0\.1:\d+)/media", lines[0])
         assert found is not None
         caller = SimulatedCaller(found.group(1) + "/media")
         await caller.start()
         caller.say(_LOUD)
         await caller.wait_heard(50, timeout=15)
-        os.killpg(proc.pid, signal.SIGINT)
+        stop_request()
         assert "draining: 1 live calls" in await next_line()
         await _still_bridged(caller)
         assert proc.poll() is None and not caller.closed_by_bridge
-        await asyncio.sleep(0.5)
-        os.killpg(proc.pid, signal.SIGINT)  # again: hang up now
+        await asyncio.sleep(0.5)  # (a signal within 0.5 s of the first counts as the same)
+        stop_request()  # the second: hang up now
+        assert "hanging up 1 calls" in await next_line()
         await caller.wait_closed(10)
         status = await loop.run_in_executor(None, proc.wait, 20)
     finally:
@@ -471,3 +446,8 @@ async def test_workers_drain_when_the_whole_group_is_signalled() -> None:
             proc.wait()
         _close_output(proc)
     assert status == 0
+
+
+def test_the_command_refuses_a_negative_drain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert phone_main(["--drain", "-1"]) == 2
+    assert "--drain must be >= 0" in capsys.readouterr().err
