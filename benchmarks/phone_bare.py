@@ -22,7 +22,7 @@ from typing import Any
 
 from picows import WSListener, WSMsgType, ws_connect, ws_create_server
 
-from benchmarks.phone_usual import SESSION_UPDATE
+from benchmarks.phone_usual import SESSION_UPDATE, wall_clock_truncate
 from rtsdk import kernels
 
 __all__ = ["BareBridge"]
@@ -52,14 +52,7 @@ class _Realtime(WSListener):
             call.carrier.send(_TEXT, call.mark)
         elif b"input_audio_buffer.speech_started" in raw and self.item is not None:
             call.carrier.send(_TEXT, call.clear)
-            heard = int((time.monotonic() - self.t0) * 1000)
-            truncate = {
-                "type": "conversation.item.truncate",
-                "item_id": self.item,
-                "content_index": 0,
-                "audio_end_ms": heard,
-            }
-            transport.send(_TEXT, json.dumps(truncate).encode())
+            transport.send(_TEXT, wall_clock_truncate(self.item, self.t0).encode())
             self.item = None
 
 

@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import audioop  # the usual G.711 tool (audioop-lts on Python >= 3.13)
 
-__all__ = ["SESSION_UPDATE", "UsualBridge"]
+__all__ = ["SESSION_UPDATE", "UsualBridge", "wall_clock_truncate"]
 
 #: What both benchmark bridges ask for: G.711 u-law both ways, server VAD.
 SESSION_UPDATE = {
@@ -43,6 +43,19 @@ SESSION_UPDATE = {
         },
     },
 }
+
+
+def wall_clock_truncate(item_id: str, started: float) -> str:
+    """The usual barge-in: truncate ``item_id`` at the wall-clock time since its first delta
+    (``started``, a ``time.monotonic()``), as if the caller heard audio the moment it came."""
+    heard = int((time.monotonic() - started) * 1000)
+    truncate = {
+        "type": "conversation.item.truncate",
+        "item_id": item_id,
+        "content_index": 0,
+        "audio_end_ms": heard,
+    }
+    return json.dumps(truncate)
 
 
 class UsualBridge:
@@ -116,12 +129,5 @@ class UsualBridge:
                 )
             elif kind == "input_audio_buffer.speech_started" and state["item"] is not None:
                 await carrier.send(json.dumps({"event": "clear", "streamSid": state["sid"]}))
-                heard = int((time.monotonic() - state["t0"]) * 1000)
-                truncate = {
-                    "type": "conversation.item.truncate",
-                    "item_id": state["item"],
-                    "content_index": 0,
-                    "audio_end_ms": heard,
-                }
-                await rt.send(json.dumps(truncate))
+                await rt.send(wall_clock_truncate(state["item"], state["t0"]))
                 state["item"] = None

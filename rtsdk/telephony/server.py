@@ -184,7 +184,6 @@ class PhoneServer:
         """Start listening (``port=0`` picks a free port; :attr:`port` then says which)."""
         if self._server is not None:
             raise RuntimeError("PhoneServer is already started")
-        self._draining = False
         if self.engine == "picows":
             from .engine import front_factory
 
