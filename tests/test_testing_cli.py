@@ -62,7 +62,7 @@ def test_serve_prints_the_url_serves_and_exits_0_on_a_signal(sig: signal.Signals
     try:
         url = _readline(proc)
         assert re.fullmatch(r"ws://127\.0\.0\.1:\d+/v1/realtime", url), url
-        types = _text_turn(f"{url}?model=gpt-realtime", {"Authorization": "Bearer sk-cli"})
+        types = _text_turn(f"{url}?model=gpt-realtime-1.5", {"Authorization": "Bearer sk-cli"})
         assert types[0] == "session.created" and types[-1] == "response.done"
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=20)

@@ -76,7 +76,7 @@ def test_serve_scripts_a_function_call_and_an_mcp_call() -> None:
     )
     try:
         url = _readline(proc)
-        with connect(f"{url}?model=gpt-realtime", max_size=None) as ws:
+        with connect(f"{url}?model=gpt-realtime-1.5", max_size=None) as ws:
             _until(ws, "session.created")
             session = {"type": "realtime", "tools": [WEATHER, DOCS]}
             _send(ws, {"type": "session.update", "session": session})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,6 +30,9 @@ WEATHER_TOOL = {
     "description": "Weather in a city",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
 }
+
+#: A day on which every model these tests name is still served.
+SERVED = datetime.date(2026, 12, 1)
 
 
 @pytest.fixture
@@ -313,6 +317,7 @@ async def test_item_create_delete_retrieve(server: LocalRealtimeServer) -> None:
 
 
 async def test_input_transcription_describes_the_audio(server: LocalRealtimeServer) -> None:
+    server.today = SERVED  # whisper-1 has a shutdown date
     client, _ = await open_client(server)
     await configure(
         client,

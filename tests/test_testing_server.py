@@ -29,7 +29,9 @@ from tests.conformance import (
     assert_server_event_valid,
 )
 
-MODEL = "gpt-realtime"
+#: A catalogue model with no shutdown date and no reasoning: the tests do not depend on the day
+#: they run (a session of a model past its shutdown date fails every response).
+MODEL = "gpt-realtime-1.5"
 
 # --------------------------------------------------------------------------------------------
 # helpers (also used by the other test_testing_* modules)

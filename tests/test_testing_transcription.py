@@ -7,6 +7,7 @@ the test client sends against the GA client types as it goes.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 import websockets
 
+from rtsdk.models import DEFAULT_TRANSCRIPTION_MODEL
 from rtsdk.testing import LocalRealtimeServer
 from rtsdk.testing.transcribe import TRANSCRIPT_PREFIX, describe, voiced_spans
 from tests.test_testing_server import RawClient, check_sent, configure, silence, tone
@@ -24,9 +26,14 @@ COMPLETED = "conversation.item.input_audio_transcription.completed"
 SEGMENT = "conversation.item.input_audio_transcription.segment"
 
 
+#: A day on which every model these tests name is still served (whisper-1 and the gpt-4o
+#: transcription models have a shutdown date).
+SERVED = datetime.date(2026, 12, 1)
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[LocalRealtimeServer]:
-    async with LocalRealtimeServer() as srv:
+    async with LocalRealtimeServer(today=SERVED) as srv:
         yield srv
     for conn in srv.connections:
         check_sent(conn)
@@ -61,7 +68,8 @@ async def test_session_created_is_a_transcription_session(server: LocalRealtimeS
     assert created["type"] == "transcription"
     assert created["object"] == "realtime.transcription_session"
     assert created["id"].startswith("sess_") and "model" not in created
-    assert created["audio"]["input"]["transcription"]["model"] == "gpt-4o-transcribe"
+    assert created["audio"]["input"]["transcription"]["model"] == DEFAULT_TRANSCRIPTION_MODEL
+    assert DEFAULT_TRANSCRIPTION_MODEL == "gpt-transcribe"
     turn = created["audio"]["input"]["turn_detection"]
     assert turn["type"] == "server_vad" and "create_response" not in turn
     assert server.connections[-1].logic.transcription
@@ -185,7 +193,7 @@ async def test_response_and_conversation_events_are_refused(server: LocalRealtim
 async def test_a_realtime_session_refuses_a_transcription_update(
     server: LocalRealtimeServer,
 ) -> None:
-    client = await RawClient.connect(f"{server.url}?model=gpt-realtime")
+    client = await RawClient.connect(f"{server.url}?model=gpt-realtime-1.5")
     await client.recv()
     await client.send({"type": "session.update", "event_id": "u", "session": session()})
     error = (await client.until("error"))["error"]

@@ -31,6 +31,17 @@ What the session does
     description of the audio (see :mod:`.transcribe`). See :mod:`.echo` for what the
     assistant says and plays.
 
+Models
+    The server knows rtsdk's model catalogue (:mod:`rtsdk.models`). A reasoning model's
+    session starts with ``reasoning: {"effort": "low"}``; ``reasoning`` and
+    ``parallel_tool_calls`` (in ``session.update`` or ``response.create``) are refused with
+    ``unsupported_parameter`` for a catalogue model that does not reason, and its responses
+    report ``output_token_details.reasoning_tokens`` by effort. ``tracing`` cannot change
+    once enabled. A model past its shutdown date (by the server's ``today``, the real UTC
+    date by default; ``--today`` on the command line) still gets its session, but every
+    response fails (``model_not_found``), as does input transcription with such a
+    transcription model. A model the catalogue does not know is served as any other.
+
 Transcription sessions
     ``?intent=transcription`` (no ``model``) opens a ``session.type`` "transcription" session:
     per VAD turn (or manual commit) ``speech_started`` / ``speech_stopped`` / ``committed``,
@@ -51,8 +62,10 @@ Tests
     ``wait_for_sent`` / :meth:`LocalRealtimeServer.wait_for_connection` wait for them.
     :class:`Faults` (for the server or per connection) refuses auth, drops, closes, stalls,
     sends garbage or ends the session at a length cap; ``script_function_call`` makes turns
-    call a tool, ``script_mcp_call`` a remote MCP tool (tool listing, approval round trip,
-    call events; see :mod:`.mcp`). ``start_in_thread()`` runs it all for synchronous code.
+    call a tool (every matching script in the same response, ``count`` calls each, a spoken
+    ``preamble`` before them), ``script_mcp_call`` a remote MCP tool (tool listing, approval
+    round trip, call events; see :mod:`.mcp`). ``start_in_thread()`` runs it all for
+    synchronous code.
 """
 
 from __future__ import annotations

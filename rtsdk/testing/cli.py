@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime
 import json
 import signal
 import sys
@@ -43,8 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="SPEC",
         help="script a function call (repeatable): a tool NAME, or a JSON object "
-        '{"name": ..., "arguments": {...}, "when": "text", "times": N}; the call is made on '
-        "matching user turns when the session declares a function tool of that name",
+        '{"name": ..., "arguments": {...}, "when": "text", "times": N, "count": N, '
+        '"preamble": "text"}; the call is made (count times, after saying the preamble) on '
+        "matching user turns when the session declares a function tool of that name; every "
+        "matching script fires in the same response",
     )
     parser.add_argument(
         "--mcp-call",
@@ -56,10 +59,25 @@ def _parser() -> argparse.ArgumentParser:
         '"error": "...", "when": "text", "times": N}; used when the session declares an '
         "MCP tool with that server_label (listing, approval round trip, call events)",
     )
+    parser.add_argument(
+        "--today",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date deciding which models have been shut down (default: the real date, "
+        "UTC); sessions of a model past its shutdown date fail every response",
+    )
     return parser
 
 
-_FUNCTION_KEYS = {"name", "arguments", "when", "times"}
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+_FUNCTION_KEYS = {"name", "arguments", "when", "times", "count", "preamble"}
 _MCP_KEYS = {"server_label", "name", "arguments", "output", "error", "when", "times"}
 
 
@@ -89,6 +107,8 @@ def add_scripts(server: LocalRealtimeServer, functions: list[str], mcp: list[str
             arguments=spec.get("arguments"),
             when_text_contains=spec.get("when"),
             times=spec.get("times"),
+            count=spec.get("count", 1),
+            preamble=spec.get("preamble"),
         )
     for text in mcp:
         label, _, name = text.partition("/")
@@ -119,7 +139,7 @@ async def _serve(server: LocalRealtimeServer) -> None:
 
 def serve_main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m rtsdk serve [--host] [--port] [--api-key] [--pacing]
-    [--function-call SPEC]... [--mcp-call SPEC]...``.
+    [--today YYYY-MM-DD] [--function-call SPEC]... [--mcp-call SPEC]...``.
 
     Returns the exit status: 0 after SIGINT/SIGTERM, 2 on bad arguments, 1 if the server
     cannot listen.
@@ -130,7 +150,12 @@ def serve_main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         server = LocalRealtimeServer(
-            args.host, args.port, args.api_key, pacing=args.pacing, record=False
+            args.host,
+            args.port,
+            args.api_key,
+            pacing=args.pacing,
+            record=False,
+            today=args.today,
         )
         add_scripts(server, args.function_call, args.mcp_call)
     except ValueError as exc:

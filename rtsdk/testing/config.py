@@ -7,6 +7,12 @@ the keys present change; ``audio``, ``audio.input`` and ``audio.output`` merge k
 other value (``turn_detection``, ``format``, ``transcription``, ``tools``, ...) is replaced
 whole, and a new ``turn_detection`` or ``format`` object gets the defaults of its type for the
 keys it leaves out.
+
+The session knows the model catalogue (:mod:`rtsdk.models`): a reasoning model's session starts
+with ``reasoning: {"effort": "low"}`` (the service's documented default), and the reasoning
+fields (``reasoning``, ``parallel_tool_calls``) are refused on a catalogue model that does not
+reason (:func:`reasoning_problem`). A model the catalogue does not know (an Azure deployment
+name, say) is taken at its word: nothing is refused for it.
 """
 
 from __future__ import annotations
@@ -15,17 +21,22 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from ..models import DEFAULT_TRANSCRIPTION_MODEL, model_info
 from ..protocol.schema import Problem
 from ..protocol.session import format_name
 
 __all__ = [
+    "DEFAULT_REASONING_EFFORT",
     "SEMANTIC_SILENCE_MS",
     "VadDefaults",
     "default_session",
     "default_transcription_session",
     "input_format",
     "merge_session",
+    "model_not_found",
     "output_format",
+    "reasoning_problem",
+    "reasons",
     "turn_detection_defaults",
     "vad_parameters",
 ]
@@ -35,6 +46,9 @@ Json = dict[str, Any]
 #: Silence (ms) that ends a turn under ``semantic_vad``, by eagerness: this server has no
 #: semantics, so semantic_vad runs the energy VAD with these silences.
 SEMANTIC_SILENCE_MS: dict[str, int] = {"low": 1200, "medium": 600, "auto": 600, "high": 300}
+
+#: The reasoning effort a reasoning model's session starts with (the service's default).
+DEFAULT_REASONING_EFFORT = "low"
 
 _DEFAULT_INSTRUCTIONS = (
     "Local echo server (rtsdk.testing): it repeats what it hears and is not a model."
@@ -84,9 +98,9 @@ def _format(value: Json) -> Json:
 def default_session(
     *, session_id: str, model: str, expires_at: int, vad: VadDefaults, voice: str = "marin"
 ) -> Json:
-    """The full session of ``session.created``."""
+    """The full session of ``session.created`` (with ``reasoning`` for a reasoning model)."""
     turn = None if vad.turn_detection is None else turn_detection_defaults(vad.turn_detection, vad)
-    return {
+    session: Json = {
         "type": "realtime",
         "object": "realtime.session",
         "id": session_id,
@@ -115,6 +129,49 @@ def default_session(
         },
         "include": None,
     }
+    if reasons(model):
+        session["reasoning"] = {"effort": DEFAULT_REASONING_EFFORT}
+    return session
+
+
+def model_not_found(model: str) -> Json:
+    """The service's error for a model it does not serve (``type``, ``code``, ``message``)."""
+    return {
+        "type": "invalid_request_error",
+        "code": "model_not_found",
+        "message": f"The model `{model}` does not exist or you do not have access to it.",
+    }
+
+
+def reasons(model: object) -> bool:
+    """True when the catalogue knows ``model`` as a reasoning model."""
+    info = model_info(model if isinstance(model, str) else None)
+    return info is not None and info.reasoning
+
+
+def reasoning_problem(model: object, given: Json, where: str) -> Problem | None:
+    """The refusal of reasoning fields on a model that does not reason, or None.
+
+    ``given`` is a session update or a ``response.create``'s ``response``; ``where`` is
+    ``"session"`` or ``"response"`` (the start of the ``param``). Only a model the catalogue
+    knows, and knows not to reason, is refused. The wording is the service's for reasoning
+    fields sent to a non-reasoning model in its other APIs (nothing public shows what the
+    Realtime API says; this server assumes it says the same).
+    """
+    info = model_info(model if isinstance(model, str) else None)
+    if info is None or info.reasoning:
+        return None
+    for key, name in (
+        ("reasoning", "reasoning.effort"),
+        ("parallel_tool_calls", "parallel_tool_calls"),
+    ):
+        if key in given:
+            return Problem(
+                "unsupported_parameter",
+                f"{where}.{name}",
+                f"Unsupported parameter: '{name}' is not supported with this model.",
+            )
+    return None
 
 
 def default_transcription_session(*, session_id: str, expires_at: int, vad: VadDefaults) -> Json:
@@ -132,7 +189,11 @@ def default_transcription_session(*, session_id: str, expires_at: int, vad: VadD
         "audio": {
             "input": {
                 "format": {"type": "audio/pcm", "rate": 24000},
-                "transcription": {"model": "gpt-4o-transcribe", "language": None, "prompt": ""},
+                "transcription": {
+                    "model": DEFAULT_TRANSCRIPTION_MODEL,
+                    "language": None,
+                    "prompt": "",
+                },
                 "noise_reduction": None,
                 "turn_detection": turn,
             }
@@ -163,8 +224,11 @@ def merge_session(
 ) -> tuple[Json, Problem | None]:
     """``(new session, None)``, or ``(current, problem)`` when the update must be refused.
 
-    ``update`` has passed the schema check. Refused here: changing ``type`` or ``model``, and
-    changing the voice once the session has produced audio (as the real service does).
+    ``update`` has passed the schema check. Refused here: changing ``type`` or ``model``,
+    reasoning fields on a model that does not reason (:func:`reasoning_problem`), changing
+    ``tracing`` once it is enabled (the reference fixes an enabled tracing configuration for
+    the rest of the session), and changing the voice once the session has produced audio (as
+    the real service does).
     """
     kind = update.get("type", current["type"])
     if kind != current["type"]:
@@ -182,6 +246,17 @@ def merge_session(
     if "model" in update and update["model"] != current["model"]:
         return current, Problem(
             "invalid_value", "session.model", "the model of a session cannot be changed"
+        )
+    if current["type"] == "realtime":
+        problem = reasoning_problem(current.get("model"), update, "session")
+        if problem is not None:
+            return current, problem
+    tracing = current.get("tracing")
+    if tracing is not None and "tracing" in update and update["tracing"] != tracing:
+        return current, Problem(
+            "invalid_value",
+            "session.tracing",
+            "tracing cannot be modified once it is enabled for a session",
         )
     new = copy.deepcopy(current)
     for key, value in update.items():

@@ -104,6 +104,7 @@ class ServerConnection:
             intent=intent,
             mcp_scripts=server.mcp_scripts,
             transcription_failures=server.transcription_failures,
+            today=lambda: server.today,
         )
 
     def __repr__(self) -> str:

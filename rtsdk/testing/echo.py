@@ -7,19 +7,25 @@ response's context it
   saying how long and how loud it was;
 - answers text with ``you said: <text>``; with audio output it speaks a sine tone
   (440 Hz, -18 dBFS RMS, 60 ms per word of the reply, 0.4-4 s) under that transcript;
-- reports a tool result as ``<name> returned <output>``;
-- calls a tool instead when a :class:`~rtsdk.testing.FunctionCallScript` matches the turn and
-  the tool is declared (and ``tool_choice`` allows it);
+- reports a tool result as ``<name> returned <output>``, and the results of several calls
+  (every ``function_call_output`` after the latest user message) as ``<a> returned <x>; <b>
+  returned <y>``, in the order of the calls; it answers whatever outputs are in, even before
+  all calls have one;
+- calls tools instead when :class:`~rtsdk.testing.FunctionCallScript` scripts match the turn
+  and their tools are declared (and ``tool_choice`` allows them): every matching script in
+  the one response, in script order, each ``count`` times and after its ``preamble`` (a
+  message said as scripted), or only the first call when ``parallel_tool_calls`` is false;
 - calls a remote MCP tool when a :class:`~rtsdk.testing.McpCallScript` matches and its server
   label is declared (an approval request first unless ``require_approval`` says "never"; see
   :mod:`.mcp`), and after an ``mcp_approval_response`` makes the approved call or says it
   was denied.
 
-Every reply starts with :data:`ECHO_PREFIX`.
+Every reply starts with :data:`ECHO_PREFIX`, except a script's preamble, said as scripted.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -39,10 +45,21 @@ def input_tokens(context: list[Json]) -> int:
     return 20 + sum(len(json.dumps(item)) // 4 for item in context)
 
 
-def _say(what: str, out_fmt: str) -> Plan:
-    text = f"{ECHO_PREFIX} {what}"
+def _speak(text: str, out_fmt: str) -> Plan:
+    """A message saying ``text`` (a reply tone under it when the response outputs audio)."""
     ms = min(4000, max(400, 60 * len(text.split())))
     return Plan("message", text=text, audio=au.reply_tone(ms, out_fmt))
+
+
+def _say(what: str, out_fmt: str) -> Plan:
+    return _speak(f"{ECHO_PREFIX} {what}", out_fmt)
+
+
+def _chain(steps: list[Plan]) -> Plan | None:
+    """The steps linked through ``then``, in order (the first step, or None for none)."""
+    for step, following in itertools.pairwise(steps):
+        step.then = following
+    return steps[0] if steps else None
 
 
 def _scripted_call(
@@ -51,7 +68,11 @@ def _scripted_call(
     new_id: Callable[[str], str],
     tools: Any,
     tool_choice: Any,
+    parallel_tool_calls: bool,
+    out_fmt: str,
 ) -> Plan | None:
+    """The calls of every script matching ``text`` (the first call only without parallel tool
+    calls), each script's preamble before its calls; None when no script matches."""
     if tool_choice == "none":
         return None
     forced = tool_choice.get("name") if isinstance(tool_choice, dict) else None
@@ -60,16 +81,46 @@ def _scripted_call(
         for t in tools or []
         if isinstance(t, dict) and t.get("type", "function") == "function"
     }
+    steps: list[Plan] = []
     for script in scripts:
         if script.name in declared and forced in (None, script.name) and script.matches(text):
             script.fired += 1
-            return Plan(
-                "function_call",
-                call_name=script.name,
-                call_id=new_id("call"),
-                arguments=script.arguments_json,
-            )
-    return None
+            if script.preamble is not None:
+                steps.append(_speak(script.preamble, out_fmt))
+            calls = script.count if parallel_tool_calls else 1
+            for _ in range(calls):
+                steps.append(
+                    Plan(
+                        "function_call",
+                        call_name=script.name,
+                        call_id=new_id("call"),
+                        arguments=script.arguments_json,
+                    )
+                )
+            if not parallel_tool_calls:
+                break
+    return _chain(steps)
+
+
+def _tool_results(last: Json, context: list[Json]) -> str:
+    """What the echo says about the tool results after the latest user message: each
+    ``function_call_output`` there, in the order of the calls (``get_a returned ...; get_b
+    returned ...``)."""
+    start = 0
+    for i, item in enumerate(context):
+        if item.get("type") == "message" and item.get("role") == "user":
+            start = i + 1
+    outputs = [i for i in context[start:] if i.get("type") == "function_call_output"]
+    if not any(o is last for o in outputs):
+        outputs = [last]
+    calls = [i for i in context if i.get("type") == "function_call"]
+    order = {str(c.get("call_id")): k for k, c in enumerate(calls)}
+    names = {str(c.get("call_id")): str(c.get("name", "?")) for c in calls}
+    outputs.sort(key=lambda o: order.get(str(o.get("call_id")), len(order)))
+    return "; ".join(
+        f"{names.get(str(o.get('call_id')), 'the tool')} returned {o.get('output', '')}"
+        for o in outputs
+    )
 
 
 def _mcp_call(
@@ -162,8 +213,10 @@ def make_plan(
     tools: Any,
     tool_choice: Any,
     mcp_scripts: list[McpCallScript] | None = None,
+    parallel_tool_calls: bool = True,
 ) -> Plan:
-    """The plan of a response over ``context`` (``audio``: item id -> (bytes, format))."""
+    """The plan of a response over ``context`` (``audio``: item id -> (bytes, format)): its
+    first step, the others following through :attr:`Plan.then`."""
     mcp_scripts = mcp_scripts or []
     last: Json | None = None
     for item in reversed(context):
@@ -177,15 +230,7 @@ def make_plan(
     if last.get("type") == "mcp_approval_response":
         return _after_approval(last, context, mcp_scripts, out_fmt)
     if last.get("type") == "function_call_output":
-        name = next(
-            (
-                i.get("name", "?")
-                for i in context
-                if i.get("type") == "function_call" and i.get("call_id") == last.get("call_id")
-            ),
-            "the tool",
-        )
-        return _say(f"{name} returned {last.get('output', '')}", out_fmt)
+        return _say(_tool_results(last, context), out_fmt)
     texts = [
         p.get("text", "")
         for p in last.get("content", [])
@@ -193,7 +238,7 @@ def make_plan(
     ]
     text = " ".join(texts) if texts else None
     heard = audio.get(last.get("id", "")) if not texts else None
-    call = _scripted_call(text, scripts, new_id, tools, tool_choice)
+    call = _scripted_call(text, scripts, new_id, tools, tool_choice, parallel_tool_calls, out_fmt)
     if call is None:
         call = _scripted_mcp(text, mcp_scripts, tools, tool_choice, out_fmt)
     if call is not None:

@@ -160,12 +160,21 @@ class FunctionCallScript(ScriptedCall):
     ``"none"``, as a model would. ``times`` limits how often the script fires (``None``: no
     limit). After the call the server waits, as the real service does, for the
     ``function_call_output`` item and a ``response.create``.
+
+    Every script that matches a turn fires in the same response, in script order (parallel
+    tool calls), unless the response's ``parallel_tool_calls`` (its own, else the session's)
+    is false: then only the first call is made. ``count`` calls the tool that many times in
+    the one response (same arguments, each call its own ``call_id``). ``preamble`` is said
+    first, word for word, as an assistant message (a reply tone under the transcript, or text
+    when the response outputs text), before this script's calls.
     """
 
     name: str
     arguments: dict[str, Any] | str = field(default_factory=dict)
     when_text_contains: str | None = None
     times: int | None = None
+    count: int = 1
+    preamble: str | None = None
     fired: int = 0
 
     def __post_init__(self) -> None:
@@ -174,3 +183,13 @@ class FunctionCallScript(ScriptedCall):
                 f"FunctionCallScript.name must be a non-empty str, got {self.name!r}"
             )
         self._check_trigger()
+        count = self.count
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigurationError(f"FunctionCallScript.count must be an int >= 1, got {count!r}")
+        if self.preamble is not None and (
+            not isinstance(self.preamble, str) or not self.preamble.strip()
+        ):
+            raise ConfigurationError(
+                "FunctionCallScript.preamble must be a non-empty str or None, "
+                f"got {self.preamble!r}"
+            )

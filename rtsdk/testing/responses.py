@@ -3,9 +3,18 @@
 A :class:`ResponseRun` streams a :class:`Plan` as the events of sections 9.2, 9.4 and 9.5 of
 the reference (``response.created``, ``response.output_item.added``, ``conversation.item.added``,
 ``response.content_part.added``, deltas, the ``*.done`` events, ``response.done`` with usage,
-then ``rate_limits.updated``). :meth:`ResponseRun.finish` ends it at any point (cancel,
-barge-in, token cap) with the ``*.done`` events of whatever was open, synchronously, so that a
-``response.cancel`` is answered before the next client event is read.
+then ``rate_limits.updated``). A plan is a chain of steps (:attr:`Plan.then`), one output item
+each, streamed in order (a preamble message, a call, the next preamble, the next call, ...).
+:meth:`ResponseRun.finish` ends it at any point (cancel, barge-in, token cap) with the
+``*.done`` events of whatever was open, synchronously, so that a ``response.cancel`` is answered
+before the next client event is read; :meth:`ResponseRun.fail` ends it ``failed`` before any
+output (a model the service no longer serves).
+
+Usage: text tokens are a quarter of the characters, audio tokens 20 per second. A response of a
+reasoning model with a reasoning effort (the response's, else the session's) first spends
+:data:`REASONING_TOKENS` of that effort: they count in ``output_tokens`` (and against
+``max_output_tokens``, as a model's reasoning does) and show as
+``output_token_details.reasoning_tokens``.
 """
 
 from __future__ import annotations
@@ -24,17 +33,28 @@ from .mcp import close_mcp_item, stream_mcp
 if TYPE_CHECKING:
     from .session import RealtimeSession
 
-__all__ = ["ECHO_PREFIX", "Pace", "Plan", "ResponseRun", "make_pacer"]
+__all__ = ["ECHO_PREFIX", "REASONING_TOKENS", "Pace", "Plan", "ResponseRun", "make_pacer"]
 
 Json = dict[str, Any]
 
 ECHO_PREFIX = "Local echo from rtsdk.testing (not a model):"
 
+#: The echo's reasoning tokens per response, by reasoning effort: fixed, growing with effort.
+REASONING_TOKENS: dict[str, int] = {
+    "minimal": 0,
+    "low": 16,
+    "medium": 64,
+    "high": 192,
+    "xhigh": 512,
+}
+
 
 @dataclass(slots=True)
 class Plan:
-    """What a response will output: one assistant message (text, with audio when asked), one
-    function call, an MCP approval request, or an MCP call followed by a message."""
+    """One step of a response, one output item: an assistant message (text, with audio when
+    asked), a function call, an MCP approval request, or an MCP call. ``then`` is the next
+    step in the same response (the message after an MCP call, the calls and preambles of
+    parallel tool calls)."""
 
     kind: str  # "message" | "function_call" | "mcp_call" | "mcp_approval"
     text: str = ""
@@ -46,7 +66,7 @@ class Plan:
     approval_request_id: str | None = None
     output: str = ""  # what the MCP tool returns
     error: str | None = None  # or why it failed
-    then: Plan | None = None  # the message that follows an MCP call in the same response
+    then: Plan | None = None  # the next step (output item) of the same response
 
 
 Pace = Callable[[int, float], Awaitable[None]]
@@ -105,6 +125,7 @@ class ResponseRun:
         max_output_tokens: int | str,
         metadata: Json | None,
         input_tokens: int,
+        reasoning_tokens: int | None = None,
     ) -> None:
         self.session = session
         self.id = response_id
@@ -116,6 +137,8 @@ class ResponseRun:
         self.max_output_tokens = max_output_tokens
         self.metadata = metadata
         self.input_tokens = input_tokens
+        #: Tokens the response reasons for before its output (None: no reasoning effort).
+        self.reasoning_tokens = reasoning_tokens
         self.output: list[Json] = []
         self.done = False
         self.task: asyncio.Task[None] | None = None
@@ -127,6 +150,8 @@ class ResponseRun:
         self._arguments = ""
         self._tokens_text = 0
         self._tokens_audio = 0
+        self._tokens_reasoning = 0
+        self._audio_bytes = 0  # audio sent by the whole response (every message)
         self._first_audio_at: float | None = None
         self._plan: Plan | None = None
         self._item_closed = False
@@ -168,7 +193,7 @@ class ResponseRun:
         the client plays it from the first delta on."""
         if self._first_audio_at is None:
             return 0.0
-        sent_ms = len(self._audio) / BYTES_PER_MS[self.out_fmt]
+        sent_ms = self._audio_bytes / BYTES_PER_MS[self.out_fmt]
         return max(0.0, sent_ms - (now - self._first_audio_at) * 1000.0)
 
     @property
@@ -191,7 +216,10 @@ class ResponseRun:
         }
 
     def _usage(self) -> Json:
-        out = self._tokens_text + self._tokens_audio
+        out = self._tokens_text + self._tokens_audio + self._tokens_reasoning
+        details: Json = {"text_tokens": self._tokens_text, "audio_tokens": self._tokens_audio}
+        if self.reasoning_tokens is not None:
+            details["reasoning_tokens"] = self._tokens_reasoning
         return {
             "total_tokens": self.input_tokens + out,
             "input_tokens": self.input_tokens,
@@ -203,10 +231,7 @@ class ResponseRun:
                 "cached_tokens": 0,
                 "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
             },
-            "output_token_details": {
-                "text_tokens": self._tokens_text,
-                "audio_tokens": self._tokens_audio,
-            },
+            "output_token_details": details,
         }
 
     def _ids(self) -> Json:
@@ -220,7 +245,8 @@ class ResponseRun:
 
     def _over_budget(self, tokens: int) -> bool:
         cap = self.max_output_tokens
-        return isinstance(cap, int) and self._tokens_text + self._tokens_audio + tokens > cap
+        spent = self._tokens_text + self._tokens_audio + self._tokens_reasoning
+        return isinstance(cap, int) and spent + tokens > cap
 
     # -- streaming -------------------------------------------------------------------------
 
@@ -230,22 +256,37 @@ class ResponseRun:
         s.send(ev.ResponseCreatedEvent, response=self.response_object("in_progress", None, None))
 
     async def stream(self, plan: Plan, pace: Pace) -> None:
-        """Stream ``plan``; ``pace(k, seconds_of_audio_so_far)`` is awaited between deltas."""
-        self._plan = plan
+        """Stream ``plan`` step by step, each step's item closed before the next opens;
+        ``pace(k, seconds_of_audio_so_far)`` is awaited between deltas."""
         try:
-            if plan.kind == "function_call":
-                await self._stream_call(plan, pace)
-            elif plan.kind in ("mcp_call", "mcp_approval"):
-                await stream_mcp(self, plan, pace)
-                if plan.then is not None and not self.done:
-                    self._close_item("completed")
-                    self._plan = plan.then
-                    await self._stream_message(plan.then, pace)
-            else:
-                await self._stream_message(plan, pace)
+            if not self._reason():
+                return
+            step: Plan | None = plan
+            while step is not None and not self.done:
+                self._close_item("completed")
+                self._plan = step
+                if step.kind == "function_call":
+                    await self._stream_call(step, pace)
+                elif step.kind in ("mcp_call", "mcp_approval"):
+                    await stream_mcp(self, step, pace)
+                else:
+                    await self._stream_message(step, pace)
+                step = step.then
             self.finish("completed")
         except asyncio.CancelledError:
             pass  # finish() was called by whoever cancelled; nothing more is sent
+
+    def _reason(self) -> bool:
+        """Spend the reasoning tokens; False when they alone reach ``max_output_tokens`` (the
+        response then ends ``incomplete`` with no output)."""
+        tokens = self.reasoning_tokens or 0
+        if self._over_budget(tokens):
+            cap = self.max_output_tokens
+            self._tokens_reasoning = cap if isinstance(cap, int) else tokens
+            self.finish("incomplete", "max_output_tokens")
+            return False
+        self._tokens_reasoning = tokens
+        return True
 
     def open_item(self, item: Json) -> None:
         """Add an output item (and, in the conversation, announce it there)."""
@@ -255,6 +296,7 @@ class ResponseRun:
         self._part = None
         self._audio = bytearray()
         self._said = ""
+        self._arguments = ""
         self.output.append(item)
         s.send(
             ev.ResponseOutputItemAddedEvent,
@@ -345,6 +387,7 @@ class ResponseRun:
             if self._first_audio_at is None:
                 self._first_audio_at = s.now()
             self._audio += piece_bytes
+            self._audio_bytes += len(piece_bytes)
             s.audio_produced = True
             s.send(
                 ev.ResponseOutputAudioDeltaEvent,
@@ -357,7 +400,7 @@ class ResponseRun:
                 piece = "".join(words[first:last])
                 self._said += piece
                 s.send(ev.ResponseOutputAudioTranscriptDeltaEvent, **self._ids(), delta=piece)
-            await pace(k, len(self._audio) / bpm / 1000.0)
+            await pace(k, self._audio_bytes / bpm / 1000.0)
 
     # -- the end -----------------------------------------------------------------------------
 
@@ -420,16 +463,24 @@ class ResponseRun:
         """End the response now with ``status`` (``completed``, ``cancelled``, ``incomplete``):
         the ``*.done`` events of what is open, then ``response.done`` and
         ``rate_limits.updated``. Idempotent; cancels the streaming task."""
-        if self.done:
-            return
-        self.done = True
-        s = self.session
-        self._close_item(status)
         details: Json | None = None
         if status == "cancelled":
             details = {"type": "cancelled", "reason": reason or "client_cancelled"}
         elif status == "incomplete":
             details = {"type": "incomplete", "reason": reason or "max_output_tokens"}
+        self._end(status, details)
+
+    def fail(self, error: Json) -> None:
+        """End the response ``failed`` with ``error`` (``type``, ``code``, ``message``) in its
+        ``status_details``, as the service does for a response it cannot start."""
+        self._end("failed", {"type": "failed", "error": dict(error)})
+
+    def _end(self, status: str, details: Json | None) -> None:
+        if self.done:
+            return
+        self.done = True
+        s = self.session
+        self._close_item(status)
         s.send(ev.ResponseDoneEvent, response=self.response_object(status, details, self._usage()))
         s.response_finished(self)
         task = self.task

@@ -8,6 +8,7 @@ connections, and running the whole server on a thread of its own for synchronous
 from __future__ import annotations
 
 import asyncio
+import datetime
 import hmac
 import json
 import logging
@@ -23,6 +24,7 @@ from websockets.asyncio.server import ServerConnection as WsConnection
 from websockets.http11 import Request, Response
 
 from ..exceptions import ConfigurationError
+from ..models import DEFAULT_MODEL
 from .config import VadDefaults
 from .connection import ServerConnection
 from .faults import Faults, FunctionCallScript
@@ -87,6 +89,12 @@ class LocalRealtimeServer:
     connection that has no plan of its own (see :meth:`faults_for_next_connections`).
     ``record=False`` keeps no frames (counts only); ``record_audio=False`` leaves audio frames
     (appends and output audio deltas) out of the records, for long or large runs.
+
+    ``today`` is the date that decides which models of the catalogue (:mod:`rtsdk.models`)
+    have been shut down (None: the real date, UTC, asked at each use). A session of a model
+    past its shutdown date comes up as usual, but every response fails (``model_not_found``)
+    and so does input transcription with a transcription model past its date; before the date
+    a deprecated model works as any other.
     """
 
     def __init__(
@@ -108,6 +116,7 @@ class LocalRealtimeServer:
         voice: str = "marin",
         record: bool = True,
         record_audio: bool = True,
+        today: datetime.date | None = None,
     ) -> None:
         if pacing not in ("fast", "realtime"):
             raise ConfigurationError(
@@ -150,6 +159,8 @@ class LocalRealtimeServer:
         self.voice = voice
         self.record = record
         self.record_audio = record_audio
+        self._today: datetime.date | None = None
+        self.today = today
         self.ids = Ids()
         self.scripts: list[FunctionCallScript] = []
         self.mcp_scripts: list[McpCallScript] = []
@@ -170,6 +181,22 @@ class LocalRealtimeServer:
         auth = "key required" if self._api_key is not None else "no auth"
         where = self.url if self._server is not None else "not started"
         return f"<LocalRealtimeServer {where} {auth} pacing={self.pacing}>"
+
+    @property
+    def today(self) -> datetime.date | None:
+        """The date deciding which models are shut down (None: the real date, UTC). It may be
+        changed while the server runs: open sessions follow (a model can go away mid-call)."""
+        return self._today
+
+    @today.setter
+    def today(self, value: datetime.date | None) -> None:
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        if value is not None and not isinstance(value, datetime.date):
+            raise ConfigurationError(
+                f"LocalRealtimeServer today must be a datetime.date or None, got {value!r}"
+            )
+        self._today = value
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -268,13 +295,18 @@ class LocalRealtimeServer:
         arguments: dict[str, Any] | str | None = None,
         when_text_contains: str | None = None,
         times: int | None = None,
+        count: int = 1,
+        preamble: str | None = None,
     ) -> FunctionCallScript:
-        """Make matching user turns call tool ``name`` (see :class:`FunctionCallScript`)."""
+        """Make matching user turns call tool ``name`` (``count`` times in the one response,
+        after saying ``preamble`` when given; see :class:`FunctionCallScript`)."""
         script = FunctionCallScript(
             name=name,
             arguments=arguments if arguments is not None else {},
             when_text_contains=when_text_contains,
             times=times,
+            count=count,
+            preamble=preamble,
         )
         self.scripts.append(script)
         return script
@@ -439,7 +471,7 @@ class LocalRealtimeServer:
         return None
 
     async def _handler(self, ws: WsConnection) -> None:
-        model, plan, beta = self._pending.pop(ws, ("gpt-realtime", self.faults, False))
+        model, plan, beta = self._pending.pop(ws, (DEFAULT_MODEL, self.faults, False))
         conn = ServerConnection(
             self,
             ws,

@@ -12,19 +12,31 @@ is already shorter than Yms``). Where it names none, this server uses ``invalid_
 the ``param`` at fault (unknown item ids, a bad ``previous_item_id``), ``invalid_json`` for a
 frame that is not a JSON event, and ``unsupported_content_type`` for truncating anything but
 assistant audio. Every error carries the client's ``event_id`` when it had one.
+
+Models, by the catalogue of :mod:`rtsdk.models`: ``reasoning`` or ``parallel_tool_calls`` for a
+model known not to reason is refused with ``unsupported_parameter`` ("Unsupported parameter:
+'reasoning.effort' is not supported with this model.", the service's words in its other APIs),
+an unknown effort with the service's "Invalid value: 'ultra'. Supported values are: ...". A
+session whose model has reached its shutdown date (``today``, UTC by default) still comes up,
+but each of its responses fails as the service fails a model it does not serve
+(``model_not_found``, "The model `M` does not exist or you do not have access to it."), and so
+does input transcription with a transcription model past its date.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import datetime
 import itertools
+import json
 import secrets
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ..kernels import b64decode
+from ..models import REASONING_EFFORTS, retired
 from ..protocol import events as ev
 from ..protocol.schema import Problem, client_event_problems
 from ..protocol.session import format_name
@@ -35,13 +47,16 @@ from .config import (
     default_transcription_session,
     input_format,
     merge_session,
+    model_not_found,
+    reasoning_problem,
+    reasons,
     vad_parameters,
 )
 from .echo import input_tokens, make_plan
 from .faults import FunctionCallScript
 from .items import item_create, item_delete, item_retrieve, item_truncate, response_context
 from .mcp import McpCallScript, list_tools, mcp_tools
-from .responses import ResponseRun, make_pacer
+from .responses import REASONING_TOKENS, ResponseRun, make_pacer
 from .transcribe import transcribe_turn
 
 __all__ = ["MIN_COMMIT_MS", "Ids", "RealtimeSession"]
@@ -82,13 +97,30 @@ class Ids:
         return f"{prefix}_{self._base}{next(self._count):09d}"
 
 
-def _problem_message(p: Problem) -> str:
+def _quoted(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, str) else json.dumps(value)
+
+
+def _at(data: Json, param: str) -> Any:
+    """The value at dotted path ``param`` of ``data`` (None where the path does not lead)."""
+    node: Any = data
+    for key in param.split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _problem_message(p: Problem, data: Json | None = None) -> str:
     if p.code == "unknown_parameter":
         return f"Unknown parameter: '{p.param}'."
     if p.code == "missing_required_parameter":
         return f"Missing required parameter: '{p.param}'."
-    if p.code == "invalid_parameter":
+    if p.code in ("invalid_parameter", "unsupported_parameter"):
         return p.message
+    if p.param.endswith("reasoning.effort") and data is not None:
+        # the service's words for a value outside an enumeration
+        names = [_quoted(e) for e in REASONING_EFFORTS]
+        listed = ", ".join(names[:-1]) + f", and {names[-1]}"
+        return f"Invalid value: {_quoted(_at(data, p.param))}. Supported values are: {listed}."
     return f"Invalid value for '{p.param}': {p.message}."
 
 
@@ -112,6 +144,7 @@ class RealtimeSession:
         intent: str | None = None,
         mcp_scripts: list[McpCallScript] | None = None,
         transcription_failures: list[int] | None = None,
+        today: datetime.date | Callable[[], datetime.date | None] | None = None,
     ) -> None:
         self._send = send
         self.new_id = ids
@@ -129,6 +162,7 @@ class RealtimeSession:
         self._continue_pending = False  # an approval came while a response was active
         self._closed = False
         self._clock = clock
+        self._today = today
         #: True on a ``?intent=transcription`` connection (``session.type`` "transcription").
         self.transcription = intent == "transcription"
         expires_at = int(time.time() + session_seconds)
@@ -166,6 +200,13 @@ class RealtimeSession:
     def now(self) -> float:
         """The session's clock (seconds)."""
         return self._clock()
+
+    @property
+    def today(self) -> datetime.date | None:
+        """The date that decides which models are past their shutdown (None: the real date,
+        UTC); a callable given at construction is asked each time."""
+        today = self._today
+        return today() if callable(today) else today
 
     @property
     def pacing(self) -> str:
@@ -304,7 +345,10 @@ class RealtimeSession:
         if problems:
             first = problems[0]
             self.error(
-                _problem_message(first), code=first.code, param=first.param, event_id=event_id
+                _problem_message(first, data),
+                code=first.code,
+                param=first.param,
+                event_id=event_id,
             )
             return
         if self.transcription and kind in _CONVERSATION_ONLY:
@@ -483,7 +527,29 @@ class RealtimeSession:
     # -- responses ---------------------------------------------------------------------------
 
     def _response_create(self, data: Json, event_id: str | None) -> None:
-        self.create_response(data.get("response") or {}, event_id)
+        overrides = data.get("response") or {}
+        problem = reasoning_problem(self.session.get("model"), overrides, "response")
+        if problem is not None:
+            self.error(
+                _problem_message(problem), code=problem.code, param=problem.param, event_id=event_id
+            )
+            return
+        self.create_response(overrides, event_id)
+
+    def model_retired(self, model: Any) -> bool:
+        """True when ``model`` is past its shutdown date (by :attr:`today`)."""
+        return isinstance(model, str) and retired(model, self.today)
+
+    def _reasoning_tokens(self, overrides: Json) -> int | None:
+        """The reasoning tokens of a response: by its effort (its own, else the session's) on
+        a reasoning model; None when it does not reason."""
+        session = self.session
+        if not reasons(session.get("model")):
+            return None
+        effort = (overrides.get("reasoning") or {}).get("effort")
+        if effort is None:
+            effort = (session.get("reasoning") or {}).get("effort")
+        return REASONING_TOKENS.get(effort) if isinstance(effort, str) else None
 
     def create_response(self, overrides: Json, event_id: str | None) -> None:
         """Start a response (``overrides`` = the ``response`` object of ``response.create``)."""
@@ -525,6 +591,8 @@ class RealtimeSession:
             if "max_output_tokens" in overrides
             else session["max_output_tokens"]
         )
+        model = session.get("model")
+        gone = self.model_retired(model)
         run = ResponseRun(
             self,
             response_id=self.new_id("resp"),
@@ -535,8 +603,18 @@ class RealtimeSession:
             voice=out.get("voice", session["audio"]["output"]["voice"]),
             max_output_tokens=max_tokens,
             metadata=overrides.get("metadata"),
-            input_tokens=input_tokens(context),
+            input_tokens=0 if gone else input_tokens(context),
+            reasoning_tokens=None if gone else self._reasoning_tokens(overrides),
         )
+        if gone:
+            # the service's answer when it no longer serves the session's model
+            self.responses[run.id] = run
+            if run.in_conversation:
+                self.active = run
+            run.start()
+            run.fail(model_not_found(str(model)))
+            return
+        parallel = overrides.get("parallel_tool_calls", session.get("parallel_tool_calls", True))
         plan = make_plan(
             context,
             audio=self._audio,
@@ -546,6 +624,7 @@ class RealtimeSession:
             tools=overrides.get("tools", session["tools"]),
             tool_choice=overrides.get("tool_choice", session["tool_choice"]),
             mcp_scripts=self.mcp_scripts,
+            parallel_tool_calls=parallel is not False,
         )
         self.responses[run.id] = run
         if run.in_conversation:

@@ -15,7 +15,11 @@ the configured language, else an empty list ("no language could be reliably dete
 ``gpt-4o-transcribe-diarize`` adds one ``.segment`` event per voiced stretch of the turn (gaps
 of 300 ms or more split them), timed in seconds from the start of the item's audio, all
 from speaker ``"A"`` (this server cannot tell voices apart). A turn whose transcription was
-made to fail (``LocalRealtimeServer.fail_next_transcriptions``) gets ``.failed`` instead.
+made to fail (``LocalRealtimeServer.fail_next_transcriptions``) gets ``.failed`` instead, and
+so does every turn while the transcription model is past its shutdown date (the error the
+service gives for a model it does not serve: ``invalid_request_error``, ``model_not_found``).
+A transcription config that names no model uses the catalogue's default
+(:data:`rtsdk.models.DEFAULT_TRANSCRIPTION_MODEL`).
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..models import DEFAULT_TRANSCRIPTION_MODEL
 from ..protocol import events as ev
 from . import audio as au
+from .config import model_not_found
 from .vad import threshold_dbfs
 
 if TYPE_CHECKING:
@@ -135,7 +141,7 @@ def transcription_events(
     ``config`` is the session's ``audio.input.transcription`` object. The caller sends them
     (all at once, or paced).
     """
-    model = str(config.get("model") or "gpt-4o-transcribe")
+    model = str(config.get("model") or DEFAULT_TRANSCRIPTION_MODEL)
     text = describe(raw, fmt)
     seconds = au.duration_ms(len(raw), fmt) / 1000
     want_logprobs = bool(include) and LOGPROBS in (include or [])
@@ -188,6 +194,15 @@ def transcribe_turn(
     for the session to keep and cancel)."""
     config = s.session["audio"]["input"].get("transcription")
     if not isinstance(config, dict):
+        return None
+    model = str(config.get("model") or DEFAULT_TRANSCRIPTION_MODEL)
+    if s.model_retired(model):
+        s.send(
+            ev.InputAudioTranscriptionFailedEvent,
+            item_id=item["id"],
+            content_index=0,
+            error={**model_not_found(model), "param": None},
+        )
         return None
     if s.transcription_failures:
         s.transcription_failures.pop()
