@@ -106,7 +106,7 @@ class BareBridge:
     """Carrier media streams on ``ws://127.0.0.1:PORT/media``, one Realtime socket per call."""
 
     def __init__(self, realtime_url: str) -> None:
-        self.realtime_url = realtime_url + "?model=gpt-realtime"
+        self.realtime_url = realtime_url + "?model=gpt-realtime-2.1"
         self.port = 0
         self._server: Any = None
 

@@ -81,7 +81,7 @@ class UsualBridge:
 
     async def _call(self, carrier: ServerConnection) -> None:
         self.calls += 1
-        url = self.realtime_url + "?model=gpt-realtime"
+        url = self.realtime_url + "?model=gpt-realtime-2.1"
         try:
             async with connect(url, compression=None, max_size=None, proxy=None) as rt:
                 await rt.send(json.dumps(SESSION_UPDATE))

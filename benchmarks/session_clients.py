@@ -132,7 +132,7 @@ class _PeerBase:
         base = url.split("?")[0].rstrip("/")
         if not base.endswith("/realtime"):
             base += "/realtime"
-        self.url = base + "?model=gpt-realtime"
+        self.url = base + "?model=gpt-realtime-2.1"
         self.stats = stats
         self.ws: Any = None
         self.task: asyncio.Task[None] | None = None

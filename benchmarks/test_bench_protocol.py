@@ -99,7 +99,7 @@ _SESSION = dict(
     SessionSettings(
         instructions="You are a helpful, concise voice assistant. " * 8,
         voice="marin",
-        transcription_model="gpt-4o-transcribe",
+        transcription_model="gpt-transcribe",
         tools=(
             {
                 "type": "function",
@@ -117,7 +117,7 @@ _SESSION = dict(
     object="realtime.session",
     id="sess_CbzkU1",
     expires_at=1764030000,
-    model="gpt-realtime",
+    model="gpt-realtime-2.1",
     tracing=None,
     truncation="auto",
     prompt=None,

@@ -2,6 +2,7 @@
 
 - no argument or ``info``: version, kernel backend, CPU features the kernels use, audio devices;
 - ``devices``: the audio devices PortAudio sees;
+- ``models``: the model catalogue (API, reasoning, announced shutdown date, replacement);
 - ``serve [--host H] [--port P] [--api-key K] [--pacing realtime|fast]``: the local Realtime
   server, printing its ``ws://`` URL on a line of its own, until SIGINT/SIGTERM;
 - ``phone [--port P] [--workers N] [--demo] ...``: the phone server (carrier media streams on
@@ -19,6 +20,7 @@ _USAGE = """usage: python -m rtsdk [info | devices | serve [--host H] [--port P]
 
   info      version, kernel backend, CPU features and audio devices (the default)
   devices   list the audio devices
+  models    the models rtsdk knows: API, reasoning, shutdown date, replacement
   serve     run the local Realtime server on 127.0.0.1 (prints its ws:// URL)
   phone     bridge phone calls to Realtime sessions (phone --help; phone --demo)
 """
@@ -62,6 +64,30 @@ def _info() -> int:
     return 0
 
 
+def models_text() -> str:
+    """The catalogue as a table, one model per line; the defaults are starred."""
+    from rtsdk import models
+
+    defaults = {
+        models.DEFAULT_MODEL,
+        models.DEFAULT_TRANSCRIPTION_MODEL,
+        models.DEFAULT_LIVE_MODEL,
+        models.DEFAULT_TRANSLATION_MODEL,
+    }
+    width = max(len(name) for name in models.MODELS) + 2
+    lines = [f"{'model':<{width}}{'API':<15}{'reasons':<9}shutdown (use instead)"]
+    for info in models.MODELS.values():
+        name = f"{info.name}{' *' if info.name in defaults else ''}"
+        end = (
+            f"{info.shutdown.isoformat()} ({info.replacement})"
+            if info.shutdown is not None
+            else "-"
+        )
+        lines.append(f"{name:<{width}}{info.api:<15}{'yes' if info.reasoning else 'no':<9}{end}")
+    lines.append("* the default for its API")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m rtsdk`` and the ``rtsdk`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -73,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         return _info()
     if command == "devices":
         print(_devices_text())
+        return 0
+    if command == "models":
+        print(models_text())
         return 0
     if command == "serve":
         from rtsdk.testing.cli import serve_main

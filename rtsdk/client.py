@@ -285,8 +285,9 @@ class AsyncRealtimeAIClient(GaHelpers):
     async def generate_response(self, **overrides: Any) -> ResponseHandle:
         """``response.create`` with GA response options (``instructions=``, ``voice=``,
         ``output_modality=``, ``input=[...]``, ``metadata=``, ``conversation="none"`` for
-        out-of-band, ...). While a default-conversation response is active the request waits
-        for its ``response.done``; an out-of-band one goes out at once.
+        out-of-band, ``reasoning="high"`` and ``parallel_tool_calls=`` on reasoning models,
+        ``prompt={"id": ...}``, ...). While a default-conversation response is active the
+        request waits for its ``response.done``; an out-of-band one goes out at once.
 
         Returns at once with a :class:`~rtsdk.response_handles.ResponseHandle`: ``await`` it
         for a :class:`~rtsdk.response_handles.ResponseResult` (text, audio, output items and

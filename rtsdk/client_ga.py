@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from rtsdk.exceptions import ConfigurationError, ConnectionClosedError, RtsdkError
 from rtsdk.mcp import ApprovalPolicy, McpApprovalRequest, check_policy, decide
 from rtsdk.media import MAX_IMAGE_BYTES, image_data_url
+from rtsdk.models import model_info
 from rtsdk.protocol import (
     ServerEvent,
     conversation_item_create,
@@ -166,6 +167,14 @@ class GaHelpers:
 
     def _tracked_response(self, overrides: dict[str, Any]) -> ResponseHandle:
         self._conversation_only("generate_response")
+        info = model_info(self.options.catalogue_model)
+        if info is not None and info.api == "realtime" and not info.reasoning:
+            wrong = [k for k in ("reasoning", "parallel_tool_calls") if k in overrides]
+            if wrong:
+                raise ConfigurationError(
+                    f"generate_response: {wrong[0]} needs a reasoning model; {info.name!r} "
+                    "does not reason"
+                )
         handle, tagged = self._responses.request(overrides, asyncio.get_running_loop())
         frames = self._service.state.request_response(**tagged)
         for frame in frames:

@@ -26,6 +26,7 @@ from rtsdk.events import (
     ReconnectedEvent,
     ReconnectingEvent,
     SessionRecycledEvent,
+    ToolResultEvent,
     handler_method_name,
 )
 from rtsdk.exceptions import ConfigurationError
@@ -219,6 +220,7 @@ _KNOWN_TYPES: frozenset[str] = frozenset(
         DisconnectedEvent.TYPE,
         SessionRecycledEvent.TYPE,
         HandlerErrorEvent.TYPE,
+        ToolResultEvent.TYPE,
         ProtocolErrorEvent.TYPE,
     }
 )

@@ -3,7 +3,8 @@
 Server events are the typed classes of :mod:`rtsdk.protocol` (GA names). The SDK adds its own,
 all subclasses of :class:`~rtsdk.protocol.ServerEvent` with a ``type`` starting ``rtsdk.``:
 :class:`ConnectedEvent`, :class:`ReconnectingEvent`, :class:`ReconnectedEvent`,
-:class:`DisconnectedEvent`, :class:`SessionRecycledEvent`, :class:`HandlerErrorEvent` and
+:class:`DisconnectedEvent`, :class:`SessionRecycledEvent`, :class:`HandlerErrorEvent`,
+:class:`ToolResultEvent` (a registered tool answered a call) and
 :class:`~rtsdk.protocol.ProtocolErrorEvent` (a frame that could not be read).
 
 A handler method's name is ``on_`` + the event type without its ``rtsdk.`` prefix, dots as
@@ -28,6 +29,7 @@ __all__ = [
     "ReconnectedEvent",
     "ReconnectingEvent",
     "SessionRecycledEvent",
+    "ToolResultEvent",
     "handler_method_name",
 ]
 
@@ -93,6 +95,24 @@ class HandlerErrorEvent(ServerEvent):
     error: BaseException | None = None
 
 
+@dataclass(slots=True, kw_only=True)
+class ToolResultEvent(ServerEvent):
+    """A registered tool answered call ``call_id`` of response ``response_id``: ``output`` is
+    what went back to the model, ``error`` says why the tool failed (None when it did not),
+    ``seconds`` how long it ran. The calls of one response are reported in call order, each as
+    soon as it and the calls before it are answered."""
+
+    TYPE: ClassVar[str] = "rtsdk.tool_result"
+    type: str = "rtsdk.tool_result"
+    call_id: str = ""
+    name: str = ""
+    arguments: str = ""
+    response_id: str = ""
+    output: str = ""
+    error: str | None = None
+    seconds: float = 0.0
+
+
 def handler_method_name(event_type: str) -> str:
     """The :class:`RealtimeEventHandler` method for ``event_type``."""
     return "on_" + event_type.removeprefix("rtsdk.").replace(".", "_")
@@ -136,6 +156,10 @@ class RealtimeEventHandler:
 
     def on_handler_error(self, event: HandlerErrorEvent) -> Awaitable[None] | None:
         """``rtsdk.handler_error`` (an exception here is only logged)."""
+        return None
+
+    def on_tool_result(self, event: ToolResultEvent) -> Awaitable[None] | None:
+        """``rtsdk.tool_result``: a registered tool answered a call."""
         return None
 
     def on_protocol_error(self, event: ev.ProtocolErrorEvent) -> Awaitable[None] | None:

@@ -4,6 +4,7 @@ Every exception derives from :class:`RtsdkError`::
 
     RtsdkError
     ├── ConfigurationError      bad options (names the field, never shows the key)
+    │   └── ModelUnavailableError   the service will not serve the model (shut down, no access)
     ├── AudioFormatError        wrong dtype, rate, channel count, byte count (also a ValueError)
     ├── AuthenticationError     the server refused the credentials (never retried)
     ├── ConnectionClosedError   the connection ended and could not be restored
@@ -22,6 +23,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConnectionClosedError",
+    "ModelUnavailableError",
     "ProtocolError",
     "RtsdkError",
     "ServerError",
@@ -34,6 +36,17 @@ class RtsdkError(Exception):
 
 class ConfigurationError(RtsdkError, ValueError):
     """An option has a value rtsdk cannot use; the message names the option."""
+
+
+class ModelUnavailableError(ConfigurationError):
+    """The service refused the session's model (``model_not_found``): shut down on its
+    announced date, or not available to this key. ``model`` names it; when the model catalogue
+    (:mod:`rtsdk.models`) has it past its shutdown date, the message says so and names the
+    replacement."""
+
+    def __init__(self, message: str, *, model: str | None = None) -> None:
+        super().__init__(message)
+        self.model = model
 
 
 class AudioFormatError(RtsdkError, ValueError):

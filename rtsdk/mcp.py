@@ -34,10 +34,12 @@ class McpServer(Mapping[str, Any]):
     """A remote MCP server for ``RealtimeAIOptions(tools=[...])`` (or ``tools=[server.tool]``).
 
     ``server_label`` names it in events (letters, digits, ``_`` and ``-``). Give exactly one of
-    ``server_url`` (an ``https://`` MCP endpoint) and ``connector_id`` (a built-in connector
-    such as ``"connector_googlecalendar"``). ``allowed_tools`` narrows the tools the model
-    sees; ``require_approval``: ``"always"``, ``"never"``, or ``{"never": [names]}`` /
-    ``{"always": [names]}`` (``None``: the service's default, which asks). ``authorization``
+    ``server_url`` (an ``https://`` MCP endpoint), ``tunnel_id`` (a Secure MCP Tunnel) and
+    ``connector_id`` (a built-in connector such as ``"connector_googlecalendar"``; OpenAI
+    deprecates it for models released after 2026-09-01 in favour of the other two).
+    ``allowed_tools`` narrows the tools the model sees; ``require_approval``: ``"always"``,
+    ``"never"``, or ``{"never": [names]}`` / ``{"always": [names]}`` (``None``: the service's
+    default, which asks). ``authorization``
     (an OAuth token) and ``headers`` are secrets: never shown in ``repr``.
 
     It is a read-only mapping of its tool object (:attr:`tool`), so it goes straight into
@@ -48,6 +50,7 @@ class McpServer(Mapping[str, Any]):
     server_url: str | None = None
     _: KW_ONLY
     connector_id: str | None = None
+    tunnel_id: str | None = None
     allowed_tools: Sequence[str] | None = None
     require_approval: Literal["always", "never"] | Mapping[str, Sequence[str]] | None = None
     authorization: str | None = field(default=None, repr=False)
@@ -60,8 +63,17 @@ class McpServer(Mapping[str, Any]):
                 "McpServer.server_label must be 1-64 letters, digits, '_' or '-', "
                 f"got {self.server_label!r}"
             )
-        if (self.server_url is None) == (self.connector_id is None):
-            raise ConfigurationError("McpServer needs exactly one of server_url and connector_id")
+        given = [
+            n for n in ("server_url", "tunnel_id", "connector_id") if getattr(self, n) is not None
+        ]
+        if len(given) != 1:
+            raise ConfigurationError(
+                "McpServer needs exactly one of server_url, tunnel_id and connector_id"
+            )
+        if self.tunnel_id is not None and not (isinstance(self.tunnel_id, str) and self.tunnel_id):
+            raise ConfigurationError(
+                f"McpServer.tunnel_id must be a non-empty str, got {self.tunnel_id!r}"
+            )
         if self.server_url is not None and (
             not isinstance(self.server_url, str)
             or not self.server_url.startswith(("https://", "http://"))
@@ -110,6 +122,8 @@ class McpServer(Mapping[str, Any]):
             tool["server_url"] = self.server_url
         if self.connector_id is not None:
             tool["connector_id"] = self.connector_id
+        if self.tunnel_id is not None:
+            tool["tunnel_id"] = self.tunnel_id
         if self.allowed_tools is not None:
             tool["allowed_tools"] = list(self.allowed_tools)
         rule = self.require_approval

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from rtsdk.exceptions import ConfigurationError
+from rtsdk.models import DEFAULT_MODEL, model_info
 from rtsdk.options_transcription import check_session_type, transcription_settings
 from rtsdk.protocol import SessionSettings, TranscriptionSettings, session_update
 from rtsdk.protocol.session import SessionFields
@@ -22,7 +23,6 @@ from rtsdk.websocket import ReconnectPolicy
 
 __all__ = ["DEFAULT_MODEL", "OPENAI_REALTIME_URL", "RealtimeAIOptions"]
 
-DEFAULT_MODEL = "gpt-realtime"
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 
 # The session fields RealtimeAIOptions shares with SessionSettings (its model is for the URL).
@@ -57,10 +57,15 @@ class RealtimeAIOptions(SessionFields):
     input transcription, noise reduction, ``tools`` / ``tool_choice``, ``max_output_tokens``,
     ``speed``. ``None`` leaves the server's default. ``tools`` take function tool dicts and
     remote MCP servers (:class:`~rtsdk.mcp.McpServer` or ``{"type": "mcp", ...}``).
+    Reasoning models (the default ``gpt-realtime-2.1``; see :mod:`rtsdk.models`) take
+    ``reasoning_effort`` and ``parallel_tool_calls``; every conversation takes ``truncation``
+    (with ``retention_ratio`` and ``truncation_token_limit``), ``tracing``,
+    ``prompt_template`` (a stored prompt) and ``include_logprobs`` (of input transcription).
+    Setting a reasoning field for a model the catalogue knows does not reason is refused here.
 
     Transcription sessions (``session_type="transcription"``: the URL asks for
     ``intent=transcription``, the session is ``type: "transcription"``; no responses, just a
-    transcript per turn): ``transcription_model`` (default ``"gpt-4o-transcribe"``),
+    transcript per turn): ``transcription_model`` (default ``"gpt-transcribe"``),
     ``language``, ``prompt``, ``noise_reduction``, ``turn_detection`` and its parameters,
     ``include_logprobs``, ``input_format``. Fields only a conversation has (``instructions``,
     ``voice``, ``tools``, ...) are refused, naming them.
@@ -88,7 +93,6 @@ class RealtimeAIOptions(SessionFields):
     session_type: Literal["realtime", "transcription"] = "realtime"
     language: str | None = None
     prompt: str | None = None
-    include_logprobs: bool = False
     # endpoint
     url: str | None = None
     azure_endpoint: str | None = None
@@ -138,6 +142,7 @@ class RealtimeAIOptions(SessionFields):
             raise ConfigurationError(f"RealtimeAIOptions: {exc}") from None
         check_session_type(self)
         self._check_endpoint()
+        self._check_reasoning()
         if self.max_retries is not None and (
             isinstance(self.max_retries, bool)
             or not isinstance(self.max_retries, int)
@@ -188,6 +193,18 @@ class RealtimeAIOptions(SessionFields):
         if self.azure_auth not in ("api-key", "bearer"):
             raise _bad("azure_auth", f"must be 'api-key' or 'bearer', got {self.azure_auth!r}")
 
+    def _check_reasoning(self) -> None:
+        info = model_info(self.catalogue_model)
+        if info is None or info.api != "realtime" or info.reasoning:
+            return
+        for name in ("reasoning_effort", "parallel_tool_calls"):
+            if getattr(self, name) is not None:
+                raise _bad(
+                    name,
+                    f"needs a reasoning model such as {DEFAULT_MODEL!r}; {info.name!r} does "
+                    "not reason",
+                )
+
     def __repr__(self) -> str:
         shown = []
         # key and model first, as in the constructor
@@ -208,6 +225,17 @@ class RealtimeAIOptions(SessionFields):
         return self.azure_endpoint is not None
 
     @property
+    def catalogue_model(self) -> str | None:
+        """The model name to look up in :mod:`rtsdk.models`: ``model``, or on Azure the
+        deployment name when it is a model name (deployments may be named anything); None for a
+        transcription session (its model is ``transcription_model``)."""
+        if self.session_type == "transcription":
+            return None
+        if self.azure_endpoint is not None:
+            return self.azure_deployment if model_info(self.azure_deployment) else None
+        return self.model
+
+    @property
     def beta_protocol(self) -> bool:
         """True when the endpoint speaks the beta event shapes (Azure's preview path)."""
         return self.azure_endpoint is not None and self.api_version is not None
@@ -215,6 +243,8 @@ class RealtimeAIOptions(SessionFields):
     def session_settings(self) -> SessionSettings:
         """The :class:`~rtsdk.protocol.SessionSettings` these options describe."""
         kwargs = {name: getattr(self, name) for name in _SESSION_FIELDS}
+        if self.session_type == "transcription":
+            kwargs["include_logprobs"] = False  # that session's own include (no conversation)
         return SessionSettings(model=None, **kwargs)
 
     def transcription_settings(self) -> TranscriptionSettings:

@@ -3,8 +3,8 @@
 A transcription session takes the transcription fields (``transcription_model``,
 ``language``, ``prompt``, ``noise_reduction``, ``turn_detection`` with its VAD parameters,
 ``include_logprobs``, ``input_format``); a field that only a conversation (responses, an
-assistant voice, tools) has is refused with its name, as is ``language`` / ``prompt`` /
-``include_logprobs`` in a conversation (whose transcription fields are
+assistant voice, tools, reasoning, truncation, tracing, a stored prompt) has is refused with
+its name, as is ``language`` / ``prompt`` in a conversation (whose transcription fields are
 ``transcription_language`` / ``transcription_prompt``).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from rtsdk.exceptions import ConfigurationError
+from rtsdk.models import DEFAULT_TRANSCRIPTION_MODEL
 from rtsdk.protocol.transcription import TranscriptionSettings
 
 __all__ = ["RESPONSE_ONLY_FIELDS", "check_session_type", "transcription_settings"]
@@ -30,9 +31,16 @@ RESPONSE_ONLY_FIELDS: dict[str, Any] = {
     "tool_choice": None,
     "max_output_tokens": None,
     "speed": None,
+    "reasoning_effort": None,
+    "parallel_tool_calls": None,
+    "truncation": None,
+    "retention_ratio": None,
+    "truncation_token_limit": None,
+    "tracing": None,
+    "prompt_template": None,
 }
 _RENAMED = {"transcription_language": "language", "transcription_prompt": "prompt"}
-_TRANSCRIPTION_ONLY = {"language": None, "prompt": None, "include_logprobs": False}
+_TRANSCRIPTION_ONLY = {"language": None, "prompt": None}
 
 
 def check_session_type(options: Any) -> None:
@@ -84,7 +92,7 @@ def _set(value: Any, default: Any) -> bool:
 def transcription_settings(options: Any) -> TranscriptionSettings:
     """The :class:`~rtsdk.protocol.TranscriptionSettings` of transcription-session options."""
     return TranscriptionSettings(
-        model=options.transcription_model or "gpt-4o-transcribe",
+        model=options.transcription_model or DEFAULT_TRANSCRIPTION_MODEL,
         language=options.language,
         prompt=options.prompt,
         noise_reduction=options.noise_reduction,

@@ -38,13 +38,16 @@ from rtsdk.events import (
     ReconnectedEvent,
     ReconnectingEvent,
     SessionRecycledEvent,
+    ToolResultEvent,
 )
 from rtsdk.exceptions import (
     AuthenticationError,
     ConfigurationError,
     ConnectionClosedError,
+    ModelUnavailableError,
 )
 from rtsdk.metrics import SessionMetrics
+from rtsdk.models import deprecation_notice, warn_if_deprecated
 from rtsdk.options import RealtimeAIOptions
 from rtsdk.outbox import Outbox
 from rtsdk.protocol import (
@@ -61,7 +64,7 @@ from rtsdk.protocol import (
 )
 from rtsdk.protocol import events as ev
 from rtsdk.recycle import Recycler
-from rtsdk.tools import ToolRegistry
+from rtsdk.tools import ToolRegistry, ToolResult
 from rtsdk.websocket import LinkEvent, WebSocketManager, redacted_url
 
 __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceManager"]
@@ -108,6 +111,7 @@ class RealtimeAIServiceManager(OutputAudio):
         )
         self._closed = False
         self._ended = False
+        self._refused_transcription: set[str | None] = set()
         self.failure: BaseException | None = None
 
     def __repr__(self) -> str:
@@ -158,6 +162,8 @@ class RealtimeAIServiceManager(OutputAudio):
             raise RuntimeError("connect() may be called once per service manager")
         opts = self.options
         opts.require_key()
+        for model in self._models():
+            warn_if_deprecated(model, stacklevel=3)
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
         self._link = WebSocketManager(
@@ -231,6 +237,58 @@ class RealtimeAIServiceManager(OutputAudio):
         """Until the session has ended (closed, or failed for good)."""
         if self._link is not None:
             await self._link.wait_closed()
+
+    def _models(self) -> tuple[str, ...]:
+        """The catalogue names this session uses: its model and its transcription model."""
+        opts = self.options
+        names = [opts.catalogue_model]
+        if opts.session_type == "transcription":
+            names.append(self.state.settings.model)
+        else:
+            names.append(opts.transcription_model)
+        return tuple(n for n in names if n)
+
+    def _model_refused(self, error: dict[str, Any], where: str) -> None:
+        """The service said ``model_not_found``: end the session with a
+        :class:`ModelUnavailableError` that says why (the catalogue's shutdown date and
+        replacement when the model is past it)."""
+        opts = self.options
+        model = (
+            self._models()[-1] if opts.session_type == "transcription" else opts.catalogue_model
+        ) or opts.model
+        text = (
+            f"the service refused model {model!r} ({where}: {error.get('code')}: "
+            f"{error.get('message') or 'no message'})"
+        )
+        notice = deprecation_notice(model)
+        failure = ModelUnavailableError(f"{text}; {notice}" if notice else text, model=model)
+        log.error("%s", failure)
+        self.metrics.server_errors += 1
+        ready = self._ready
+        if ready is not None and not ready.done():
+            ready.set_exception(failure)
+            ready.exception()
+        if self._link is not None:
+            self._link.fail(failure)
+
+    def _transcription_failed(self, error: dict[str, Any]) -> None:
+        if not isinstance(error, dict) or error.get("code") != "model_not_found":
+            return
+        if self.options.session_type == "transcription":
+            self._model_refused(error, "transcription failed")  # nothing else it could do
+            return
+        model = self.options.transcription_model
+        if model in self._refused_transcription:
+            return
+        self._refused_transcription.add(model)
+        notice = deprecation_notice(model)
+        log.error(
+            "the service refused transcription model %r (%s)%s; the conversation goes on "
+            "without input transcripts",
+            model,
+            error.get("message") or error.get("code"),
+            f"; {notice}" if notice else "",
+        )
 
     # -- link callbacks ----------------------------------------------------------------------
 
@@ -344,6 +402,8 @@ class RealtimeAIServiceManager(OutputAudio):
                 ready.set_result(None)
         elif etype == "input_audio_buffer.speech_stopped":
             m.speech_stopped()
+        elif isinstance(event, ev.InputAudioTranscriptionFailedEvent):
+            self._transcription_failed(event.error)
         elif etype == "response.output_audio.done" and self.playback is not None:
             try:
                 self.playback.end_item(getattr(event, "item_id", None))
@@ -356,9 +416,15 @@ class RealtimeAIServiceManager(OutputAudio):
         elif etype == "response.output_text.delta":
             m.first_output(getattr(event, "response_id", ""))
         elif etype == "response.done":
-            rid = event.response.get("id") if isinstance(event, ev.ResponseDoneEvent) else None
+            response = event.response if isinstance(event, ev.ResponseDoneEvent) else {}
+            rid = response.get("id")
             if isinstance(rid, str):
                 m.response_done(rid)
+            if response.get("status") == "failed":
+                details = response.get("status_details") or {}
+                error = details.get("error") if isinstance(details, dict) else None
+                if isinstance(error, dict) and error.get("code") == "model_not_found":
+                    self._model_refused(error, "response failed")
             self._recycler.response_done()
             self._sync_played()  # the played counts so far; frees the playback's old marks
         self._publish(event)
@@ -366,6 +432,9 @@ class RealtimeAIServiceManager(OutputAudio):
     def _on_error(self, event: ev.ErrorEvent, kind: ErrorKind | None) -> None:
         error = event.error if isinstance(event.error, dict) else {}
         code = str(error.get("code") or "")
+        if code == "model_not_found":
+            self._model_refused(error, "error")
+            return
         message = str(error.get("message") or "")
         blamed = error.get("event_id")
         ready = self._ready
@@ -519,8 +588,31 @@ class RealtimeAIServiceManager(OutputAudio):
             self.state.audio_played(item_id, samples)
 
     def _run_tools(self, calls: list[FunctionCall]) -> None:
-        for call in calls:
-            task = self.tools.start(call.name, call.call_id, call.arguments, self._tool_output)
+        # results are published in call order: each once it and the calls before it are in
+        order = [c for c in calls if c.name in self.tools]
+        results: dict[str, ToolResult] = {}
+
+        def report(result: ToolResult) -> None:
+            results[result.call_id] = result
+            while order and order[0].call_id in results:
+                call = order.pop(0)
+                done = results.pop(call.call_id)
+                self._publish(
+                    ToolResultEvent(
+                        call_id=call.call_id,
+                        name=call.name,
+                        arguments=call.arguments,
+                        response_id=call.response_id,
+                        output=done.output,
+                        error=done.error,
+                        seconds=done.seconds,
+                    )
+                )
+
+        for call in order:
+            task = self.tools.start(
+                call.name, call.call_id, call.arguments, self._tool_output, report=report
+            )
             if task is not None:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)

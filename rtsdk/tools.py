@@ -21,6 +21,7 @@ import inspect
 import json
 import logging
 import re
+import time
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +30,7 @@ from typing import Any
 
 from rtsdk.exceptions import ConfigurationError
 
-__all__ = ["Tool", "ToolRegistry", "tool_schema"]
+__all__ = ["Tool", "ToolRegistry", "ToolResult", "tool_schema"]
 
 log = logging.getLogger("rtsdk.tools")
 
@@ -163,6 +164,31 @@ class Tool:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """How one call of a registered tool went: its ``output`` (what was sent back), ``error``
+    (``"<ExceptionType>: <message>"`` when the tool raised or its arguments were unusable, else
+    None) and how long it ran (``seconds``)."""
+
+    call_id: str
+    name: str
+    arguments: str
+    output: str
+    error: str | None
+    seconds: float
+
+
+def _arguments(arguments: str) -> dict[str, Any] | str:
+    """The model's JSON arguments as a dict, or why they cannot be used (a str)."""
+    try:
+        args = json.loads(arguments) if arguments.strip() else {}
+    except json.JSONDecodeError as exc:
+        return f"arguments are not valid JSON: {exc.msg}"
+    if not isinstance(args, dict):
+        return "arguments must be a JSON object"
+    return args
+
+
 def encode_output(result: object) -> str:
     """A tool's return value as the ``output`` string of ``function_call_output``."""
     if isinstance(result, str):
@@ -220,17 +246,40 @@ class ToolRegistry:
         return (*(dict(t) for t in tools), *extra)
 
     def start(
-        self, name: str, call_id: str, arguments: str, answer: Callable[[str, str], None]
+        self,
+        name: str,
+        call_id: str,
+        arguments: str,
+        answer: Callable[[str, str], None],
+        *,
+        report: Callable[[ToolResult], None] | None = None,
     ) -> asyncio.Task[None] | None:
-        """Run a call of tool ``name`` in a new task, then ``answer(call_id, output)``.
+        """Run a call of tool ``name`` in a new task, then ``answer(call_id, output)`` (and
+        ``report(result)`` with the :class:`ToolResult`, when given).
 
         None (and nothing runs) when no tool ``name`` is registered: the app answers that call.
+        Each call is its own task: several calls of one response run at once, and a slow or
+        failing one does not hold the others.
         """
         if name not in self._tools:
             return None
 
         async def call() -> None:
-            answer(call_id, await self.run(name, arguments))
+            started = time.monotonic()
+            tool = self._tools.get(name)
+            args = _arguments(arguments)
+            error: str | None
+            if tool is None:
+                output, error = json.dumps({"error": f"no tool named {name!r}"}), "unregistered"
+            elif isinstance(args, str):
+                output, error = json.dumps({"error": args}), args
+            else:
+                output, error = await self._invoke(tool, args)
+            answer(call_id, output)
+            if report is not None:
+                report(
+                    ToolResult(call_id, name, arguments, output, error, time.monotonic() - started)
+                )
 
         return asyncio.get_running_loop().create_task(call(), name=f"rtsdk-tool-{name}")
 
@@ -239,12 +288,14 @@ class ToolRegistry:
         tool = self._tools.get(name)
         if tool is None:
             return json.dumps({"error": f"no tool named {name!r} is registered"})
-        try:
-            args = json.loads(arguments) if arguments.strip() else {}
-        except json.JSONDecodeError as exc:
-            return json.dumps({"error": f"arguments are not valid JSON: {exc.msg}"})
-        if not isinstance(args, dict):
-            return json.dumps({"error": "arguments must be a JSON object"})
+        args = _arguments(arguments)
+        if isinstance(args, str):
+            return json.dumps({"error": args})
+        output, _ = await self._invoke(tool, args)
+        return output
+
+    async def _invoke(self, tool: Tool, args: dict[str, Any]) -> tuple[str, str | None]:
+        """(output, error): ``error`` is ``"<ExceptionType>: <message>"`` when the tool raised."""
         try:
             if tool.is_async:
                 result = await tool.func(**args)
@@ -255,6 +306,7 @@ class ToolRegistry:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("tool %r raised %s: %s", name, type(exc).__name__, exc)
-            return json.dumps({"error": f"{type(exc).__name__}: {exc}"})
-        return encode_output(result)
+            log.warning("tool %r raised %s: %s", tool.name, type(exc).__name__, exc)
+            error = f"{type(exc).__name__}: {exc}"
+            return json.dumps({"error": error}), error
+        return encode_output(result), None

@@ -31,6 +31,7 @@ from typing import Any
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions, RealtimeEventHandler
 from rtsdk.audio import AudioStreamOptions, WavSink, WavSource, list_devices
 from rtsdk.exceptions import AudioDeviceError, RtsdkError
+from rtsdk.models import DEFAULT_MODEL, DEFAULT_TRANSCRIPTION_MODEL, REASONING_EFFORTS
 
 HERE = Path(__file__).resolve().parent
 BUNDLED_WAV = HERE / "assets" / "hello.wav"
@@ -246,12 +247,16 @@ def build_options(args: argparse.Namespace, url: str | None) -> RealtimeAIOption
     }
     if args.voice:
         common["voice"] = args.voice
+    if args.reasoning_effort:
+        common["reasoning_effort"] = args.reasoning_effort
     if url is not None:
         return RealtimeAIOptions(url=url, model=args.model, **common)
     azure = azure_settings(args.model)
     if azure is not None:
-        return RealtimeAIOptions(**azure, transcription_model="whisper-1", **common)
-    return RealtimeAIOptions(model=args.model, transcription_model="whisper-1", **common)
+        return RealtimeAIOptions(**azure, transcription_model=DEFAULT_TRANSCRIPTION_MODEL, **common)
+    return RealtimeAIOptions(
+        model=args.model, transcription_model=DEFAULT_TRANSCRIPTION_MODEL, **common
+    )
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -397,7 +402,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", help="a WAV file to use instead of the microphone")
     parser.add_argument("--output", help="a WAV file to write the assistant to")
     parser.add_argument("--url", help="a ws:// Realtime endpoint (e.g. python -m rtsdk serve)")
-    parser.add_argument("--model", default="gpt-realtime")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--reasoning-effort",
+        choices=REASONING_EFFORTS,
+        default=None,
+        help="how hard a reasoning model thinks before it speaks (service default: low)",
+    )
     parser.add_argument("--voice", default=None)
     parser.add_argument(
         "--echo-cancellation",

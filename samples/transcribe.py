@@ -37,6 +37,7 @@ from main import (
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions, RealtimeEventHandler
 from rtsdk.audio import AudioStreamOptions, WavSource
 from rtsdk.exceptions import RtsdkError
+from rtsdk.models import DEFAULT_TRANSCRIPTION_MODEL
 from rtsdk.transcripts import Transcript
 
 
@@ -199,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", help="a WAV file to transcribe instead of the microphone")
     parser.add_argument("--output", help="write one JSON object per finished turn here (.jsonl)")
     parser.add_argument("--url", help="a ws:// Realtime endpoint (e.g. python -m rtsdk serve)")
-    parser.add_argument("--model", default="gpt-4o-transcribe", help="the transcription model")
+    parser.add_argument(
+        "--model", default=DEFAULT_TRANSCRIPTION_MODEL, help="the transcription model"
+    )
     parser.add_argument("--language", default=None, help="ISO-639-1 hint, e.g. en")
     parser.add_argument("--logprobs", action="store_true", help="log probabilities in --output")
     parser.add_argument("--silence-ms", type=int, default=500, help="silence that ends a turn")

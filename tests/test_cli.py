@@ -42,6 +42,17 @@ def test_help() -> None:
     assert "serve" in out.stdout
 
 
+def test_models_lists_the_catalogue_with_dates() -> None:
+    out = _run("models")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("gpt-realtime-2.1 *") and " yes " in line for line in lines)
+    old = next(line for line in lines if line.startswith("gpt-realtime "))
+    assert "2027-01-20 (gpt-realtime-2.1)" in old
+    assert any(line.startswith("gpt-transcribe *") for line in lines)
+    assert "models" in _run("--help").stdout
+
+
 def test_serve_prints_its_url_and_exits_0_on_sigint() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "rtsdk", "serve", "--port", "0", "--pacing", "fast"],

@@ -126,7 +126,7 @@ async def test_transcription_session_end_to_end(server: LocalRealtimeServer) -> 
     client, rec = await start(
         server,
         session_type="transcription",
-        transcription_model="gpt-4o-transcribe",
+        transcription_model="gpt-transcribe",
         language="en",
         include_logprobs=True,
         silence_duration_ms=300,

@@ -12,6 +12,7 @@ from rtsdk.events import (
     ReconnectedEvent,
     ReconnectingEvent,
     SessionRecycledEvent,
+    ToolResultEvent,
     handler_method_name,
 )
 from rtsdk.protocol import SERVER_EVENT_TYPES, ProtocolErrorEvent
@@ -25,6 +26,7 @@ def test_a_method_for_every_server_and_sdk_event() -> None:
         DisconnectedEvent,
         SessionRecycledEvent,
         HandlerErrorEvent,
+        ToolResultEvent,
         ProtocolErrorEvent,
     ]
     types = [*SERVER_EVENT_TYPES, *(cls.TYPE for cls in sdk)]

@@ -42,6 +42,9 @@ def test_server_is_a_ga_mcp_tool() -> None:
     assert_client_event_valid(event)
     connector = McpServer("cal", connector_id="connector_googlecalendar", require_approval="never")
     assert_client_event_valid(session_update({"type": "realtime", "tools": [dict(connector)]}))
+    tunnel = McpServer("crm", tunnel_id="tun_42")
+    assert tunnel.tool == {"type": "mcp", "server_label": "crm", "tunnel_id": "tun_42"}
+    assert_client_event_valid(session_update({"type": "realtime", "tools": [dict(tunnel)]}))
 
 
 @pytest.mark.parametrize(
@@ -51,6 +54,8 @@ def test_server_is_a_ga_mcp_tool() -> None:
         ({"server_label": "a"}, "exactly one"),
         ({"server_label": "a", "server_url": "ftp://x"}, "server_url"),
         ({"server_label": "a", "connector_id": "dropbox"}, "connector_id"),
+        ({"server_label": "a", "server_url": "https://x", "tunnel_id": "t"}, "exactly one"),
+        ({"server_label": "a", "tunnel_id": ""}, "tunnel_id"),
         ({"server_label": "a", "server_url": "https://x", "allowed_tools": "x"}, "allowed_tools"),
         ({"server_label": "a", "server_url": "https://x", "require_approval": "ask"}, "require"),
         ({"server_label": "a", "server_url": "https://x", "headers": {"a": 1}}, "headers"),

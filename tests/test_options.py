@@ -36,12 +36,12 @@ def test_bad_key_message_does_not_quote_it() -> None:
 
 
 def test_openai_url_and_custom_base() -> None:
-    opts = RealtimeAIOptions(api_key=KEY, model="gpt-realtime-mini")
-    assert opts.endpoint_url() == f"{OPENAI_REALTIME_URL}?model=gpt-realtime-mini"
+    opts = RealtimeAIOptions(api_key=KEY, model="gpt-realtime-2.1-mini")
+    assert opts.endpoint_url() == f"{OPENAI_REALTIME_URL}?model=gpt-realtime-2.1-mini"
     local = RealtimeAIOptions(url="ws://127.0.0.1:8765/v1")
-    assert local.endpoint_url() == "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime"
+    assert local.endpoint_url() == "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-2.1"
     local2 = RealtimeAIOptions(url="ws://127.0.0.1:8765/v1/realtime")
-    assert local2.endpoint_url() == "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime"
+    assert local2.endpoint_url() == "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-2.1"
 
 
 def test_azure_both_url_shapes_and_headers(monkeypatch: pytest.MonkeyPatch) -> None:

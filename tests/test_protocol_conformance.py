@@ -73,10 +73,14 @@ def settings(draw: st.DrawFn) -> SessionSettings:
         "tool_choice": opt(st.sampled_from(["auto", "none", "required"])),
         "max_output_tokens": opt(st.integers(1, 4096) | st.just("inf")),
         "speed": opt(st.floats(0.25, 1.5)),
-        "model": opt(st.sampled_from(["gpt-realtime", "gpt-realtime-mini"])),
+        "model": opt(
+            st.sampled_from(["gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime"])
+        ),
     }
     if draw(st.booleans()):
-        kw["transcription_model"] = draw(st.sampled_from(["whisper-1", "gpt-4o-transcribe"]))
+        kw["transcription_model"] = draw(
+            st.sampled_from(["gpt-transcribe", "whisper-1", "gpt-4o-transcribe"])
+        )
         kw["transcription_language"] = opt(st.sampled_from(["en", "fr"]))
         kw["transcription_prompt"] = opt(_text)
     if vad != "none":

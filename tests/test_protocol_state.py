@@ -677,3 +677,30 @@ def test_items_keep_the_server_order_whether_added_last_or_in_between() -> None:
         S("conversation.item.added", item=msg("e", "user", []), previous_item_id="missing"),
     )
     assert state.order == ["a", "c", "b", "d", "e"]
+
+
+def test_calls_of_a_cancelled_response_get_outputs_but_no_new_response() -> None:
+    # a barge-in during a preamble: the first call was finished, the second cut off
+    state = ClientSessionState()
+    state.on_connect()
+    events = _call_events("resp_1")[:-1]
+    cut = [
+        {**item, "status": "completed" if item["call_id"] == "call_1" else "incomplete"}
+        for item in (
+            {"id": "item_f1", "type": "function_call", "call_id": "call_1", "name": "weather"},
+            {"id": "item_f2", "type": "function_call", "call_id": "call_2", "name": "time"},
+        )
+    ]
+    feed(state, *events)
+    done = feed(state, S("response.done", response=response("resp_1", "cancelled", output=cut)))
+    assert [c.call_id for c in done.function_calls] == ["call_1"]
+    frames = state.submit_function_output("call_1", "sunny")
+    assert types(frames) == ["conversation.item.create"]  # the user's turn asks next
+    assert frames[0]["item"]["call_id"] == "call_1"
+    assert state.request_response() != []  # nothing was left queued or in flight
+    # a completed response still gets its one response.create
+    again = ClientSessionState()
+    again.on_connect()
+    feed(again, *_call_events("resp_2"))
+    again.submit_function_output("call_1", "a")
+    assert types(again.submit_function_output("call_2", "b"))[-1] == "response.create"

@@ -107,7 +107,7 @@ def _options(rt: LocalRealtimeServer, **kw: Any) -> RealtimeAIOptions:
     base: dict[str, Any] = {
         "url": rt.url,
         "api_key": None,
-        "transcription_model": "whisper-1",
+        "transcription_model": "gpt-transcribe",
         "max_retries": 0,
         "handshake_timeout": 5.0,
     }

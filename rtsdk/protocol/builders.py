@@ -304,8 +304,9 @@ def response_create(
     """``response.create``; keyword overrides are GA ``response`` keys for this response only.
 
     Conveniences: ``voice`` / ``output_format`` (``"pcm16"``, ``"g711_ulaw"``, ``"g711_alaw"``)
-    fill ``audio.output``, ``output_modality="text"`` sets ``output_modalities``. Out-of-band:
-    ``conversation="none"`` (with ``metadata`` to tell it apart). Unknown keys raise.
+    fill ``audio.output``, ``output_modality="text"`` sets ``output_modalities``,
+    ``reasoning="high"`` stands for ``reasoning={"effort": "high"}`` (reasoning models).
+    Out-of-band: ``conversation="none"`` (with ``metadata`` to tell it apart). Unknown keys raise.
     """
     unknown = sorted(set(overrides) - _RESPONSE_KEYS)
     if unknown:
@@ -313,6 +314,8 @@ def response_create(
             f"response.create: unknown override {unknown[0]!r}; known: {sorted(_RESPONSE_KEYS)}"
         )
     response: Json = {k: v for k, v in overrides.items()}
+    if isinstance(response.get("reasoning"), str):
+        response["reasoning"] = {"effort": response["reasoning"]}
     if output_modality is not None:
         response["output_modalities"] = [output_modality]
     if voice is not None or output_format is not None:

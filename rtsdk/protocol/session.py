@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..exceptions import ConfigurationError
+from ..models import REASONING_EFFORTS, model_info
 
 __all__ = [
     "AUDIO_FORMATS",
     "BYTES_PER_MS",
+    "LOGPROBS_INCLUDE",
     "SAMPLE_RATES",
     "AudioFormat",
     "SessionFields",
@@ -25,6 +27,7 @@ __all__ = [
     "bytes_per_ms",
     "format_name",
     "format_object",
+    "language_field",
     "normalize_item",
     "normalize_session",
 ]
@@ -47,6 +50,11 @@ _VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse"
 _TURN_DETECTION = ("server_vad", "semantic_vad", "none")
 _EAGERNESS = ("low", "medium", "high", "auto")
 _NOISE = ("near_field", "far_field")
+_TRUNCATION = ("auto", "disabled", "retention_ratio")
+_TRACING_KEYS = ("workflow_name", "group_id", "metadata")
+_PROMPT_KEYS = ("id", "version", "variables")
+#: The ``include`` entry that asks for log probabilities of input transcription tokens.
+LOGPROBS_INCLUDE = "item.input_audio_transcription.logprobs"
 
 
 def format_object(name: str) -> dict[str, Any]:
@@ -196,7 +204,17 @@ class SessionFields:
     ``silence_duration_ms`` and ``idle_timeout_ms`` to server_vad, ``eagerness`` to semantic_vad);
     setting one for the other mode is an error. ``tools`` are function tool objects
     (``{"type": "function", "name", "description", "parameters"}``) or MCP tool objects, sent
-    as given. ``transcription_model=None`` leaves transcription off.
+    as given. ``transcription_model=None`` leaves transcription off; ``include_logprobs`` asks
+    for the log probabilities of its tokens.
+
+    Reasoning models (``gpt-realtime-2`` and later; see :mod:`rtsdk.models`):
+    ``reasoning_effort`` (``"minimal"``, ``"low"`` (the service's default), ``"medium"``,
+    ``"high"``, ``"xhigh"``) and ``parallel_tool_calls`` (the model may call several tools in
+    one response). Context: ``truncation`` (``"auto"``, ``"disabled"``, or
+    ``"retention_ratio"`` with ``retention_ratio`` in 0-1 and optionally
+    ``truncation_token_limit``, the tokens allowed after the instructions). ``tracing``:
+    ``"auto"`` or ``{"workflow_name", "group_id", "metadata"}`` (once on, it cannot change).
+    ``prompt_template``: a stored prompt, ``{"id", "version"?, "variables"?}``.
     """
 
     instructions: str | None = None
@@ -220,6 +238,14 @@ class SessionFields:
     tool_choice: str | Mapping[str, Any] | None = None
     max_output_tokens: int | Literal["inf"] | None = None
     speed: float | None = None
+    include_logprobs: bool = False
+    reasoning_effort: Literal["minimal", "low", "medium", "high", "xhigh"] | None = None
+    parallel_tool_calls: bool | None = None
+    truncation: Literal["auto", "disabled", "retention_ratio"] | None = None
+    retention_ratio: float | None = None
+    truncation_token_limit: int | None = None
+    tracing: Literal["auto"] | Mapping[str, Any] | None = None
+    prompt_template: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -294,6 +320,70 @@ class SessionSettings(SessionFields):
             _int("max_output_tokens", mot, 1, 4096)
         if self.speed is not None:
             _number("speed", self.speed, 0.25, 1.5)
+        self._check_newer_fields()
+
+    def _check_newer_fields(self) -> None:
+        if not isinstance(self.include_logprobs, bool):
+            raise _bad("include_logprobs", "must be a bool", self.include_logprobs)
+        if self.include_logprobs and self.transcription_model is None:
+            raise _bad("include_logprobs", "needs transcription_model", True)
+        if self.reasoning_effort is not None:
+            _choice("reasoning_effort", self.reasoning_effort, REASONING_EFFORTS)
+        if self.parallel_tool_calls is not None and not isinstance(self.parallel_tool_calls, bool):
+            raise _bad("parallel_tool_calls", "must be a bool or None", self.parallel_tool_calls)
+        info = model_info(self.model)
+        if info is not None and info.api == "realtime" and not info.reasoning:
+            for name in ("reasoning_effort", "parallel_tool_calls"):
+                if getattr(self, name) is not None:
+                    raise _bad(
+                        name,
+                        f"needs a reasoning model ({self.model} does not reason)",
+                        getattr(self, name),
+                    )
+        if self.truncation is not None:
+            _choice("truncation", self.truncation, _TRUNCATION)
+        ratio_mode = self.truncation == "retention_ratio"
+        if self.retention_ratio is None:
+            if ratio_mode:
+                raise _bad("retention_ratio", "is required with truncation='retention_ratio'", None)
+        elif not ratio_mode:
+            raise _bad(
+                "retention_ratio",
+                "applies to truncation='retention_ratio' only",
+                self.retention_ratio,
+            )
+        else:
+            _number("retention_ratio", self.retention_ratio, 0.0, 1.0)
+        if self.truncation_token_limit is not None:
+            if not ratio_mode:
+                raise _bad(
+                    "truncation_token_limit",
+                    "applies to truncation='retention_ratio' only",
+                    self.truncation_token_limit,
+                )
+            _int("truncation_token_limit", self.truncation_token_limit, 1)
+        tracing = self.tracing
+        if isinstance(tracing, Mapping):
+            extra = sorted(set(tracing) - set(_TRACING_KEYS))
+            if extra:
+                raise _bad("tracing", f"takes only the keys {list(_TRACING_KEYS)}", extra)
+            for key in ("workflow_name", "group_id"):
+                _opt_str(f"tracing.{key}", tracing.get(key))
+            object.__setattr__(self, "tracing", dict(tracing))
+        elif tracing is not None and tracing != "auto":
+            raise _bad("tracing", "must be 'auto', a dict of the trace's names, or None", tracing)
+        prompt = self.prompt_template
+        if prompt is not None:
+            if not isinstance(prompt, Mapping) or not isinstance(prompt.get("id"), str):
+                raise _bad("prompt_template", "must be a dict with a string 'id'", prompt)
+            extra = sorted(set(prompt) - set(_PROMPT_KEYS))
+            if extra:
+                raise _bad("prompt_template", f"takes only the keys {list(_PROMPT_KEYS)}", extra)
+            _opt_str("prompt_template.version", prompt.get("version"))
+            variables = prompt.get("variables")
+            if variables is not None and not isinstance(variables, Mapping):
+                raise _bad("prompt_template.variables", "must be a dict", variables)
+            object.__setattr__(self, "prompt_template", dict(prompt))
 
     @property
     def input_bytes_per_ms(self) -> int:
@@ -315,7 +405,7 @@ class SessionSettings(SessionFields):
         if self.transcription_model is not None:
             tr: dict[str, Any] = {"model": self.transcription_model}
             if self.transcription_language is not None:
-                tr["language"] = self.transcription_language
+                tr.update(language_field(self.transcription_model, self.transcription_language))
             if self.transcription_prompt is not None:
                 tr["prompt"] = self.transcription_prompt
             audio_in["transcription"] = tr
@@ -351,4 +441,36 @@ class SessionSettings(SessionFields):
             session["tool_choice"] = dict(tc) if isinstance(tc, dict) else tc
         if self.max_output_tokens is not None:
             session["max_output_tokens"] = self.max_output_tokens
+        if self.include_logprobs:
+            session["include"] = [LOGPROBS_INCLUDE]
+        if self.reasoning_effort is not None:
+            session["reasoning"] = {"effort": self.reasoning_effort}
+        if self.parallel_tool_calls is not None:
+            session["parallel_tool_calls"] = self.parallel_tool_calls
+        if self.truncation == "retention_ratio":
+            truncation: dict[str, Any] = {
+                "type": "retention_ratio",
+                "retention_ratio": self.retention_ratio,
+            }
+            if self.truncation_token_limit is not None:
+                truncation["token_limits"] = {"post_instructions": self.truncation_token_limit}
+            session["truncation"] = truncation
+        elif self.truncation is not None:
+            session["truncation"] = self.truncation
+        if self.tracing is not None:
+            session["tracing"] = (
+                self.tracing if isinstance(self.tracing, str) else dict(self.tracing)
+            )
+        if self.prompt_template is not None:
+            session["prompt"] = dict(self.prompt_template)
         return session
+
+
+def language_field(model: str | None, language: str) -> dict[str, Any]:
+    """How ``model`` takes a language hint: ``{"languages": [language]}`` for the models that
+    take a list of expected languages (``gpt-transcribe``, ``gpt-live-transcribe``), else
+    ``{"language": language}``."""
+    info = model_info(model)
+    if info is not None and info.languages:
+        return {"languages": [language]}
+    return {"language": language}

@@ -14,6 +14,9 @@ What it guarantees:
   Out-of-band requests (``conversation="none"``) go out at once.
 - Function calls of a response are collected; once the app has supplied every output and the
   calling response is done, the ``function_call_output`` items go out, then one ``response.create``.
+  When the calling response ended early (cancelled, e.g. by a barge-in during a spoken
+  preamble), the calls it had completed still get their outputs, but no ``response.create``:
+  the user's new turn asks for the next response.
 - Output-audio marks per assistant item: bytes received and samples played; a barge-in yields
   ``conversation.item.truncate`` at the played position, clamped to what was received, never at
   0 ms, and nothing when the item was fully played.
@@ -109,6 +112,8 @@ class ClientSessionState:
         self._calls: dict[str, dict[str, FunctionCall]] = {}
         self._outputs: dict[str, str] = {}
         self._awaiting_outputs: dict[str, list[FunctionCall]] = {}
+        # responses that ended early: their calls' outputs go back with no response.create
+        self._quiet_outputs: set[str] = set()
         # output audio
         self.audio: dict[str, ItemAudio] = {}
         self._unfinished: dict[str, list[ItemAudio]] = {}  # response id -> its open marks
@@ -152,6 +157,7 @@ class ClientSessionState:
             # their outputs (given before or after) go out on this connection
             self._awaiting_outputs.clear()
             self._outputs.clear()
+            self._quiet_outputs.clear()
         frames += self._release()
         return frames
 
@@ -468,7 +474,22 @@ class ClientSessionState:
             return
         self.active_response_id = None  # one default-conversation response at a time
         calls = self._calls.pop(rid, None) if isinstance(rid, str) else None
-        if calls and isinstance(rid, str) and response.get("status", "completed") == "completed":
+        status = response.get("status", "completed")
+        if calls and isinstance(rid, str) and status != "completed":
+            # interrupted (a barge-in during a preamble, a cancel): the calls the model had
+            # finished are in the conversation and still run, their outputs go back, but no
+            # response is asked for (the user's turn brings the next one)
+            finished = {
+                item.get("call_id")
+                for item in response.get("output") or ()
+                if isinstance(item, dict)
+                and item.get("type") == "function_call"
+                and item.get("status") == "completed"
+            }
+            calls = {k: c for k, c in calls.items() if k in finished}
+            if calls:
+                self._quiet_outputs.add(rid)
+        if calls and isinstance(rid, str):
             ordered = list(calls.values())
             self._awaiting_outputs[rid] = ordered
             actions.function_calls = ordered
@@ -508,6 +529,9 @@ class ClientSessionState:
             )
             for c in calls
         ]
+        if response_id in self._quiet_outputs:
+            self._quiet_outputs.discard(response_id)
+            return frames
         self._queued.append(_Create({}, b.response_create()))
         return frames + self._release()
 

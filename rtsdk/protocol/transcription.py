@@ -14,22 +14,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..exceptions import ConfigurationError
-from .session import AUDIO_FORMATS, AudioFormat, format_object
+from ..models import DEFAULT_TRANSCRIPTION_MODEL, MODELS
+from .session import AUDIO_FORMATS, LOGPROBS_INCLUDE, AudioFormat, format_object, language_field
 
 __all__ = ["LOGPROBS_INCLUDE", "TRANSCRIPTION_MODELS", "TranscriptionSettings"]
 
-#: The ``include`` entry that asks for log probabilities of transcription tokens.
-LOGPROBS_INCLUDE = "item.input_audio_transcription.logprobs"
-#: Transcription models the GA types name (any other string is sent as given).
-TRANSCRIPTION_MODELS = (
-    "whisper-1",
-    "gpt-transcribe",
-    "gpt-live-transcribe",
-    "gpt-4o-mini-transcribe",
-    "gpt-4o-mini-transcribe-2025-12-15",
-    "gpt-4o-transcribe",
-    "gpt-4o-transcribe-diarize",
-    "gpt-realtime-whisper",
+#: Transcription models of the catalogue, current ones first (any other string is sent as given).
+TRANSCRIPTION_MODELS = tuple(
+    sorted(
+        (m.name for m in MODELS.values() if m.api == "transcription"),
+        key=lambda name: MODELS[name].deprecated,
+    )
 )
 _VAD_PARAMS = ("threshold", "prefix_padding_ms", "silence_duration_ms")
 
@@ -42,8 +37,9 @@ def _bad(name: str, why: str, value: object) -> ConfigurationError:
 class TranscriptionSettings:
     """What an app sets for a transcription session (validated at construction).
 
-    ``model``: the transcription model (default ``"gpt-4o-transcribe"``); ``language``: an
-    ISO-639-1 hint; ``prompt``: guidance text (keywords for ``whisper-1``); ``noise_reduction``:
+    ``model``: the transcription model (default ``"gpt-transcribe"``); ``language``: an
+    ISO-639-1 hint (sent as ``languages: [language]`` to the models that take a list);
+    ``prompt``: guidance text (keywords for ``whisper-1``); ``noise_reduction``:
     ``"near_field"`` / ``"far_field"``; ``turn_detection``: ``"server_vad"``,
     ``"semantic_vad"`` or ``"none"`` (the app commits each turn) with ``threshold``,
     ``prefix_padding_ms``, ``silence_duration_ms`` (server_vad) or ``eagerness``
@@ -51,7 +47,7 @@ class TranscriptionSettings:
     event; ``input_format``: the audio sent.
     """
 
-    model: str = "gpt-4o-transcribe"
+    model: str = DEFAULT_TRANSCRIPTION_MODEL
     language: str | None = None
     prompt: str | None = None
     noise_reduction: Literal["near_field", "far_field"] | None = None
@@ -136,7 +132,7 @@ class TranscriptionSettings:
         """The GA ``session`` object for ``session.update``."""
         transcription: dict[str, Any] = {"model": self.model}
         if self.language is not None:
-            transcription["language"] = self.language
+            transcription.update(language_field(self.model, self.language))
         if self.prompt is not None:
             transcription["prompt"] = self.prompt
         audio_in: dict[str, Any] = {

@@ -90,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace, url: str | None) -> Any:
+    from rtsdk.models import DEFAULT_TRANSCRIPTION_MODEL
     from rtsdk.options import RealtimeAIOptions
 
     kw: dict[str, Any] = {}
@@ -99,7 +100,7 @@ def _options(args: argparse.Namespace, url: str | None) -> Any:
             kw[name] = value
     if url is not None:
         kw.update(url=url, api_key=None)
-    kw.setdefault("transcription_model", "whisper-1")
+    kw.setdefault("transcription_model", DEFAULT_TRANSCRIPTION_MODEL)
     return RealtimeAIOptions(**kw)
 
 
