@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from rtsdk import kernels
-from rtsdk.options import RealtimeAIOptions
+from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.telephony import PhoneCall, PhoneCallHandler, PhoneServer
 from rtsdk.testing import LocalRealtimeServer
 from rtsdk.testing.caller import SimulatedCaller, ulaw_from_wav

@@ -62,7 +62,7 @@ async def _place_calls(media_url: str) -> dict[str, Any]:
 def _run(kind: str, url: str) -> dict[str, Any]:
     async def main() -> dict[str, Any]:
         if kind.startswith("rtsdk"):
-            from rtsdk.options import RealtimeAIOptions
+            from rtsdk.session.options import RealtimeAIOptions
             from rtsdk.telephony import PhoneServer
 
             uplink_ms = 40 if kind == "rtsdk-uplink40" else 20

@@ -26,23 +26,23 @@ from rtsdk.exceptions import (
 if TYPE_CHECKING:
     from rtsdk.audio.options import AudioStreamOptions
     from rtsdk.client import AsyncRealtimeAIClient, RealtimeAIClient
-    from rtsdk.events import RealtimeEventHandler
-    from rtsdk.metrics import SessionMetrics
-    from rtsdk.options import RealtimeAIOptions
-    from rtsdk.service import RealtimeAIServiceManager
-    from rtsdk.websocket import WebSocketManager
+    from rtsdk.link.websocket import WebSocketManager
+    from rtsdk.session.events import RealtimeEventHandler
+    from rtsdk.session.metrics import SessionMetrics
+    from rtsdk.session.options import RealtimeAIOptions
+    from rtsdk.session.service import RealtimeAIServiceManager
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "AsyncRealtimeAIClient": "rtsdk.client",
+    "AsyncRealtimeAIClient": "rtsdk.client.async_client",
     "AudioStreamOptions": "rtsdk.audio.options",
-    "RealtimeAIClient": "rtsdk.client",
-    "RealtimeAIOptions": "rtsdk.options",
-    "RealtimeAIServiceManager": "rtsdk.service",
-    "RealtimeEventHandler": "rtsdk.events",
-    "SessionMetrics": "rtsdk.metrics",
-    "WebSocketManager": "rtsdk.websocket",
+    "RealtimeAIClient": "rtsdk.client.sync_client",
+    "RealtimeAIOptions": "rtsdk.session.options",
+    "RealtimeAIServiceManager": "rtsdk.session.service",
+    "RealtimeEventHandler": "rtsdk.session.events",
+    "SessionMetrics": "rtsdk.session.metrics",
+    "WebSocketManager": "rtsdk.link.websocket",
 }
 
 __all__ = [

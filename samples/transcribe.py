@@ -36,9 +36,9 @@ from main import (
 
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions, RealtimeEventHandler
 from rtsdk.audio import AudioStreamOptions, WavSource
+from rtsdk.client.transcripts import Transcript
 from rtsdk.exceptions import RtsdkError
 from rtsdk.models import DEFAULT_TRANSCRIPTION_MODEL
-from rtsdk.transcripts import Transcript
 
 
 class Captions(RealtimeEventHandler):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions, RealtimeEventHandler
-from rtsdk.client_ga import ItemRequestError
+from rtsdk.client.conversation import ItemRequestError
 from rtsdk.exceptions import ConfigurationError, ConnectionClosedError
 from rtsdk.mcp import McpApprovalRequest, McpServer
 from rtsdk.testing import LocalRealtimeServer

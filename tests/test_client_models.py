@@ -18,8 +18,8 @@ import pytest
 
 from rtsdk import AsyncRealtimeAIClient, ModelUnavailableError, RealtimeAIOptions
 from rtsdk import models as catalogue
-from rtsdk.events import ToolResultEvent
 from rtsdk.exceptions import ConfigurationError
+from rtsdk.session.events import ToolResultEvent
 from rtsdk.testing import LocalRealtimeServer
 
 from .client_helpers import RealTimePlayback, Recorder

@@ -6,10 +6,10 @@ import asyncio
 import json
 from typing import Any
 
-from rtsdk.dispatch import EventDispatcher
-from rtsdk.events import RealtimeEventHandler
-from rtsdk.metrics import SessionMetrics
 from rtsdk.protocol import ServerEvent, parse_server_event
+from rtsdk.session.dispatch import EventDispatcher
+from rtsdk.session.events import RealtimeEventHandler
+from rtsdk.session.metrics import SessionMetrics
 
 _n = 0
 

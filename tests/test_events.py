@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 
-from rtsdk.events import (
+from rtsdk.protocol import SERVER_EVENT_TYPES, ProtocolErrorEvent
+from rtsdk.session.events import (
     ConnectedEvent,
     DisconnectedEvent,
     HandlerErrorEvent,
@@ -15,7 +16,6 @@ from rtsdk.events import (
     ToolResultEvent,
     handler_method_name,
 )
-from rtsdk.protocol import SERVER_EVENT_TYPES, ProtocolErrorEvent
 
 
 def test_a_method_for_every_server_and_sdk_event() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from rtsdk.client.media import image_data_url, image_type
 from rtsdk.exceptions import ConfigurationError
-from rtsdk.media import image_data_url, image_type
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
 JPEG = b"\xff\xd8\xff\xe0" + bytes(32)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rtsdk.metrics import LatencySummary, SessionMetrics
+from rtsdk.session.metrics import LatencySummary, SessionMetrics
 
 
 def test_turn_latencies_by_cause() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rtsdk.exceptions import ConfigurationError
-from rtsdk.options import OPENAI_REALTIME_URL, RealtimeAIOptions
+from rtsdk.session.options import OPENAI_REALTIME_URL, RealtimeAIOptions
 
 KEY = "sk-test-0123456789abcdefSECRET"
 

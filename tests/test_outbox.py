@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from rtsdk.exceptions import ConnectionClosedError
-from rtsdk.metrics import SessionMetrics
-from rtsdk.outbox import Outbox
+from rtsdk.session.metrics import SessionMetrics
+from rtsdk.session.outbox import Outbox
 
 
 class FakeLink:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from rtsdk import recycle
-from rtsdk.recycle import Recycler
+from rtsdk.session.recycle import Recycler
 
 
 async def test_renews_at_the_limit_when_idle() -> None:

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
+from rtsdk.client.responses import REQUEST_KEY, ResponseError, ResponseTracker
 from rtsdk.exceptions import ConfigurationError, ConnectionClosedError
-from rtsdk.response_handles import REQUEST_KEY, ResponseError, ResponseTracker
 from tests.test_transcripts import S
 
 

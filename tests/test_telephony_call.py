@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from rtsdk import kernels
-from rtsdk.options import RealtimeAIOptions
+from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.telephony import CallInfo, DtmfEvent, PhoneCall, PhoneCallHandler, PhoneServer
 from rtsdk.testing import LocalRealtimeServer
 from rtsdk.testing.caller import SimulatedCaller, ulaw_from_wav

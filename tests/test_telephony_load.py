@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from rtsdk.options import RealtimeAIOptions
+from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.telephony import PhoneCall, PhoneCallHandler, PhoneServer
 from tests.conftest import NO_EXTENSIONS
 

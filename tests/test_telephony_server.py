@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 
-from rtsdk.options import RealtimeAIOptions
+from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.telephony import PhoneServer, twiml_connect_stream
 from rtsdk.telephony.cli import phone_main
 from rtsdk.telephony.signature import (

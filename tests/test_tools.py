@@ -11,7 +11,7 @@ from typing import Literal
 import pytest
 
 from rtsdk.exceptions import ConfigurationError
-from rtsdk.tools import ToolRegistry, encode_output, tool_schema
+from rtsdk.session.tools import ToolRegistry, encode_output, tool_schema
 
 
 class Unit(enum.Enum):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rtsdk.client.transcripts import Transcript, TranscriptAssembler, iter_transcripts_sync
 from rtsdk.protocol import parse_server_event
-from rtsdk.transcripts import Transcript, TranscriptAssembler, iter_transcripts_sync
 
 _n = 0
 

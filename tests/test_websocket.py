@@ -17,7 +17,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from rtsdk.exceptions import AuthenticationError, ConfigurationError, ConnectionClosedError
-from rtsdk.websocket import LinkEvent, LinkState, ReconnectPolicy, WebSocketManager
+from rtsdk.link.websocket import LinkEvent, LinkState, ReconnectPolicy, WebSocketManager
 
 KEY = "sk-test-SECRET-0123456789"
 

@@ -11,8 +11,8 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from rtsdk.exceptions import ConnectionClosedError
-from rtsdk.websocket import LinkEvent, ReconnectPolicy, WebSocketManager
-from rtsdk.wsconn import Connection, UpgradeRefused, open_connection
+from rtsdk.link.connection import Connection, UpgradeRefused, open_connection
+from rtsdk.link.websocket import LinkEvent, ReconnectPolicy, WebSocketManager
 
 
 class Server:

@@ -34,9 +34,9 @@ from typing import Any
 
 from rtsdk import kernels
 from rtsdk._reference.mediastream import APPEND_HEAD
-from rtsdk.client import AsyncRealtimeAIClient
+from rtsdk.client.async_client import AsyncRealtimeAIClient
 from rtsdk.exceptions import ConnectionClosedError
-from rtsdk.options import RealtimeAIOptions
+from rtsdk.session.options import RealtimeAIOptions
 
 from .carrier import CarrierPort, SocketPort, pull
 from .downlink import Downlink

@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _options(args: argparse.Namespace, url: str | None) -> Any:
     from rtsdk.models import DEFAULT_TRANSCRIPTION_MODEL
-    from rtsdk.options import RealtimeAIOptions
+    from rtsdk.session.options import RealtimeAIOptions
 
     kw: dict[str, Any] = {}
     for name in ("model", "voice", "instructions"):

@@ -32,7 +32,7 @@ from xml.sax.saxutils import quoteattr
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from rtsdk.options import RealtimeAIOptions
+from rtsdk.session.options import RealtimeAIOptions
 
 from .call import PhoneCall, PhoneCallHandler, check_uplink_ms
 from .carrier import CarrierPort

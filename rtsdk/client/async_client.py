@@ -15,12 +15,10 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rtsdk.client_ga import GaHelpers
-from rtsdk.events import RealtimeEventHandler
+from rtsdk.client.conversation import GaHelpers
+from rtsdk.client.responses import ResponseHandle
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.mcp import ApprovalPolicy
-from rtsdk.metrics import SessionMetrics
-from rtsdk.options import RealtimeAIOptions
 from rtsdk.protocol import (
     ServerEvent,
     conversation_item_create,
@@ -29,16 +27,18 @@ from rtsdk.protocol import (
     input_audio_buffer_commit,
     user_text_item,
 )
-from rtsdk.response_handles import ResponseHandle
-from rtsdk.service import EventCallback, RealtimeAIServiceManager
-from rtsdk.tools import Tool, ToolRegistry
-from rtsdk.uplink import Uplink
+from rtsdk.session.events import RealtimeEventHandler
+from rtsdk.session.metrics import SessionMetrics
+from rtsdk.session.options import RealtimeAIOptions
+from rtsdk.session.service import EventCallback, RealtimeAIServiceManager
+from rtsdk.session.tools import Tool, ToolRegistry
+from rtsdk.session.uplink import Uplink
 
 if TYPE_CHECKING:
     from rtsdk.audio.options import AudioStreamOptions
     from rtsdk.audio.stream import AudioStreamManager
 
-__all__ = ["AsyncRealtimeAIClient", "RealtimeAIClient"]
+__all__ = ["AsyncRealtimeAIClient"]
 
 log = logging.getLogger("rtsdk.client")
 
@@ -329,7 +329,3 @@ class AsyncRealtimeAIClient(GaHelpers):
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until everything queued has been handed to the connection."""
         await self._service.drain(timeout)
-
-
-# the sync facade lives in its own module; it is part of this module's API
-from rtsdk.sync_client import RealtimeAIClient  # noqa: E402

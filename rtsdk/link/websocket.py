@@ -38,7 +38,7 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from rtsdk.exceptions import AuthenticationError, ConfigurationError, ConnectionClosedError
-from rtsdk.wsconn import Connection, UpgradeRefused, open_connection
+from rtsdk.link.connection import Connection, UpgradeRefused, open_connection
 
 __all__ = [
     "FATAL_CLOSE_CODES",

@@ -25,11 +25,11 @@ from collections.abc import Callable
 from typing import Any
 
 from rtsdk import kernels
-from rtsdk.audio_out import AudioPlayback, RawAudioSink
-from rtsdk.dispatch import EventDispatcher
-from rtsdk.metrics import SessionMetrics
+from rtsdk.link.websocket import WebSocketManager
 from rtsdk.protocol import ClientSessionState, ServerEvent, parse_server_event
-from rtsdk.websocket import WebSocketManager
+from rtsdk.session.dispatch import EventDispatcher
+from rtsdk.session.metrics import SessionMetrics
+from rtsdk.session.playback import AudioPlayback, RawAudioSink
 
 __all__ = ["OutputAudio"]
 

@@ -15,9 +15,11 @@ import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from rtsdk.client.media import MAX_IMAGE_BYTES, image_data_url
+from rtsdk.client.responses import ResponseHandle, ResponseTracker
+from rtsdk.client.transcripts import Transcript, iter_transcripts
 from rtsdk.exceptions import ConfigurationError, ConnectionClosedError, RtsdkError
 from rtsdk.mcp import ApprovalPolicy, McpApprovalRequest, check_policy, decide
-from rtsdk.media import MAX_IMAGE_BYTES, image_data_url
 from rtsdk.models import model_info
 from rtsdk.protocol import (
     ServerEvent,
@@ -28,12 +30,10 @@ from rtsdk.protocol import (
     user_image_item,
 )
 from rtsdk.protocol import events as ev
-from rtsdk.response_handles import ResponseHandle, ResponseTracker
-from rtsdk.transcripts import Transcript, iter_transcripts
 
 if TYPE_CHECKING:
-    from rtsdk.options import RealtimeAIOptions
-    from rtsdk.service import RealtimeAIServiceManager
+    from rtsdk.session.options import RealtimeAIOptions
+    from rtsdk.session.service import RealtimeAIServiceManager
 
 __all__ = ["GaHelpers", "ItemRequestError"]
 

@@ -16,8 +16,8 @@ from collections import deque
 from collections.abc import Callable
 
 from rtsdk.exceptions import ConnectionClosedError
-from rtsdk.metrics import SessionMetrics
-from rtsdk.websocket import WebSocketManager
+from rtsdk.link.websocket import WebSocketManager
+from rtsdk.session.metrics import SessionMetrics
 
 __all__ = ["Outbox"]
 

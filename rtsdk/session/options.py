@@ -15,11 +15,11 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from rtsdk.exceptions import ConfigurationError
+from rtsdk.link.websocket import ReconnectPolicy
 from rtsdk.models import DEFAULT_MODEL, model_info
-from rtsdk.options_transcription import check_session_type, transcription_settings
 from rtsdk.protocol import SessionSettings, TranscriptionSettings, session_update
 from rtsdk.protocol.session import SessionFields
-from rtsdk.websocket import ReconnectPolicy
+from rtsdk.session.session_types import check_session_type, transcription_settings
 
 __all__ = ["DEFAULT_MODEL", "OPENAI_REALTIME_URL", "RealtimeAIOptions"]
 

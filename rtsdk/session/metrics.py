@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rtsdk.websocket import LinkStats
+    from rtsdk.link.websocket import LinkStats
 
 __all__ = ["LatencySummary", "SessionMetrics", "TurnLatency"]
 

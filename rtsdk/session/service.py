@@ -28,28 +28,14 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
-from rtsdk.audio_out import AudioPlayback, RawAudioSink
-from rtsdk.dispatch import EventCallback, EventDispatcher
-from rtsdk.downlink import OutputAudio
-from rtsdk.events import (
-    ConnectedEvent,
-    DisconnectedEvent,
-    RealtimeEventHandler,
-    ReconnectedEvent,
-    ReconnectingEvent,
-    SessionRecycledEvent,
-    ToolResultEvent,
-)
 from rtsdk.exceptions import (
     AuthenticationError,
     ConfigurationError,
     ConnectionClosedError,
     ModelUnavailableError,
 )
-from rtsdk.metrics import SessionMetrics
+from rtsdk.link.websocket import LinkEvent, WebSocketManager, redacted_url
 from rtsdk.models import deprecation_notice, warn_if_deprecated
-from rtsdk.options import RealtimeAIOptions
-from rtsdk.outbox import Outbox
 from rtsdk.protocol import (
     ClientSessionState,
     ErrorKind,
@@ -63,9 +49,23 @@ from rtsdk.protocol import (
     to_beta_client_event,
 )
 from rtsdk.protocol import events as ev
-from rtsdk.recycle import Recycler
-from rtsdk.tools import ToolRegistry, ToolResult
-from rtsdk.websocket import LinkEvent, WebSocketManager, redacted_url
+from rtsdk.session.dispatch import EventCallback, EventDispatcher
+from rtsdk.session.downlink import OutputAudio
+from rtsdk.session.events import (
+    ConnectedEvent,
+    DisconnectedEvent,
+    RealtimeEventHandler,
+    ReconnectedEvent,
+    ReconnectingEvent,
+    SessionRecycledEvent,
+    ToolResultEvent,
+)
+from rtsdk.session.metrics import SessionMetrics
+from rtsdk.session.options import RealtimeAIOptions
+from rtsdk.session.outbox import Outbox
+from rtsdk.session.playback import AudioPlayback, RawAudioSink
+from rtsdk.session.recycle import Recycler
+from rtsdk.session.tools import ToolRegistry, ToolResult
 
 __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceManager"]
 

@@ -18,19 +18,19 @@ import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rtsdk.events import RealtimeEventHandler
+from rtsdk.client.async_client import AsyncRealtimeAIClient
+from rtsdk.client.sync_conversation import SyncGaHelpers, SyncResponseHandle
 from rtsdk.exceptions import ConnectionClosedError
 from rtsdk.mcp import ApprovalPolicy
-from rtsdk.metrics import SessionMetrics
-from rtsdk.options import RealtimeAIOptions
 from rtsdk.protocol import ServerEvent
-from rtsdk.service import EventCallback, RealtimeAIServiceManager
-from rtsdk.sync_client_ga import SyncGaHelpers, SyncResponseHandle
+from rtsdk.session.events import RealtimeEventHandler
+from rtsdk.session.metrics import SessionMetrics
+from rtsdk.session.options import RealtimeAIOptions
+from rtsdk.session.service import EventCallback, RealtimeAIServiceManager
 
 if TYPE_CHECKING:
     from rtsdk.audio.options import AudioStreamOptions
     from rtsdk.audio.stream import AudioStreamManager
-    from rtsdk.client import AsyncRealtimeAIClient
 
 __all__ = ["RealtimeAIClient"]
 
@@ -60,8 +60,6 @@ class RealtimeAIClient(SyncGaHelpers):
         audio_sink: Any = None,
         mcp_approval: ApprovalPolicy | None = None,
     ) -> None:
-        from rtsdk.client import AsyncRealtimeAIClient  # the module that re-exports this one
-
         self._client = AsyncRealtimeAIClient(
             options,
             event_handler=event_handler,

@@ -18,7 +18,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from rtsdk.events import (
+from rtsdk.exceptions import ConfigurationError
+from rtsdk.protocol import ProtocolErrorEvent, ServerEvent
+from rtsdk.protocol import events as ev
+from rtsdk.session.events import (
     ConnectedEvent,
     DisconnectedEvent,
     HandlerErrorEvent,
@@ -29,10 +32,7 @@ from rtsdk.events import (
     ToolResultEvent,
     handler_method_name,
 )
-from rtsdk.exceptions import ConfigurationError
-from rtsdk.metrics import SessionMetrics
-from rtsdk.protocol import ProtocolErrorEvent, ServerEvent
-from rtsdk.protocol import events as ev
+from rtsdk.session.metrics import SessionMetrics
 
 __all__ = ["EventCallback", "EventDispatcher"]
 

@@ -8,15 +8,15 @@ import os
 from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rtsdk.client.media import MAX_IMAGE_BYTES
+from rtsdk.client.responses import ResponseHandle, ResponseResult
+from rtsdk.client.transcripts import Transcript, iter_transcripts_sync
 from rtsdk.exceptions import ConnectionClosedError
 from rtsdk.mcp import McpApprovalRequest
-from rtsdk.media import MAX_IMAGE_BYTES
 from rtsdk.protocol import ServerEvent
-from rtsdk.response_handles import ResponseHandle, ResponseResult
-from rtsdk.transcripts import Transcript, iter_transcripts_sync
 
 if TYPE_CHECKING:
-    from rtsdk.client import AsyncRealtimeAIClient
+    from rtsdk.client.async_client import AsyncRealtimeAIClient
 
 __all__ = ["SyncGaHelpers", "SyncResponseHandle"]
 
