@@ -10,13 +10,13 @@ timeout.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rtsdk.client.conversation import GaHelpers
 from rtsdk.client.responses import ResponseHandle
+from rtsdk.client.stats import SessionStats, session_stats
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.mcp import ApprovalPolicy
 from rtsdk.protocol import (
@@ -177,17 +177,13 @@ class AsyncRealtimeAIClient(GaHelpers):
         """Why the session ended, if it failed (e.g. :class:`AuthenticationError`)."""
         return self._service.failure
 
-    def stats(self) -> dict[str, object]:
-        """One flat snapshot: :attr:`metrics` (latencies, reconnects, drops, queue high-water
-        marks) plus, with audio streaming, the audio counters (``audio_`` prefixed) and
-        ``["audio"]["echo"]``: echo cancellation (on or why not, ERLE, delay, overruns)."""
-        out = self.metrics.as_dict()
-        audio = self.audio
-        if audio is not None:
-            for name, value in dataclasses.asdict(audio.stats).items():
-                out[f"audio_{name}"] = value
-            out["audio"] = {"echo": audio.echo_stats}
-        return out
+    def stats(self) -> SessionStats:
+        """One nested snapshot of the session's public counters: ``latency``, ``link``,
+        ``errors``, ``dispatch`` and ``audio`` (input sent and output received in bytes and ms,
+        drops; with audio streaming the stream's counters under ``stream`` and the echo stage
+        under ``echo``). See :mod:`rtsdk.client.stats`; the flat keys of earlier releases still
+        read."""
+        return session_stats(self._service, self.audio)
 
     @property
     def service(self) -> RealtimeAIServiceManager:

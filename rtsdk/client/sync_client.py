@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rtsdk.client.async_client import AsyncRealtimeAIClient
+from rtsdk.client.stats import SessionStats
 from rtsdk.client.sync_conversation import SyncGaHelpers, SyncResponseHandle
 from rtsdk.exceptions import ConnectionClosedError
 from rtsdk.mcp import ApprovalPolicy
@@ -96,7 +97,7 @@ class RealtimeAIClient(SyncGaHelpers):
         """Why the session ended, if it failed."""
         return self._client.failure
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> SessionStats:
         """See :meth:`AsyncRealtimeAIClient.stats`."""
         return self._client.stats()
 

@@ -116,6 +116,7 @@ class ClientSessionState:
         self._quiet_outputs: set[str] = set()
         # output audio
         self.audio: dict[str, ItemAudio] = {}
+        self._received_before = 0  # output audio bytes of the marks earlier connections had
         self._unfinished: dict[str, list[ItemAudio]] = {}  # response id -> its open marks
         self.playing_item_id: str | None = None
         self._dropped_responses: set[str] = set()
@@ -147,6 +148,7 @@ class ClientSessionState:
         self.out_of_band.clear()
         self.items.clear()
         self.order.clear()
+        self._received_before = self.received_audio_bytes
         self.audio.clear()
         self._unfinished.clear()
         self.playing_item_id = None
@@ -263,6 +265,12 @@ class ClientSessionState:
             for c in calls
             if c.call_id not in self._outputs
         ]
+
+    @property
+    def received_audio_bytes(self) -> int:
+        """Output audio bytes received in this session, over all its connections (the fast
+        path's compiled player counts into the same marks)."""
+        return self._received_before + sum(m.received for m in self.audio.values())
 
     def audio_received(self, item_id: str, nbytes: int, response_id: str = "") -> bool:
         """Count output audio bytes received for ``item_id``. False: not for the playback

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
+from rtsdk import kernels
 from rtsdk.exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -72,6 +73,19 @@ __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceM
 log = logging.getLogger("rtsdk.service")
 
 
+_APPEND_FRAMING = len(kernels.encode_append(b""))  # the append event around its base64
+
+
+def _append_audio_bytes(frame: str | bytes) -> int:
+    """Audio bytes in an ``input_audio_buffer.append`` frame of :func:`encode_append`'s shape:
+    its base64 length, less the padding (no decode)."""
+    n = len(frame) - _APPEND_FRAMING
+    if n <= 0:
+        return 0
+    pad = frame[-4:].count("=") if isinstance(frame, str) else frame[-4:].count(b"=")
+    return n * 3 // 4 - pad
+
+
 class RealtimeAIServiceManager(OutputAudio):
     """One Realtime session over a resilient link (see the module docstring).
 
@@ -112,6 +126,8 @@ class RealtimeAIServiceManager(OutputAudio):
         self._closed = False
         self._ended = False
         self._refused_transcription: set[str | None] = set()
+        #: Input audio bytes handed to the outbox (decoded from the append frames), this session.
+        self.audio_sent_bytes = 0
         self.failure: BaseException | None = None
 
     def __repr__(self) -> str:
@@ -511,6 +527,7 @@ class RealtimeAIServiceManager(OutputAudio):
             raise ConnectionClosedError("the session is closed") from self.failure
         if audio:
             self._input_lost = False
+            self.audio_sent_bytes += _append_audio_bytes(frame)
         else:
             self._disarm()  # an intent may change what the session plays (truncate, cancel)
         self._outbox.post(frame, audio)
@@ -539,6 +556,7 @@ class RealtimeAIServiceManager(OutputAudio):
         if self._closed or self._ended:
             raise ConnectionClosedError("the session is closed") from self.failure
         self._input_lost = False
+        self.audio_sent_bytes += _append_audio_bytes(frame)
         self._outbox.post(frame, True)
 
     async def drain(self, timeout: float = 5.0) -> None:
