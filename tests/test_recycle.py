@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from rtsdk import recycle
+from rtsdk.session import recycle
 from rtsdk.session.recycle import Recycler
 
 

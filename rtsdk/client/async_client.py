@@ -2,9 +2,9 @@
 
 Both run one Realtime session: connect, configure, stream audio up, deliver events (and, with
 ``stream_options``, capture and play audio through devices or files). The async client lives on
-the caller's event loop; the sync client (:mod:`rtsdk.sync_client`) runs the same async client on
-an event loop in one background thread, which :meth:`RealtimeAIClient.stop` ends within its
-timeout.
+the caller's event loop; the sync client (:mod:`rtsdk.client.sync_client`) runs the same async
+client on an event loop in one background thread, which :meth:`RealtimeAIClient.stop` ends
+within its timeout.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class AsyncRealtimeAIClient(GaHelpers):
     ``"deny"``, or a callable ``(McpApprovalRequest) -> bool | (bool, reason)`` (plain or
     async); ``None``: the app answers with :meth:`approve_mcp`.
 
-    GA helpers (:mod:`rtsdk.client_ga`): :meth:`transcripts`, :meth:`send_image`,
+    GA helpers (:mod:`rtsdk.client.conversation`): :meth:`transcripts`, :meth:`send_image`,
     :meth:`generate_response` (a handle that resolves with that response's text, audio and
     ``response.done``), :meth:`retrieve_item`, :meth:`delete_item`, :meth:`approve_mcp`.
     """
@@ -285,8 +285,8 @@ class AsyncRealtimeAIClient(GaHelpers):
         ``prompt={"id": ...}``, ...). While a default-conversation response is active the
         request waits for its ``response.done``; an out-of-band one goes out at once.
 
-        Returns at once with a :class:`~rtsdk.response_handles.ResponseHandle`: ``await`` it
-        for a :class:`~rtsdk.response_handles.ResponseResult` (text, audio, output items and
+        Returns at once with a :class:`~rtsdk.client.responses.ResponseHandle`: ``await`` it
+        for a :class:`~rtsdk.client.responses.ResponseResult` (text, audio, output items and
         the ``response.done`` object of that response). An out-of-band response's audio is
         in its result only, never in the playback."""
         return self._tracked_response(overrides)

@@ -134,7 +134,7 @@ class GaHelpers:
     # -- transcripts ---------------------------------------------------------------------
 
     def transcripts(self) -> AsyncIterator[Transcript]:
-        """One :class:`~rtsdk.transcripts.Transcript` per finished turn from now on (item id,
+        """One :class:`~rtsdk.client.transcripts.Transcript` per finished turn from now on (item id,
         text, start/end in the stream, language, logprobs when the session asked for them),
         until the session ends. Works in transcription sessions and in conversations with
         input transcription on."""

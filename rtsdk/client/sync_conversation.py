@@ -1,5 +1,6 @@
-"""The synchronous twins of the GA helpers (:mod:`rtsdk.client_ga`), mixed into
-:class:`~rtsdk.sync_client.RealtimeAIClient`: each runs its async twin on the client's loop."""
+"""The synchronous twins of the conversation features (:mod:`rtsdk.client.conversation`),
+mixed into :class:`~rtsdk.client.sync_client.RealtimeAIClient`: each runs its async twin on the
+client's loop."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ Json = dict[str, Any]
 
 class SyncResponseHandle:
     """A requested response, for synchronous code: :meth:`result` blocks until its
-    ``response.done`` (see :class:`~rtsdk.response_handles.ResponseHandle`)."""
+    ``response.done`` (see :class:`~rtsdk.client.responses.ResponseHandle`)."""
 
     def __init__(self, handle: ResponseHandle, loop: asyncio.AbstractEventLoop) -> None:
         self._handle = handle
@@ -43,7 +44,7 @@ class SyncResponseHandle:
         return self._handle.done()
 
     def result(self, timeout: float | None = None) -> ResponseResult:
-        """The :class:`~rtsdk.response_handles.ResponseResult`, waiting at most ``timeout`` s
+        """The :class:`~rtsdk.client.responses.ResponseResult`, waiting at most ``timeout`` s
         (``TimeoutError`` after it)."""
         if not self._loop.is_running():
             raise ConnectionClosedError("the client is not running")

@@ -1,4 +1,4 @@
-"""One WebSocket connection, on picows: what :class:`~rtsdk.websocket.WebSocketManager` runs.
+"""One WebSocket connection, on picows: what :class:`~rtsdk.link.websocket.WebSocketManager` runs.
 
 picows parses and builds frames in compiled code and calls back once per frame, on the loop,
 straight from the socket's read buffer: no reader task and no queue per message, and a send is

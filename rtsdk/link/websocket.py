@@ -1,8 +1,8 @@
-"""The WebSocket link to a Realtime server: connect, keep alive, reconnect, send, receive.
+"""The WebSocket link to a voice server: connect, keep alive, reconnect, send, receive.
 
-:class:`WebSocketManager` owns one connection at a time (:class:`rtsdk.wsconn.Connection`, on
-the compiled `picows` WebSocket) and knows nothing of the Realtime protocol: it moves text
-frames. It
+:class:`WebSocketManager` owns one connection at a time
+(:class:`rtsdk.link.connection.Connection`, on the compiled `picows` WebSocket) and knows
+nothing of any protocol: it moves text frames. It
 
 - connects with the auth headers it was given (never logged, never in a repr or exception),
   without permessage-deflate, without an incoming size cap, without reading proxy variables and

@@ -163,7 +163,7 @@ def user_image_item(
     item_id: str | None = None,
 ) -> Json:
     """A user message item with one ``input_image`` part (``image_url``: a ``data:`` URL,
-    see :func:`rtsdk.media.image_data_url`), after an ``input_text`` part when ``text``."""
+    see :func:`rtsdk.client.media.image_data_url`), after an ``input_text`` part when ``text``."""
     if not isinstance(image_url, str) or not image_url.startswith("data:image/"):
         raise ConfigurationError("input_image: image_url must be a data:image/... URL")
     if detail is not None and detail not in _IMAGE_DETAILS:

@@ -32,44 +32,19 @@ What it guarantees:
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import builders as b
 from . import events as ev
-from .errors import ErrorKind, classify_error
+from .core import Actions, FunctionCall
+from .errors import classify_error
 from .session import SessionSettings, bytes_per_ms, format_name
 from .transcription import TranscriptionSettings
 
 __all__ = ["Actions", "ClientSessionState", "FunctionCall", "ItemAudio"]
 
 Json = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionCall:
-    """A function call the model made; answer it with ``submit_function_output(call_id, ...)``."""
-
-    call_id: str
-    name: str
-    arguments: str
-    response_id: str
-    item_id: str
-
-
-@dataclass(slots=True)
-class Actions:
-    """What the client layer must do after one server event.
-
-    ``send``: frames to send now, in order. ``stop_playback``: the user started speaking; drop
-    queued assistant audio now. ``function_calls``: calls to run (given once, when their
-    response is done). ``error``: the kind of an ``error`` event (see :class:`ErrorKind`).
-    """
-
-    send: list[Json] = field(default_factory=list)
-    stop_playback: bool = False
-    function_calls: list[FunctionCall] = field(default_factory=list)
-    error: ErrorKind | None = None
 
 
 @dataclass(slots=True)

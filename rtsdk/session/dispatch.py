@@ -6,7 +6,7 @@ order, one at a time. An event nobody would be called for (no handler method, no
 no listener for its type or ``"*"``) is not queued at all: at hundreds of sessions per process,
 queuing and waking a task for each unheard event costs more than the rest of its handling.
 A slow handler delays only other handlers; a failing one is logged, counted and reported as a
-:class:`~rtsdk.events.HandlerErrorEvent`, never ends the session.
+:class:`~rtsdk.session.events.HandlerErrorEvent`, never ends the session.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import Any
 
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.protocol import ProtocolErrorEvent, ServerEvent
-from rtsdk.protocol import events as ev
 from rtsdk.session.events import (
     ConnectedEvent,
     DisconnectedEvent,
@@ -41,19 +40,41 @@ log = logging.getLogger("rtsdk.service")
 #: A listener: a plain or async function of one event.
 EventCallback = Callable[[Any], "Awaitable[None] | None"]
 
-AUDIO_DELTA = "response.output_audio.delta"
 _END = object()
+#: The SDK's own event types (every protocol has them).
+SDK_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        ConnectedEvent.TYPE,
+        ReconnectingEvent.TYPE,
+        ReconnectedEvent.TYPE,
+        DisconnectedEvent.TYPE,
+        SessionRecycledEvent.TYPE,
+        HandlerErrorEvent.TYPE,
+        ToolResultEvent.TYPE,
+        ProtocolErrorEvent.TYPE,
+    }
+)
 
 
 class EventDispatcher:
     """Who gets which event, and the task that calls them (see the module docstring).
 
-    ``wants_audio`` says whether anyone would see an output audio delta as an event: when
-    nobody would, the session skips parsing those frames.
+    ``wants_audio`` says whether anyone would see an output audio delta (events of type
+    ``audio_event``, the protocol's) as an event: when nobody would, the session skips parsing
+    those frames. ``event_types``: the protocol's event types; a handler gets any other type in
+    ``on_unknown`` (None: every type goes to its own method).
     """
 
-    def __init__(self, metrics: SessionMetrics) -> None:
+    def __init__(
+        self,
+        metrics: SessionMetrics,
+        *,
+        audio_event: str | None = None,
+        event_types: Collection[str] | None = None,
+    ) -> None:
         self.metrics = metrics
+        self._audio_event = audio_event
+        self._known = None if event_types is None else SDK_EVENT_TYPES | frozenset(event_types)
         self.wants_audio = False
         #: Called whenever who listens may have changed (``wants_audio`` recomputed).
         self.on_interest: Callable[[], None] | None = None
@@ -112,7 +133,8 @@ class EventDispatcher:
         handler = self._handler
         if handler is not None:
             name = handler_method_name(event_type)
-            if event_type not in _KNOWN_TYPES:
+            known = self._known
+            if known is not None and event_type not in known:
                 name = "on_unknown"
             impl = getattr(type(handler), name, None)
             if impl is not None and impl is not getattr(RealtimeEventHandler, name, None):
@@ -138,12 +160,15 @@ class EventDispatcher:
     def _update_audio_interest(self) -> None:
         self._handler_cache.clear()
         self._heard.clear()
+        audio = self._audio_event
         self.wants_audio = bool(
             self._subscribers
-            or self._listeners.get(AUDIO_DELTA)
             or self._listeners.get("*")
             or self._on_event_overridden()
-            or self._handler_method(AUDIO_DELTA) is not None
+            or (
+                audio is not None
+                and (self._listeners.get(audio) or self._handler_method(audio) is not None)
+            )
         )
         changed = self.on_interest
         if changed is not None:
@@ -209,18 +234,3 @@ class EventDispatcher:
                 await self._call(method, report, "on_handler_error")
             for callback in self._listeners.get(report.type, ()):
                 await self._call(callback, report, getattr(callback, "__name__", "listener"))
-
-
-_KNOWN_TYPES: frozenset[str] = frozenset(
-    {
-        *ev.SERVER_EVENT_TYPES,
-        ConnectedEvent.TYPE,
-        ReconnectingEvent.TYPE,
-        ReconnectedEvent.TYPE,
-        DisconnectedEvent.TYPE,
-        SessionRecycledEvent.TYPE,
-        HandlerErrorEvent.TYPE,
-        ToolResultEvent.TYPE,
-        ProtocolErrorEvent.TYPE,
-    }
-)

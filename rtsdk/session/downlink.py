@@ -1,9 +1,11 @@
 """The service's output-audio receive path: each delta from the frame to the playback.
 
-A part of :class:`~rtsdk.service.RealtimeAIServiceManager` (it inherits :class:`OutputAudio`):
-the service tries :meth:`OutputAudio._take_audio` on every received frame before parsing it.
+A part of :class:`~rtsdk.session.service.RealtimeAIServiceManager` (it inherits
+:class:`OutputAudio`): the service tries :meth:`OutputAudio._take_audio` on every received
+frame before parsing it.
 
-- An output audio delta is decoded by :func:`~rtsdk.kernels.decode_audio_delta` (no JSON parse),
+- An output audio delta is recognised and decoded by the core's compiled
+  ``decode_output_audio`` (for Realtime :func:`~rtsdk.kernels.decode_audio_delta`; no JSON parse),
   counted by the protocol core, handed to the playback, and parsed as an event only when
   someone listens to audio deltas. With a raw sink (a phone bridge), the delta goes to the sink
   undecoded instead.
@@ -24,9 +26,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from rtsdk import kernels
 from rtsdk.link.websocket import WebSocketManager
-from rtsdk.protocol import ClientSessionState, ServerEvent, parse_server_event
+from rtsdk.protocol import ServerEvent
+from rtsdk.protocol.core import ProtocolCore
 from rtsdk.session.dispatch import EventDispatcher
 from rtsdk.session.metrics import SessionMetrics
 from rtsdk.session.playback import AudioPlayback, RawAudioSink
@@ -41,7 +43,7 @@ class OutputAudio:
 
     # the service's (set in its __init__)
     metrics: SessionMetrics
-    state: ClientSessionState
+    state: ProtocolCore
     dispatcher: EventDispatcher
     playback: AudioPlayback | None
     raw_audio: RawAudioSink | None
@@ -74,7 +76,7 @@ class OutputAudio:
         if raw is not None:  # a bridge takes the audio undecoded (telephony)
             return self._take_raw(raw, frame)
         try:
-            delta = kernels.decode_audio_delta(frame)
+            delta = self.state.decode_output_audio(frame)
         except ValueError:
             return False
         if delta is None:
@@ -94,7 +96,7 @@ class OutputAudio:
                 else:
                     self._arm(response_id, item_id)  # (not while the tap takes this audio)
         if self.dispatcher.wants_audio:
-            self._publish(parse_server_event(frame))
+            self._publish(self.state.parse(frame))
         return True
 
     def _take_raw(self, sink: RawAudioSink, frame: bytes) -> bool:
@@ -108,7 +110,7 @@ class OutputAudio:
         self.metrics.first_output(response_id)
         tap = self.audio_tap
         if tap is not None and self._tapped(response_id):
-            found = kernels.decode_audio_delta(frame)  # the tap's contract is decoded audio
+            found = self.state.decode_output_audio(frame)  # the tap's contract: decoded audio
             if found is not None:
                 tap(response_id, item_id, found[2])
         if self.state.audio_received(item_id, nbytes, response_id):
@@ -117,7 +119,7 @@ class OutputAudio:
             except Exception:
                 log.exception("raw audio sink failed for item %s", item_id)
         if self.dispatcher.wants_audio:
-            self._publish(parse_server_event(frame))
+            self._publish(self.state.parse(frame))
         return True
 
     def _arm(self, response_id: str, item_id: str) -> None:

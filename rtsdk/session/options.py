@@ -89,7 +89,7 @@ class RealtimeAIOptions(SessionFields):
     api_key: str | None = field(default=None, repr=False)
     model: str = DEFAULT_MODEL
     _: KW_ONLY  # the rest by keyword only, as the session fields (from SessionFields)
-    # session type (see rtsdk.options_transcription)
+    # session type (see rtsdk.session.session_types)
     session_type: Literal["realtime", "transcription"] = "realtime"
     language: str | None = None
     prompt: str | None = None
@@ -259,7 +259,7 @@ class RealtimeAIOptions(SessionFields):
         return replace(self, **changes)
 
     def reconnect_policy(self) -> ReconnectPolicy:
-        """The :class:`~rtsdk.websocket.ReconnectPolicy` of these options."""
+        """The :class:`~rtsdk.link.websocket.ReconnectPolicy` of these options."""
         return ReconnectPolicy(self.max_retries, self.base_delay, self.max_delay)
 
     def endpoint_url(self) -> str:

@@ -1,7 +1,7 @@
 """Where the service hands the assistant's audio: a playback, or a sink that takes it undecoded.
 
-:class:`~rtsdk.service.RealtimeAIServiceManager` sends each output audio delta to one of these
-(``service.playback``, or ``service.raw_audio`` when a bridge passes the audio on as it came).
+:class:`~rtsdk.session.service.RealtimeAIServiceManager` sends each output audio delta to one of
+these (``service.playback``, or ``service.raw_audio`` when a bridge passes the audio on as it came).
 """
 
 from __future__ import annotations

@@ -1,21 +1,23 @@
-"""RealtimeAIServiceManager: the Realtime protocol running over one resilient WebSocket link.
+"""RealtimeAIServiceManager: one voice session, a protocol core over one resilient link.
 
-It joins the sans-I/O protocol core (:class:`~rtsdk.protocol.ClientSessionState`) to the
-:class:`~rtsdk.websocket.WebSocketManager`, on one asyncio loop:
+It joins a sans-I/O protocol core (the seam, :class:`~rtsdk.protocol.core.ProtocolCore`; for the
+Realtime API :class:`~rtsdk.protocol.realtime_core.RealtimeCore`) to the
+:class:`~rtsdk.link.websocket.WebSocketManager`, on one asyncio loop, and knows no event name:
 
-- on every connect and reconnect, the session config goes out first, then what the core says
-  must be replayed (the conversation, when ``replay_conversation``);
-  ``start`` returns once the server has confirmed the config with ``session.updated``;
+- on every connect and reconnect it sends what the core says opens a connection (the session
+  config first, then, when ``replay_conversation``, the conversation); ``connect`` returns once
+  the core reports the server's confirmation (``Actions.ready``);
 - every received frame is handled at once, in order, from the socket's read callback: output
-  audio takes the fast path (:mod:`rtsdk.downlink`: no JSON parse, no event, straight to the
-  playback); everything else is parsed, fed to the core, and what the core asks for is sent;
-- events reach the app through one dispatcher task (:mod:`rtsdk.dispatch`), in order; a slow or
-  failing handler delays only other handlers, never audio or protocol work;
-- every send goes through one ordered outbox (:mod:`rtsdk.outbox`);
-- server errors are classified: benign ones end nothing, auth ones end the session at once with
-  :class:`~rtsdk.exceptions.AuthenticationError`, ``session_expired`` renews the connection;
+  audio the core's compiled recogniser takes goes the fast path (:mod:`rtsdk.session.downlink`:
+  no JSON parse, no event, straight to the playback); anything else is parsed by the core, and
+  the :class:`~rtsdk.protocol.core.Actions` it returns are carried out (frames to send, tools
+  to run, the handshake, metrics, a failure, a renewal, a problem to report);
+- events reach the app through one dispatcher task (:mod:`rtsdk.session.dispatch`), in order;
+  a slow or failing handler delays only other handlers, never audio or protocol work;
+- every send goes through one ordered outbox (:mod:`rtsdk.session.outbox`);
 - the connection is recycled before the server's session-length cap, at a quiet moment
-  (:mod:`rtsdk.recycle`); registered tools run in their own tasks (:mod:`rtsdk.tools`).
+  (:mod:`rtsdk.session.recycle`); registered tools run in their own tasks
+  (:mod:`rtsdk.session.tools`).
 """
 
 from __future__ import annotations
@@ -28,28 +30,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
-from rtsdk import kernels
-from rtsdk.exceptions import (
-    AuthenticationError,
-    ConfigurationError,
-    ConnectionClosedError,
-    ModelUnavailableError,
-)
+from rtsdk.exceptions import ConnectionClosedError, RtsdkError
 from rtsdk.link.websocket import LinkEvent, WebSocketManager, redacted_url
-from rtsdk.models import deprecation_notice, warn_if_deprecated
-from rtsdk.protocol import (
-    ClientSessionState,
-    ErrorKind,
-    FunctionCall,
-    ProtocolErrorEvent,
-    ServerEvent,
-    SessionSettings,
-    TranscriptionSettings,
-    encode_event,
-    parse_server_event,
-    to_beta_client_event,
-)
-from rtsdk.protocol import events as ev
+from rtsdk.models import warn_if_deprecated
+from rtsdk.protocol import ServerEvent, SessionSettings, TranscriptionSettings
+from rtsdk.protocol.core import Actions, FunctionCall
+from rtsdk.protocol.realtime_core import RealtimeCore
 from rtsdk.session.dispatch import EventCallback, EventDispatcher
 from rtsdk.session.downlink import OutputAudio
 from rtsdk.session.events import (
@@ -73,13 +59,10 @@ __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceM
 log = logging.getLogger("rtsdk.service")
 
 
-_APPEND_FRAMING = len(kernels.encode_append(b""))  # the append event around its base64
-
-
-def _append_audio_bytes(frame: str | bytes) -> int:
-    """Audio bytes in an ``input_audio_buffer.append`` frame of :func:`encode_append`'s shape:
-    its base64 length, less the padding (no decode)."""
-    n = len(frame) - _APPEND_FRAMING
+def _input_audio_bytes(frame: str | bytes, framing: int) -> int:
+    """Audio bytes in an input audio frame: its base64 length (the frame less ``framing``
+    bytes of JSON around it), less the padding; no decode."""
+    n = len(frame) - framing
     if n <= 0:
         return 0
     pad = frame[-4:].count("=") if isinstance(frame, str) else frame[-4:].count(b"=")
@@ -93,6 +76,8 @@ class RealtimeAIServiceManager(OutputAudio):
     calls them on its loop).
     """
 
+    state: RealtimeCore  # the Realtime intents (responses, settings) go to it too
+
     def __init__(
         self,
         options: RealtimeAIOptions,
@@ -103,12 +88,21 @@ class RealtimeAIServiceManager(OutputAudio):
         self.options = options
         self.tools = tools if tools is not None else ToolRegistry()
         self.metrics = metrics if metrics is not None else SessionMetrics()
-        self.state = ClientSessionState(self._settings())
+        #: The protocol core (sans-I/O): every event name and frame shape lives there.
+        self.state = RealtimeCore(
+            self._settings(),
+            model=options.catalogue_model or options.model,
+            beta=options.beta_protocol,
+        )
         self.playback: AudioPlayback | None = None
         self._init_output_audio()
         self._observers: list[Callable[[ServerEvent], None]] = []
         self.raw_audio: RawAudioSink | None = None
-        self.dispatcher = EventDispatcher(self.metrics)
+        self.dispatcher = EventDispatcher(
+            self.metrics,
+            audio_event=self.state.output_audio_event,
+            event_types=self.state.event_types,
+        )
         self.dispatcher.on_interest = self._disarm
         self._link: WebSocketManager | None = None
         self._outbox = Outbox(self.metrics, options.max_backlog)
@@ -116,7 +110,6 @@ class RealtimeAIServiceManager(OutputAudio):
         self._sender: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
-        self._session_update_id: str | None = None
         self._connected_once = False
         self._input_lost = False  # renewed connection, no audio appended on it yet
         self._replayed = 0
@@ -125,9 +118,9 @@ class RealtimeAIServiceManager(OutputAudio):
         )
         self._closed = False
         self._ended = False
-        self._refused_transcription: set[str | None] = set()
-        #: Input audio bytes handed to the outbox (decoded from the append frames), this session.
+        #: Input audio bytes handed to the outbox (counted from the frames), this session.
         self.audio_sent_bytes = 0
+        self._input_framing = len(self.state.encode_input_audio(b""))
         self.failure: BaseException | None = None
 
     def __repr__(self) -> str:
@@ -264,48 +257,6 @@ class RealtimeAIServiceManager(OutputAudio):
             names.append(opts.transcription_model)
         return tuple(n for n in names if n)
 
-    def _model_refused(self, error: dict[str, Any], where: str) -> None:
-        """The service said ``model_not_found``: end the session with a
-        :class:`ModelUnavailableError` that says why (the catalogue's shutdown date and
-        replacement when the model is past it)."""
-        opts = self.options
-        model = (
-            self._models()[-1] if opts.session_type == "transcription" else opts.catalogue_model
-        ) or opts.model
-        text = (
-            f"the service refused model {model!r} ({where}: {error.get('code')}: "
-            f"{error.get('message') or 'no message'})"
-        )
-        notice = deprecation_notice(model)
-        failure = ModelUnavailableError(f"{text}; {notice}" if notice else text, model=model)
-        log.error("%s", failure)
-        self.metrics.server_errors += 1
-        ready = self._ready
-        if ready is not None and not ready.done():
-            ready.set_exception(failure)
-            ready.exception()
-        if self._link is not None:
-            self._link.fail(failure)
-
-    def _transcription_failed(self, error: dict[str, Any]) -> None:
-        if not isinstance(error, dict) or error.get("code") != "model_not_found":
-            return
-        if self.options.session_type == "transcription":
-            self._model_refused(error, "transcription failed")  # nothing else it could do
-            return
-        model = self.options.transcription_model
-        if model in self._refused_transcription:
-            return
-        self._refused_transcription.add(model)
-        notice = deprecation_notice(model)
-        log.error(
-            "the service refused transcription model %r (%s)%s; the conversation goes on "
-            "without input transcripts",
-            model,
-            error.get("message") or error.get("code"),
-            f"; {notice}" if notice else "",
-        )
-
     # -- link callbacks ----------------------------------------------------------------------
 
     async def _on_open(self) -> None:
@@ -322,8 +273,7 @@ class RealtimeAIServiceManager(OutputAudio):
         self._input_lost = self._connected_once and not (
             link.backlog_has_audio or any(audio for _, audio in self._outbox.frames)
         )
-        self._session_update_id = frames[0].get("event_id")
-        self._replayed = sum(1 for f in frames if f.get("type") == "conversation.item.create")
+        self._replayed = self.state.replayed
         self._connected_once = True
         for frame in frames:
             try:
@@ -386,7 +336,7 @@ class RealtimeAIServiceManager(OutputAudio):
                 self._disarm()
             if self._take_audio(frame):
                 return
-            self._handle(parse_server_event(frame))
+            self._handle(self.state.parse(frame))
             if armed is not None:  # e.g. a transcript delta between two audio deltas
                 self._arm(*armed)
         except ConnectionClosedError:
@@ -398,94 +348,66 @@ class RealtimeAIServiceManager(OutputAudio):
 
     def _handle(self, event: ServerEvent) -> None:
         state = self.state
-        m = self.metrics
-        etype = event.type
-        if etype == "input_audio_buffer.speech_started":
-            self._sync_played(interrupt=True)
+        if state.interrupts_playback(event):
+            self._sync_played(interrupt=True)  # what was heard, before the core cuts
         actions = state.handle(event)
         for frame in actions.send:
             self._post_json(frame)
         if actions.function_calls:
             self._run_tools(actions.function_calls)
-        if isinstance(event, ev.ErrorEvent):
-            self._on_error(event, actions.error)
-        elif isinstance(event, ProtocolErrorEvent):
-            m.protocol_errors += 1
-            log.warning("unreadable frame from the server: %s", event.description)
-        elif etype == "session.updated":
-            ready = self._ready
-            if ready is not None and not ready.done():
-                ready.set_result(None)
-        elif etype == "input_audio_buffer.speech_stopped":
-            m.speech_stopped()
-        elif isinstance(event, ev.InputAudioTranscriptionFailedEvent):
-            self._transcription_failed(event.error)
-        elif etype == "response.output_audio.done" and self.playback is not None:
-            try:
-                self.playback.end_item(getattr(event, "item_id", None))
-            except Exception:
-                log.exception("playback end_item failed")
-        elif etype == "response.created":
-            rid = event.response.get("id") if isinstance(event, ev.ResponseCreatedEvent) else None
-            if isinstance(rid, str):
-                m.response_created(rid)
-        elif etype == "response.output_text.delta":
-            m.first_output(getattr(event, "response_id", ""))
-        elif etype == "response.done":
-            response = event.response if isinstance(event, ev.ResponseDoneEvent) else {}
-            rid = response.get("id")
-            if isinstance(rid, str):
-                m.response_done(rid)
-            if response.get("status") == "failed":
-                details = response.get("status_details") or {}
-                error = details.get("error") if isinstance(details, dict) else None
-                if isinstance(error, dict) and error.get("code") == "model_not_found":
-                    self._model_refused(error, "response failed")
-            self._recycler.response_done()
-            self._sync_played()  # the played counts so far; frees the playback's old marks
+        self._apply(actions)
         self._publish(event)
 
-    def _on_error(self, event: ev.ErrorEvent, kind: ErrorKind | None) -> None:
-        error = event.error if isinstance(event.error, dict) else {}
-        code = str(error.get("code") or "")
-        if code == "model_not_found":
-            self._model_refused(error, "error")
-            return
-        message = str(error.get("message") or "")
-        blamed = error.get("event_id")
+    def _apply(self, actions: Actions) -> None:
+        """Do what the core's :class:`~rtsdk.protocol.core.Actions` say (protocol-neutral)."""
+        m = self.metrics
         ready = self._ready
-        if (
-            ready is not None
-            and not ready.done()
-            and blamed is not None
-            and blamed == self._session_update_id
-        ):
-            param = error.get("param")
-            ready.set_exception(
-                ConfigurationError(
-                    f"the server rejected the session config"
-                    f"{f' ({param})' if param else ''}: {code or 'error'}: {message}"
-                )
-            )
-            ready.exception()
-        if kind is ErrorKind.BENIGN:
-            log.debug("benign server error %s: %s", code, message)
-            return
+        pending = ready is not None and not ready.done()
+        if actions.ready and pending:
+            assert ready is not None
+            ready.set_result(None)
+        elif actions.rejected is not None and pending:
+            assert ready is not None
+            ready.set_exception(actions.rejected)
+            ready.exception()  # retrieved here too: no "never retrieved" warning
+        if actions.turn_ended:
+            m.speech_stopped()
+        if actions.response_started is not None:
+            m.response_created(actions.response_started)
+        if actions.first_output is not None:
+            m.first_output(actions.first_output)
+        if actions.output_done is not None and self.playback is not None:
+            try:
+                self.playback.end_item(actions.output_done)
+            except Exception:
+                log.exception("playback end_item failed")
+        if actions.response_finished is not None:
+            m.response_done(actions.response_finished)
+            self._recycler.response_done()
+            self._sync_played()  # the played counts so far; frees the playback's old marks
+        if actions.unreadable is not None:
+            m.protocol_errors += 1
+            log.warning("unreadable frame from the server: %s", actions.unreadable)
+        if actions.failure is not None:
+            self._fail(actions.failure)
+        elif actions.renew is not None:
+            m.server_errors += 1
+            log.info("%s; renewing the connection", actions.renew)
+            self._recycler.start(actions.renew)
+        elif actions.problem is not None:
+            m.server_errors += 1
+            log.warning("%s", actions.problem)
+
+    def _fail(self, failure: RtsdkError) -> None:
+        """End the session for good with ``failure`` (no reconnect)."""
         self.metrics.server_errors += 1
-        if kind is ErrorKind.AUTH:
-            failure = AuthenticationError(
-                f"the server refused the credentials ({code or error.get('type')})"
-            )
-            if ready is not None and not ready.done():
-                ready.set_exception(failure)
-                ready.exception()
-            if self._link is not None:
-                self._link.fail(failure)
-        elif kind is ErrorKind.RECONNECT:
-            log.info("the server ended the session (%s); renewing the connection", code)
-            self._recycler.start(f"server ended the session: {code}")
-        else:
-            log.warning("server error %s: %s", code or error.get("type"), message)
+        log.error("%s", failure)
+        ready = self._ready
+        if ready is not None and not ready.done():
+            ready.set_exception(failure)
+            ready.exception()
+        if self._link is not None:
+            self._link.fail(failure)
 
     # -- dispatch ----------------------------------------------------------------------------
 
@@ -505,12 +427,10 @@ class RealtimeAIServiceManager(OutputAudio):
     # -- send --------------------------------------------------------------------------------
 
     def _encode(self, frame: dict[str, Any]) -> str:
-        if self.options.beta_protocol:
-            frame = to_beta_client_event(frame)
-        return encode_event(frame)
+        return self.state.encode(frame)
 
     def _note_sent(self, frame: dict[str, Any]) -> None:
-        if frame.get("type") == "response.create":
+        if self.state.asks_response(frame):
             self.metrics.response_requested()
 
     def _post_json(self, frame: dict[str, Any]) -> None:
@@ -527,7 +447,7 @@ class RealtimeAIServiceManager(OutputAudio):
             raise ConnectionClosedError("the session is closed") from self.failure
         if audio:
             self._input_lost = False
-            self.audio_sent_bytes += _append_audio_bytes(frame)
+            self.audio_sent_bytes += _input_audio_bytes(frame, self._input_framing)
         else:
             self._disarm()  # an intent may change what the session plays (truncate, cancel)
         self._outbox.post(frame, audio)
@@ -539,14 +459,14 @@ class RealtimeAIServiceManager(OutputAudio):
         appended since is not sent (the server's buffer is certainly empty: what was appended
         before went with the old connection); it is logged instead.
         """
-        etype = event.get("type")
-        if etype == "input_audio_buffer.commit" and self._input_lost:
+        intent = self.state.input_intent(event)
+        if intent == "commit" and self._input_lost:
             log.warning(
                 "commit skipped: the connection was renewed and no audio was appended since "
                 "(what was appended before is gone with the old connection)"
             )
             return
-        if etype == "input_audio_buffer.clear":
+        if intent == "clear":
             self._input_lost = False
         self._post_json(event)
 
@@ -556,7 +476,9 @@ class RealtimeAIServiceManager(OutputAudio):
         if self._closed or self._ended:
             raise ConnectionClosedError("the session is closed") from self.failure
         self._input_lost = False
-        self.audio_sent_bytes += _append_audio_bytes(frame)
+        n = len(frame) - self._input_framing  # inline: this runs for every audio frame
+        if n > 0:
+            self.audio_sent_bytes += n * 3 // 4 - frame.count(b"=", -4)
         self._outbox.post(frame, True)
 
     async def drain(self, timeout: float = 5.0) -> None:
