@@ -30,6 +30,7 @@ import contextlib
 import inspect
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from rtsdk import kernels
@@ -40,7 +41,7 @@ from rtsdk.session.options import RealtimeAIOptions
 
 from .carrier import CarrierPort, SocketPort, pull
 from .downlink import Downlink
-from .types import CallError, CallInfo, CallStats, DtmfEvent, PhoneCallHandler
+from .types import CallError, CallInfo, CallStats, DtmfEvent
 
 __all__ = ["CallError", "CallInfo", "CallStats", "DtmfEvent", "PhoneCall", "PhoneCallHandler"]
 
@@ -55,6 +56,31 @@ def check_uplink_ms(uplink_ms: object) -> None:
     """Refuse an ``uplink_ms`` that :class:`PhoneCall` cannot use (ValueError)."""
     if type(uplink_ms) is not int or not 20 <= uplink_ms <= 500:
         raise ValueError(f"uplink_ms must be an int from 20 to 500, got {uplink_ms!r}")
+
+
+class PhoneCallHandler:
+    """Per-call hooks; override what you need (plain or ``async`` methods)."""
+
+    def configure(
+        self, info: CallInfo, options: RealtimeAIOptions
+    ) -> RealtimeAIOptions | Awaitable[RealtimeAIOptions]:
+        """The session options for this call (e.g. instructions from the custom parameters).
+
+        The audio formats are set to ``g711_ulaw`` whatever this returns.
+        """
+        return options
+
+    def on_session(self, call: PhoneCall) -> Any:
+        """The call's client exists (not yet connected): register listeners and tools here."""
+
+    def on_dtmf(self, call: PhoneCall, event: DtmfEvent) -> Any:
+        """The caller pressed a key."""
+
+    def on_error(self, call: PhoneCall, error: CallError) -> Any:
+        """Something was wrong on the call (also logged)."""
+
+    def on_end(self, call: PhoneCall) -> Any:
+        """The call is over and its session closed (:attr:`PhoneCall.stats` is final)."""
 
 
 class PhoneCall:

@@ -20,12 +20,9 @@ import inspect
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .call import PhoneCall
-
-__all__ = ["CarrierPort", "SocketPort", "TransportPort", "pull"]
+__all__ = ["CarrierPort", "FedCall", "SocketPort", "TransportPort", "pull"]
 
 log = logging.getLogger("rtsdk.telephony")
 
@@ -47,6 +44,21 @@ class CarrierPort(Protocol):
 
     async def aclose(self) -> None:
         """Close the stream and wait for the writer (idempotent)."""
+
+
+class FedCall(Protocol):
+    """What a reader of the carrier's stream uses of the call it feeds (a
+    :class:`~rtsdk.telephony.PhoneCall` is one)."""
+
+    @property
+    def ended(self) -> bool:
+        """True once the call is over (or ending): nothing more to read for it."""
+
+    def feed(self, raw: str | bytes) -> None:
+        """One message from the carrier (text, as ``str`` or UTF-8 ``bytes``)."""
+
+    def carrier_closed(self) -> None:
+        """The carrier's stream closed (or broke)."""
 
 
 def _sender(ws: Any) -> Callable[[bytes], Awaitable[None]]:
@@ -117,7 +129,7 @@ class SocketPort:
             self._writer.cancel()
 
 
-async def pull(ws: Any, call: PhoneCall) -> None:
+async def pull(ws: Any, call: FedCall) -> None:
     """Feed ``call`` every message ``ws.recv()`` gives, until the stream closes."""
     recv = ws.recv
     try:

@@ -16,19 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from picows import WSAutoPingStrategy, WSListener, WSMsgType
 from picows.picows import WSProtocol  # type: ignore[attr-defined]  # not in the stubs
 
-from .carrier import TransportPort
+from .carrier import CarrierPort, FedCall, TransportPort
 from .signature import read_webhook_body
 
-if TYPE_CHECKING:
-    from .server import PhoneServer
-
-__all__ = ["CarrierListener", "front_factory"]
+__all__ = ["CallServer", "CarrierListener", "front_factory"]
 
 log = logging.getLogger("rtsdk.telephony")
 
@@ -47,10 +44,48 @@ def _http(status: str, body: bytes = b"", content_type: str = "text/plain") -> b
     ).encode("ascii") + body
 
 
+class CallServer(Protocol):
+    """What the engine uses of the server it serves (a :class:`~rtsdk.telephony.PhoneServer`
+    is one): its two paths, its checks and TwiML answer for a request, and its calls."""
+
+    @property
+    def media_path(self) -> str:
+        """The path of the media streams."""
+
+    @property
+    def twiml_path(self) -> str:
+        """The path of the carrier's webhook."""
+
+    def request_allowed(
+        self,
+        media: bool,
+        target: str,
+        form: list[tuple[str, str]],
+        headers: dict[str, str],
+        json_body: bytes | None = None,
+    ) -> bool:
+        """Does the request carry the carrier's signature (when one is required)?"""
+
+    def twiml_for(
+        self,
+        target: str,
+        form: list[tuple[str, str]],
+        host: str | None,
+        forwarded_proto: str | None,
+    ) -> str:
+        """The TwiML answer to a webhook request for ``target``."""
+
+    def new_call(self) -> FedCall:
+        """A call for a new media stream, fed its messages by the engine."""
+
+    async def run_call(self, call: Any, port: CarrierPort | None = None) -> None:
+        """Run ``call`` (one :meth:`new_call` made), writing to ``port``, until it ends."""
+
+
 class CarrierListener(WSListener):
     """One media stream on picows: messages to the call, the call's writes to the socket."""
 
-    def __init__(self, server: PhoneServer) -> None:
+    def __init__(self, server: CallServer) -> None:
         self._server = server
         self._call: Any = None
         self._parts: list[bytes] = []
@@ -91,7 +126,7 @@ class CarrierListener(WSListener):
 class _Front(asyncio.Protocol):
     """The first bytes of a connection: route by the request path (see the module)."""
 
-    def __init__(self, server: PhoneServer, listener: Callable[[Any], Any]) -> None:
+    def __init__(self, server: CallServer, listener: Callable[[Any], Any]) -> None:
         self._server = server
         self._listener = listener
         self._buf = bytearray()
@@ -183,7 +218,7 @@ class _Front(asyncio.Protocol):
             view = view[n:]
 
 
-def front_factory(server: PhoneServer) -> Callable[[], asyncio.Protocol]:
+def front_factory(server: CallServer) -> Callable[[], asyncio.Protocol]:
     """The protocol factory for ``loop.create_server`` of the fast engine."""
 
     def listener(request: Any) -> CarrierListener:

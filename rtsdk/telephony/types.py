@@ -1,18 +1,15 @@
-"""What a phone call tells the app: its start details, key presses, problems, counters, and
-the per-call hooks (:class:`PhoneCallHandler`)."""
+"""What a phone call tells the app: its start details, key presses, problems and counters.
+
+The per-call hooks that receive them, :class:`~rtsdk.telephony.PhoneCallHandler`, live with
+:class:`~rtsdk.telephony.PhoneCall` in :mod:`rtsdk.telephony.call` (their methods take the
+call)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rtsdk.session.options import RealtimeAIOptions
-
-if TYPE_CHECKING:
-    from .call import PhoneCall
-
-__all__ = ["CallError", "CallInfo", "CallStats", "DtmfEvent", "PhoneCallHandler"]
+__all__ = ["CallError", "CallInfo", "CallStats", "DtmfEvent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,28 +59,3 @@ class CallStats:
     unknown_events: int = 0
     errors: list[CallError] = field(default_factory=list)
     ended_by: str = ""
-
-
-class PhoneCallHandler:
-    """Per-call hooks; override what you need (plain or ``async`` methods)."""
-
-    def configure(
-        self, info: CallInfo, options: RealtimeAIOptions
-    ) -> RealtimeAIOptions | Awaitable[RealtimeAIOptions]:
-        """The session options for this call (e.g. instructions from the custom parameters).
-
-        The audio formats are set to ``g711_ulaw`` whatever this returns.
-        """
-        return options
-
-    def on_session(self, call: PhoneCall) -> Any:
-        """The call's client exists (not yet connected): register listeners and tools here."""
-
-    def on_dtmf(self, call: PhoneCall, event: DtmfEvent) -> Any:
-        """The caller pressed a key."""
-
-    def on_error(self, call: PhoneCall, error: CallError) -> Any:
-        """Something was wrong on the call (also logged)."""
-
-    def on_end(self, call: PhoneCall) -> Any:
-        """The call is over and its session closed (:attr:`PhoneCall.stats` is final)."""

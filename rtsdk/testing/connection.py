@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from websockets.asyncio.server import ServerConnection as WsConnection
 from websockets.datastructures import Headers
@@ -20,19 +21,64 @@ from ..protocol import decode_frame, encode_event
 from ..protocol import events as ev
 from ..protocol.events import ProtocolErrorEvent
 from .beta import client_event_to_ga, server_event_to_beta
-from .faults import Faults
-from .session import RealtimeSession
+from .config import VadDefaults
+from .faults import Faults, FunctionCallScript
+from .mcp import McpCallScript
+from .session import Ids, RealtimeSession
 
-if TYPE_CHECKING:
-    from .server import LocalRealtimeServer
-
-__all__ = ["ServerConnection"]
+__all__ = ["ServerConnection", "ServerHost"]
 
 log = logging.getLogger("rtsdk.testing")
 
 Json = dict[str, Any]
 Frame = Json | str
 _AUDIO_TYPES = frozenset({"input_audio_buffer.append", "response.output_audio.delta"})
+
+
+class ServerHost(Protocol):
+    """What a connection uses of the server that accepted it (a
+    :class:`~rtsdk.testing.LocalRealtimeServer` is one): the settings and the shared state
+    each new session starts from, and the server's ids."""
+
+    @property
+    def ids(self) -> Ids:
+        """The server's id maker (ids unique across its connections)."""
+
+    @property
+    def vad_defaults(self) -> VadDefaults:
+        """The turn detection a session starts with."""
+
+    @property
+    def pacing(self) -> str:
+        """``"fast"`` or ``"realtime"`` (read by the session per delta)."""
+
+    @property
+    def audio_chunk_ms(self) -> int:
+        """Milliseconds of audio per output delta."""
+
+    @property
+    def realtime_lead_ms(self) -> int:
+        """How far ahead of real time ``"realtime"`` pacing sends audio."""
+
+    @property
+    def voice(self) -> str:
+        """The voice a session starts with."""
+
+    @property
+    def scripts(self) -> list[FunctionCallScript]:
+        """The scripted function calls, shared by every session."""
+
+    @property
+    def mcp_scripts(self) -> list[McpCallScript]:
+        """The scripted MCP tools, shared by every session."""
+
+    @property
+    def transcription_failures(self) -> list[int]:
+        """Transcriptions still to fail, shared by every session."""
+
+    @property
+    def today(self) -> datetime.date | None:
+        """The date deciding which models are shut down (None: the real date)."""
 
 
 class ServerConnection:
@@ -51,7 +97,7 @@ class ServerConnection:
 
     def __init__(
         self,
-        server: LocalRealtimeServer,
+        server: ServerHost,
         ws: WsConnection,
         *,
         index: int,

@@ -33,7 +33,8 @@ from typing import Any
 from . import audio as au
 from .faults import FunctionCallScript
 from .mcp import McpCallScript, mcp_tools, needs_approval, tool_allowed
-from .responses import ECHO_PREFIX, Plan
+from .plan import Plan
+from .responses import ECHO_PREFIX
 
 __all__ = ["input_tokens", "make_plan"]
 

@@ -1,21 +1,20 @@
 """``conversation.item.create/truncate/delete/retrieve`` on the local server.
 
-Each handler takes the :class:`~rtsdk.testing.session.RealtimeSession`, the client event
-(already checked against the schema) and its ``event_id``, and answers with the reply event or
-an ``error`` carrying that ``event_id``.
+Each handler takes the session (a :class:`~rtsdk.testing.host.SessionHost`: the
+:class:`~rtsdk.testing.session.RealtimeSession`), the client event (already checked against
+the schema) and its ``event_id``, and answers with the reply event or an ``error`` carrying
+that ``event_id``.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..kernels import b64decode, b64encode
 from ..protocol import events as ev
 from . import audio as au
-
-if TYPE_CHECKING:
-    from .session import RealtimeSession
+from .host import SessionHost
 
 __all__ = [
     "item_create",
@@ -30,7 +29,7 @@ Json = dict[str, Any]
 _DEFAULT_PART = {"user": "input_text", "system": "input_text", "assistant": "output_text"}
 
 
-def _not_found(s: RealtimeSession, item_id: str, event_id: str | None, what: str) -> None:
+def _not_found(s: SessionHost, item_id: str, event_id: str | None, what: str) -> None:
     s.error(
         f"Error {what} item: the item with id '{item_id}' does not exist.",
         code="invalid_value",
@@ -39,7 +38,7 @@ def _not_found(s: RealtimeSession, item_id: str, event_id: str | None, what: str
     )
 
 
-def _server_item(s: RealtimeSession, given: Json, event_id: str | None) -> Json | None:
+def _server_item(s: SessionHost, given: Json, event_id: str | None) -> Json | None:
     """The item as the server keeps it, with any audio stored aside; None after an error."""
     item = copy.deepcopy(given)
     item.setdefault("id", s.new_id("item"))
@@ -83,7 +82,7 @@ def _server_item(s: RealtimeSession, given: Json, event_id: str | None) -> Json 
     return item
 
 
-def item_create(s: RealtimeSession, data: Json, event_id: str | None) -> None:
+def item_create(s: SessionHost, data: Json, event_id: str | None) -> None:
     """``conversation.item.create`` -> ``conversation.item.added`` + ``conversation.item.done``."""
     given = data["item"]
     if "id" in given and s.find(given["id"]) >= 0:
@@ -125,7 +124,7 @@ def item_create(s: RealtimeSession, data: Json, event_id: str | None) -> None:
         s.continue_after_approval()
 
 
-def item_truncate(s: RealtimeSession, data: Json, event_id: str | None) -> None:
+def item_truncate(s: SessionHost, data: Json, event_id: str | None) -> None:
     """``conversation.item.truncate`` with the bounds check of the real service.
 
     Only assistant audio can be truncated, never past the audio generated for the item; the
@@ -184,7 +183,7 @@ def item_truncate(s: RealtimeSession, data: Json, event_id: str | None) -> None:
     )
 
 
-def item_delete(s: RealtimeSession, data: Json, event_id: str | None) -> None:
+def item_delete(s: SessionHost, data: Json, event_id: str | None) -> None:
     """``conversation.item.delete`` -> ``conversation.item.deleted``.
 
     An item still being generated ends its response first (``cancelled``,
@@ -203,7 +202,7 @@ def item_delete(s: RealtimeSession, data: Json, event_id: str | None) -> None:
     s.send(ev.ConversationItemDeletedEvent, item_id=item_id)
 
 
-def item_retrieve(s: RealtimeSession, data: Json, event_id: str | None) -> None:
+def item_retrieve(s: SessionHost, data: Json, event_id: str | None) -> None:
     """``conversation.item.retrieve`` -> ``conversation.item.retrieved`` with the audio.
 
     An item still being generated comes as it stands: ``in_progress``, with the transcript,
@@ -226,7 +225,7 @@ def item_retrieve(s: RealtimeSession, data: Json, event_id: str | None) -> None:
     s.send(ev.ConversationItemRetrievedEvent, item=item)
 
 
-def response_context(s: RealtimeSession, given: Any, event_id: str | None) -> list[Json] | None:
+def response_context(s: SessionHost, given: Any, event_id: str | None) -> list[Json] | None:
     """The items a response sees: the conversation, or ``response.input`` with its
     ``item_reference`` entries resolved (None after an error for an unknown id)."""
     if given is None:

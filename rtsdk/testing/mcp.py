@@ -23,15 +23,13 @@ response calls the tool:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..exceptions import ConfigurationError
 from ..protocol import events as ev
 from .faults import ScriptedCall
-
-if TYPE_CHECKING:
-    from .responses import Pace, Plan, ResponseRun
-    from .session import RealtimeSession
+from .host import ResponseHost, SessionHost
+from .plan import Pace, Plan
 
 __all__ = [
     "McpCallScript",
@@ -144,7 +142,7 @@ def needs_approval(tool: Json, name: str) -> bool:
     return True
 
 
-def list_tools(s: RealtimeSession, tool: Json, scripts: list[McpCallScript]) -> None:
+def list_tools(s: SessionHost, tool: Json, scripts: list[McpCallScript]) -> None:
     """The tool listing of one newly declared MCP server label, as events."""
     label = str(tool["server_label"])
     item: Json = {"id": s.new_id("mcpl"), "type": "mcp_list_tools", "server_label": label}
@@ -158,7 +156,7 @@ def list_tools(s: RealtimeSession, tool: Json, scripts: list[McpCallScript]) -> 
     s.item_final(item)
 
 
-async def stream_mcp(run: ResponseRun, plan: Plan, pace: Pace) -> None:
+async def stream_mcp(run: ResponseHost, plan: Plan, pace: Pace) -> None:
     """Open the ``mcp_approval_request`` or ``mcp_call`` item of ``plan`` and stream the
     call's arguments; :func:`close_mcp_item` ends it."""
     s = run.session
@@ -194,7 +192,7 @@ async def stream_mcp(run: ResponseRun, plan: Plan, pace: Pace) -> None:
         await pace(k, 0.0)
 
 
-def close_mcp_item(run: ResponseRun, item: Json, plan: Plan | None, completed: bool) -> None:
+def close_mcp_item(run: ResponseHost, item: Json, plan: Plan | None, completed: bool) -> None:
     """The call's end events of an ``mcp_call`` item (nothing for an approval request):
     arguments done, in progress, then completed with the scripted output, or failed (the
     script's error, or a cancelled response)."""

@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from ..kernels import b64encode
 from ..protocol import events as ev
 from .audio import BYTES_PER_MS
+from .host import SessionHost
 from .mcp import close_mcp_item, stream_mcp
-
-if TYPE_CHECKING:
-    from .session import RealtimeSession
+from .plan import Pace, Plan
 
 __all__ = ["ECHO_PREFIX", "REASONING_TOKENS", "Pace", "Plan", "ResponseRun", "make_pacer"]
 
@@ -47,29 +45,6 @@ REASONING_TOKENS: dict[str, int] = {
     "high": 192,
     "xhigh": 512,
 }
-
-
-@dataclass(slots=True)
-class Plan:
-    """One step of a response, one output item: an assistant message (text, with audio when
-    asked), a function call, an MCP approval request, or an MCP call. ``then`` is the next
-    step in the same response (the message after an MCP call, the calls and preambles of
-    parallel tool calls)."""
-
-    kind: str  # "message" | "function_call" | "mcp_call" | "mcp_approval"
-    text: str = ""
-    audio: bytes | None = None  # in the response's output format
-    call_name: str = ""
-    call_id: str = ""
-    arguments: str = ""
-    server_label: str = ""  # MCP
-    approval_request_id: str | None = None
-    output: str = ""  # what the MCP tool returns
-    error: str | None = None  # or why it failed
-    then: Plan | None = None  # the next step (output item) of the same response
-
-
-Pace = Callable[[int, float], Awaitable[None]]
 
 
 def make_pacer(pacing: Callable[[], str], clock: Callable[[], float], lead_s: float) -> Pace:
@@ -114,7 +89,7 @@ class ResponseRun:
 
     def __init__(
         self,
-        session: RealtimeSession,
+        session: SessionHost,
         *,
         response_id: str,
         conversation_id: str | None,

@@ -54,6 +54,7 @@ from .config import (
 )
 from .echo import input_tokens, make_plan
 from .faults import FunctionCallScript
+from .host import ResponseHost
 from .items import item_create, item_delete, item_retrieve, item_truncate, response_context
 from .mcp import McpCallScript, list_tools, mcp_tools
 from .responses import REASONING_TOKENS, ResponseRun, make_pacer
@@ -658,7 +659,7 @@ class RealtimeSession:
         else:
             self._continue_pending = True
 
-    def response_finished(self, run: ResponseRun) -> None:
+    def response_finished(self, run: ResponseHost) -> None:
         """Called by a response once its ``response.done`` is out."""
         if self.active is run:
             self.active = None

@@ -28,7 +28,7 @@ import asyncio
 import hashlib
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -36,10 +36,8 @@ from ..models import DEFAULT_TRANSCRIPTION_MODEL
 from ..protocol import events as ev
 from . import audio as au
 from .config import model_not_found
+from .host import SessionHost
 from .vad import threshold_dbfs
-
-if TYPE_CHECKING:
-    from .session import RealtimeSession
 
 __all__ = [
     "TRANSCRIPT_PREFIX",
@@ -186,9 +184,7 @@ def transcription_events(
     return out
 
 
-def transcribe_turn(
-    s: RealtimeSession, item: Json, raw: bytes, fmt: str
-) -> asyncio.Task[None] | None:
+def transcribe_turn(s: SessionHost, item: Json, raw: bytes, fmt: str) -> asyncio.Task[None] | None:
     """The input transcription of a committed turn, when the session asks for one: all at
     once with ``"fast"`` pacing; with ``"realtime"``, deltas 30 ms apart from a task (returned
     for the session to keep and cancel)."""
