@@ -28,18 +28,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime
-import itertools
-import json
-import secrets
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ..kernels import b64decode
-from ..models import REASONING_EFFORTS, retired
 from ..protocol import events as ev
-from ..protocol.schema import Problem, client_event_problems
-from ..protocol.session import format_name
+from ..protocol.schema import client_event_problems
 from .buffer import InputAudioBuffer
 from .config import (
     VadDefaults,
@@ -47,18 +42,15 @@ from .config import (
     default_transcription_session,
     input_format,
     merge_session,
-    model_not_found,
-    reasoning_problem,
-    reasons,
     vad_parameters,
 )
-from .echo import input_tokens, make_plan
 from .faults import FunctionCallScript
-from .host import ResponseHost
-from .items import item_create, item_delete, item_retrieve, item_truncate, response_context
+from .items import item_create, item_delete, item_retrieve, item_truncate
 from .mcp import McpCallScript, list_tools, mcp_tools
-from .responses import REASONING_TOKENS, ResponseRun, make_pacer
+from .respond import Responding
+from .responses import ResponseRun
 from .transcribe import transcribe_turn
+from .wording import Ids, problem_message
 
 __all__ = ["MIN_COMMIT_MS", "Ids", "RealtimeSession"]
 
@@ -79,53 +71,9 @@ _CONVERSATION_ONLY = frozenset(
         "output_audio_buffer.clear",
     }
 )
-_RATE_LIMITS = [
-    {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
-    {"name": "tokens", "limit": 40000, "remaining": 39000, "reset_seconds": 1.5},
-]
 
 
-class Ids:
-    """Ids in the service's style (``event_…``, ``item_…``, ``resp_…``), unique per server."""
-
-    __slots__ = ("_base", "_count")
-
-    def __init__(self) -> None:
-        self._base = secrets.token_hex(4)
-        self._count = itertools.count(1)
-
-    def __call__(self, prefix: str) -> str:
-        return f"{prefix}_{self._base}{next(self._count):09d}"
-
-
-def _quoted(value: Any) -> str:
-    return f"'{value}'" if isinstance(value, str) else json.dumps(value)
-
-
-def _at(data: Json, param: str) -> Any:
-    """The value at dotted path ``param`` of ``data`` (None where the path does not lead)."""
-    node: Any = data
-    for key in param.split("."):
-        node = node.get(key) if isinstance(node, dict) else None
-    return node
-
-
-def _problem_message(p: Problem, data: Json | None = None) -> str:
-    if p.code == "unknown_parameter":
-        return f"Unknown parameter: '{p.param}'."
-    if p.code == "missing_required_parameter":
-        return f"Missing required parameter: '{p.param}'."
-    if p.code in ("invalid_parameter", "unsupported_parameter"):
-        return p.message
-    if p.param.endswith("reasoning.effort") and data is not None:
-        # the service's words for a value outside an enumeration
-        names = [_quoted(e) for e in REASONING_EFFORTS]
-        listed = ", ".join(names[:-1]) + f", and {names[-1]}"
-        return f"Invalid value: {_quoted(_at(data, p.param))}. Supported values are: {listed}."
-    return f"Invalid value for '{p.param}': {p.message}."
-
-
-class RealtimeSession:
+class RealtimeSession(Responding):
     """Server side of one Realtime session (see the module docstring)."""
 
     def __init__(
@@ -346,7 +294,7 @@ class RealtimeSession:
         if problems:
             first = problems[0]
             self.error(
-                _problem_message(first, data),
+                problem_message(first, data),
                 code=first.code,
                 param=first.param,
                 event_id=event_id,
@@ -371,7 +319,7 @@ class RealtimeSession:
         )
         if problem is not None:
             self.error(
-                _problem_message(problem), code=problem.code, param=problem.param, event_id=event_id
+                problem_message(problem), code=problem.code, param=problem.param, event_id=event_id
             )
             return
         old = self.session
@@ -526,148 +474,3 @@ class RealtimeSession:
         )
 
     # -- responses ---------------------------------------------------------------------------
-
-    def _response_create(self, data: Json, event_id: str | None) -> None:
-        overrides = data.get("response") or {}
-        problem = reasoning_problem(self.session.get("model"), overrides, "response")
-        if problem is not None:
-            self.error(
-                _problem_message(problem), code=problem.code, param=problem.param, event_id=event_id
-            )
-            return
-        self.create_response(overrides, event_id)
-
-    def model_retired(self, model: Any) -> bool:
-        """True when ``model`` is past its shutdown date (by :attr:`today`)."""
-        return isinstance(model, str) and retired(model, self.today)
-
-    def _reasoning_tokens(self, overrides: Json) -> int | None:
-        """The reasoning tokens of a response: by its effort (its own, else the session's) on
-        a reasoning model; None when it does not reason."""
-        session = self.session
-        if not reasons(session.get("model")):
-            return None
-        effort = (overrides.get("reasoning") or {}).get("effort")
-        if effort is None:
-            effort = (session.get("reasoning") or {}).get("effort")
-        return REASONING_TOKENS.get(effort) if isinstance(effort, str) else None
-
-    def create_response(self, overrides: Json, event_id: str | None) -> None:
-        """Start a response (``overrides`` = the ``response`` object of ``response.create``)."""
-        conversation = overrides.get("conversation", "auto")
-        if conversation not in ("auto", "none"):
-            self.error(
-                "Invalid value for 'response.conversation': must be 'auto' or 'none'.",
-                code="invalid_value",
-                param="response.conversation",
-                event_id=event_id,
-            )
-            return
-        active = self.active
-        if conversation == "auto" and active is not None:
-            self.error(
-                f"Conversation already has an active response in progress: {active.id}. "
-                "Wait until the response is finished before creating a new one.",
-                code="conversation_already_has_active_response",
-                event_id=event_id,
-            )
-            return
-        context = response_context(self, overrides.get("input"), event_id)
-        if context is None:
-            return
-        self._list_mcp_tools(overrides.get("tools"))  # MCP servers given for this response
-        session = self.session
-        out = overrides.get("audio", {}).get("output", {})
-        fmt_object = out.get("format", session["audio"]["output"]["format"])
-        if fmt_object.get("type", "audio/pcm") == "audio/pcm":
-            fmt_object = {"type": "audio/pcm", "rate": 24000}
-        out_fmt = format_name(fmt_object)
-        modalities: list[str] = list(
-            overrides["output_modalities"]
-            if "output_modalities" in overrides
-            else session["output_modalities"]
-        )
-        max_tokens: int | str = (
-            overrides["max_output_tokens"]
-            if "max_output_tokens" in overrides
-            else session["max_output_tokens"]
-        )
-        model = session.get("model")
-        gone = self.model_retired(model)
-        run = ResponseRun(
-            self,
-            response_id=self.new_id("resp"),
-            conversation_id=self.conversation_id if conversation == "auto" else None,
-            modalities=modalities,
-            out_fmt=out_fmt,
-            format_object=fmt_object,
-            voice=out.get("voice", session["audio"]["output"]["voice"]),
-            max_output_tokens=max_tokens,
-            metadata=overrides.get("metadata"),
-            input_tokens=0 if gone else input_tokens(context),
-            reasoning_tokens=None if gone else self._reasoning_tokens(overrides),
-        )
-        if gone:
-            # the service's answer when it no longer serves the session's model
-            self.responses[run.id] = run
-            if run.in_conversation:
-                self.active = run
-            run.start()
-            run.fail(model_not_found(str(model)))
-            return
-        parallel = overrides.get("parallel_tool_calls", session.get("parallel_tool_calls", True))
-        plan = make_plan(
-            context,
-            audio=self._audio,
-            scripts=self.scripts,
-            new_id=self.new_id,
-            out_fmt=out_fmt,
-            tools=overrides.get("tools", session["tools"]),
-            tool_choice=overrides.get("tool_choice", session["tool_choice"]),
-            mcp_scripts=self.mcp_scripts,
-            parallel_tool_calls=parallel is not False,
-        )
-        self.responses[run.id] = run
-        if run.in_conversation:
-            self.active = run
-        run.start()
-        pacer = make_pacer(lambda: self.pacing, self._clock, self.realtime_lead_ms / 1000)
-        task = asyncio.get_running_loop().create_task(run.stream(plan, pacer))
-        run.task = task
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _response_cancel(self, data: Json, event_id: str | None) -> None:
-        response_id = data.get("response_id")
-        run = self.responses.get(response_id) if response_id else self.active
-        if run is None or run.done:
-            self.error(
-                "Cancellation failed: no active response found",
-                code="response_cancel_not_active",
-                event_id=event_id,
-            )
-            return
-        run.finish("cancelled", "client_cancelled")
-
-    def continue_after_approval(self) -> None:
-        """An MCP approval was answered: the model goes on by itself (the approved call, or
-        word of the denial), once the conversation has no active response."""
-        if self._closed:
-            return
-        if self.active is None:
-            self.create_response({}, None)
-        else:
-            self._continue_pending = True
-
-    def response_finished(self, run: ResponseHost) -> None:
-        """Called by a response once its ``response.done`` is out."""
-        if self.active is run:
-            self.active = None
-            if self._continue_pending:
-                self._continue_pending = False
-                asyncio.get_running_loop().call_soon(self.continue_after_approval)
-        self._idle_from_ms = max(
-            self._idle_from_ms, self.buffer.end_ms + run.playback_left_ms(self._clock())
-        )
-        self.responses.pop(run.id, None)
-        self.send(ev.RateLimitsUpdatedEvent, rate_limits=copy.deepcopy(_RATE_LIMITS))
