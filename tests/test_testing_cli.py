@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,29 @@ def _readline(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:
             proc.kill()
             raise AssertionError(f"no output within {timeout} s: {proc.communicate()}")
     return proc.stdout.readline().strip()
+
+
+@contextlib.contextmanager
+def served(*args: str) -> Iterator[str]:
+    """``python -m rtsdk serve --port 0 ARGS...`` in a subprocess: yields its URL, then stops it
+    with SIGTERM and checks it exited 0."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE, "--port", "0", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        yield _readline(proc)
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
 
 
 def _text_turn(url: str, headers: dict[str, str]) -> list[str]:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,7 @@ from rtsdk.exceptions import ConfigurationError
 from rtsdk.testing import LocalRealtimeServer
 from rtsdk.testing.cli import add_scripts, serve_main
 from tests.conformance import assert_client_event_valid, assert_server_event_valid
-from tests.test_testing_cli import SERVE, _readline
+from tests.test_testing_cli import served
 
 ROOT = Path(__file__).resolve().parents[1]
 WEATHER = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
@@ -54,48 +51,20 @@ def test_serve_scripts_a_function_call_and_an_mcp_call() -> None:
         {"name": "get_weather", "arguments": {"city": "Oslo"}, "when": "weather", "times": 1}
     )
     mcp = json.dumps({"server_label": "docs", "name": "search", "output": "3 hits"})
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            SERVE,
-            "--port",
-            "0",
-            "--pacing",
-            "fast",
-            "--function-call",
-            function,
-            "--mcp-call",
-            mcp,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        url = _readline(proc)
-        with connect(f"{url}?model=gpt-realtime-1.5", max_size=None) as ws:
-            _until(ws, "session.created")
-            session = {"type": "realtime", "tools": [WEATHER, DOCS]}
-            _send(ws, {"type": "session.update", "session": session})
-            listing = _until(ws, "conversation.item.done")["item"]
-            assert [t["name"] for t in listing["tools"]] == ["search"]
-            (call,) = _turn(ws, "what is the weather?")
-            assert call["type"] == "function_call" and json.loads(call["arguments"]) == {
-                "city": "Oslo"
-            }
-            mcp_call, said = _turn(ws, "anything else")
-            assert (mcp_call["type"], mcp_call["output"]) == ("mcp_call", "3 hits")
-            assert said["content"][0]["text"].endswith("search on docs returned 3 hits")
-        proc.terminate()
-        _, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, err
+    with (
+        served("--pacing", "fast", "--function-call", function, "--mcp-call", mcp) as url,
+        connect(f"{url}?model=gpt-realtime-1.5", max_size=None) as ws,
+    ):
+        _until(ws, "session.created")
+        session = {"type": "realtime", "tools": [WEATHER, DOCS]}
+        _send(ws, {"type": "session.update", "session": session})
+        listing = _until(ws, "conversation.item.done")["item"]
+        assert [t["name"] for t in listing["tools"]] == ["search"]
+        (call,) = _turn(ws, "what is the weather?")
+        assert call["type"] == "function_call" and json.loads(call["arguments"]) == {"city": "Oslo"}
+        mcp_call, said = _turn(ws, "anything else")
+        assert (mcp_call["type"], mcp_call["output"]) == ("mcp_call", "3 hits")
+        assert said["content"][0]["text"].endswith("search on docs returned 3 hits")
 
 
 def test_shorthand_and_bad_specs() -> None:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,7 @@ from rtsdk.testing import LocalRealtimeServer, ServerConnection
 from rtsdk.testing.cli import serve_main
 from rtsdk.testing.responses import REASONING_TOKENS
 from tests.conformance import SERVER_MODELS, assert_server_event_valid, realtime
-from tests.test_testing_cli import SERVE, _readline
+from tests.test_testing_cli import served
 from tests.test_testing_server import RawClient, check_sent, configure, silence, tone
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -492,16 +489,7 @@ def test_today_must_be_a_date() -> None:
 def test_serve_today_flag() -> None:
     assert serve_main(["--port", "0", "--today", "20-01-2027"]) == 2
     assert serve_main(["--port", "0", "--today", "2027-02-30"]) == 2
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--port", "0", "--pacing", "fast", "--today", "2027-01-20"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        url = _readline(proc)
+    with served("--pacing", "fast", "--today", "2027-01-20") as url:
         for model, status in ((DEPRECATED, "failed"), (PLAIN, "completed")):
             with connect(f"{url}?model={model}", max_size=None) as ws:
                 item = user_text("hi")
@@ -515,10 +503,3 @@ def test_serve_today_flag() -> None:
                 assert event["response"]["status"] == status
                 if status == "failed":
                     assert_model_not_found(event, DEPRECATED)
-        proc.terminate()
-        _, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, err

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,7 @@ from rtsdk.testing import FunctionCallScript, LocalRealtimeServer, ServerConnect
 from rtsdk.testing.cli import add_scripts, serve_main
 from rtsdk.testing.responses import ECHO_PREFIX
 from tests.conformance import assert_client_event_valid, assert_server_event_valid
-from tests.test_testing_cli import SERVE, _readline
+from tests.test_testing_cli import served
 from tests.test_testing_server import RawClient, audio_of, check_sent, configure, tone
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -410,43 +407,29 @@ def test_serve_makes_parallel_calls_with_preambles() -> None:
         json.dumps({"name": "get_b", "when": "b too"}),
     ]
     args = [arg for spec in specs for arg in ("--function-call", spec)]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--port", "0", "--pacing", "fast", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        url = _readline(proc)
-        with connect(f"{url}?model=gpt-realtime-1.5", max_size=None) as ws:
+    with (
+        served("--pacing", "fast", *args) as url,
+        connect(f"{url}?model=gpt-realtime-1.5", max_size=None) as ws,
+    ):
 
-            def send(event: dict[str, Any]) -> None:
-                assert_client_event_valid(event)
-                ws.send(json.dumps(event))
+        def send(event: dict[str, Any]) -> None:
+            assert_client_event_valid(event)
+            ws.send(json.dumps(event))
 
-            def until_done() -> dict[str, Any]:
-                while True:
-                    event = json.loads(ws.recv(10))
-                    assert_server_event_valid(event)
-                    if event["type"] == "response.done":
-                        return event
+        def until_done() -> dict[str, Any]:
+            while True:
+                event = json.loads(ws.recv(10))
+                assert_server_event_valid(event)
+                if event["type"] == "response.done":
+                    return event
 
-            send({"type": "session.update", "session": {"type": "realtime", "tools": TOOLS}})
-            for text, names in (
-                ("a only", ["get_a", "get_a"]),
-                ("a and b too", ["get_a", "get_a", "get_b"]),
-            ):
-                send(user_text(text))
-                send({"type": "response.create", "response": TEXT})
-                output = until_done()["response"]["output"]
-                assert output[0]["content"] == [{"type": "output_text", "text": "Checking."}]
-                assert [i["name"] for i in output[1:]] == names
-        proc.terminate()
-        _, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, err
+        send({"type": "session.update", "session": {"type": "realtime", "tools": TOOLS}})
+        for text, names in (
+            ("a only", ["get_a", "get_a"]),
+            ("a and b too", ["get_a", "get_a", "get_b"]),
+        ):
+            send(user_text(text))
+            send({"type": "response.create", "response": TEXT})
+            output = until_done()["response"]["output"]
+            assert output[0]["content"] == [{"type": "output_text", "text": "Checking."}]
+            assert [i["name"] for i in output[1:]] == names

@@ -311,7 +311,7 @@ class AsyncRealtimeAIClient(GaHelpers):
         """The output of a function call the app handles itself (no registered tool)."""
         self._service.submit_function_output(call_id, output)
 
-    async def update_session(self, **changes: Any) -> None:
+    async def update_session(self, /, **changes: Any) -> None:
         """Change session options (the :class:`RealtimeAIOptions` session fields) now and for
         every later connect."""
         self.options = self.options.with_changes(**changes)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rtsdk.client.async_client import AsyncRealtimeAIClient
+from rtsdk.client.blocking import blocking
 from rtsdk.client.stats import SessionStats
 from rtsdk.client.sync_conversation import SyncGaHelpers, SyncResponseHandle
 from rtsdk.exceptions import ConnectionClosedError
@@ -243,46 +244,28 @@ class RealtimeAIClient(SyncGaHelpers):
         for frame in frames:
             loop.call_soon_threadsafe(_post_quietly, service, frame)
 
-    def commit_audio(self) -> None:
-        """See :meth:`AsyncRealtimeAIClient.commit_audio`."""
-        self._run(self._client.commit_audio(), 10)
+    commit_audio = blocking(AsyncRealtimeAIClient.commit_audio)
 
-    def clear_audio(self) -> None:
-        """See :meth:`AsyncRealtimeAIClient.clear_audio`."""
-        self._run(self._client.clear_audio(), 10)
+    clear_audio = blocking(AsyncRealtimeAIClient.clear_audio)
 
-    def send_text(self, text: str, *, respond: bool = True) -> None:
-        """See :meth:`AsyncRealtimeAIClient.send_text`."""
-        self._run(self._client.send_text(text, respond=respond), 10)
+    send_text = blocking(AsyncRealtimeAIClient.send_text)
 
     def generate_response(self, **overrides: Any) -> SyncResponseHandle:
         """See :meth:`AsyncRealtimeAIClient.generate_response`; the handle's ``result()``
         blocks until that response is done."""
         return self._tracked(overrides)
 
-    def cancel_response(self) -> None:
-        """See :meth:`AsyncRealtimeAIClient.cancel_response`."""
-        self._run(self._client.cancel_response(), 10)
+    cancel_response = blocking(AsyncRealtimeAIClient.cancel_response)
 
-    def truncate(self, item_id: str, audio_end_ms: int) -> None:
-        """See :meth:`AsyncRealtimeAIClient.truncate`."""
-        self._run(self._client.truncate(item_id, audio_end_ms), 10)
+    truncate = blocking(AsyncRealtimeAIClient.truncate)
 
-    def interrupt(self) -> None:
-        """See :meth:`AsyncRealtimeAIClient.interrupt`."""
-        self._run(self._client.interrupt(), 10)
+    interrupt = blocking(AsyncRealtimeAIClient.interrupt)
 
-    def submit_function_output(self, call_id: str, output: str) -> None:
-        """See :meth:`AsyncRealtimeAIClient.submit_function_output`."""
-        self._run(self._client.submit_function_output(call_id, output), 10)
+    submit_function_output = blocking(AsyncRealtimeAIClient.submit_function_output)
 
-    def update_session(self, **changes: Any) -> None:
-        """See :meth:`AsyncRealtimeAIClient.update_session`."""
-        self._run(self._client.update_session(**changes), 10)
+    update_session = blocking(AsyncRealtimeAIClient.update_session)
 
-    def send_event(self, event: dict[str, Any]) -> None:
-        """See :meth:`AsyncRealtimeAIClient.send_event`."""
-        self._run(self._client.send_event(event), 10)
+    send_event = blocking(AsyncRealtimeAIClient.send_event)
 
     def drain(self, timeout: float = 5.0) -> None:
         """See :meth:`AsyncRealtimeAIClient.drain`."""

@@ -5,19 +5,15 @@ client's loop."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rtsdk.client.media import MAX_IMAGE_BYTES
+from rtsdk.client.async_client import AsyncRealtimeAIClient
+from rtsdk.client.blocking import blocking
 from rtsdk.client.responses import ResponseHandle, ResponseResult
 from rtsdk.client.transcripts import Transcript, iter_transcripts_sync
 from rtsdk.exceptions import ConnectionClosedError
-from rtsdk.mcp import McpApprovalRequest
 from rtsdk.protocol import ServerEvent
-
-if TYPE_CHECKING:
-    from rtsdk.client.async_client import AsyncRealtimeAIClient
 
 __all__ = ["SyncGaHelpers", "SyncResponseHandle"]
 
@@ -74,22 +70,7 @@ class SyncGaHelpers:
         language = options.language or options.transcription_language
         return iter_transcripts_sync(self.events(timeout), language=language)
 
-    def send_image(
-        self,
-        image: bytes | bytearray | memoryview | str | os.PathLike[str],
-        *,
-        detail: str | None = None,
-        text: str | None = None,
-        respond: bool = True,
-        max_bytes: int = MAX_IMAGE_BYTES,
-    ) -> None:
-        """See :meth:`AsyncRealtimeAIClient.send_image`."""
-        self._run(
-            self._client.send_image(
-                image, detail=detail, text=text, respond=respond, max_bytes=max_bytes
-            ),
-            10,
-        )
+    send_image = blocking(AsyncRealtimeAIClient.send_image)
 
     def _tracked(self, overrides: dict[str, Any]) -> SyncResponseHandle:
         handle = self._run(self._client.generate_response(**overrides), 10)
@@ -104,13 +85,4 @@ class SyncGaHelpers:
         """See :meth:`AsyncRealtimeAIClient.delete_item`."""
         self._run(self._client.delete_item(item_id, timeout=timeout), timeout + 1)
 
-    def approve_mcp(
-        self,
-        request: McpApprovalRequest | str,
-        approve: bool = True,
-        *,
-        reason: str | None = None,
-        respond: bool = False,
-    ) -> None:
-        """See :meth:`AsyncRealtimeAIClient.approve_mcp`."""
-        self._run(self._client.approve_mcp(request, approve, reason=reason, respond=respond), 10)
+    approve_mcp = blocking(AsyncRealtimeAIClient.approve_mcp)

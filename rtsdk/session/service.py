@@ -27,7 +27,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from rtsdk.exceptions import ConnectionClosedError, RtsdkError
@@ -537,17 +537,7 @@ class RealtimeAIServiceManager(OutputAudio):
             while order and order[0].call_id in results:
                 call = order.pop(0)
                 done = results.pop(call.call_id)
-                self._publish(
-                    ToolResultEvent(
-                        call_id=call.call_id,
-                        name=call.name,
-                        arguments=call.arguments,
-                        response_id=call.response_id,
-                        output=done.output,
-                        error=done.error,
-                        seconds=done.seconds,
-                    )
-                )
+                self._publish(ToolResultEvent(response_id=call.response_id, **asdict(done)))
 
         for call in order:
             task = self.tools.start(
