@@ -331,17 +331,19 @@ async def run(args: argparse.Namespace) -> int:
             console.line(
                 f"turns: {lat.count}, speech end -> first audio p50 {lat.p50 * 1000:.0f} ms"
             )
-        if "audio_frames_sent" in stats:
-            xruns = stats["audio_input_xruns"], stats["audio_output_xruns"]
+        stream = stats["audio"].get("stream")
+        if stream is not None:
             console.line(
-                f"audio: {stats['audio_frames_sent']} frames sent, "
-                f"{stats['audio_uplink_dropped_samples']} dropped samples, "
-                f"{stats['audio_underruns']} underruns, {xruns[0]}+{xruns[1]} xruns (in+out); "
-                f"{stats['reconnects']} reconnects"
+                f"audio: {stream['frames_sent']} frames sent "
+                f"({stats['audio']['sent_ms'] / 1000:.1f} s), "
+                f"{stats['audio']['received_ms'] / 1000:.1f} s received, "
+                f"{stream['uplink_dropped_samples']} dropped samples, "
+                f"{stream['underruns']} underruns, "
+                f"{stream['input_xruns']}+{stream['output_xruns']} xruns (in+out); "
+                f"{stats['link']['reconnects']} reconnects"
             )
-        echo = stats.get("audio")
-        if isinstance(echo, dict) and echo["echo"].get("enabled"):
-            e = echo["echo"]
+        e = stats["audio"].get("echo")
+        if isinstance(e, dict) and e.get("enabled"):
             console.line(
                 f"echo cancellation: ERLE {_db(e.get('erle_db'))}, "
                 f"{e.get('reference_overruns', 0)} reference overruns, {e.get('errors', 0)} errors"
