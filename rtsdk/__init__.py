@@ -26,8 +26,8 @@ from rtsdk.exceptions import (
 if TYPE_CHECKING:
     from rtsdk.audio.options import AudioStreamOptions
     from rtsdk.client import AsyncRealtimeAIClient, RealtimeAIClient
+    from rtsdk.client.handler import RealtimeEventHandler
     from rtsdk.link.websocket import WebSocketManager
-    from rtsdk.session.events import RealtimeEventHandler
     from rtsdk.session.metrics import SessionMetrics
     from rtsdk.session.options import RealtimeAIOptions
     from rtsdk.session.service import RealtimeAIServiceManager
@@ -40,7 +40,7 @@ _LAZY = {
     "RealtimeAIClient": "rtsdk.client.sync_client",
     "RealtimeAIOptions": "rtsdk.session.options",
     "RealtimeAIServiceManager": "rtsdk.session.service",
-    "RealtimeEventHandler": "rtsdk.session.events",
+    "RealtimeEventHandler": "rtsdk.client.handler",
     "SessionMetrics": "rtsdk.session.metrics",
     "WebSocketManager": "rtsdk.link.websocket",
 }

@@ -6,9 +6,9 @@ import asyncio
 import json
 from typing import Any
 
+from rtsdk.client.handler import RealtimeEventHandler
 from rtsdk.protocol import ServerEvent, parse_server_event
 from rtsdk.session.dispatch import EventDispatcher
-from rtsdk.session.events import RealtimeEventHandler
 from rtsdk.session.metrics import SessionMetrics
 
 _n = 0

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import inspect
 
+from rtsdk.client.handler import RealtimeEventHandler
 from rtsdk.protocol import SERVER_EVENT_TYPES, ProtocolErrorEvent
 from rtsdk.session.events import (
     ConnectedEvent,
     DisconnectedEvent,
     HandlerErrorEvent,
-    RealtimeEventHandler,
     ReconnectedEvent,
     ReconnectingEvent,
     SessionRecycledEvent,
@@ -39,7 +39,7 @@ def test_a_method_for_every_server_and_sdk_event() -> None:
     assert handler_method_name("rtsdk.reconnecting") == "on_reconnecting"
     # no stray methods for types that do not exist
     names = {handler_method_name(t) for t in types} | {"on_event", "on_unknown"}
-    declared = {n for n in vars(RealtimeEventHandler) if n.startswith("on_")}
+    declared = {n for n in dir(RealtimeEventHandler) if n.startswith("on_")}
     assert declared == names
 
 

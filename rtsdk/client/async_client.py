@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rtsdk.client.conversation import GaHelpers
+from rtsdk.client.handler import RealtimeEventHandler
 from rtsdk.client.responses import ResponseHandle
 from rtsdk.client.stats import SessionStats, session_stats
 from rtsdk.exceptions import ConfigurationError
@@ -27,7 +28,6 @@ from rtsdk.protocol import (
     input_audio_buffer_commit,
     user_text_item,
 )
-from rtsdk.session.events import RealtimeEventHandler
 from rtsdk.session.metrics import SessionMetrics
 from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.session.service import EventCallback, RealtimeAIServiceManager

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rtsdk.client.async_client import AsyncRealtimeAIClient
 from rtsdk.client.blocking import blocking
+from rtsdk.client.handler import RealtimeEventHandler
 from rtsdk.client.stats import SessionStats
 from rtsdk.client.sync_conversation import SyncGaHelpers, SyncResponseHandle
 from rtsdk.exceptions import ConnectionClosedError
 from rtsdk.mcp import ApprovalPolicy
 from rtsdk.protocol import ServerEvent
-from rtsdk.session.events import RealtimeEventHandler
 from rtsdk.session.metrics import SessionMetrics
 from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.session.service import EventCallback, RealtimeAIServiceManager

@@ -23,13 +23,14 @@ from rtsdk.protocol import ProtocolErrorEvent, ServerEvent
 from rtsdk.session.events import (
     ConnectedEvent,
     DisconnectedEvent,
+    EventHandler,
     HandlerErrorEvent,
-    RealtimeEventHandler,
     ReconnectedEvent,
     ReconnectingEvent,
     SessionRecycledEvent,
     ToolResultEvent,
     handler_method_name,
+    is_stub,
 )
 from rtsdk.session.metrics import SessionMetrics
 
@@ -79,7 +80,7 @@ class EventDispatcher:
         #: Called whenever who listens may have changed (``wants_audio`` recomputed).
         self.on_interest: Callable[[], None] | None = None
         self.ended = False
-        self._handler: RealtimeEventHandler | None = None
+        self._handler: EventHandler | None = None
         self._handler_cache: dict[str, Callable[[Any], Any] | None] = {}
         self._heard: dict[str, bool] = {}  # event type -> whether the dispatcher calls anyone
         self._listeners: dict[str, list[EventCallback]] = {}
@@ -88,8 +89,9 @@ class EventDispatcher:
 
     # -- who listens -------------------------------------------------------------------------
 
-    def set_handler(self, handler: RealtimeEventHandler | None) -> None:
-        """The :class:`RealtimeEventHandler` whose methods receive events."""
+    def set_handler(self, handler: EventHandler | None) -> None:
+        """The handler (an :class:`~rtsdk.session.events.EventHandler`) whose methods receive
+        events."""
         self._handler = handler
         self._update_audio_interest()
 
@@ -136,15 +138,14 @@ class EventDispatcher:
             known = self._known
             if known is not None and event_type not in known:
                 name = "on_unknown"
-            impl = getattr(type(handler), name, None)
-            if impl is not None and impl is not getattr(RealtimeEventHandler, name, None):
+            if not is_stub(type(handler), name):
                 method = getattr(handler, name)
         self._handler_cache[event_type] = method
         return method
 
     def _on_event_overridden(self) -> bool:
         handler = self._handler
-        return handler is not None and type(handler).on_event is not RealtimeEventHandler.on_event
+        return handler is not None and not is_stub(type(handler), "on_event")
 
     def _is_heard(self, event_type: str) -> bool:
         heard = self._heard.get(event_type)

@@ -1,4 +1,5 @@
-"""Events for apps: the SDK's own lifecycle events and :class:`RealtimeEventHandler`.
+"""Events for apps: the SDK's own lifecycle events and :class:`EventHandler`, the base of every
+protocol's handler (the Realtime one is :class:`~rtsdk.client.handler.RealtimeEventHandler`).
 
 Server events are the typed classes of :mod:`rtsdk.protocol` (GA names). The SDK adds its own,
 all subclasses of :class:`~rtsdk.protocol.ServerEvent` with a ``type`` starting ``rtsdk.``:
@@ -24,13 +25,14 @@ from rtsdk.protocol import events as ev
 __all__ = [
     "ConnectedEvent",
     "DisconnectedEvent",
+    "EventHandler",
     "HandlerErrorEvent",
-    "RealtimeEventHandler",
     "ReconnectedEvent",
     "ReconnectingEvent",
     "SessionRecycledEvent",
     "ToolResultEvent",
     "handler_method_name",
+    "is_stub",
 ]
 
 
@@ -118,8 +120,11 @@ def handler_method_name(event_type: str) -> str:
     return "on_" + event_type.removeprefix("rtsdk.").replace(".", "_")
 
 
-class RealtimeEventHandler:
-    """Subclass and override what you need; every method is a no-op here.
+class EventHandler:
+    """The methods every protocol's handler has: :meth:`on_event` and the SDK's own events
+    (protocol-neutral; :class:`~rtsdk.client.handler.RealtimeEventHandler` adds one method per
+    Realtime event). Every method is a no-op here; the dispatcher calls only those a subclass
+    overrides.
 
     Methods may be plain functions or ``async def``: the dispatcher awaits coroutines before the
     next event, so handlers see events one at a time, in order. :meth:`on_event` sees every
@@ -127,6 +132,10 @@ class RealtimeEventHandler:
     :class:`HandlerErrorEvent`; it never ends the session and never touches the audio path,
     which does not wait for handlers.
     """
+
+    #: this class's methods are no-op stubs (the dispatcher skips them); set in its own body by
+    #: every stub class, never inherited by an app's subclass (read from ``vars``)
+    __stub_class__ = True
 
     def on_event(self, event: ServerEvent) -> Awaitable[None] | None:
         """Every event, after its own method."""
@@ -170,258 +179,11 @@ class RealtimeEventHandler:
         """A server event type rtsdk does not know (``event.raw`` has it all)."""
         return None
 
-    # -- server events (GA names) --
 
-    def on_conversation_created(self, event: ev.ConversationCreatedEvent) -> Awaitable[None] | None:
-        """``conversation.created``."""
-        return None
-
-    def on_conversation_item_added(
-        self, event: ev.ConversationItemAddedEvent
-    ) -> Awaitable[None] | None:
-        """``conversation.item.added``."""
-        return None
-
-    def on_conversation_item_deleted(
-        self, event: ev.ConversationItemDeletedEvent
-    ) -> Awaitable[None] | None:
-        """``conversation.item.deleted``."""
-        return None
-
-    def on_conversation_item_done(
-        self, event: ev.ConversationItemDoneEvent
-    ) -> Awaitable[None] | None:
-        """``conversation.item.done``."""
-        return None
-
-    def on_conversation_item_input_audio_transcription_completed(
-        self, event: ev.InputAudioTranscriptionCompletedEvent
-    ) -> Awaitable[None] | None:
-        """``conversation.item.input_audio_transcription.completed``."""
-        return None
-
-    def on_conversation_item_input_audio_transcription_delta(
-        self, event: ev.InputAudioTranscriptionDeltaEvent
-    ) -> Awaitable[None] | None:
-        """``conversation.item.input_audio_transcription.delta``."""
-        return None
-
-    def on_conversation_item_input_audio_transcription_failed(
-        self, event: ev.InputAudioTranscriptionFailedEvent
-    ) -> Awaitable[None] | None:
-        """``conversation.item.input_audio_transcription.failed``."""
-        return None
-
-    def on_conversation_item_input_audio_transcription_segment(
-        self, event: ev.InputAudioTranscriptionSegmentEvent
-    ) -> Awaitable[None] | None:
-        """``conversation.item.input_audio_transcription.segment``."""
-        return None
-
-    def on_conversation_item_retrieved(
-        self, event: ev.ConversationItemRetrievedEvent
-    ) -> Awaitable[None] | None:
-        """``conversation.item.retrieved``."""
-        return None
-
-    def on_conversation_item_truncated(
-        self, event: ev.ConversationItemTruncatedEvent
-    ) -> Awaitable[None] | None:
-        """``conversation.item.truncated``."""
-        return None
-
-    def on_error(self, event: ev.ErrorEvent) -> Awaitable[None] | None:
-        """``error``."""
-        return None
-
-    def on_input_audio_buffer_cleared(
-        self, event: ev.InputAudioBufferClearedEvent
-    ) -> Awaitable[None] | None:
-        """``input_audio_buffer.cleared``."""
-        return None
-
-    def on_input_audio_buffer_committed(
-        self, event: ev.InputAudioBufferCommittedEvent
-    ) -> Awaitable[None] | None:
-        """``input_audio_buffer.committed``."""
-        return None
-
-    def on_input_audio_buffer_dtmf_event_received(
-        self, event: ev.DtmfEventReceivedEvent
-    ) -> Awaitable[None] | None:
-        """``input_audio_buffer.dtmf_event_received``."""
-        return None
-
-    def on_input_audio_buffer_speech_started(
-        self, event: ev.InputAudioBufferSpeechStartedEvent
-    ) -> Awaitable[None] | None:
-        """``input_audio_buffer.speech_started``."""
-        return None
-
-    def on_input_audio_buffer_speech_stopped(
-        self, event: ev.InputAudioBufferSpeechStoppedEvent
-    ) -> Awaitable[None] | None:
-        """``input_audio_buffer.speech_stopped``."""
-        return None
-
-    def on_input_audio_buffer_timeout_triggered(
-        self, event: ev.InputAudioBufferTimeoutTriggeredEvent
-    ) -> Awaitable[None] | None:
-        """``input_audio_buffer.timeout_triggered``."""
-        return None
-
-    def on_mcp_list_tools_completed(
-        self, event: ev.McpListToolsCompletedEvent
-    ) -> Awaitable[None] | None:
-        """``mcp_list_tools.completed``."""
-        return None
-
-    def on_mcp_list_tools_failed(self, event: ev.McpListToolsFailedEvent) -> Awaitable[None] | None:
-        """``mcp_list_tools.failed``."""
-        return None
-
-    def on_mcp_list_tools_in_progress(
-        self, event: ev.McpListToolsInProgressEvent
-    ) -> Awaitable[None] | None:
-        """``mcp_list_tools.in_progress``."""
-        return None
-
-    def on_output_audio_buffer_cleared(
-        self, event: ev.OutputAudioBufferClearedEvent
-    ) -> Awaitable[None] | None:
-        """``output_audio_buffer.cleared``."""
-        return None
-
-    def on_output_audio_buffer_started(
-        self, event: ev.OutputAudioBufferStartedEvent
-    ) -> Awaitable[None] | None:
-        """``output_audio_buffer.started``."""
-        return None
-
-    def on_output_audio_buffer_stopped(
-        self, event: ev.OutputAudioBufferStoppedEvent
-    ) -> Awaitable[None] | None:
-        """``output_audio_buffer.stopped``."""
-        return None
-
-    def on_rate_limits_updated(self, event: ev.RateLimitsUpdatedEvent) -> Awaitable[None] | None:
-        """``rate_limits.updated``."""
-        return None
-
-    def on_response_content_part_added(
-        self, event: ev.ResponseContentPartAddedEvent
-    ) -> Awaitable[None] | None:
-        """``response.content_part.added``."""
-        return None
-
-    def on_response_content_part_done(
-        self, event: ev.ResponseContentPartDoneEvent
-    ) -> Awaitable[None] | None:
-        """``response.content_part.done``."""
-        return None
-
-    def on_response_created(self, event: ev.ResponseCreatedEvent) -> Awaitable[None] | None:
-        """``response.created``."""
-        return None
-
-    def on_response_done(self, event: ev.ResponseDoneEvent) -> Awaitable[None] | None:
-        """``response.done``."""
-        return None
-
-    def on_response_function_call_arguments_delta(
-        self, event: ev.ResponseFunctionCallArgumentsDeltaEvent
-    ) -> Awaitable[None] | None:
-        """``response.function_call_arguments.delta``."""
-        return None
-
-    def on_response_function_call_arguments_done(
-        self, event: ev.ResponseFunctionCallArgumentsDoneEvent
-    ) -> Awaitable[None] | None:
-        """``response.function_call_arguments.done``."""
-        return None
-
-    def on_response_mcp_call_completed(
-        self, event: ev.ResponseMcpCallCompletedEvent
-    ) -> Awaitable[None] | None:
-        """``response.mcp_call.completed``."""
-        return None
-
-    def on_response_mcp_call_failed(
-        self, event: ev.ResponseMcpCallFailedEvent
-    ) -> Awaitable[None] | None:
-        """``response.mcp_call.failed``."""
-        return None
-
-    def on_response_mcp_call_in_progress(
-        self, event: ev.ResponseMcpCallInProgressEvent
-    ) -> Awaitable[None] | None:
-        """``response.mcp_call.in_progress``."""
-        return None
-
-    def on_response_mcp_call_arguments_delta(
-        self, event: ev.ResponseMcpCallArgumentsDeltaEvent
-    ) -> Awaitable[None] | None:
-        """``response.mcp_call_arguments.delta``."""
-        return None
-
-    def on_response_mcp_call_arguments_done(
-        self, event: ev.ResponseMcpCallArgumentsDoneEvent
-    ) -> Awaitable[None] | None:
-        """``response.mcp_call_arguments.done``."""
-        return None
-
-    def on_response_output_audio_delta(
-        self, event: ev.ResponseOutputAudioDeltaEvent
-    ) -> Awaitable[None] | None:
-        """``response.output_audio.delta``."""
-        return None
-
-    def on_response_output_audio_done(
-        self, event: ev.ResponseOutputAudioDoneEvent
-    ) -> Awaitable[None] | None:
-        """``response.output_audio.done``."""
-        return None
-
-    def on_response_output_audio_transcript_delta(
-        self, event: ev.ResponseOutputAudioTranscriptDeltaEvent
-    ) -> Awaitable[None] | None:
-        """``response.output_audio_transcript.delta``."""
-        return None
-
-    def on_response_output_audio_transcript_done(
-        self, event: ev.ResponseOutputAudioTranscriptDoneEvent
-    ) -> Awaitable[None] | None:
-        """``response.output_audio_transcript.done``."""
-        return None
-
-    def on_response_output_item_added(
-        self, event: ev.ResponseOutputItemAddedEvent
-    ) -> Awaitable[None] | None:
-        """``response.output_item.added``."""
-        return None
-
-    def on_response_output_item_done(
-        self, event: ev.ResponseOutputItemDoneEvent
-    ) -> Awaitable[None] | None:
-        """``response.output_item.done``."""
-        return None
-
-    def on_response_output_text_delta(
-        self, event: ev.ResponseOutputTextDeltaEvent
-    ) -> Awaitable[None] | None:
-        """``response.output_text.delta``."""
-        return None
-
-    def on_response_output_text_done(
-        self, event: ev.ResponseOutputTextDoneEvent
-    ) -> Awaitable[None] | None:
-        """``response.output_text.done``."""
-        return None
-
-    def on_session_created(self, event: ev.SessionCreatedEvent) -> Awaitable[None] | None:
-        """``session.created``."""
-        return None
-
-    def on_session_updated(self, event: ev.SessionUpdatedEvent) -> Awaitable[None] | None:
-        """``session.updated``."""
-        return None
+def is_stub(handler_type: type, name: str) -> bool:
+    """True when ``name`` on ``handler_type`` is a no-op stub of a handler base class (the app
+    did not override it), or missing."""
+    for klass in handler_type.__mro__:
+        if name in vars(klass):
+            return bool(vars(klass).get("__stub_class__", False))
+    return True

@@ -41,7 +41,7 @@ from rtsdk.session.downlink import OutputAudio
 from rtsdk.session.events import (
     ConnectedEvent,
     DisconnectedEvent,
-    RealtimeEventHandler,
+    EventHandler,
     ReconnectedEvent,
     ReconnectingEvent,
     SessionRecycledEvent,
@@ -136,8 +136,9 @@ class RealtimeAIServiceManager(OutputAudio):
 
     # -- listeners ---------------------------------------------------------------------------
 
-    def set_handler(self, handler: RealtimeEventHandler | None) -> None:
-        """The :class:`RealtimeEventHandler` whose methods receive events."""
+    def set_handler(self, handler: EventHandler | None) -> None:
+        """The handler (an :class:`~rtsdk.session.events.EventHandler`, e.g. a
+        :class:`~rtsdk.client.handler.RealtimeEventHandler`) whose methods receive events."""
         self.dispatcher.set_handler(handler)
 
     def add_listener(self, event_type: str, callback: EventCallback) -> None:
