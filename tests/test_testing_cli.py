@@ -34,11 +34,8 @@ def _readline(proc: subprocess.Popen[str], timeout: float = 20.0) -> str:
     return proc.stdout.readline().strip()
 
 
-@contextlib.contextmanager
-def served(*args: str) -> Iterator[str]:
-    """``python -m rtsdk serve --port 0 ARGS...`` in a subprocess: yields its URL, then stops it
-    with SIGTERM and checks it exited 0."""
-    proc = subprocess.Popen(
+def _serve(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [sys.executable, "-c", SERVE, "--port", "0", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -46,6 +43,13 @@ def served(*args: str) -> Iterator[str]:
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+@contextlib.contextmanager
+def served(*args: str) -> Iterator[str]:
+    """``python -m rtsdk serve --port 0 ARGS...`` in a subprocess: yields its URL, then stops it
+    with SIGTERM and checks it exited 0."""
+    proc = _serve(*args)
     try:
         yield _readline(proc)
         proc.terminate()
@@ -76,14 +80,7 @@ def _text_turn(url: str, headers: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_serve_prints_the_url_serves_and_exits_0_on_a_signal(sig: signal.Signals) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--port", "0", "--api-key", "sk-cli", "--pacing", "fast"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = _serve("--api-key", "sk-cli", "--pacing", "fast")
     try:
         url = _readline(proc)
         assert re.fullmatch(r"ws://127\.0\.0\.1:\d+/v1/realtime", url), url
