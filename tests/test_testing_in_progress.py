@@ -107,11 +107,7 @@ async def test_truncate_of_a_streaming_item_is_bounded_by_the_audio_sent_so_far(
     # far past anything generated yet: refused, and the response carries on
     await client.send(truncate(first["item_id"], 60_000, "t_far"))
     error = (await client.until("error"))["error"]
-    assert (error["code"], error["param"], error["event_id"]) == (
-        "invalid_value",
-        "audio_end_ms",
-        "t_far",
-    )
+    assert (error["code"], error["param"], error["event_id"]) == (None, None, "t_far")
     assert error["message"].startswith("Audio content of ")
     done = (await client.until("response.done"))["response"]
     assert done["status"] == "completed"

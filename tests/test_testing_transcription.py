@@ -183,7 +183,7 @@ async def test_response_and_conversation_events_are_refused(server: LocalRealtim
     error = (await client.until("error"))["error"]
     assert error["code"] == "invalid_parameter" and error["event_id"] == "e5"
     assert error["message"] == (
-        "Passing a realtime session update event to a transcription session is not allowed."
+        "Passing a realtime session update to a transcription session is not allowed."
     )
     await client.stream(tone(400) + silence(700))
     assert (await client.until(COMPLETED))["transcript"].startswith(TRANSCRIPT_PREFIX)

@@ -126,11 +126,11 @@ def test_merge_session_rules() -> None:
         vad=VadDefaults(),
         voice_locked=True,
     )
-    assert problem is not None and problem.param == "session.audio.output.voice"
+    assert problem is not None and problem.key == "voice_locked"
     _, problem = merge_session(
         base, {"type": "transcription"}, vad=VadDefaults(), voice_locked=False
     )
-    assert problem is not None and problem.param == "session.type"
+    assert problem is not None and problem.key == "session_type_to_realtime"
 
 
 def test_function_call_scripts() -> None:

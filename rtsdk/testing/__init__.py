@@ -49,13 +49,23 @@ Transcription sessions
     ``gpt-4o-transcribe-diarize``; logprobs with ``include``). Response and conversation
     events (``response.create``, ``response.cancel``, ``conversation.item.create`` /
     ``truncate``) get an ``invalid_request_error``; a session update of the other type gets
-    the service's "Passing a ... session update event to a ... session is not allowed.".
+    the service's ``invalid_parameter`` ("Passing a ... session update ... is not allowed.").
 
     Items still being generated: a truncate of one that has audio ends its response
     (``cancelled``, ``client_cancelled``) and then cuts it, as the real service does for a
     client interrupting without ``response.cancel``; before any audio it is refused. A delete
     ends the response first too; a retrieve gives the item as it stands (``in_progress``,
     audio and transcript so far) and leaves the response running.
+
+Errors
+    Every error the server sends (``error`` events, refused upgrades, failed responses and
+    transcriptions) is a row of :data:`ERRORS` (:mod:`.catalogue`, ``docs/server-errors.md``):
+    what causes it, its ``type`` / ``code`` / ``param`` / ``message``, whether its
+    ``event_id`` is the client's, and the public source of each (or "no public source").
+    The codes are the service's where public material shows them
+    (``conversation_already_has_active_response``, ``input_audio_buffer_commit_empty``,
+    ``unknown_parameter``, ``integer_below_min_value``, ``invalid_json``, ...); an entry that
+    differs from the service says so (``ErrorEntry.differs``).
 
 Tests
     Every frame each way is recorded on the :class:`ServerConnection`; ``wait_for_received`` /
@@ -70,12 +80,16 @@ Tests
 
 from __future__ import annotations
 
+from .catalogue import ERRORS
 from .connection import ServerConnection
+from .errors import ErrorEntry
 from .faults import Faults, FunctionCallScript
 from .mcp import McpCallScript
 from .server import LocalRealtimeServer, ServerHandle
 
 __all__ = [
+    "ERRORS",
+    "ErrorEntry",
     "Faults",
     "FunctionCallScript",
     "LocalRealtimeServer",

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import DEFAULT_TRANSCRIPTION_MODEL, model_info
-from ..protocol.schema import Problem
 from ..protocol.session import format_name
+from .errors import Refusal
 
 __all__ = [
     "DEFAULT_REASONING_EFFORT",
@@ -33,7 +33,6 @@ __all__ = [
     "default_transcription_session",
     "input_format",
     "merge_session",
-    "model_not_found",
     "output_format",
     "reasoning_problem",
     "reasons",
@@ -134,23 +133,15 @@ def default_session(
     return session
 
 
-def model_not_found(model: str) -> Json:
-    """The service's error for a model it does not serve (``type``, ``code``, ``message``)."""
-    return {
-        "type": "invalid_request_error",
-        "code": "model_not_found",
-        "message": f"The model `{model}` does not exist or you do not have access to it.",
-    }
-
-
 def reasons(model: object) -> bool:
     """True when the catalogue knows ``model`` as a reasoning model."""
     info = model_info(model if isinstance(model, str) else None)
     return info is not None and info.reasoning
 
 
-def reasoning_problem(model: object, given: Json, where: str) -> Problem | None:
-    """The refusal of reasoning fields on a model that does not reason, or None.
+def reasoning_problem(model: object, given: Json, where: str) -> Refusal | None:
+    """The refusal (``unsupported_parameter``) of reasoning fields on a model that does not
+    reason, or None.
 
     ``given`` is a session update or a ``response.create``'s ``response``; ``where`` is
     ``"session"`` or ``"response"`` (the start of the ``param``). Only a model the catalogue
@@ -166,11 +157,7 @@ def reasoning_problem(model: object, given: Json, where: str) -> Problem | None:
         ("parallel_tool_calls", "parallel_tool_calls"),
     ):
         if key in given:
-            return Problem(
-                "unsupported_parameter",
-                f"{where}.{name}",
-                f"Unsupported parameter: '{name}' is not supported with this model.",
-            )
+            return Refusal("unsupported_parameter", {"param": f"{where}.{name}", "name": name})
     return None
 
 
@@ -221,8 +208,9 @@ def _merge_output(current: Json, update: Json) -> None:
 
 def merge_session(
     current: Json, update: Json, *, vad: VadDefaults, voice_locked: bool
-) -> tuple[Json, Problem | None]:
-    """``(new session, None)``, or ``(current, problem)`` when the update must be refused.
+) -> tuple[Json, Refusal | None]:
+    """``(new session, None)``, or ``(current, refusal)`` when the update must be refused (a
+    :class:`~rtsdk.testing.errors.Refusal`: the catalogue error to send).
 
     ``update`` has passed the schema check. Refused here: changing ``type`` or ``model``,
     reasoning fields on a model that does not reason (:func:`reasoning_problem`), changing
@@ -232,32 +220,22 @@ def merge_session(
     """
     kind = update.get("type", current["type"])
     if kind != current["type"]:
-        if "transcription" in (kind, current["type"]):
-            # the real service's words (and code) for a session update of the other kind
-            return current, Problem(
-                "invalid_parameter",
-                "session.type",
-                f"Passing a {kind} session update event to a {current['type']} session is "
-                "not allowed.",
-            )
-        return current, Problem(
-            "invalid_value", "session.type", "the session type cannot be changed"
+        # the real service's words (and code) for a session update of the other kind
+        to = (
+            "session_type_to_realtime"
+            if current["type"] == "realtime"
+            else "session_type_to_transcription"
         )
+        return current, Refusal(to)
     if "model" in update and update["model"] != current["model"]:
-        return current, Problem(
-            "invalid_value", "session.model", "the model of a session cannot be changed"
-        )
+        return current, Refusal("session_model_change")
     if current["type"] == "realtime":
         problem = reasoning_problem(current.get("model"), update, "session")
         if problem is not None:
             return current, problem
     tracing = current.get("tracing")
     if tracing is not None and "tracing" in update and update["tracing"] != tracing:
-        return current, Problem(
-            "invalid_value",
-            "session.tracing",
-            "tracing cannot be modified once it is enabled for a session",
-        )
+        return current, Refusal("tracing_locked")
     new = copy.deepcopy(current)
     for key, value in update.items():
         if key == "audio":
@@ -272,11 +250,7 @@ def merge_session(
         audio_in = new["audio"]["input"]
         model = (audio_in.get("transcription") or {}).get("model")
         if model == "gpt-realtime-whisper" and audio_in.get("turn_detection") is not None:
-            return current, Problem(
-                "invalid_value",
-                "session.audio.input.turn_detection",
-                "turn detection must be null for gpt-realtime-whisper transcription sessions",
-            )
+            return current, Refusal("transcription_turn_detection")
         turn = audio_in.get("turn_detection")
         given = ((update.get("audio") or {}).get("input") or {}).get("turn_detection")
         if isinstance(turn, dict) and isinstance(given, dict):
@@ -285,11 +259,7 @@ def merge_session(
                     turn.pop(key, None)  # defaults of a conversation, not of this session
         return new, None
     if voice_locked and new["audio"]["output"]["voice"] != current["audio"]["output"]["voice"]:
-        return current, Problem(
-            "invalid_value",
-            "session.audio.output.voice",
-            "Cannot update a conversation's voice if assistant audio is present.",
-        )
+        return current, Refusal("voice_locked")
     return new, None
 
 

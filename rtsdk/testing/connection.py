@@ -21,6 +21,7 @@ from ..protocol import decode_frame, encode_event
 from ..protocol import events as ev
 from ..protocol.events import ProtocolErrorEvent
 from .beta import client_event_to_ga, server_event_to_beta
+from .catalogue import ERRORS
 from .config import VadDefaults
 from .faults import Faults, FunctionCallScript
 from .mcp import McpCallScript
@@ -285,14 +286,18 @@ class ServerConnection:
             event = beta
         self._queue.put_nowait(("event", event, None))
 
+    def _fail_and_close(self, key: str, **fields: Any) -> None:
+        """Send catalogue error ``key``, then the close frame its entry names."""
+        self.logic.fail(key, **fields)
+        closes = ERRORS[key].closes
+        assert closes is not None, key
+        self._queue.put_nowait(("close", closes, None))
+
     def expire(self) -> None:
         """End the session at its length cap the way the real service does."""
         seconds = self.faults.session_max_seconds or 0
         span = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
-        self.logic.error(
-            f"Your session hit the maximum duration of {span}.", code="session_expired"
-        )
-        self._queue.put_nowait(("close", (1000, "session expired"), None))
+        self._fail_and_close("session_expired", duration=span)
 
     async def run(self) -> None:
         """Serve the connection until it ends (called by the server's handler)."""
@@ -315,12 +320,7 @@ class ServerConnection:
         try:
             if faults.auth_mode == "error_event":
                 self._refused = True
-                self.logic.error(
-                    "Incorrect API key provided.",
-                    code="invalid_api_key",
-                    kind="invalid_request_error",
-                )
-                self._queue.put_nowait(("close", (1008, "invalid api key"), None))
+                self._fail_and_close("auth_error_event")
             else:
                 self.logic.start()
             await self._reader()
@@ -350,15 +350,14 @@ class ServerConnection:
             async for message in ws:
                 if self._stall_until > self._loop.time():
                     await self._stalled()
+                if not isinstance(message, str):  # the service reads text frames only
+                    self._note("received", bytes(message).decode("utf-8", "replace"))
+                    logic.binary_frame()
+                    continue
                 decoded = decode_frame(message)
                 if isinstance(decoded, ProtocolErrorEvent):
-                    raw = (
-                        message
-                        if isinstance(message, str)
-                        else bytes(message).decode("utf-8", "replace")
-                    )
-                    self._note("received", raw)
-                    logic.bad_frame(decoded.description)
+                    self._note("received", message)
+                    logic.bad_frame(message)
                     continue
                 self._note("received", decoded)
                 if not self._refused:
@@ -434,18 +433,7 @@ class ServerConnection:
                 {"type": "rtsdk.local.unknown_event", "event_id": eid, "detail": "fault injection"}
             )
         else:
-            text = encode_event(
-                ev.ErrorEvent(
-                    event_id=eid,
-                    error={
-                        "type": "server_error",
-                        "code": None,
-                        "message": "The server had an error while processing your request. "
-                        "Sorry about that! (local fault injection)",
-                        "param": None,
-                        "event_id": None,
-                    },
-                )
-            )
+            error = ERRORS["injected_server_error"].render()
+            text = encode_event(ev.ErrorEvent(event_id=eid, error={**error, "event_id": None}))
         self._queue.put_nowait(("raw", text, None))
         self._jump_queue()

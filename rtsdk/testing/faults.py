@@ -40,9 +40,10 @@ class Faults:
     the server has *sent* on the connection (``session.created`` is frame 1; injected garbage
     counts too), so ``drop_after_frames`` can cut a response in the middle.
 
-    - ``refuse_auth``: ``True`` or ``"http"`` refuses the upgrade with HTTP 401 (no WebSocket,
-      no JSON); ``"error_event"`` accepts it, sends an ``error`` (``invalid_api_key``) and closes
-      with 1008. Both ways have been seen from the real service.
+    - ``refuse_auth``: ``True`` or ``"http"`` refuses the upgrade with HTTP 401 and a JSON
+      body (``invalid_api_key``); ``"error_event"`` accepts it, sends an ``error``
+      (``invalid_api_key``) and closes with 1008. The second is the service's way (it closes
+      with 3000); see the ``auth_error_event`` entry of :data:`~rtsdk.testing.ERRORS`.
     - ``drop_after_frames`` / ``drop_after_seconds``: abort the TCP connection (no close frame;
       the client sees 1006) after N frames sent or T seconds after the upgrade.
     - ``close_after_frames`` / ``close_after_seconds`` with ``close_code`` and ``close_reason``:

@@ -93,16 +93,8 @@ class SessionHost(Protocol):
     def send(self, cls: type[ev.ServerEvent], **fields: Any) -> None:
         """Build a typed server event with a fresh ``event_id`` and send it."""
 
-    def error(
-        self,
-        message: str,
-        *,
-        code: str | None,
-        param: str | None = None,
-        event_id: str | None = None,
-        kind: str = "invalid_request_error",
-    ) -> None:
-        """Send an ``error`` event (the session goes on)."""
+    def fail(self, key: str, *, event_id: str | None = None, **fields: Any) -> None:
+        """Send the ``error`` event of catalogue entry ``key`` (the session goes on)."""
 
     def snapshot(self, item: Json) -> Json:
         """A copy of an item as sent (no audio bytes)."""

@@ -2,8 +2,9 @@
 
 Each handler takes the session (a :class:`~rtsdk.testing.host.SessionHost`: the
 :class:`~rtsdk.testing.session.RealtimeSession`), the client event (already checked against
-the schema) and its ``event_id``, and answers with the reply event or an ``error`` carrying
-that ``event_id``.
+the schema) and its ``event_id``, and answers with the reply event or an ``error`` of the
+catalogue (:mod:`.catalogue`: ``item_retrieve_invalid_item_id``, ``unsupported_content_type``,
+...) carrying that ``event_id``.
 """
 
 from __future__ import annotations
@@ -29,15 +30,6 @@ Json = dict[str, Any]
 _DEFAULT_PART = {"user": "input_text", "system": "input_text", "assistant": "output_text"}
 
 
-def _not_found(s: SessionHost, item_id: str, event_id: str | None, what: str) -> None:
-    s.error(
-        f"Error {what} item: the item with id '{item_id}' does not exist.",
-        code="invalid_value",
-        param="item_id",
-        event_id=event_id,
-    )
-
-
 def _server_item(s: SessionHost, given: Json, event_id: str | None) -> Json | None:
     """The item as the server keeps it, with any audio stored aside; None after an error."""
     item = copy.deepcopy(given)
@@ -56,24 +48,14 @@ def _server_item(s: SessionHost, given: Json, event_id: str | None) -> Json | No
         part = dict(part)
         kind = part.setdefault("type", _DEFAULT_PART.get(role, "input_text"))
         if role == "assistant" and kind == "output_audio":
-            s.error(
-                f"Invalid value for 'item.content[{i}].type': a client cannot create "
-                "assistant audio; use 'output_text'.",
-                code="invalid_value",
-                param=f"item.content[{i}].type",
-                event_id=event_id,
-            )
+            # the service cannot populate assistant audio: it asks for the text instead
+            s.fail("item_create_assistant_audio", event_id=event_id, index=i)
             return None
         if kind == "input_audio":
             try:
                 raw = b64decode(part.pop("audio", ""))
             except ValueError:
-                s.error(
-                    f"Invalid 'item.content[{i}].audio': expected base64-encoded audio.",
-                    code="invalid_value",
-                    param=f"item.content[{i}].audio",
-                    event_id=event_id,
-                )
+                s.fail("item_create_bad_audio", event_id=event_id, index=i)
                 return None
             s.store_audio(item["id"], raw, s.buffer.fmt)
             part.setdefault("transcript", None)
@@ -86,31 +68,19 @@ def item_create(s: SessionHost, data: Json, event_id: str | None) -> None:
     """``conversation.item.create`` -> ``conversation.item.added`` + ``conversation.item.done``."""
     given = data["item"]
     if "id" in given and s.find(given["id"]) >= 0:
-        s.error(
-            f"Invalid value for 'item.id': an item with id '{given['id']}' already exists.",
-            code="invalid_value",
-            param="item.id",
-            event_id=event_id,
-        )
+        s.fail("item_create_duplicate_id", event_id=event_id, item_id=given["id"])
         return
     previous = data.get("previous_item_id")
     if previous not in (None, "root") and s.find(previous) < 0:
-        s.error(
-            f"Error adding item: the previous item with id '{previous}' does not exist.",
-            code="invalid_value",
-            param="previous_item_id",
-            event_id=event_id,
-        )
+        s.fail("item_create_missing_previous", event_id=event_id, previous_item_id=previous)
         return
     if given["type"] == "mcp_approval_response":
         request = s.find(str(given.get("approval_request_id")))
         if request < 0 or s.items[request].get("type") != "mcp_approval_request":
-            s.error(
-                "Invalid value for 'item.approval_request_id': no MCP approval request with id "
-                f"'{given.get('approval_request_id')}' in the conversation.",
-                code="invalid_value",
-                param="item.approval_request_id",
+            s.fail(
+                "mcp_approval_unknown_request",
                 event_id=event_id,
+                request_id=given.get("approval_request_id"),
             )
             return
     item = _server_item(s, given, event_id)
@@ -134,7 +104,7 @@ def item_truncate(s: SessionHost, data: Json, event_id: str | None) -> None:
     item_id = data["item_id"]
     index = s.find(item_id)
     if index < 0:
-        _not_found(s, item_id, event_id, "truncating")
+        s.fail("item_truncate_missing", event_id=event_id, item_id=item_id)
         return
     item = s.items[index]
     run = s.generating(item_id)
@@ -147,24 +117,14 @@ def item_truncate(s: SessionHost, data: Json, event_id: str | None) -> None:
             p.get("type") in ("output_audio", "audio") for p in item.get("content") or []
         )
     if not audible:
-        s.error(
-            "Only model output audio messages can be truncated",
-            code="unsupported_content_type",
-            param="item_id",
-            event_id=event_id,
-        )
+        s.fail("truncate_not_audio", event_id=event_id)
         return
     held = s.item_audio(item_id)
     raw, fmt = held if held is not None else (b"", "pcm16")
     length_ms = int(au.duration_ms(len(raw), fmt))
     end_ms = data["audio_end_ms"]
     if end_ms > length_ms:
-        s.error(
-            f"Audio content of {length_ms}ms is already shorter than {end_ms}ms",
-            code="invalid_value",
-            param="audio_end_ms",
-            event_id=event_id,
-        )
+        s.fail("truncate_past_audio", event_id=event_id, length=length_ms, end=end_ms)
         return
     s.end_response_of(item_id)
     keep = int(end_ms * au.BYTES_PER_MS[fmt])
@@ -193,7 +153,7 @@ def item_delete(s: SessionHost, data: Json, event_id: str | None) -> None:
     item_id = data["item_id"]
     index = s.find(item_id)
     if index < 0:
-        _not_found(s, item_id, event_id, "deleting")
+        s.fail("item_delete_missing", event_id=event_id, item_id=item_id)
         return
     s.end_response_of(item_id)
     index = s.find(item_id)
@@ -211,7 +171,7 @@ def item_retrieve(s: SessionHost, data: Json, event_id: str | None) -> None:
     item_id = data["item_id"]
     index = s.find(item_id)
     if index < 0:
-        _not_found(s, item_id, event_id, "retrieving")
+        s.fail("item_retrieve_missing", event_id=event_id, item_id=item_id)
         return
     run = s.generating(item_id)
     item = run.item_so_far() if run is not None else None
@@ -235,11 +195,8 @@ def response_context(s: SessionHost, given: Any, event_id: str | None) -> list[J
         if entry.get("type") == "item_reference":
             found = s.find(entry["id"])
             if found < 0:
-                s.error(
-                    f"Item with id '{entry['id']}' not found.",
-                    code="invalid_value",
-                    param=f"response.input[{i}].id",
-                    event_id=event_id,
+                s.fail(
+                    "response_input_unknown_item", event_id=event_id, index=i, item_id=entry["id"]
                 )
                 return None
             context.append(s.items[found])

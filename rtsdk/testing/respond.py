@@ -20,14 +20,15 @@ from ..models import retired
 from ..protocol import events as ev
 from ..protocol.session import format_name
 from .buffer import InputAudioBuffer
-from .config import model_not_found, reasoning_problem, reasons
+from .catalogue import failure
+from .config import reasoning_problem, reasons
 from .echo import input_tokens, make_plan
 from .faults import FunctionCallScript
 from .host import ResponseHost, SessionHost
 from .items import response_context
 from .mcp import McpCallScript
 from .responses import REASONING_TOKENS, ResponseRun, make_pacer
-from .wording import problem_message
+from .wording import quoted
 
 __all__ = ["Responding"]
 
@@ -52,7 +53,8 @@ class Responding:
     mcp_scripts: list[McpCallScript]
     realtime_lead_ms: int
     new_id: Callable[[str], str]
-    error: Callable[..., None]
+    fail: Callable[..., None]
+    refuse: Callable[..., None]
     send: Callable[..., None]
     _list_mcp_tools: Callable[[Any], None]
     _audio: dict[str, tuple[bytes, str]]
@@ -74,9 +76,7 @@ class Responding:
         overrides = data.get("response") or {}
         problem = reasoning_problem(self.session.get("model"), overrides, "response")
         if problem is not None:
-            self.error(
-                problem_message(problem), code=problem.code, param=problem.param, event_id=event_id
-            )
+            self.refuse(problem, event_id)
             return
         self.create_response(overrides, event_id)
 
@@ -99,21 +99,17 @@ class Responding:
         """Start a response (``overrides`` = the ``response`` object of ``response.create``)."""
         conversation = overrides.get("conversation", "auto")
         if conversation not in ("auto", "none"):
-            self.error(
-                "Invalid value for 'response.conversation': must be 'auto' or 'none'.",
-                code="invalid_value",
-                param="response.conversation",
+            self.fail(
+                "invalid_enum_value",
                 event_id=event_id,
+                param="response.conversation",
+                value=quoted(conversation),
+                supported="'auto' and 'none'",
             )
             return
         active = self.active
         if conversation == "auto" and active is not None:
-            self.error(
-                f"Conversation already has an active response in progress: {active.id}. "
-                "Wait until the response is finished before creating a new one.",
-                code="conversation_already_has_active_response",
-                event_id=event_id,
-            )
+            self.fail("response_already_active", event_id=event_id, response_id=active.id)
             return
         context = response_context(cast("SessionHost", self), overrides.get("input"), event_id)
         if context is None:
@@ -156,7 +152,7 @@ class Responding:
             if run.in_conversation:
                 self.active = run
             run.start()
-            run.fail(model_not_found(str(model)))
+            run.fail(failure("response_model_not_found", model=model))
             return
         parallel = overrides.get("parallel_tool_calls", session.get("parallel_tool_calls", True))
         plan = make_plan(
@@ -184,11 +180,7 @@ class Responding:
         response_id = data.get("response_id")
         run = self.responses.get(response_id) if response_id else self.active
         if run is None or run.done:
-            self.error(
-                "Cancellation failed: no active response found",
-                code="response_cancel_not_active",
-                event_id=event_id,
-            )
+            self.fail("response_cancel_not_active", event_id=event_id)
             return
         run.finish("cancelled", "client_cancelled")
 

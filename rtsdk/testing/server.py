@@ -25,6 +25,7 @@ from websockets.http11 import Request, Response
 
 from ..exceptions import ConfigurationError
 from ..models import DEFAULT_MODEL
+from .catalogue import ERRORS, failure
 from .config import VadDefaults
 from .connection import ServerConnection
 from .faults import Faults, FunctionCallScript
@@ -366,36 +367,35 @@ class LocalRealtimeServer:
 
     # -- upgrade and connections ------------------------------------------------------------
 
-    def _authorized(self, request: Request) -> bool:
+    def _key_problem(self, request: Request) -> str | None:
+        """None when the request may pass, else the catalogue key of its refusal (no key
+        given, or a wrong one)."""
         expected = self._api_key
         if expected is None:
-            return True
+            return None
         want = expected.encode("utf-8")
         auth = request.headers.get("Authorization")
+        key = request.headers.get("api-key")
+        if auth is None and key is None:
+            return "http_missing_api_key"
         if (
             auth is not None
             and auth[:7].lower() == "bearer "
             and hmac.compare_digest(auth[7:].strip().encode("utf-8", "replace"), want)
         ):
-            return True
-        key = request.headers.get("api-key")
-        return key is not None and hmac.compare_digest(key.strip().encode("utf-8", "replace"), want)
+            return None
+        if key is not None and hmac.compare_digest(key.strip().encode("utf-8", "replace"), want):
+            return None
+        return "http_invalid_api_key"
 
-    def _refuse(
-        self, ws: WsConnection, status: HTTPStatus, path: str, code: str, message: str
-    ) -> Response:
-        self.refused.append((int(status), path))
-        body = json.dumps(
-            {
-                "error": {
-                    "message": message,
-                    "type": "invalid_request_error",
-                    "code": code,
-                    "param": None,
-                }
-            }
-        )
-        response = ws.respond(status, body + "\n")
+    def _refuse(self, ws: WsConnection, where: str, key: str, **fields: Any) -> Response:
+        """Refuse the upgrade on path ``where`` with catalogue entry ``key`` (its HTTP status,
+        its JSON body)."""
+        status = ERRORS[key].status
+        assert status is not None, key
+        self.refused.append((status, where))
+        body = json.dumps({"error": failure(key, **fields)})
+        response = ws.respond(HTTPStatus(status), body + "\n")
         del response.headers["Content-Type"]
         response.headers["Content-Type"] = "application/json"
         return response
@@ -410,60 +410,30 @@ class LocalRealtimeServer:
             return values[0] if values else None
 
         if path not in PATHS:
-            return self._refuse(
-                ws, HTTPStatus.NOT_FOUND, path, "not_found", f"Invalid URL (GET {path})"
-            )
+            return self._refuse(ws, path, "http_not_found", path=path)
         if path == "/openai/realtime":
             if not one("api-version"):
-                return self._refuse(
-                    ws,
-                    HTTPStatus.BAD_REQUEST,
-                    path,
-                    "missing_required_parameter",
-                    "Missing required query parameter: 'api-version'.",
-                )
+                return self._refuse(ws, path, "http_missing_api_version")
             model = one("deployment")
-            missing = "deployment"
+            missing = "http_missing_deployment"
         else:
             model = one("model")
-            missing = "model"
+            missing = "http_missing_model"
         intent = one("intent")
         if intent is not None:
             if intent != "transcription" or path == "/openai/realtime":
-                return self._refuse(
-                    ws,
-                    HTTPStatus.BAD_REQUEST,
-                    path,
-                    "invalid_value",
-                    f"Invalid value for query parameter 'intent': {intent[:40]!r} (this "
-                    "server knows 'transcription', on the GA paths).",
-                )
+                return self._refuse(ws, path, "http_bad_intent", intent=repr(intent[:40]))
             if model:
-                return self._refuse(
-                    ws,
-                    HTTPStatus.BAD_REQUEST,
-                    path,
-                    "invalid_value",
-                    "You must not provide a model parameter for transcription sessions.",
-                )
+                return self._refuse(ws, path, "http_model_with_intent")
             model = "transcription"
         if not model:
-            return self._refuse(
-                ws,
-                HTTPStatus.BAD_REQUEST,
-                path,
-                "missing_required_parameter",
-                f"Missing required query parameter: '{missing}'.",
-            )
+            return self._refuse(ws, path, missing)
         plan = self._plans.pop(0) if self._plans else self.faults
-        if not self._authorized(request) or plan.auth_mode == "http":
-            return self._refuse(
-                ws,
-                HTTPStatus.UNAUTHORIZED,
-                path,
-                "invalid_api_key",
-                "Incorrect API key provided.",
-            )
+        refused = self._key_problem(request)
+        if refused is None and plan.auth_mode == "http":
+            refused = "http_invalid_api_key"
+        if refused is not None:
+            return self._refuse(ws, path, refused)
         beta = path == "/openai/realtime" or "realtime=v1" in request.headers.get("OpenAI-Beta", "")
         self._pending[ws] = (model, plan, beta)
         if intent is not None:

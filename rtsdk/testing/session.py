@@ -5,21 +5,18 @@ through the ``send`` callback given to it, in order). It holds the session confi
 conversation, the input audio buffer with its energy VAD, and the responses in progress; it
 does no I/O itself (responses stream from tasks it starts on the running loop).
 
-Errors follow the reference where it names them (``conversation_already_has_active_response``,
-``response_cancel_not_active``, ``input_audio_buffer_commit_empty``, ``unknown_parameter``,
-``missing_required_parameter``, ``invalid_value``; the truncate message ``Audio content of Xms
-is already shorter than Yms``). Where it names none, this server uses ``invalid_value`` with
-the ``param`` at fault (unknown item ids, a bad ``previous_item_id``), ``invalid_json`` for a
-frame that is not a JSON event, and ``unsupported_content_type`` for truncating anything but
-assistant audio. Every error carries the client's ``event_id`` when it had one.
+Every error it sends is a row of the catalogue (:mod:`.catalogue`, ``docs/server-errors.md``),
+sent by :meth:`RealtimeSession.fail` with the fields the row's templates need: the codes the
+service gives (``conversation_already_has_active_response``, ``response_cancel_not_active``,
+``input_audio_buffer_commit_empty``, ``unknown_parameter``, ``invalid_json``, ...) with their
+sources, and this server's own choice, said as such, where nothing public shows one. An error
+carries the client's ``event_id`` when its row says the service echoes it.
 
 Models, by the catalogue of :mod:`rtsdk.models`: ``reasoning`` or ``parallel_tool_calls`` for a
-model known not to reason is refused with ``unsupported_parameter`` ("Unsupported parameter:
-'reasoning.effort' is not supported with this model.", the service's words in its other APIs),
-an unknown effort with the service's "Invalid value: 'ultra'. Supported values are: ...". A
-session whose model has reached its shutdown date (``today``, UTC by default) still comes up,
-but each of its responses fails as the service fails a model it does not serve
-(``model_not_found``, "The model `M` does not exist or you do not have access to it."), and so
+model known not to reason is refused with ``unsupported_parameter``, an unknown effort with the
+service's "Invalid value: 'ultra'. Supported values are: ...". A session whose model has
+reached its shutdown date (``today``, UTC by default) still comes up, but each of its
+responses fails as the service fails a model it does not serve (``model_not_found``), and so
 does input transcription with a transcription model past its date.
 """
 
@@ -28,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +34,7 @@ from ..kernels import b64decode
 from ..protocol import events as ev
 from ..protocol.schema import client_event_problems
 from .buffer import InputAudioBuffer
+from .catalogue import ERRORS
 from .config import (
     VadDefaults,
     default_session,
@@ -44,13 +43,14 @@ from .config import (
     merge_session,
     vad_parameters,
 )
+from .errors import Refusal
 from .faults import FunctionCallScript
 from .items import item_create, item_delete, item_retrieve, item_truncate
 from .mcp import McpCallScript, list_tools, mcp_tools
 from .respond import Responding
 from .responses import ResponseRun
 from .transcribe import transcribe_turn
-from .wording import Ids, problem_message
+from .wording import Ids, json_type, problem_refusal, quoted
 
 __all__ = ["MIN_COMMIT_MS", "Ids", "RealtimeSession"]
 
@@ -68,7 +68,6 @@ _CONVERSATION_ONLY = frozenset(
         "response.cancel",
         "conversation.item.create",
         "conversation.item.truncate",
-        "output_audio_buffer.clear",
     }
 )
 
@@ -143,7 +142,6 @@ class RealtimeSession(Responding):
             "conversation.item.retrieve": lambda d, e: item_retrieve(self, d, e),
             "response.create": self._response_create,
             "response.cancel": self._response_cancel,
-            "output_audio_buffer.clear": self._output_buffer_clear,
         }
 
     def now(self) -> float:
@@ -176,26 +174,22 @@ class RealtimeSession(Responding):
                 event[key] = None
         self._send(event)
 
-    def error(
-        self,
-        message: str,
-        *,
-        code: str | None,
-        param: str | None = None,
-        event_id: str | None = None,
-        kind: str = "invalid_request_error",
-    ) -> None:
-        """Send an ``error`` event (the session goes on)."""
-        self.send(
-            ev.ErrorEvent,
-            error={
-                "type": kind,
-                "code": code,
-                "message": message,
-                "param": param,
-                "event_id": event_id,
-            },
-        )
+    def fail(self, key: str, *, event_id: str | None = None, **fields: Any) -> None:
+        """Send the ``error`` event of catalogue entry ``key`` (the session goes on).
+
+        ``fields`` fill its templates; ``event_id`` is the client event's, sent back when the
+        entry says the service echoes it (else the error's ``event_id`` is null).
+        """
+        entry = ERRORS[key]
+        if entry.carrier != "error":
+            raise ValueError(f"{key} is not sent as an error event ({entry.carrier})")
+        error = entry.render(**fields)
+        error["event_id"] = event_id if entry.echoes_event_id else None
+        self.send(ev.ErrorEvent, error=error)
+
+    def refuse(self, refusal: Refusal, event_id: str | None) -> None:
+        """Send the error of a refusal decided elsewhere (a schema problem, a session update)."""
+        self.fail(refusal.key, event_id=event_id, **refusal.fields)
 
     @staticmethod
     def snapshot(item: Json) -> Json:
@@ -276,9 +270,36 @@ class RealtimeSession(Responding):
 
     # -- frames in ---------------------------------------------------------------------------
 
-    def bad_frame(self, description: str) -> None:
-        """A client frame that is not a JSON event object."""
-        self.error(f"Could not parse the event: {description}.", code="invalid_json")
+    def bad_frame(self, text: str) -> None:
+        """A client text frame that is not a JSON event object: not JSON (``invalid_json``),
+        not an object, or an object without a string ``type``."""
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            self.fail("invalid_json")
+            return
+        if not isinstance(data, dict):
+            self.fail("event_not_object", got=json_type(data))
+            return
+        event_id = data.get("event_id")
+        event_id = event_id if isinstance(event_id, str) else None
+        kind = data.get("type")
+        if kind is None:
+            self.fail("missing_required_parameter", event_id=event_id, param="type")
+        elif not isinstance(kind, str):
+            self.fail(
+                "invalid_type",
+                event_id=event_id,
+                param="type",
+                expected="a string",
+                got=json_type(kind),
+            )
+        else:  # JSON the codec refuses though the standard library reads it
+            self.fail("invalid_json")
+
+    def binary_frame(self) -> None:
+        """A binary client frame: the service reads text frames only."""
+        self.fail("binary_frame")
 
     def handle(self, data: Json) -> None:
         """Act on one decoded client event (a dict with a string ``type``)."""
@@ -290,24 +311,15 @@ class RealtimeSession(Responding):
                 return
         event_id = data.get("event_id")
         event_id = event_id if isinstance(event_id, str) else None
+        if kind not in self._handlers:
+            self.fail("unknown_event_type", event_id=event_id, value=quoted(kind))
+            return
         problems = client_event_problems(data)
         if problems:
-            first = problems[0]
-            self.error(
-                problem_message(first, data),
-                code=first.code,
-                param=first.param,
-                event_id=event_id,
-            )
+            self.refuse(problem_refusal(problems[0], data), event_id)
             return
         if self.transcription and kind in _CONVERSATION_ONLY:
-            self.error(
-                f"The event type '{kind}' is not supported in transcription sessions: they "
-                "have no responses and no assistant items.",
-                code="invalid_value",
-                param="type",
-                event_id=event_id,
-            )
+            self.fail("not_in_transcription_session", event_id=event_id, event_type=kind)
             return
         self._handlers[kind](data, event_id)
 
@@ -318,9 +330,7 @@ class RealtimeSession(Responding):
             self.session, data["session"], vad=self._vad_defaults, voice_locked=self.audio_produced
         )
         if problem is not None:
-            self.error(
-                problem_message(problem), code=problem.code, param=problem.param, event_id=event_id
-            )
+            self.refuse(problem, event_id)
             return
         old = self.session
         self.session = new
@@ -348,23 +358,16 @@ class RealtimeSession(Responding):
 
     def _append(self, audio_b64: str, event_id: Any) -> None:
         eid = event_id if isinstance(event_id, str) else None
+        if not audio_b64:
+            self.fail("append_empty", event_id=eid)
+            return
         try:
             raw = b64decode(audio_b64)
         except ValueError:
-            self.error(
-                "Invalid 'audio': expected base64-encoded audio.",
-                code="invalid_value",
-                param="audio",
-                event_id=eid,
-            )
+            self.fail("append_bad_base64", event_id=eid)
             return
         if len(raw) > MAX_APPEND_BYTES:
-            self.error(
-                "Invalid 'audio': at most 15 MiB per append.",
-                code="invalid_value",
-                param="audio",
-                event_id=eid,
-            )
+            self.fail("append_too_large", event_id=eid, size=len(raw))
             return
         self.take_audio(raw)
 
@@ -449,12 +452,7 @@ class RealtimeSession(Responding):
     def _buffer_commit(self, data: Json, event_id: str | None) -> None:
         ms = self.buffer.duration_ms
         if ms < MIN_COMMIT_MS:
-            self.error(
-                "Error committing input audio buffer: buffer too small. Expected at least "
-                f"{MIN_COMMIT_MS}ms of audio, but buffer only has {ms:.2f}ms of audio.",
-                code="input_audio_buffer_commit_empty",
-                event_id=event_id,
-            )
+            self.fail("commit_empty", event_id=event_id, minimum=MIN_COMMIT_MS, duration=ms)
             return
         item_id = self._speech[0] if self._speech else self.new_id("item")
         self._speech = None
@@ -464,13 +462,3 @@ class RealtimeSession(Responding):
         self._speech = None
         self.buffer.clear()
         self.send(ev.InputAudioBufferClearedEvent)
-
-    def _output_buffer_clear(self, data: Json, event_id: str | None) -> None:
-        self.error(
-            "output_audio_buffer.clear is only supported for WebRTC and SIP sessions.",
-            code="invalid_value",
-            param="type",
-            event_id=event_id,
-        )
-
-    # -- responses ---------------------------------------------------------------------------

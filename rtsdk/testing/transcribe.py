@@ -35,7 +35,7 @@ import numpy as np
 from ..models import DEFAULT_TRANSCRIPTION_MODEL
 from ..protocol import events as ev
 from . import audio as au
-from .config import model_not_found
+from .catalogue import failure
 from .host import SessionHost
 from .vad import threshold_dbfs
 
@@ -197,7 +197,7 @@ def transcribe_turn(s: SessionHost, item: Json, raw: bytes, fmt: str) -> asyncio
             ev.InputAudioTranscriptionFailedEvent,
             item_id=item["id"],
             content_index=0,
-            error={**model_not_found(model), "param": None},
+            error=failure("transcription_model_not_found", model=model),
         )
         return None
     if s.transcription_failures:
@@ -206,12 +206,7 @@ def transcribe_turn(s: SessionHost, item: Json, raw: bytes, fmt: str) -> asyncio
             ev.InputAudioTranscriptionFailedEvent,
             item_id=item["id"],
             content_index=0,
-            error={
-                "type": "server_error",
-                "code": None,
-                "message": f"Input transcription failed for item '{item['id']}'.",
-                "param": None,
-            },
+            error=failure("transcription_failed", item_id=item["id"]),
         )
         return None
     params = s.buffer.params

@@ -1,21 +1,27 @@
-"""The local server's words: ids in the service's style and its error messages.
+"""The local server's words: ids in the service's style, and schema problems as the service
+words them.
 
 :class:`Ids` makes ``event_…``, ``item_…``, ``resp_…`` ids unique per server;
-:func:`problem_message` words a :class:`~rtsdk.protocol.schema.Problem` as the service does
-(``Unknown parameter: '…'.``, ``Invalid value: 'ultra'. Supported values are: …``).
+:func:`problem_refusal` turns a :class:`~rtsdk.protocol.schema.Problem` into the catalogue
+error the service gives for it (:mod:`.catalogue`): ``unknown_parameter``,
+``missing_required_parameter``, ``invalid_type`` ("Invalid type for '…': expected …, but got …
+instead."), a value outside an enumeration (``invalid_value``, "Invalid value: 'ultra'.
+Supported values are: …"), a number out of range (``integer_below_min_value``,
+``decimal_above_max_value``, ...), or any other bad value (``invalid_value``).
 """
 
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 import secrets
 from typing import Any
 
-from ..models import REASONING_EFFORTS
 from ..protocol.schema import Problem
+from .errors import Refusal, listed
 
-__all__ = ["Ids", "problem_message"]
+__all__ = ["Ids", "json_type", "problem_refusal", "quoted"]
 
 Json = dict[str, Any]
 
@@ -33,29 +39,92 @@ class Ids:
         return f"{prefix}_{self._base}{next(self._count):09d}"
 
 
-def _quoted(value: Any) -> str:
+def quoted(value: Any) -> str:
+    """A value as the service quotes it in a message: ``'text'``, else JSON (``3``, ``null``)."""
     return f"'{value}'" if isinstance(value, str) else json.dumps(value)
 
 
 def _at(data: Json, param: str) -> Any:
-    """The value at dotted path ``param`` of ``data`` (None where the path does not lead)."""
+    """The value at dotted path ``param`` (``a.b[2].c``) of ``data`` (None where it does not
+    lead)."""
     node: Any = data
     for key in param.split("."):
-        node = node.get(key) if isinstance(node, dict) else None
+        name, _, rest = key.partition("[")
+        node = node.get(name) if isinstance(node, dict) else None
+        for index in rest.split("[") if rest else ():
+            i = int(index.rstrip("]"))
+            node = node[i] if isinstance(node, list) and 0 <= i < len(node) else None
     return node
 
 
-def problem_message(p: Problem, data: Json | None = None) -> str:
-    """The service's message for ``p`` (``data``: the client event, to quote a bad value)."""
-    if p.code == "unknown_parameter":
-        return f"Unknown parameter: '{p.param}'."
-    if p.code == "missing_required_parameter":
-        return f"Missing required parameter: '{p.param}'."
-    if p.code in ("invalid_parameter", "unsupported_parameter"):
-        return p.message
-    if p.param.endswith("reasoning.effort") and data is not None:
-        # the service's words for a value outside an enumeration
-        names = [_quoted(e) for e in REASONING_EFFORTS]
-        listed = ", ".join(names[:-1]) + f", and {names[-1]}"
-        return f"Invalid value: {_quoted(_at(data, p.param))}. Supported values are: {listed}."
-    return f"Invalid value for '{p.param}': {p.message}."
+def json_type(value: Any) -> str:
+    """The service's name of a JSON value's type: ``a string``, ``an integer``, ``a decimal``,
+    ``a boolean``, ``an object``, ``an array``, ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _number(text: str) -> float:
+    return float(text.strip())
+
+
+def _shown(number: float) -> str:
+    return str(int(number)) if number == int(number) else repr(number)
+
+
+def _out_of_range(p: Problem, value: float, low: float | None, high: float | None) -> Refusal:
+    kind = "integer" if isinstance(value, int) else "decimal"
+    shown = json.dumps(value)
+    if high is None or (low is not None and value < low):
+        assert low is not None
+        return Refusal(
+            f"{kind}_below_min_value", {"param": p.param, "minimum": _shown(low), "value": shown}
+        )
+    return Refusal(
+        f"{kind}_above_max_value", {"param": p.param, "maximum": _shown(high), "value": shown}
+    )
+
+
+def problem_refusal(p: Problem, data: Json) -> Refusal:
+    """The catalogue error the service gives for schema problem ``p`` of client event
+    ``data`` (the value at fault is read from ``data`` to quote it)."""
+    if p.code in ("unknown_parameter", "missing_required_parameter"):
+        return Refusal(p.code, {"param": p.param})
+    value = _at(data, p.param)
+    text = p.message
+    if text.startswith("expected "):
+        return Refusal(
+            "invalid_type",
+            {"param": p.param, "expected": text[len("expected ") :], "got": json_type(value)},
+        )
+    if text.startswith("must be one of "):
+        values = ast.literal_eval(text[len("must be one of ") :])
+        return Refusal(
+            "invalid_enum_value",
+            {"param": p.param, "value": quoted(value), "supported": listed(values)},
+        )
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if text.startswith("must be >= "):
+            return _out_of_range(p, value, _number(text[len("must be >= ") :]), None)
+        if text.startswith("must be between "):
+            low, high = text[len("must be between ") :].split(" and ")
+            return _out_of_range(p, value, _number(low), _number(high))
+        if text.startswith("must be "):
+            try:
+                exact = _number(text[len("must be ") :])
+            except ValueError:
+                pass
+            else:
+                return _out_of_range(p, value, exact, exact)
+    return Refusal("invalid_value", {"param": p.param, "reason": text})

@@ -1,0 +1,62 @@
+"""The error catalogue as Markdown: ``python -m rtsdk.testing.catalogue_doc`` prints the
+table of ``docs/server-errors.md`` (a test keeps the committed file current).
+"""
+
+from __future__ import annotations
+
+from .catalogue import ENTRIES
+
+__all__ = ["markdown"]
+
+
+def _cell(text: object) -> str:
+    if text is None:
+        return "null"
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown() -> str:
+    """The catalogue as the Markdown of ``docs/server-errors.md``."""
+    lines = [
+        "# Errors of the local server",
+        "",
+        "Every error `rtsdk.testing.LocalRealtimeServer` sends, generated from",
+        "`rtsdk.testing.catalogue.ERRORS` (`python -m rtsdk.testing.catalogue_doc >",
+        "docs/server-errors.md`). The server sends exactly these fields; "
+        "`tests/test_testing_errors.py`",
+        "provokes every row over a real socket.",
+        "",
+        "- **carrier**: an `error` event, the JSON body of a refused upgrade (`http NNN`), the",
+        "  `status_details.error` of a failed `response.done`, or the `error` of",
+        "  `conversation.item.input_audio_transcription.failed`.",
+        "- **param** and **message** are templates: `{name}` is filled in per error.",
+        "- **event_id**: `client` when `error.event_id` is the `event_id` of the client event at",
+        "  fault (null when it had none); `null` when it is always null.",
+        "- **evidence**: `seen` (code and message seen from the service in public material),",
+        "  `partly seen` (the source says which part is worded by analogy), `not seen` (no public",
+        "  source: this server's choice).",
+        "- **differs**: where this server's error differs from the service's, and why (empty: it",
+        "  does not, as far as public material shows).",
+        "- Clients should route on `code` (an open string) and on `error.event_id`, never on the",
+        "  message.",
+        "",
+        "| key | trigger | client event | carrier | type | code | param | message | event_id "
+        "| evidence | source | differs |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for e in ENTRIES:
+        carrier = f"http {e.status}" if e.carrier == "http" else e.carrier
+        if e.closes is not None:
+            carrier += f", then close {e.closes[0]}"
+        param = _cell(e.param) if e.has_param else "(none)"
+        lines.append(
+            f"| `{e.key}` | {_cell(e.trigger)} | {_cell(e.client_event or '-')} | {carrier} "
+            f"| {e.type} | {_cell(e.code)} | {param} | {_cell(e.message)} "
+            f"| {'client' if e.echoes_event_id else 'null'} | {e.evidence} | {_cell(e.source)} "
+            f"| {_cell(e.differs) if e.differs else ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
