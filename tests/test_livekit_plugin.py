@@ -120,15 +120,14 @@ class Plugin:
         ctx = self.session.chat_ctx.copy()
         ctx.add_message(role="user", content=text)
         await self.session.update_chat_ctx(ctx)
-        # instructions given: the default generate_reply() fails here (see the xfail below)
-        return await drain(await self.session.generate_reply(instructions="Answer briefly."))
+        return await drain(await self.session.generate_reply())
 
     async def long_reply(self) -> tuple[Any, Any]:
         """Start a reply of about 4 s (70 words): its generation and first message."""
         ctx = self.session.chat_ctx.copy()
         ctx.add_message(role="user", content=" ".join(["word"] * 70))
         await self.session.update_chat_ctx(ctx)
-        gen = await self.session.generate_reply(instructions="Repeat it.")
+        gen = await self.session.generate_reply()
         return gen, await asyncio.wait_for(gen.message_stream.__anext__(), 5)
 
     async def aclose(self) -> None:
@@ -233,12 +232,6 @@ async def test_text_turn(plugin: Plugin) -> None:
     assert done["status"] == "completed" and done["id"] == gen.response_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=llm.RealtimeError,
-    reason="ours: rtsdk/protocol/schema.py _RESPONSE refuses response.instructions null, "
-    "which the plugin sends on every generate_reply() without instructions (docs/livekit.md)",
-)
 async def test_generate_reply_without_instructions(
     plugin: Plugin, logged: pytest.LogCaptureFixture
 ) -> None:
@@ -252,12 +245,6 @@ async def test_generate_reply_without_instructions(
     assert "you said: plain reply" in reply.text and not errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="ours, likely: rtsdk/protocol/schema.py refuses session.reasoning null, which "
-    "update_options(reasoning=None) sends to clear it (docs/livekit.md)",
-)
 async def test_update_options_clears_reasoning(
     server: LocalRealtimeServer, http: Any, logged: pytest.LogCaptureFixture
 ) -> None:
@@ -325,7 +312,7 @@ async def test_tool_call_run_by_livekit(server: LocalRealtimeServer, plugin: Plu
     ctx = plugin.session.chat_ctx.copy()
     ctx.items.append(result.fnc_call_out)
     await plugin.session.update_chat_ctx(ctx)
-    second = await drain(await plugin.session.generate_reply(instructions="Report the result."))
+    second = await drain(await plugin.session.generate_reply())  # as LiveKit's agent does
     assert "get_weather returned sunny in Paris" in second.text and len(second.audio) > 0
     kinds = [i.type for i in plugin.session.chat_ctx.items]
     assert kinds == ["message", "function_call", "function_call_output", "message"]

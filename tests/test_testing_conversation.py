@@ -225,7 +225,7 @@ async def test_barge_in_cancels_and_truncate_checks_its_bounds(
     await client.until("conversation.item.done")
     for bad, code in (
         (user_id, "unsupported_content_type"),
-        ("item_nope", "invalid_value"),
+        ("item_nope", "item_truncate_invalid_item_id"),
     ):
         await client.send(
             {
@@ -303,11 +303,10 @@ async def test_item_create_delete_retrieve(server: LocalRealtimeServer) -> None:
     for kind in ("conversation.item.delete", "conversation.item.retrieve"):
         await client.send({"type": kind, "event_id": "u", "item_id": "item_gone"})
         error = (await client.until("error"))["error"]
-        # (the service's codes are item_delete/retrieve_invalid_item_id: held back, see
-        # rtsdk.testing.catalogue_requests.HELD_ITEM_CODES)
+        verb = kind.rsplit(".", 1)[1]
         assert (error["code"], error["param"], error["event_id"]) == (
-            "invalid_value",
-            "item_id",
+            f"item_{verb}_invalid_item_id",
+            None,
             "u",
         )
     assistant_audio = {

@@ -167,7 +167,14 @@ async def test_reasoning_models_take_reasoning_fields(server: LocalRealtimeServe
     done = await text_turn(client, reasoning={"effort": "medium"}, parallel_tool_calls=True)
     assert done["response"]["status"] == "completed"
     assert conn.session["reasoning"] == {"effort": "xhigh"}  # a response's own does not stay
+    # null clears it: the model's default comes back (as LiveKit's update_options(None) asks)
+    updated = await configure(client, {"type": "realtime", "reasoning": None})
+    assert updated["session"]["reasoning"] == {"effort": "low"}
     await client.close()
+    plain, _ = await open_model(server, PLAIN)
+    updated = await configure(plain, {"type": "realtime", "reasoning": None})
+    assert "reasoning" not in updated["session"]  # nothing to clear, nothing refused
+    await plain.close()
 
 
 @pytest.mark.parametrize(

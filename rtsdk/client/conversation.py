@@ -43,7 +43,12 @@ Json = dict[str, Any]
 
 
 class ItemRequestError(RtsdkError):
-    """The server refused ``retrieve_item`` / ``delete_item`` (e.g. no such item)."""
+    """The server refused ``retrieve_item`` / ``delete_item``; ``code`` is the server's
+    (``item_retrieve_invalid_item_id`` / ``item_delete_invalid_item_id``: no such item)."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class GaHelpers:
@@ -109,7 +114,8 @@ class GaHelpers:
                     wait[3].set_exception(
                         ItemRequestError(
                             f"{wait[0]} of item {wait[1]!r} refused "
-                            f"({error.get('code') or error.get('type')}): {error.get('message')}"
+                            f"({error.get('code') or error.get('type')}): {error.get('message')}",
+                            code=error.get("code"),
                         )
                     )
 

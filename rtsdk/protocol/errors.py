@@ -36,6 +36,11 @@ BENIGN_CODES: frozenset[str] = frozenset(
         "response_cancel_not_active",
         "conversation_already_has_active_response",
         "input_audio_buffer_commit_empty",
+        # an item the server no longer has: a barge-in's truncate racing the item's end, a
+        # delete or retrieve of an id already gone (the app's own request hears of it)
+        "item_truncate_invalid_item_id",
+        "item_delete_invalid_item_id",
+        "item_retrieve_invalid_item_id",
     }
 )
 AUTH_CODES: frozenset[str] = frozenset(

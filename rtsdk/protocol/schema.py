@@ -306,7 +306,7 @@ _REALTIME_SESSION = _obj(
         "truncation": _TRUNCATION,
         "prompt": _PROMPT,
         "include": _INCLUDE,
-        "reasoning": _REASONING,
+        "reasoning": _nullable(_REASONING),  # null: back to the model's default
         "parallel_tool_calls": _BOOL,
     }
 )
@@ -422,7 +422,7 @@ def _metadata(value: Any, path: str, out: list[Problem]) -> None:
 _RESPONSE = _obj(
     {
         "output_modalities": _modalities,
-        "instructions": _STR,
+        "instructions": _nullable(_STR),  # null: the session's (the types say Optional)
         "audio": _obj({"output": _obj({"format": _FORMAT, "voice": _VOICE})}),
         "tools": _TOOLS,
         "tool_choice": _TOOL_CHOICE,

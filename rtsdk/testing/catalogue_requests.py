@@ -17,14 +17,7 @@ from .errors import (
     listed,
 )
 
-__all__ = ["HELD_ITEM_CODES", "REQUEST_ERRORS"]
-
-#: Why the missing-item errors keep this server's older code: a client-side test outside
-#: rtsdk.testing asserts it (to be switched together with that test).
-HELD_ITEM_CODES = (
-    "held back: tests/test_livekit_plugin.py::test_error_paths (outside rtsdk.testing) asserts "
-    "this server's older invalid_value / 'item_id'"
-)
+__all__ = ["REQUEST_ERRORS"]
 
 REQUEST_ERRORS: tuple[ErrorEntry, ...] = (
     # -- frames that are not events -------------------------------------------------------------
@@ -243,41 +236,32 @@ REQUEST_ERRORS: tuple[ErrorEntry, ...] = (
         trigger="conversation.item.retrieve of an item not in the conversation (never there, or "
         "deleted)",
         client_event="conversation.item.retrieve",
-        code="invalid_value",
-        param="item_id",
+        code="item_retrieve_invalid_item_id",
         message="Error retrieving item: the item with id '{item_id}' does not exist.",
         evidence="seen",
         source=f"{SPEACHES} (the whole error object, param null); {PIPECAT} (relies on the "
         "echoed event_id)",
-        differs="the service sends code item_retrieve_invalid_item_id, param null; "
-        + HELD_ITEM_CODES,
     ),
     ErrorEntry(
         key="item_delete_missing",
         trigger="conversation.item.delete of an item not in the conversation",
         client_event="conversation.item.delete",
-        code="invalid_value",
-        param="item_id",
+        code="item_delete_invalid_item_id",
         message="Error deleting item: the item with id '{item_id}' does not exist.",
         evidence="seen",
         source=f"{SPEACHES} (the whole error object, param null); clients treat the code as a "
         "benign race",
-        differs="the service sends code item_delete_invalid_item_id, param null; "
-        + HELD_ITEM_CODES,
     ),
     ErrorEntry(
         key="item_truncate_missing",
         trigger="conversation.item.truncate of an item not in the conversation",
         client_event="conversation.item.truncate",
-        code="invalid_value",
-        param="item_id",
+        code="item_truncate_invalid_item_id",
         message="Error truncating item: the item with id '{item_id}' does not exist.",
         evidence="partly seen",
         source="the code: many clients route on it as a benign barge-in race (public code "
         "index, e.g. Telnyx and WebRTC bridges); the message and param null by analogy with "
         "item_retrieve_missing / item_delete_missing (seen)",
-        differs="the service sends code item_truncate_invalid_item_id, param null; "
-        + HELD_ITEM_CODES,
     ),
     ErrorEntry(
         key="truncate_not_audio",

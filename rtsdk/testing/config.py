@@ -156,7 +156,7 @@ def reasoning_problem(model: object, given: Json, where: str) -> Refusal | None:
         ("reasoning", "reasoning.effort"),
         ("parallel_tool_calls", "parallel_tool_calls"),
     ):
-        if key in given:
+        if given.get(key) is not None:  # null clears: nothing to refuse
             return Refusal("unsupported_parameter", {"param": f"{where}.{name}", "name": name})
     return None
 
@@ -244,6 +244,12 @@ def merge_session(
                 _merge_input(audio["input"], value["input"], vad)
             if "output" in value:
                 _merge_output(audio["output"], value["output"])
+        elif key == "reasoning" and value is None:
+            # null puts the model's default back (none on a model that does not reason)
+            if reasons(new.get("model")):
+                new["reasoning"] = {"effort": DEFAULT_REASONING_EFFORT}
+            else:
+                new.pop("reasoning", None)
         elif key != "type":
             new[key] = copy.deepcopy(value)
     if new["type"] == "transcription":
