@@ -125,3 +125,18 @@ def test_start_in_thread_reports_a_failure_to_listen() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError):
             LocalRealtimeServer(port=port).start_in_thread()
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
+def test_serve_workers_share_one_port_and_one_url() -> None:
+    with served("--pacing", "fast", "--workers", "3") as url:
+        assert re.fullmatch(r"ws://127\.0\.0\.1:\d+/v1/realtime", url), url
+        servers = set()
+        for _ in range(12):  # the kernel spreads connections over the workers
+            with connect(f"{url}?model=gpt-realtime-1.5", max_size=None) as ws:
+                created = json.loads(ws.recv(5))
+                assert created["type"] == "session.created"
+                servers.add(created["session"]["id"][5:13])  # each server's own id base
+        assert len(servers) >= 2  # all 12 on one of 3 workers: about 1 in 180,000
+        assert _text_turn(f"{url}?model=gpt-realtime-1.5", {})[-1] == "response.done"
+    assert serve_main(["--workers", "0"]) == 2

@@ -20,13 +20,13 @@ import contextlib
 import logging
 import os
 import signal
-import socket
-import subprocess
 import sys
 import wave
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from rtsdk.link.workers import reuse_port_supported, run_workers
 
 if TYPE_CHECKING:
     from .server import PhoneServer
@@ -250,44 +250,11 @@ async def _demo(args: argparse.Namespace) -> int:
     return 0 if c.heard_ms > 0 and stats is not None and not stats.errors else 1
 
 
-def _free_port(host: str) -> socket.socket:
-    """A socket bound (not listening) to a free port with SO_REUSEPORT: holds the port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, 0))
-    return sock
-
-
 def _run_workers(args: argparse.Namespace, argv: list[str]) -> int:
-    if not hasattr(socket, "SO_REUSEPORT"):
+    if not reuse_port_supported():
         print("rtsdk phone: --workers needs SO_REUSEPORT (Linux, BSD, macOS)", file=sys.stderr)
         return 2
-    holder = None
-    port = args.port
-    if port == 0:
-        holder = _free_port(args.host)
-        port = holder.getsockname()[1]
-    child_args = list(argv)
-    child_args += ["--port", str(port), "--workers", str(args.workers), "--worker"]
-    procs = [
-        subprocess.Popen([sys.executable, "-m", "rtsdk", "phone", *child_args])
-        for _ in range(args.workers)
-    ]
-
-    def forward(signum: int, frame: Any) -> None:
-        for proc in procs:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    status = 0
-    for proc in procs:
-        status = max(status, proc.wait())
-    if holder is not None:
-        holder.close()
-    return status
+    return run_workers("phone", argv, host=args.host, port=args.port, workers=args.workers)
 
 
 def _runner(choice: str) -> Callable[[Coroutine[Any, Any, T]], T]:

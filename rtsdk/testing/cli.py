@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from ..exceptions import ConfigurationError
+from ..link.workers import reuse_port_supported, run_workers
 from .server import LocalRealtimeServer
 
 __all__ = ["add_scripts", "serve_main"]
@@ -24,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
         "interrupted. Prints its ws:// URL on a line of its own once listening.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (SO_REUSEPORT), for load tests",
+    )
     parser.add_argument(
         "--port", type=int, default=8765, help="port to listen on (0: any free port)"
     )
@@ -144,10 +151,20 @@ def serve_main(argv: list[str] | None = None) -> int:
     Returns the exit status: 0 after SIGINT/SIGTERM, 2 on bad arguments, 1 if the server
     cannot listen.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    worker = "--worker" in argv  # one of the --workers processes (it launches none)
+    if worker:
+        argv.remove("--worker")
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or bad arguments (2): a status, not an exception
         return exc.code if isinstance(exc.code, int) else 2
+    if args.workers < 1 or (args.workers > 1 and not reuse_port_supported()):
+        print(
+            "rtsdk serve: --workers must be >= 1 (more than 1 needs SO_REUSEPORT)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         server = LocalRealtimeServer(
             args.host,
@@ -156,11 +173,16 @@ def serve_main(argv: list[str] | None = None) -> int:
             pacing=args.pacing,
             record=False,
             today=args.today,
+            reuse_port=args.workers > 1,
         )
         add_scripts(server, args.function_call, args.mcp_call)
     except ValueError as exc:
         print(f"rtsdk serve: {exc}", file=sys.stderr)
         return 2
+    if args.workers > 1 and not worker:
+        return run_workers(
+            "serve", argv, host=args.host, port=args.port, workers=args.workers, announce=True
+        )
     try:
         asyncio.run(_serve(server))
     except OSError as exc:

@@ -90,6 +90,8 @@ class LocalRealtimeServer:
     connection that has no plan of its own (see :meth:`faults_for_next_connections`).
     ``record=False`` keeps no frames (counts only); ``record_audio=False`` leaves audio frames
     (appends and output audio deltas) out of the records, for long or large runs.
+    ``reuse_port=True`` listens with ``SO_REUSEPORT``, so that several server processes share
+    one port (``python -m rtsdk serve --workers N``, for load tests).
 
     ``today`` is the date that decides which models of the catalogue (:mod:`rtsdk.models`)
     have been shut down (None: the real date, UTC, asked at each use). A session of a model
@@ -117,6 +119,7 @@ class LocalRealtimeServer:
         voice: str = "marin",
         record: bool = True,
         record_audio: bool = True,
+        reuse_port: bool = False,
         today: datetime.date | None = None,
     ) -> None:
         if pacing not in ("fast", "realtime"):
@@ -160,6 +163,7 @@ class LocalRealtimeServer:
         self.voice = voice
         self.record = record
         self.record_audio = record_audio
+        self.reuse_port = reuse_port
         self._today: datetime.date | None = None
         self.today = today
         self.ids = Ids()
@@ -223,6 +227,7 @@ class LocalRealtimeServer:
             close_timeout=2,
             server_header="rtsdk-local-realtime",
             logger=_WireLog(logging.getLogger("websockets.server"), self._api_key),
+            reuse_port=self.reuse_port,
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
         log.info("local Realtime server listening on %s", self.url)

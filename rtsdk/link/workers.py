@@ -1,0 +1,80 @@
+"""Several processes listening on one port: what ``--workers N`` of the command line runs.
+
+:func:`run_workers` starts N copies of ``python -m rtsdk COMMAND ...`` with ``--worker`` (so
+they do not launch workers themselves), all on one port with ``SO_REUSEPORT`` (the kernel
+spreads connections across them), forwards SIGINT/SIGTERM to them and waits for all. With
+``port=0`` it reserves a free port first and holds it until the workers are done. With
+``announce`` it prints the first line each worker prints (the URL it listens on) once, when
+every worker has printed it: the same line a single process prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import subprocess
+import sys
+from typing import Any
+
+__all__ = ["reserve_port", "reuse_port_supported", "run_workers"]
+
+
+def reuse_port_supported() -> bool:
+    """True where several processes can listen on one port (Linux, BSD, macOS)."""
+    return hasattr(socket, "SO_REUSEPORT")
+
+
+def reserve_port(host: str) -> socket.socket:
+    """A socket bound (not listening) to a free port with ``SO_REUSEPORT``: holds the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, 0))
+    return sock
+
+
+def run_workers(
+    command: str,
+    argv: list[str],
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    announce: bool = False,
+) -> int:
+    """Run ``workers`` processes of ``python -m rtsdk COMMAND ARGV --port P --workers N
+    --worker`` and return the worst exit status (see the module docstring)."""
+    holder = None
+    if port == 0:
+        holder = reserve_port(host)
+        port = holder.getsockname()[1]
+    args = [*argv, "--port", str(port), "--workers", str(workers), "--worker"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "rtsdk", command, *args],
+            stdout=subprocess.PIPE if announce else None,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+
+    def forward(signum: int, frame: Any) -> None:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    if announce:
+        lines = [proc.stdout.readline().strip() if proc.stdout else "" for proc in procs]
+        if all(lines):
+            print(lines[0], flush=True)
+    status = 0
+    for proc in procs:
+        status = max(status, proc.wait())
+        if proc.stdout is not None:
+            proc.stdout.close()
+    if holder is not None:
+        holder.close()
+    return status
