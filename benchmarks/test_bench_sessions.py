@@ -18,7 +18,7 @@ The benchmark's "time" is the client process's CPU time over the measured window
 in the client), so the ratio between kinds is the ratio of CPU per session; ``extra_info``
 has sessions per core, CPU µs per session-second and send lateness p50/p99. The clients run
 in turn against one server; for ratios that hold on a VM whose speed drifts, run them
-interleaved and repeated (the sessions-per-core harness does; see README.md).
+interleaved and repeated (the sessions-per-core harness does; see docs/performance.md).
 """
 
 from __future__ import annotations

@@ -367,7 +367,7 @@ class RealtimeAIServiceManager(OutputAudio):
         if actions.ready and pending:
             assert ready is not None
             ready.set_result(None)
-        elif actions.rejected is not None and pending:
+        elif actions.rejected is not None and pending and actions.failure is None:
             assert ready is not None
             ready.set_exception(actions.rejected)
             ready.exception()  # retrieved here too: no "never retrieved" warning
