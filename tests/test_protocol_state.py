@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.protocol import ErrorKind, SessionSettings, classify_error, parse_server_event
 from rtsdk.protocol.schema import client_event_problems
-from rtsdk.protocol.state import Actions, ClientSessionState
+from rtsdk.protocol.state import MAX_AUDIO_MARKS, Actions, ClientSessionState
 
 _n = 0
 
@@ -704,3 +704,45 @@ def test_calls_of_a_cancelled_response_get_outputs_but_no_new_response() -> None
     feed(again, *_call_events("resp_2"))
     again.submit_function_output("call_1", "a")
     assert types(again.submit_function_output("call_2", "b"))[-1] == "response.create"
+
+
+def test_replay_keeps_the_newest_items_within_its_budget() -> None:
+    state = ClientSessionState(replay_budget=100)
+    state.on_connect()
+    call = {"id": "item_c", "type": "function_call", "call_id": "call_9", "name": "f"}
+    output = {"id": "item_o", "type": "function_call_output", "call_id": "call_9", "output": "ok"}
+    feed(state, S("conversation.item.done", item=dict(call, arguments="{}")))
+    feed(state, S("conversation.item.done", item=output))
+    for i in range(20):
+        text = f"message number {i:02d} " + "x" * 10  # 28 characters each
+        feed(
+            state,
+            S(
+                "conversation.item.done",
+                item=msg(f"item_{i}", "user", [{"type": "input_text", "text": text}]),
+            ),
+        )
+    assert state.order == [f"item_{i}" for i in range(17, 20)]  # 3 x 28 <= 100 < 4 x 28
+    assert set(state.items) == set(state.order)
+    texts = [f["item"]["content"][0]["text"][:17] for f in state.replay_frames()]
+    assert texts == [f"message number {i:02d}" for i in range(17, 20)]
+    # an output whose call was let go is not replayed (the server would refuse it)
+    budget = ClientSessionState(replay_budget=30)
+    budget.on_connect()
+    feed(budget, S("conversation.item.done", item=dict(call, arguments="{" + " " * 27 + "}")))
+    feed(budget, S("conversation.item.done", item=output))
+    assert budget.order == ["item_o"] and budget.replay_frames() == []
+
+
+def test_audio_marks_are_bounded_and_every_byte_stays_counted() -> None:
+    state = ClientSessionState()
+    state.on_connect()
+    for i in range(MAX_AUDIO_MARKS + 40):
+        assert state.audio_received(f"item_{i}", 480, f"resp_{i}")
+    assert len(state.audio) == MAX_AUDIO_MARKS
+    assert next(iter(state.audio)) == "item_40"  # the oldest went first
+    assert state.received_audio_bytes == 480 * (MAX_AUDIO_MARKS + 40)
+    for i in range(MAX_AUDIO_MARKS + 40):
+        state._drop(f"resp_{i}")
+    assert len(state._dropped_responses) == MAX_AUDIO_MARKS
+    assert not state.audio_received("item_new", 480, f"resp_{MAX_AUDIO_MARKS + 39}")

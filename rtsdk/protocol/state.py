@@ -27,6 +27,11 @@ What it guarantees:
   the one from ``conversation.item.done`` as last seen, which may hold words cut off by a
   truncate). Function calls still waiting for outputs survive a replaying reconnect: their
   outputs and one ``response.create`` go out on the new connection once all are given.
+- Bounded for long sessions: the conversation kept for replay is the newest items within
+  ``replay_budget`` characters of text (about a reasoning model's context: what the service
+  would take back), an output whose call was let go is not replayed; the newest
+  :data:`MAX_AUDIO_MARKS` items keep their output-audio marks (older ones have long finished
+  playing; their bytes stay counted in ``received_audio_bytes``).
 """
 
 from __future__ import annotations
@@ -39,10 +44,23 @@ from . import builders as b
 from . import events as ev
 from .core import Actions, FunctionCall
 from .errors import classify_error
+from .replay import item_chars, replay_frames
 from .session import SessionSettings, bytes_per_ms, format_name
 from .transcription import TranscriptionSettings
 
-__all__ = ["Actions", "ClientSessionState", "FunctionCall", "ItemAudio"]
+__all__ = [
+    "MAX_AUDIO_MARKS",
+    "REPLAY_BUDGET",
+    "Actions",
+    "ClientSessionState",
+    "FunctionCall",
+    "ItemAudio",
+]
+
+#: Characters of conversation text kept for replay (about 128k tokens at 4 per token).
+REPLAY_BUDGET = 512 * 1024
+#: Output-audio marks kept (the newest items'); also the barged-in responses remembered.
+MAX_AUDIO_MARKS = 256
 
 Json = dict[str, Any]
 
@@ -67,7 +85,15 @@ class _Create:
 class ClientSessionState:
     """State of one logical session across connections (see the module docstring)."""
 
-    def __init__(self, settings: SessionSettings | TranscriptionSettings | None = None) -> None:
+    def __init__(
+        self,
+        settings: SessionSettings | TranscriptionSettings | None = None,
+        *,
+        replay_budget: int = REPLAY_BUDGET,
+    ) -> None:
+        self.replay_budget = replay_budget
+        self._sizes: dict[str, int] = {}  # item id -> characters it holds (in self.order)
+        self._chars = 0
         self.settings: SessionSettings | TranscriptionSettings = (
             settings if settings is not None else SessionSettings()
         )
@@ -94,7 +120,7 @@ class ClientSessionState:
         self._received_before = 0  # output audio bytes of the marks earlier connections had
         self._unfinished: dict[str, list[ItemAudio]] = {}  # response id -> its open marks
         self.playing_item_id: str | None = None
-        self._dropped_responses: set[str] = set()
+        self._dropped_responses: dict[str, None] = {}  # an ordered set, the newest kept
 
     # ----------------------------------------------------------------------------------------
     # connection and configuration
@@ -123,6 +149,8 @@ class ClientSessionState:
         self.out_of_band.clear()
         self.items.clear()
         self.order.clear()
+        self._sizes.clear()
+        self._chars = 0
         self._received_before = self.received_audio_bytes
         self.audio.clear()
         self._unfinished.clear()
@@ -148,48 +176,7 @@ class ClientSessionState:
 
     def replay_frames(self) -> list[Json]:
         """``conversation.item.create`` frames rebuilding the conversation as text (see above)."""
-        frames: list[Json] = []
-        for item_id in self.order:
-            item = self._replay_item(self.items[item_id])
-            if item is not None:
-                frames.append(b.conversation_item_create(item))
-        return frames
-
-    @staticmethod
-    def _replay_item(item: Json) -> Json | None:
-        kind = item.get("type")
-        if kind == "function_call":
-            call_id, name = item.get("call_id"), item.get("name")
-            if isinstance(call_id, str) and isinstance(name, str):
-                return b.function_call_item(call_id, name, str(item.get("arguments") or ""))
-            return None
-        if kind == "function_call_output":
-            call_id, output = item.get("call_id"), item.get("output")
-            if isinstance(call_id, str) and isinstance(output, str):
-                return b.function_call_output_item(call_id, output)
-            return None
-        if kind != "message":
-            return None
-        texts: list[str] = []
-        for part in item.get("content") or ():
-            if not isinstance(part, dict):
-                continue
-            text = part.get("text")
-            if not isinstance(text, str):
-                text = part.get("transcript")
-            if isinstance(text, str) and text:
-                texts.append(text)
-        if not texts:
-            return None
-        text = " ".join(texts)
-        role = item.get("role")
-        if role == "user":
-            return b.user_text_item(text)
-        if role == "assistant":
-            return b.assistant_text_item(text)
-        if role == "system":
-            return b.system_message_item(text)
-        return None
+        return replay_frames(self.items[item_id] for item_id in self.order)
 
     # ----------------------------------------------------------------------------------------
     # app intents
@@ -256,6 +243,9 @@ class ClientSessionState:
         if mark is None:
             mark = self.audio[item_id] = ItemAudio(response_id)
             self._unfinished.setdefault(response_id, []).append(mark)
+            if len(self.audio) > MAX_AUDIO_MARKS:
+                oldest = next(iter(self.audio))
+                self._received_before += self.audio.pop(oldest).received
         if mark.truncated:
             return False
         mark.received += nbytes
@@ -298,7 +288,7 @@ class ClientSessionState:
         if cancel:
             frames += self.cancel_response()
         if self.active_response_id is not None:
-            self._dropped_responses.add(self.active_response_id)
+            self._drop(self.active_response_id)
         frames += self._truncate_playing()
         return frames
 
@@ -310,7 +300,7 @@ class ClientSessionState:
         self.playing_item_id = None
         if mark is None or mark.truncated:
             return []
-        self._dropped_responses.add(mark.response_id)
+        self._drop(mark.response_id)
         if mark.complete and mark.played >= mark.received:
             return []  # fully played: nothing to cut
         end_ms = min(mark.played, mark.received) // self.bytes_per_ms
@@ -360,6 +350,20 @@ class ClientSessionState:
             else:
                 order.append(item_id)
         self.items[item_id] = dict(item)
+        size = item_chars(item)
+        self._chars += size - self._sizes.get(item_id, 0)
+        self._sizes[item_id] = size
+        while self._chars > self.replay_budget and len(self.order) > 1:
+            gone = self.order.pop(0)
+            del self.items[gone]
+            self._chars -= self._sizes.pop(gone, 0)
+
+    def _drop(self, response_id: str) -> None:
+        """Remember a barged-in response (its late audio is not played), the newest only."""
+        drops = self._dropped_responses
+        drops[response_id] = None
+        if len(drops) > MAX_AUDIO_MARKS:
+            del drops[next(iter(drops))]
 
     def _on_item_done(self, event: Any, actions: Actions) -> None:
         self._on_item_added(event, actions)
@@ -372,6 +376,7 @@ class ClientSessionState:
         if event.item_id in self.items:
             del self.items[event.item_id]
             self.order.remove(event.item_id)
+            self._chars -= self._sizes.pop(event.item_id, 0)
 
     def _on_item_truncated(self, event: Any, actions: Actions) -> None:
         mark = self.audio.get(event.item_id)
