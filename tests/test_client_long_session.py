@@ -47,6 +47,13 @@ async def test_memory_stays_flat_over_many_turns(server_url: str) -> None:
     done = asyncio.Event()
     client.on("response.done", lambda e: done.set())
     await client.start()
+    try:
+        await _many_turns(client, done)
+    finally:
+        await client.stop()
+
+
+async def _many_turns(client: AsyncRealtimeAIClient, done: asyncio.Event) -> None:
     state = client.service.state
     state.replay_budget = BUDGET
     client.metrics.turns = deque(maxlen=50)  # the latency history is bounded by its own maxlen
@@ -64,10 +71,11 @@ async def test_memory_stays_flat_over_many_turns(server_url: str) -> None:
         tracemalloc.stop()
     assert before is not None
     objects, traced = after[0] - before[0], after[1] - before[1]
-    # 700 turns with audio replies (two items each): under one object per turn, and under
-    # 64 bytes per turn, is flat (a leak of one item per turn would be thousands of each)
+    # 700 turns with audio replies (two items each, about 1.5 KB of state per turn when
+    # kept): under one object and 256 bytes per turn is flat (whatever else the test process
+    # allocates meanwhile included)
     assert objects < MORE, (before, after)
-    assert traced < 64 * MORE, (before, after)
+    assert traced < 256 * MORE, (before, after)
     kept = sum(len(str(i)) for i in state.items.values())
     assert len(state.items) == len(state.order) < 2 * (WARMUP + MORE)
     assert kept < 4 * BUDGET  # the item dicts hold ids and types besides the text counted
@@ -76,4 +84,3 @@ async def test_memory_stays_flat_over_many_turns(server_url: str) -> None:
     assert client.stats()["audio"]["received_bytes"] > 0
     replay = state.replay_frames()
     assert 0 < len(replay) == len(state.order)
-    await client.stop()
