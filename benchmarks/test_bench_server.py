@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from rtsdk.testing.process import server_process
+
 SESSIONS = int(os.environ.get("RTSDK_BENCH_SERVER_SESSIONS", "100"))
 SECONDS = float(os.environ.get("RTSDK_BENCH_SECONDS", "10"))
 CLIENTS = Path(__file__).with_name("session_clients.py")
@@ -46,16 +48,7 @@ def _proc_cpu(pid: int) -> float:
 
 
 def _measure() -> dict[str, Any]:
-    pin_server = (lambda: os.sched_setaffinity(0, {1})) if TWO_CPUS else None
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rtsdk", "serve", "--port", "0", "--pacing", "realtime"],
-        stdout=subprocess.PIPE,
-        text=True,
-        preexec_fn=pin_server,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()
+    with server_process("--pacing", "realtime", cpu=1 if TWO_CPUS else None) as (server, url):
         cmd = [sys.executable, str(CLIENTS), "rtsdk", url, str(SESSIONS), str(SECONDS + WARMUP)]
         if TWO_CPUS:
             cmd += ["--cpu", "0"]
@@ -66,11 +59,6 @@ def _measure() -> dict[str, Any]:
         cpu1, t1 = _proc_cpu(server.pid), time.monotonic()
         out, _ = clients.communicate(timeout=SECONDS + 300)
         result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    finally:
-        server.terminate()
-        server.wait(30)
-        if server.stdout is not None:
-            server.stdout.close()
     cpu = cpu1 - cpu0
     _cpu_total[0] += cpu
     return {"cpu_s": cpu, "window_s": t1 - t0, "clients": result}

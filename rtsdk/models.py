@@ -31,6 +31,8 @@ __all__ = [
     "ModelInfo",
     "deprecation_notice",
     "model_info",
+    "not_reasoning",
+    "reasons",
     "retired",
     "retirement_notice",
     "warn_if_deprecated",
@@ -163,6 +165,20 @@ DEFAULT_TRANSLATION_MODEL = "gpt-realtime-translate"
 def model_info(name: str | None) -> ModelInfo | None:
     """The catalogue entry of ``name``, or None for a model the catalogue does not know."""
     return MODELS.get(name) if isinstance(name, str) else None
+
+
+def reasons(name: object) -> bool:
+    """True when the catalogue knows ``name`` as a reasoning model."""
+    info = model_info(name if isinstance(name, str) else None)
+    return info is not None and info.reasoning
+
+
+def not_reasoning(name: str | None) -> ModelInfo | None:
+    """The entry of ``name`` when the catalogue knows it as a Realtime model that does not
+    reason (reasoning fields are refused for it), else None (a reasoning model, another API's
+    model, or a name the catalogue does not know)."""
+    info = model_info(name)
+    return info if info is not None and info.api == "realtime" and not info.reasoning else None
 
 
 def _today(today: datetime.date | None) -> datetime.date:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import AsyncIterator
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -58,3 +60,17 @@ def kernel_params(module: str) -> list[object]:
 def load_impl(request: pytest.FixtureRequest) -> ModuleType:
     """Import the module named by a ``kernel_params`` parameter."""
     return importlib.import_module(request.param)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Any]:
+    """A local Realtime server; at teardown every frame it sent is checked against the openai
+    GA types and the response lifecycle (``check_sent``). A test file that needs another
+    server defines its own ``server``."""
+    from rtsdk.testing import LocalRealtimeServer
+    from tests.test_testing_server import check_sent
+
+    async with LocalRealtimeServer() as srv:
+        yield srv
+    for conn in srv.connections:
+        check_sent(conn)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,6 @@ from rtsdk.testing import LocalRealtimeServer
 from tests.test_testing_server import (
     MANUAL,
     audio_of,
-    check_sent,
     configure,
     open_client,
     silence,
@@ -33,14 +31,6 @@ WEATHER_TOOL = {
 
 #: A day on which every model these tests name is still served.
 SERVED = datetime.date(2026, 12, 1)
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    async with LocalRealtimeServer() as srv:
-        yield srv
-    for conn in srv.connections:
-        check_sent(conn)
 
 
 def user_text(text: str, **kw: Any) -> dict[str, Any]:

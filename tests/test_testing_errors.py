@@ -16,7 +16,7 @@ import asyncio
 import base64
 import datetime
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,6 @@ from tests.test_testing_server import (
     MANUAL,
     MODEL,
     RawClient,
-    check_sent,
     configure,
     silence,
     tone,
@@ -65,14 +64,6 @@ def scenario(key: str) -> Callable[[Scenario], Scenario]:
         return fn
 
     return register
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    async with LocalRealtimeServer() as srv:
-        yield srv
-    for conn in srv.connections:
-        check_sent(conn)
 
 
 async def connect(srv: LocalRealtimeServer, query: str = f"model={MODEL}") -> RawClient:

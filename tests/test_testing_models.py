@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +37,6 @@ assert TRANSCRIBE_SHUTDOWN == datetime.date(2027, 2, 26)
 TEXT = {"output_modalities": ["text"]}
 TRANSCRIPTION_FAILED = "conversation.item.input_audio_transcription.failed"
 TRANSCRIPTION_COMPLETED = "conversation.item.input_audio_transcription.completed"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    async with LocalRealtimeServer() as srv:
-        yield srv
-    for conn in srv.connections:
-        check_sent(conn)
 
 
 async def open_model(srv: LocalRealtimeServer, model: str) -> tuple[RawClient, ServerConnection]:

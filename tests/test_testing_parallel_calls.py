@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +37,6 @@ TOOLS = [tool("get_a"), tool("get_b"), tool("get_c")]
 TEXT = {"output_modalities": ["text"]}
 # no automatic responses: every response here is asked for
 NO_AUTO = {"type": "server_vad", "create_response": False, "interrupt_response": True}
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    async with LocalRealtimeServer() as srv:
-        yield srv
-    for conn in srv.connections:
-        check_sent(conn)
 
 
 async def open_session(

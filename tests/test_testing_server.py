@@ -11,7 +11,6 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -129,14 +128,6 @@ def audio_of(frames: list[dict[str, Any]], item_id: str | None = None) -> bytes:
         for f in frames
         if f["type"] == "response.output_audio.delta" and item_id in (None, f["item_id"])
     )
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    async with LocalRealtimeServer() as srv:
-        yield srv
-    for conn in srv.connections:
-        check_sent(conn)
 
 
 async def open_client(srv: LocalRealtimeServer, **kw: Any) -> tuple[RawClient, ServerConnection]:

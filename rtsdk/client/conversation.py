@@ -20,7 +20,7 @@ from rtsdk.client.responses import ResponseHandle, ResponseTracker
 from rtsdk.client.transcripts import Transcript, iter_transcripts
 from rtsdk.exceptions import ConfigurationError, ConnectionClosedError, RtsdkError
 from rtsdk.mcp import ApprovalPolicy, McpApprovalRequest, check_policy, decide
-from rtsdk.models import model_info
+from rtsdk.models import not_reasoning
 from rtsdk.protocol import (
     ServerEvent,
     conversation_item_create,
@@ -173,8 +173,8 @@ class GaHelpers:
 
     def _tracked_response(self, overrides: dict[str, Any]) -> ResponseHandle:
         self._conversation_only("generate_response")
-        info = model_info(self.options.catalogue_model)
-        if info is not None and info.api == "realtime" and not info.reasoning:
+        info = not_reasoning(self.options.catalogue_model)
+        if info is not None:
             wrong = [k for k in ("reasoning", "parallel_tool_calls") if k in overrides]
             if wrong:
                 raise ConfigurationError(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..exceptions import ConfigurationError
-from ..models import REASONING_EFFORTS, model_info
+from ..models import REASONING_EFFORTS, model_info, not_reasoning
 
 __all__ = [
     "AUDIO_FORMATS",
@@ -331,8 +331,7 @@ class SessionSettings(SessionFields):
             _choice("reasoning_effort", self.reasoning_effort, REASONING_EFFORTS)
         if self.parallel_tool_calls is not None and not isinstance(self.parallel_tool_calls, bool):
             raise _bad("parallel_tool_calls", "must be a bool or None", self.parallel_tool_calls)
-        info = model_info(self.model)
-        if info is not None and info.api == "realtime" and not info.reasoning:
+        if not_reasoning(self.model) is not None:
             for name in ("reasoning_effort", "parallel_tool_calls"):
                 if getattr(self, name) is not None:
                     raise _bad(

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.link.websocket import ReconnectPolicy
-from rtsdk.models import DEFAULT_MODEL, model_info
+from rtsdk.models import DEFAULT_MODEL, model_info, not_reasoning
 from rtsdk.protocol import SessionSettings, TranscriptionSettings, session_update
 from rtsdk.protocol.session import SessionFields
 from rtsdk.session.session_types import check_session_type, transcription_settings
@@ -194,8 +194,8 @@ class RealtimeAIOptions(SessionFields):
             raise _bad("azure_auth", f"must be 'api-key' or 'bearer', got {self.azure_auth!r}")
 
     def _check_reasoning(self) -> None:
-        info = model_info(self.catalogue_model)
-        if info is None or info.api != "realtime" or info.reasoning:
+        info = not_reasoning(self.catalogue_model)
+        if info is None:
             return
         for name in ("reasoning_effort", "parallel_tool_calls"):
             if getattr(self, name) is not None:

@@ -59,16 +59,6 @@ __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceM
 log = logging.getLogger("rtsdk.service")
 
 
-def _input_audio_bytes(frame: str | bytes, framing: int) -> int:
-    """Audio bytes in an input audio frame: its base64 length (the frame less ``framing``
-    bytes of JSON around it), less the padding; no decode."""
-    n = len(frame) - framing
-    if n <= 0:
-        return 0
-    pad = frame[-4:].count("=") if isinstance(frame, str) else frame[-4:].count(b"=")
-    return n * 3 // 4 - pad
-
-
 class RealtimeAIServiceManager(OutputAudio):
     """One Realtime session over a resilient link (see the module docstring).
 
@@ -444,14 +434,13 @@ class RealtimeAIServiceManager(OutputAudio):
         ``audio=True`` marks an ``input_audio_buffer.append`` frame: it may be dropped (and is
         counted) when the link is down longer than ``audio_window`` or the outbox is full.
         """
+        if audio:
+            self.send_audio_frame(frame.encode() if isinstance(frame, str) else frame)
+            return
         if self._closed or self._ended:
             raise ConnectionClosedError("the session is closed") from self.failure
-        if audio:
-            self._input_lost = False
-            self.audio_sent_bytes += _input_audio_bytes(frame, self._input_framing)
-        else:
-            self._disarm()  # an intent may change what the session plays (truncate, cancel)
-        self._outbox.post(frame, audio)
+        self._disarm()  # an intent may change what the session plays (truncate, cancel)
+        self._outbox.post(frame, False)
 
     def send(self, event: dict[str, Any]) -> None:
         """Queue a client event (a dict from :mod:`rtsdk.protocol` builders) for sending.

@@ -266,15 +266,7 @@ class ToolRegistry:
 
         async def call() -> None:
             started = time.monotonic()
-            tool = self._tools.get(name)
-            args = _arguments(arguments)
-            error: str | None
-            if tool is None:
-                output, error = json.dumps({"error": f"no tool named {name!r}"}), "unregistered"
-            elif isinstance(args, str):
-                output, error = json.dumps({"error": args}), args
-            else:
-                output, error = await self._invoke(tool, args)
+            output, error = await self._outcome(name, arguments)
             answer(call_id, output)
             if report is not None:
                 report(
@@ -285,17 +277,19 @@ class ToolRegistry:
 
     async def run(self, name: str, arguments: str) -> str:
         """Run tool ``name`` with the model's JSON ``arguments``; never raises (see module)."""
-        tool = self._tools.get(name)
-        if tool is None:
-            return json.dumps({"error": f"no tool named {name!r} is registered"})
-        args = _arguments(arguments)
-        if isinstance(args, str):
-            return json.dumps({"error": args})
-        output, _ = await self._invoke(tool, args)
+        output, _ = await self._outcome(name, arguments)
         return output
 
-    async def _invoke(self, tool: Tool, args: dict[str, Any]) -> tuple[str, str | None]:
-        """(output, error): ``error`` is ``"<ExceptionType>: <message>"`` when the tool raised."""
+    async def _outcome(self, name: str, arguments: str) -> tuple[str, str | None]:
+        """(output, error) of a call: ``error`` says why the output is an error object (no such
+        tool, unusable arguments, ``"<ExceptionType>: <message>"`` when the tool raised)."""
+        tool = self._tools.get(name)
+        if tool is None:
+            error = f"no tool named {name!r} is registered"
+            return json.dumps({"error": error}), error
+        args = _arguments(arguments)
+        if isinstance(args, str):
+            return json.dumps({"error": args}), args
         try:
             if tool.is_async:
                 result = await tool.func(**args)

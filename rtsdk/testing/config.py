@@ -21,7 +21,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import DEFAULT_TRANSCRIPTION_MODEL, model_info
+from ..models import DEFAULT_TRANSCRIPTION_MODEL, model_info, reasons
 from ..protocol.session import format_name
 from .errors import Refusal
 
@@ -35,7 +35,6 @@ __all__ = [
     "merge_session",
     "output_format",
     "reasoning_problem",
-    "reasons",
     "turn_detection_defaults",
     "vad_parameters",
 ]
@@ -133,12 +132,6 @@ def default_session(
     return session
 
 
-def reasons(model: object) -> bool:
-    """True when the catalogue knows ``model`` as a reasoning model."""
-    info = model_info(model if isinstance(model, str) else None)
-    return info is not None and info.reasoning
-
-
 def reasoning_problem(model: object, given: Json, where: str) -> Refusal | None:
     """The refusal (``unsupported_parameter``) of reasoning fields on a model that does not
     reason, or None.
@@ -149,8 +142,7 @@ def reasoning_problem(model: object, given: Json, where: str) -> Refusal | None:
     fields sent to a non-reasoning model in its other APIs (nothing public shows what the
     Realtime API says; this server assumes it says the same).
     """
-    info = model_info(model if isinstance(model, str) else None)
-    if info is None or info.reasoning:
+    if model_info(model if isinstance(model, str) else None) is None or reasons(model):
         return None
     for key, name in (
         ("reasoning", "reasoning.effort"),

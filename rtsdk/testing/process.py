@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 
-__all__ = ["serve_in_subprocess"]
+__all__ = ["serve_in_subprocess", "server_process"]
 
 
 @contextlib.contextmanager
@@ -23,6 +23,15 @@ def serve_in_subprocess(
 
     ``cpu`` pins the server to that CPU (where the OS can). The server is terminated on exit.
     """
+    with server_process(*args, cpu=cpu, stop_timeout=stop_timeout) as (_, url):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(
+    *args: str, cpu: int | None = None, stop_timeout: float = 30.0
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """As :func:`serve_in_subprocess`, yielding the process too (to read its CPU time)."""
     pin: Callable[[], None] | None = None
     if cpu is not None and hasattr(os, "sched_setaffinity"):
 
@@ -40,7 +49,7 @@ def serve_in_subprocess(
         url = proc.stdout.readline().strip()
         if not url.startswith("ws://"):
             raise RuntimeError(f"the local server did not print its URL: {url!r}")
-        yield url
+        yield proc, url
     finally:
         proc.terminate()
         proc.wait(stop_timeout)

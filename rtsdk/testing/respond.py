@@ -16,12 +16,12 @@ import datetime
 from collections.abc import Callable
 from typing import Any, cast
 
-from ..models import retired
+from ..models import reasons, retired
 from ..protocol import events as ev
 from ..protocol.session import format_name
 from .buffer import InputAudioBuffer
 from .catalogue import failure
-from .config import reasoning_problem, reasons
+from .config import reasoning_problem
 from .echo import input_tokens, make_plan
 from .faults import FunctionCallScript
 from .host import ResponseHost, SessionHost
