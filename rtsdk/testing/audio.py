@@ -19,6 +19,8 @@ __all__ = [
     "encode_pcm16",
     "level_dbfs",
     "reply_tone",
+    "resample",
+    "tone",
 ]
 
 Pcm = npt.NDArray[np.int16]
@@ -58,7 +60,8 @@ def encode_pcm16(pcm: Pcm, fmt: str) -> bytes:
     return kernels.pcm16_to_alaw(pcm).tobytes()
 
 
-def _resample(pcm: Pcm, in_rate: int, out_rate: int) -> Pcm:
+def resample(pcm: Pcm, in_rate: int, out_rate: int) -> Pcm:
+    """PCM16 samples at ``in_rate`` resampled to ``out_rate`` (the same array when equal)."""
     if in_rate == out_rate or pcm.size == 0:
         return pcm
     x = kernels.pcm16_to_float32(np.ascontiguousarray(pcm))
@@ -70,7 +73,7 @@ def convert(raw: bytes | bytearray, in_fmt: str, out_fmt: str) -> bytes:
     """Audio in ``in_fmt`` re-encoded (and resampled when the rates differ) to ``out_fmt``."""
     if in_fmt == out_fmt:
         return bytes(raw)
-    pcm = _resample(decode_pcm16(raw, in_fmt), RATES[in_fmt], RATES[out_fmt])
+    pcm = resample(decode_pcm16(raw, in_fmt), RATES[in_fmt], RATES[out_fmt])
     return encode_pcm16(pcm, out_fmt)
 
 
@@ -87,12 +90,9 @@ def level_dbfs(pcm: Pcm) -> float:
     return max(_SILENCE_DBFS, 10.0 * math.log10(mean_square / (32768.0 * 32768.0)))
 
 
-def reply_tone(ms: int, fmt: str, freq: float = 440.0, dbfs: float = -18.0) -> bytes:
-    """The audio of a reply that has no caller audio to echo: a sine tone in ``fmt``.
-
-    ``ms`` long, at ``dbfs`` RMS, with 10 ms fades so that it starts and ends without a click.
-    """
-    rate = RATES[fmt]
+def tone(ms: float, rate: int, freq: float = 440.0, dbfs: float = -18.0) -> Pcm:
+    """A sine tone of ``ms`` at ``rate``, ``dbfs`` RMS, with 10 ms fades (no click at either
+    end), as PCM16 samples."""
     n = max(0, int(rate * ms / 1000))
     t = np.arange(n, dtype=np.float64) / rate
     amp = 32768.0 * math.sqrt(2.0) * 10.0 ** (dbfs / 20.0)
@@ -102,4 +102,13 @@ def reply_tone(ms: int, fmt: str, freq: float = 440.0, dbfs: float = -18.0) -> b
         ramp = np.linspace(0.0, 1.0, fade)
         wave[:fade] *= ramp
         wave[n - fade :] *= ramp[::-1]
-    return encode_pcm16(np.clip(np.rint(wave), -32768, 32767).astype(np.int16), fmt)
+    samples: Pcm = np.clip(np.rint(wave), -32768, 32767).astype(np.int16)
+    return samples
+
+
+def reply_tone(ms: int, fmt: str, freq: float = 440.0, dbfs: float = -18.0) -> bytes:
+    """The audio of a reply that has no caller audio to echo: a sine tone in ``fmt``.
+
+    ``ms`` long, at ``dbfs`` RMS, with 10 ms fades so that it starts and ends without a click.
+    """
+    return encode_pcm16(tone(ms, RATES[fmt], freq, dbfs), fmt)

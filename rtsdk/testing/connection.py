@@ -27,13 +27,12 @@ from .faults import Faults, FunctionCallScript
 from .mcp import McpCallScript
 from .session import Ids, RealtimeSession
 
-__all__ = ["ServerConnection", "ServerHost"]
+__all__ = ["ServerConnection", "ServerHost", "SessionLogic"]
 
 log = logging.getLogger("rtsdk.testing")
 
 Json = dict[str, Any]
 Frame = Json | str
-_AUDIO_TYPES = frozenset({"input_audio_buffer.append", "response.output_audio.delta"})
 
 
 class ServerHost(Protocol):
@@ -80,6 +79,34 @@ class ServerHost(Protocol):
     @property
     def today(self) -> datetime.date | None:
         """The date deciding which models are shut down (None: the real date)."""
+
+
+class SessionLogic(Protocol):
+    """What a connection drives of the protocol it speaks (a Realtime
+    :class:`~rtsdk.testing.session.RealtimeSession` or a GPT-Live
+    :class:`~rtsdk.testing.live_session.LiveSession`)."""
+
+    @property
+    def session(self) -> Json:
+        """The effective session config."""
+
+    def start(self) -> None:
+        """The connection is up (send what the protocol sends first)."""
+
+    def handle(self, data: Json) -> None:
+        """Act on one decoded client event."""
+
+    def binary_frame(self) -> None:
+        """A binary frame came."""
+
+    def bad_frame(self, text: str) -> None:
+        """A text frame that is not a JSON event object came."""
+
+    def fail(self, key: str, **fields: Any) -> None:
+        """Send catalogue error ``key``."""
+
+    def close(self) -> None:
+        """The connection is gone: stop all work."""
 
 
 class ServerConnection:
@@ -137,7 +164,16 @@ class ServerConnection:
         self._waiters: list[tuple[str, str, int, asyncio.Future[Frame]]] = []
         self._closed_event = asyncio.Event()
         self._timers: list[asyncio.TimerHandle] = []
-        self.logic = RealtimeSession(
+        self.logic: SessionLogic = self._make_logic(server, model, faults, intent)
+
+    #: Frame types left out of the records with ``record_audio=False``.
+    audio_types = frozenset({"input_audio_buffer.append", "response.output_audio.delta"})
+
+    def _make_logic(
+        self, server: ServerHost, model: str, faults: Faults, intent: str | None
+    ) -> SessionLogic:
+        """The protocol this connection speaks: Realtime (a subclass may speak another)."""
+        return RealtimeSession(
             send=self._enqueue,
             ids=server.ids,
             model=model,
@@ -172,7 +208,7 @@ class ServerConnection:
         key = kind if isinstance(kind, str) else "<raw>"
         counts = self.counts_received if direction == "received" else self.counts_sent
         counts[key] += 1
-        if self._record and (self._record_audio or key not in _AUDIO_TYPES):
+        if self._record and (self._record_audio or key not in self.audio_types):
             (self.received if direction == "received" else self.sent).append(frame)
         if self._waiters:
             for waiter in list(self._waiters):
@@ -433,7 +469,11 @@ class ServerConnection:
                 {"type": "rtsdk.local.unknown_event", "event_id": eid, "detail": "fault injection"}
             )
         else:
-            error = ERRORS["injected_server_error"].render()
-            text = encode_event(ev.ErrorEvent(event_id=eid, error={**error, "event_id": None}))
+            text = encode_event(self._injected_error(eid))
         self._queue.put_nowait(("raw", text, None))
         self._jump_queue()
+
+    def _injected_error(self, event_id: str) -> Json:
+        """The error event of ``Faults(garbage="error_event")``."""
+        error = ERRORS["injected_server_error"].render()
+        return ev.ErrorEvent(event_id=event_id, error={**error, "event_id": None}).to_dict()

@@ -36,7 +36,7 @@ from .mcp import McpCallScript, mcp_tools, needs_approval, tool_allowed
 from .plan import Plan
 from .responses import ECHO_PREFIX
 
-__all__ = ["input_tokens", "make_plan"]
+__all__ = ["input_tokens", "make_plan", "speech_ms"]
 
 Json = dict[str, Any]
 
@@ -46,10 +46,14 @@ def input_tokens(context: list[Json]) -> int:
     return 20 + sum(len(json.dumps(item)) // 4 for item in context)
 
 
+def speech_ms(text: str) -> int:
+    """How long the echo takes to say ``text``: 60 ms a word, 0.4 to 4 s."""
+    return min(4000, max(400, 60 * len(text.split())))
+
+
 def _speak(text: str, out_fmt: str) -> Plan:
     """A message saying ``text`` (a reply tone under it when the response outputs audio)."""
-    ms = min(4000, max(400, 60 * len(text.split())))
-    return Plan("message", text=text, audio=au.reply_tone(ms, out_fmt))
+    return Plan("message", text=text, audio=au.reply_tone(speech_ms(text), out_fmt))
 
 
 def _say(what: str, out_fmt: str) -> Plan:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -50,7 +49,7 @@ from .mcp import McpCallScript, list_tools, mcp_tools
 from .respond import Responding
 from .responses import ResponseRun
 from .transcribe import transcribe_turn
-from .wording import Ids, json_type, problem_refusal, quoted
+from .wording import Ids, frame_refusal, problem_refusal, quoted
 
 __all__ = ["MIN_COMMIT_MS", "Ids", "RealtimeSession"]
 
@@ -273,29 +272,8 @@ class RealtimeSession(Responding):
     def bad_frame(self, text: str) -> None:
         """A client text frame that is not a JSON event object: not JSON (``invalid_json``),
         not an object, or an object without a string ``type``."""
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            self.fail("invalid_json")
-            return
-        if not isinstance(data, dict):
-            self.fail("event_not_object", got=json_type(data))
-            return
-        event_id = data.get("event_id")
-        event_id = event_id if isinstance(event_id, str) else None
-        kind = data.get("type")
-        if kind is None:
-            self.fail("missing_required_parameter", event_id=event_id, param="type")
-        elif not isinstance(kind, str):
-            self.fail(
-                "invalid_type",
-                event_id=event_id,
-                param="type",
-                expected="a string",
-                got=json_type(kind),
-            )
-        else:  # JSON the codec refuses though the standard library reads it
-            self.fail("invalid_json")
+        refusal, event_id = frame_refusal(text)
+        self.refuse(refusal, event_id)
 
     def binary_frame(self) -> None:
         """A binary client frame: the service reads text frames only."""

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..models import DEFAULT_TRANSCRIPTION_MODEL
 from ..protocol import events as ev
@@ -42,6 +43,7 @@ from .vad import threshold_dbfs
 __all__ = [
     "TRANSCRIPT_PREFIX",
     "describe",
+    "describe_pcm",
     "transcribe_turn",
     "transcription_events",
     "voiced_spans",
@@ -61,20 +63,26 @@ _GAP_MS = 300
 _TRANSCRIPT_DELTA_S = 0.03
 
 
+def _fingerprint(pcm: npt.NDArray[np.int16]) -> str:
+    return hashlib.blake2b(pcm.astype("<i2", copy=False).tobytes(), digest_size=4).hexdigest()
+
+
 def fingerprint(raw: bytes, fmt: str) -> str:
     """8 hex digits identifying the audio (of its PCM16 samples, whatever the wire format)."""
-    pcm = au.decode_pcm16(raw, fmt)
-    return hashlib.blake2b(pcm.astype("<i2", copy=False).tobytes(), digest_size=4).hexdigest()
+    return _fingerprint(au.decode_pcm16(raw, fmt))
+
+
+def describe_pcm(pcm: npt.NDArray[np.int16], rate: int) -> str:
+    """The transcript of PCM16 samples at ``rate``: duration, level and fingerprint."""
+    return (
+        f"{TRANSCRIPT_PREFIX} {pcm.size / rate:.2f} s of audio at {au.level_dbfs(pcm):.1f} "
+        f"dBFS, fingerprint {_fingerprint(pcm)}]"
+    )
 
 
 def describe(raw: bytes, fmt: str) -> str:
     """The transcript of one turn: duration, level and fingerprint of its audio."""
-    pcm = au.decode_pcm16(raw, fmt)
-    seconds = au.duration_ms(len(raw), fmt) / 1000
-    return (
-        f"{TRANSCRIPT_PREFIX} {seconds:.2f} s of audio at {au.level_dbfs(pcm):.1f} dBFS, "
-        f"fingerprint {fingerprint(raw, fmt)}]"
-    )
+    return describe_pcm(au.decode_pcm16(raw, fmt), au.RATES[fmt])
 
 
 def voiced_spans(raw: bytes, fmt: str, threshold: float = 0.5) -> list[tuple[float, float]]:

@@ -2,6 +2,7 @@
 words them.
 
 :class:`Ids` makes ``event_…``, ``item_…``, ``resp_…`` ids unique per server;
+:func:`frame_refusal` says what is wrong with a text frame that is no event;
 :func:`problem_refusal` turns a :class:`~rtsdk.protocol.schema.Problem` into the catalogue
 error the service gives for it (:mod:`.catalogue`): ``unknown_parameter``,
 ``missing_required_parameter``, ``invalid_type`` ("Invalid type for '…': expected …, but got …
@@ -21,7 +22,7 @@ from typing import Any
 from ..protocol.schema import Problem
 from .errors import Refusal, listed
 
-__all__ = ["Ids", "json_type", "problem_refusal", "quoted"]
+__all__ = ["Ids", "frame_refusal", "json_type", "problem_refusal", "quoted"]
 
 Json = dict[str, Any]
 
@@ -128,3 +129,24 @@ def problem_refusal(p: Problem, data: Json) -> Refusal:
             else:
                 return _out_of_range(p, value, exact, exact)
     return Refusal("invalid_value", {"param": p.param, "reason": text})
+
+
+def frame_refusal(text: str) -> tuple[Refusal, str | None]:
+    """The catalogue error for a client text frame that is not a JSON event object (not JSON:
+    ``invalid_json``; not an object; an object without a string ``type``), and the frame's
+    ``event_id`` when it has one to echo."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return Refusal("invalid_json"), None
+    if not isinstance(data, dict):
+        return Refusal("event_not_object", {"got": json_type(data)}), None
+    event_id = data.get("event_id")
+    event_id = event_id if isinstance(event_id, str) else None
+    kind = data.get("type")
+    if kind is None:
+        return Refusal("missing_required_parameter", {"param": "type"}), event_id
+    if not isinstance(kind, str):
+        fields = {"param": "type", "expected": "a string", "got": json_type(kind)}
+        return Refusal("invalid_type", fields), event_id
+    return Refusal("invalid_json"), None  # JSON the codec refuses though the standard library reads
