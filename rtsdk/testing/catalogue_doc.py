@@ -5,6 +5,8 @@ table of ``docs/server-errors.md`` (a test keeps the committed file current).
 from __future__ import annotations
 
 from .catalogue import ENTRIES
+from .catalogue_live import LIVE_ONLY, SHARED
+from .errors import ErrorEntry
 
 __all__ = ["markdown"]
 
@@ -15,8 +17,32 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+_HEAD = (
+    "| key | trigger | client event | carrier | type | code | param | message | event_id "
+    "| evidence | source | differs |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+)
+
+
+def _rows(entries: tuple[ErrorEntry, ...]) -> list[str]:
+    lines = []
+    for e in entries:
+        carrier = f"http {e.status}" if e.carrier == "http" else e.carrier
+        if e.closes is not None:
+            carrier += f", then close {e.closes[0]}"
+        param = _cell(e.param) if e.has_param else "(none)"
+        lines.append(
+            f"| `{e.key}` | {_cell(e.trigger)} | {_cell(e.client_event or '-')} | {carrier} "
+            f"| {e.type} | {_cell(e.code)} | {param} | {_cell(e.message)} "
+            f"| {'client' if e.echoes_event_id else 'null'} | {e.evidence} | {_cell(e.source)} "
+            f"| {_cell(e.differs) if e.differs else ''} |"
+        )
+    return lines
+
+
 def markdown() -> str:
-    """The catalogue as the Markdown of ``docs/server-errors.md``."""
+    """The catalogue as the Markdown of ``docs/server-errors.md`` (the Realtime rows, then
+    the GPT-Live rows)."""
     lines = [
         "# Errors of the local server",
         "",
@@ -40,21 +66,21 @@ def markdown() -> str:
         "- Clients should route on `code` (an open string) and on `error.event_id`, never on the",
         "  message.",
         "",
-        "| key | trigger | client event | carrier | type | code | param | message | event_id "
-        "| evidence | source | differs |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        *_HEAD,
+        *_rows(ENTRIES),
+        "",
+        "## GPT-Live sessions",
+        "",
+        "A GPT-Live session (`/v1/live/sessions`) sends the rows above that are about a client",
+        "event's shape (" + ", ".join(f"`{k}`" for k in SHARED) + ") as they are, and the",
+        "rows below (`rtsdk.testing.LIVE_ERRORS`; `tests/test_testing_live_errors.py` provokes",
+        "each). There, **event_id** `client` means that the client command's `event_id` comes",
+        "back as `client_event_id`, in the event and in its `error` (both left out when the",
+        "command had none); the event's own `event_id` is always the server's.",
+        "",
+        *_HEAD,
+        *_rows(LIVE_ONLY),
     ]
-    for e in ENTRIES:
-        carrier = f"http {e.status}" if e.carrier == "http" else e.carrier
-        if e.closes is not None:
-            carrier += f", then close {e.closes[0]}"
-        param = _cell(e.param) if e.has_param else "(none)"
-        lines.append(
-            f"| `{e.key}` | {_cell(e.trigger)} | {_cell(e.client_event or '-')} | {carrier} "
-            f"| {e.type} | {_cell(e.code)} | {param} | {_cell(e.message)} "
-            f"| {'client' if e.echoes_event_id else 'null'} | {e.evidence} | {_cell(e.source)} "
-            f"| {_cell(e.differs) if e.differs else ''} |"
-        )
     return "\n".join(lines) + "\n"
 
 

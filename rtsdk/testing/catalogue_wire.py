@@ -59,8 +59,8 @@ WIRE_ERRORS: tuple[ErrorEntry, ...] = (
     # -- refused upgrades (HTTP status and JSON body) -------------------------------------------
     ErrorEntry(
         key="http_not_found",
-        trigger="an upgrade on another path than /v1/realtime, /openai/v1/realtime or "
-        "/openai/realtime",
+        trigger="an upgrade on another path than /v1/realtime, /openai/v1/realtime, "
+        "/openai/realtime and GPT-Live's /v1/live/sessions and /openai/v1/live/sessions",
         client_event=None,
         code=None,
         message="Invalid URL (GET {path})",
