@@ -1,8 +1,10 @@
-"""A local Realtime server for tests, demos and offline development: ``rtsdk.testing``.
+"""A local Realtime and GPT-Live server for tests, demos and offline development.
 
 :class:`LocalRealtimeServer` is a real ``websockets`` server (127.0.0.1 by default) that speaks
 the GA Realtime protocol of OpenAI (and the Azure paths), driven by rtsdk's protocol core from
-the server side. It is plainly not a model: its assistant is an echo.
+the server side, and GPT-Live on the same port. It is plainly not a model: its assistant is an
+echo. ``base_url`` is ``ws://HOST:PORT/v1`` (clients add ``/realtime`` or
+``/live/sessions``); ``url`` and ``live_url`` are the two endpoints.
 
 Connecting
     ``/v1/realtime?model=M`` (OpenAI), ``/openai/v1/realtime?model=DEPLOYMENT`` (Azure GA) and
@@ -67,6 +69,22 @@ Errors
     ``unknown_parameter``, ``integer_below_min_value``, ``invalid_json``, ...); an entry that
     differs from the service says so (``ErrorEntry.differs``).
 
+GPT-Live
+    ``/v1/live/sessions`` (OpenAI) and ``/openai/v1/live/sessions`` (Azure), no query, the
+    same key rules. ``session.start`` first, checked strictly (an unknown field anywhere gets
+    ``unknown_parameter`` naming it, and no ``session.started``); then a full-duplex echo
+    model on the session timeline (the input audio received): it answers after the user
+    pauses (500 ms) by playing the utterance back, stops within ``barge_in_ms`` (50 ms) when
+    the user speaks over it, speaks commentary (a greeting with ``delegation_id: null``),
+    delegates when :meth:`LocalRealtimeServer.script_delegation` says so (client delegation:
+    it waits for a commentary with that id; Responses delegation: ``response.event``
+    wrappers, scripted function calls, the output spoken), plays fixtures, mutes, reports
+    usage, closes and expires with ``session.closed``. Output audio leaves a real-time mixer
+    (40 ms chunks, 80 ms ahead, late chunks skipped, never burst; :class:`LiveOptions`). See
+    :mod:`.live`, :mod:`.live_session`, :mod:`.live_model`, :mod:`.live_mixer`,
+    :mod:`.live_backend`; its errors are :data:`LIVE_ERRORS`. ``decision.*`` is refused: this
+    server has no Decisions backend.
+
 Tests
     Every frame each way is recorded on the :class:`ServerConnection`; ``wait_for_received`` /
     ``wait_for_sent`` / :meth:`LocalRealtimeServer.wait_for_connection` wait for them.
@@ -81,17 +99,25 @@ Tests
 from __future__ import annotations
 
 from .catalogue import ERRORS
+from .catalogue_live import LIVE_ERRORS
 from .connection import ServerConnection
 from .errors import ErrorEntry
 from .faults import Faults, FunctionCallScript
+from .live import LIVE_MODELS, LIVE_PATHS, DelegationScript, LiveConnection, LiveOptions
 from .mcp import McpCallScript
 from .server import LocalRealtimeServer, ServerHandle
 
 __all__ = [
     "ERRORS",
+    "LIVE_ERRORS",
+    "LIVE_MODELS",
+    "LIVE_PATHS",
+    "DelegationScript",
     "ErrorEntry",
     "Faults",
     "FunctionCallScript",
+    "LiveConnection",
+    "LiveOptions",
     "LocalRealtimeServer",
     "McpCallScript",
     "ServerConnection",

@@ -1,4 +1,8 @@
-"""``python -m rtsdk serve``: run the local Realtime server until SIGINT/SIGTERM."""
+"""``python -m rtsdk serve``: run the local server (Realtime and GPT-Live) until SIGINT/SIGTERM.
+
+It prints the Realtime URL (``ws://HOST:PORT/v1/realtime``) on its first line, then a line
+with the base URL (``ws://HOST:PORT/v1``) and the GPT-Live URL (``…/v1/live/sessions``).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import Any
 
 from ..exceptions import ConfigurationError
 from ..link.workers import reuse_port_supported, run_workers
+from .live import LiveOptions
 from .server import LocalRealtimeServer
 
 __all__ = ["add_scripts", "serve_main"]
@@ -21,8 +26,9 @@ __all__ = ["add_scripts", "serve_main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rtsdk serve",
-        description="Run rtsdk's local Realtime server (an echo, not a model) until "
-        "interrupted. Prints its ws:// URL on a line of its own once listening.",
+        description="Run rtsdk's local Realtime and GPT-Live server (an echo, not a model) "
+        "until interrupted. Prints its Realtime ws:// URL on a line of its own once listening, "
+        "then its base URL and GPT-Live URL on the next.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
@@ -43,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
         "--pacing",
         choices=("realtime", "fast"),
         default="realtime",
-        help="stream reply audio at the rate it plays, or as fast as possible",
+        help="stream reply audio (Realtime and GPT-Live) at the rate it plays, or as fast as "
+        "possible",
     )
     parser.add_argument(
         "--function-call",
@@ -141,6 +148,7 @@ async def _serve(server: LocalRealtimeServer) -> None:
             loop.add_signal_handler(sig, stop.set)
     async with server:
         print(server.url, flush=True)
+        print(f"base URL {server.base_url} (GPT-Live: {server.live_url})", flush=True)
         await stop.wait()
 
 
@@ -174,6 +182,7 @@ def serve_main(argv: list[str] | None = None) -> int:
             record=False,
             today=args.today,
             reuse_port=args.workers > 1,
+            live=LiveOptions(pacing=args.pacing),
         )
         add_scripts(server, args.function_call, args.mcp_call)
     except ValueError as exc:

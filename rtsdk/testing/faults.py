@@ -55,7 +55,8 @@ class Faults:
     - ``session_max_seconds``: end the session at that length the way the real service does at
       its cap: an ``error`` with code ``session_expired`` ("Your session hit the maximum
       duration of ..."), then a close frame 1000 with reason ``"session expired"`` (the close
-      code of the real service is not documented; 1000 is this server's choice).
+      code of the real service is not documented; 1000 is this server's choice). A GPT-Live
+      session ends its own way: ``session.closed`` with ``reason: "expired"``, then 1000.
     """
 
     refuse_auth: bool | Literal["http", "error_event"] = False

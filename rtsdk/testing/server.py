@@ -29,6 +29,7 @@ from .catalogue import ERRORS, failure
 from .config import VadDefaults
 from .connection import ServerConnection
 from .faults import Faults, FunctionCallScript
+from .live import LIVE_PATHS, DelegationScript, LiveConnection, LiveOptions
 from .mcp import McpCallScript
 from .session import Ids
 
@@ -93,6 +94,10 @@ class LocalRealtimeServer:
     ``reuse_port=True`` listens with ``SO_REUSEPORT``, so that several server processes share
     one port (``python -m rtsdk serve --workers N``, for load tests).
 
+    ``live`` sets how GPT-Live sessions behave (:class:`~rtsdk.testing.LiveOptions`: their
+    own pacing, real time by default, chunk and lead, answer silence, barge-in delay, usage
+    interval, duration); see :mod:`rtsdk.testing.live`.
+
     ``today`` is the date that decides which models of the catalogue (:mod:`rtsdk.models`)
     have been shut down (None: the real date, UTC, asked at each use). A session of a model
     past its shutdown date comes up as usual, but every response fails (``model_not_found``)
@@ -121,6 +126,7 @@ class LocalRealtimeServer:
         record_audio: bool = True,
         reuse_port: bool = False,
         today: datetime.date | None = None,
+        live: LiveOptions | None = None,
     ) -> None:
         if pacing not in ("fast", "realtime"):
             raise ConfigurationError(
@@ -128,6 +134,8 @@ class LocalRealtimeServer:
             )
         if api_key is not None and (not isinstance(api_key, str) or not api_key):
             raise ConfigurationError("LocalRealtimeServer api_key must be a non-empty str or None")
+        if live is not None and not isinstance(live, LiveOptions):
+            raise ConfigurationError("LocalRealtimeServer live must be a LiveOptions or None")
         if faults is not None and not isinstance(faults, Faults):
             raise ConfigurationError("LocalRealtimeServer faults must be a Faults or None")
         if turn_detection not in ("server_vad", "semantic_vad", None):
@@ -168,6 +176,9 @@ class LocalRealtimeServer:
         self.today = today
         self.ids = Ids()
         self.scripts: list[FunctionCallScript] = []
+        #: How GPT-Live sessions behave (may be replaced while the server runs).
+        self.live = live if live is not None else LiveOptions()
+        self.delegation_scripts: list[DelegationScript] = []
         self.mcp_scripts: list[McpCallScript] = []
         #: Transcriptions still to fail (see :meth:`fail_next_transcriptions`).
         self.transcription_failures: list[int] = []
@@ -179,6 +190,7 @@ class LocalRealtimeServer:
         self._plans: list[Faults] = []
         self._pending: dict[WsConnection, tuple[str, Faults, bool]] = {}
         self._intents: dict[WsConnection, str] = {}
+        self._live: set[WsConnection] = set()
         self._server: Server | None = None
         self._changed: asyncio.Event | None = None
 
@@ -208,8 +220,18 @@ class LocalRealtimeServer:
     @property
     def url(self) -> str:
         """``ws://HOST:PORT/v1/realtime`` (clients add ``?model=...``)."""
+        return f"{self.base_url}/realtime"
+
+    @property
+    def base_url(self) -> str:
+        """``ws://HOST:PORT/v1``: clients add ``/realtime`` or ``/live/sessions``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}/v1/realtime"
+        return f"ws://{host}:{self.port}/v1"
+
+    @property
+    def live_url(self) -> str:
+        """``ws://HOST:PORT/v1/live/sessions`` (GPT-Live; no query)."""
+        return f"{self.base_url}/live/sessions"
 
     async def start(self) -> None:
         """Start listening (``port=0`` picks a free port; :attr:`port` then says which)."""
@@ -342,6 +364,16 @@ class LocalRealtimeServer:
         self.mcp_scripts.append(script)
         return script
 
+    def script_delegation(
+        self, *, heard: str | None = None, times: int | None = 1
+    ) -> DelegationScript:
+        """Make the next ``times`` user utterances of GPT-Live sessions (``None``: every one)
+        delegate instead of being echoed, heard as ``heard`` (their input transcript and the
+        task a Responses backend gets); see :class:`~rtsdk.testing.DelegationScript`."""
+        script = DelegationScript(heard=heard, times=times)
+        self.delegation_scripts.append(script)
+        return script
+
     def fail_next_transcriptions(self, count: int = 1) -> None:
         """Make the input transcription of the next ``count`` turns (on any connection) fail:
         ``conversation.item.input_audio_transcription.failed`` with the service's words
@@ -414,6 +446,8 @@ class LocalRealtimeServer:
             values = query.get(name)
             return values[0] if values else None
 
+        if path in LIVE_PATHS:
+            return self._upgrade(ws, request, path, "", live=True)
         if path not in PATHS:
             return self._refuse(ws, path, "http_not_found", path=path)
         if path == "/openai/realtime":
@@ -433,21 +467,34 @@ class LocalRealtimeServer:
             model = "transcription"
         if not model:
             return self._refuse(ws, path, missing)
+        if intent is not None:
+            self._intents[ws] = intent
+        return self._upgrade(ws, request, path, model)
+
+    def _upgrade(
+        self, ws: WsConnection, request: Request, path: str, model: str, live: bool = False
+    ) -> Response | None:
+        """Check the key (and a refused-auth fault) of an upgrade that passed its path checks."""
         plan = self._plans.pop(0) if self._plans else self.faults
         refused = self._key_problem(request)
         if refused is None and plan.auth_mode == "http":
             refused = "http_invalid_api_key"
         if refused is not None:
+            self._intents.pop(ws, None)
             return self._refuse(ws, path, refused)
-        beta = path == "/openai/realtime" or "realtime=v1" in request.headers.get("OpenAI-Beta", "")
+        beta = not live and (
+            path == "/openai/realtime" or "realtime=v1" in request.headers.get("OpenAI-Beta", "")
+        )
         self._pending[ws] = (model, plan, beta)
-        if intent is not None:
-            self._intents[ws] = intent
+        if live:
+            self._live.add(ws)
         return None
 
     async def _handler(self, ws: WsConnection) -> None:
         model, plan, beta = self._pending.pop(ws, (DEFAULT_MODEL, self.faults, False))
-        conn = ServerConnection(
+        live = ws in self._live
+        self._live.discard(ws)
+        conn = (LiveConnection if live else ServerConnection)(
             self,
             ws,
             index=len(self.connections),
