@@ -13,7 +13,8 @@ Public names (a contract other modules and tests rely on):
   ITU-T G.711.
 - :class:`Resampler` — streaming polyphase windowed-sinc resampler.
 - :func:`b64encode`, :func:`b64decode` — standard base64.
-- :func:`encode_append`, :func:`decode_audio_delta` — audio event framing.
+- :func:`encode_append`, :func:`decode_audio_delta`, :func:`decode_session_audio_delta` — audio
+  event framing (Realtime's events, and GPT-Live's id-less ``session.*`` audio events).
 - :func:`media_to_append`, :func:`delta_to_media` — carrier media-stream splicing (phone calls).
 - :class:`AppendFramer` — app float32 audio to one append frame (resample, convert, frame).
 - :class:`DeltaPlayer` — output audio deltas straight from the frame's text into a playback ring.
@@ -44,6 +45,7 @@ __all__ = [
     "b64decode",
     "b64encode",
     "decode_audio_delta",
+    "decode_session_audio_delta",
     "delta_to_media",
     "encode_append",
     "float32_to_pcm16",
@@ -62,7 +64,7 @@ MODULES: Final[dict[str, tuple[str, ...]]] = {
     "g711": ("pcm16_to_ulaw", "ulaw_to_pcm16", "pcm16_to_alaw", "alaw_to_pcm16"),
     "resample": ("Resampler",),
     "b64": ("b64encode", "b64decode"),
-    "framing": ("encode_append", "decode_audio_delta"),
+    "framing": ("encode_append", "decode_audio_delta", "decode_session_audio_delta"),
     "mediastream": ("media_to_append", "delta_to_media"),
     "delta_player": ("DeltaPlayer",),
     "append_framer": ("AppendFramer",),
@@ -99,7 +101,11 @@ if TYPE_CHECKING:
     from rtsdk._kernels.b64 import b64decode, b64encode
     from rtsdk._kernels.delta_player import DeltaPlayer
     from rtsdk._kernels.echoblocks import EchoMeter, TailGuard
-    from rtsdk._kernels.framing import decode_audio_delta, encode_append
+    from rtsdk._kernels.framing import (
+        decode_audio_delta,
+        decode_session_audio_delta,
+        encode_append,
+    )
     from rtsdk._kernels.g711 import alaw_to_pcm16, pcm16_to_alaw, pcm16_to_ulaw, ulaw_to_pcm16
     from rtsdk._kernels.mediastream import delta_to_media, media_to_append
     from rtsdk._kernels.pcm import float32_to_pcm16, pcm16_to_float32

@@ -7,7 +7,8 @@ the frame's ``bytes``: one allocation per frame, the frame itself.
 """
 
 cimport numpy as cnp
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_CheckExact
 from libc.stdint cimport int16_t, uint8_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
@@ -38,9 +39,11 @@ cdef Py_ssize_t _MAX = MAX_FRAME_SAMPLES
 cdef class AppendFramer:
     """Mono float32 audio at the app's rate -> one ``input_audio_buffer.append`` frame.
 
-    ``AppendFramer(session_format, resampler)``: ``session_format`` is ``"pcm16"``,
-    ``"g711_ulaw"`` or ``"g711_alaw"``; ``resampler`` (mono, app rate -> session rate) is the
-    caller's, so this and any other use of it form one stream.
+    ``AppendFramer(session_format, resampler, *, event_type=None)``: ``session_format`` is
+    ``"pcm16"``, ``"g711_ulaw"`` or ``"g711_alaw"``; ``resampler`` (mono, app rate -> session
+    rate) is the caller's, so this and any other use of it form one stream. ``event_type`` is
+    the frames' type when not ``input_audio_buffer.append`` (GPT-Live's
+    ``"session.input_audio.append"``; as ``encode_append`` takes it).
     """
 
     cdef Resampler _rs
@@ -49,18 +52,20 @@ cdef class AppendFramer:
     cdef int16_t *_pcm
     cdef uint8_t *_codes
     cdef Py_ssize_t _cap
+    cdef bytes _head  # {"type":"<event_type>","audio":"
 
     def __cinit__(self, *args, **kwargs):
         self._y = NULL
         self._pcm = NULL
         self._codes = NULL
 
-    def __init__(self, str session_format, Resampler resampler not None):
+    def __init__(self, str session_format, Resampler resampler not None, *, event_type=None):
         if session_format not in FORMATS:
             raise ValueError(
                 f"session_format must be one of {', '.join(FORMATS)}, got {session_format!r}")
         if resampler.channels != 1:
             raise ValueError(f"the resampler must be mono, got {resampler.channels} channels")
+        self._head = _HEAD[:_HEAD_LEN] if event_type is None else _type_head(event_type)
         self._fmt = FORMATS.index(session_format)
         self._rs = resampler
 
@@ -98,10 +103,12 @@ cdef class AppendFramer:
         self._grow(ny if ny > 0 else 1)
         ny = rs.process_into(<const float *>cnp.PyArray_DATA(x), n, 0, self._y)
         rt_f32_to_s16(self._y, self._pcm, ny)
+        cdef const char *head = PyBytes_AS_STRING(self._head)
+        cdef Py_ssize_t head_len = PyBytes_GET_SIZE(self._head)
         if self._fmt == 0:
-            return _append_frame(<const unsigned char *>self._pcm, ny * 2)
+            return _append_frame_at(head, head_len, <const unsigned char *>self._pcm, ny * 2)
         if self._fmt == 1:
             rt_pcm16_to_ulaw(self._pcm, self._codes, ny)
         else:
             rt_pcm16_to_alaw(self._pcm, self._codes, ny)
-        return _append_frame(<const unsigned char *>self._codes, ny)
+        return _append_frame_at(head, head_len, <const unsigned char *>self._codes, ny)

@@ -128,3 +128,58 @@ def test_bad_construction_is_refused_by_name(af: ModuleType) -> None:
         af.AppendFramer("pcm16", resampler(af, 48000, 24000, channels=2))
     with pytest.raises(TypeError):
         af.AppendFramer("pcm16", None)
+
+
+@given(
+    fmt=st.sampled_from(sorted(RATES)),
+    event_type=st.sampled_from(
+        ["session.input_audio.append", "session.input_audio_buffer.append", "x", "A_b.9"]
+    ),
+    sizes=st.lists(st.integers(0, 2000), min_size=1, max_size=6),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_typed_frames_differ_from_the_default_only_in_their_type(
+    af: ModuleType, fmt: str, event_type: str, sizes: list[int], seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(sum(sizes)) * 0.3).astype(np.float32)
+    plain = af.AppendFramer(fmt, resampler(af, 48000, RATES[fmt]))
+    typed = af.AppendFramer(fmt, resampler(af, 48000, RATES[fmt]), event_type=event_type)
+    default = af.AppendFramer(fmt, resampler(af, 48000, RATES[fmt]), event_type=None)
+    start = 0
+    for n in sizes:
+        chunk = x[start : start + n]
+        start += n
+        want = plain.frame(chunk)
+        assert default.frame(chunk) == want
+        got = typed.frame(chunk)
+        event = json.loads(got)
+        assert list(event) == ["type", "audio"] and event["type"] == event_type
+        assert got == want.replace(b"input_audio_buffer.append", event_type.encode(), 1)
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "x" * 65, "caf\u00e9", 3])
+def test_a_malformed_event_type_is_refused_at_construction(af: ModuleType, bad: object) -> None:
+    with pytest.raises(ValueError, match="event_type"):
+        af.AppendFramer("pcm16", resampler(af, 48000, 24000), event_type=bad)
+
+
+@pytest.mark.parametrize("fmt", sorted(RATES))
+def test_append_encoder_passes_its_event_type_through(fmt: str) -> None:
+    """The Python-side encoder (rtsdk.audio.encode, live kernels): the same frames but for the
+    type, and a malformed type refused when it is made."""
+    from rtsdk.audio.encode import AppendEncoder
+    from rtsdk.kernels import encode_append
+
+    y = (np.random.default_rng(2).standard_normal(480) * 0.3).astype(np.float32)
+    plain = AppendEncoder(fmt).frame(y)
+    live = AppendEncoder(fmt, event_type="session.input_audio.append")
+    assert live.event_type == "session.input_audio.append"
+    got = live.frame(y)
+    assert got == plain.replace(b"input_audio_buffer.append", b"session.input_audio.append", 1)
+    assert AppendEncoder(fmt, 960).frame(y) == plain
+    width = 2 if fmt == "pcm16" else 1
+    assert payload(plain) == base64.b64decode(json.loads(got)["audio"])
+    assert plain == encode_append(payload(plain), sample_width=width)
+    with pytest.raises(ValueError, match="event_type"):
+        AppendEncoder(fmt, event_type="session input")

@@ -205,7 +205,7 @@ def test_avx2_paths_leave_the_upper_vector_halves_clean() -> None:
         if hasattr(mod, "_set_simd") and not mod._set_simd(True):
             pytest.skip("no AVX2 on this CPU: the SIMD paths are off")
     from rtsdk._kernels.b64 import b64decode, b64encode
-    from rtsdk._kernels.framing import decode_audio_delta, encode_append
+    from rtsdk._kernels.framing import decode_audio_delta, decode_session_audio_delta, encode_append
     from rtsdk._kernels.mediastream import media_to_append
 
     pcm = np.arange(960, dtype=np.int16)
@@ -214,6 +214,7 @@ def test_avx2_paths_leave_the_upper_vector_halves_clean() -> None:
         '{"type":"response.output_audio.delta","response_id":"r","item_id":"i",'
         f'"output_index":0,"content_index":0,"delta":"{text}"}}'
     ).encode()
+    session_delta = f'{{"type":"session.output_audio.delta","delta":"{text}"}}'.encode()
     media = json.dumps(
         {
             "event": "media",
@@ -226,6 +227,7 @@ def test_avx2_paths_leave_the_upper_vector_halves_clean() -> None:
         "b64decode": lambda: b64decode(text),
         "encode_append": lambda: encode_append(pcm),
         "decode_audio_delta": lambda: decode_audio_delta(delta),
+        "decode_session_audio_delta": lambda: decode_session_audio_delta(session_delta),
         "media_to_append": lambda: media_to_append(media),
     }
     for name, call in calls.items():

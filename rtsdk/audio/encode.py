@@ -38,10 +38,16 @@ class AppendEncoder:
 
     PCM16 for ``"pcm16"``; PCM16 then G.711 codes for ``"g711_ulaw"`` / ``"g711_alaw"``. The
     intermediate buffers are kept and grown as needed, so steady framing allocates only the
-    frame itself.
+    frame itself. ``event_type`` is the frames' type when not ``input_audio_buffer.append``
+    (GPT-Live's ``"session.input_audio.append"``; see :func:`rtsdk.kernels.encode_append`).
     """
 
-    def __init__(self, session_format: str, capacity: int = 0) -> None:
+    def __init__(
+        self, session_format: str, capacity: int = 0, *, event_type: str | None = None
+    ) -> None:
+        if event_type is not None:
+            encode_append(b"", event_type=event_type)  # a malformed type is refused here
+        self.event_type = event_type
         self.format = session_format
         self.rate = SAMPLE_RATES[session_format]
         self._to_g711: Any = {"g711_ulaw": pcm16_to_ulaw, "g711_alaw": pcm16_to_alaw}.get(
@@ -59,7 +65,10 @@ class AppendEncoder:
             if self._to_g711 is not None:
                 self._codes = np.zeros(n, dtype=np.uint8)
         pcm = float32_to_pcm16(y, out=self._pcm[:n])
+        event_type = self.event_type
         if self._to_g711 is None:
-            return encode_append(cast("Any", pcm))
+            if event_type is None:
+                return encode_append(cast("Any", pcm))
+            return encode_append(cast("Any", pcm), event_type=event_type)
         codes = self._to_g711(pcm, out=self._codes[:n])
-        return encode_append(codes, sample_width=1)
+        return encode_append(codes, sample_width=1, event_type=event_type)
