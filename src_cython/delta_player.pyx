@@ -3,7 +3,8 @@
 :mod:`rtsdk._reference.delta_player` for the contract.
 
 One call per delta: the validating JSON scan (``includes/json_delta_scan.h``) finds the ids and
-the base64 in place, the ids are compared with the armed ones byte for byte, the audio is
+the base64 in place, the ids are compared with the armed ones byte for byte (armed with empty
+ids: the type is GPT-Live's id-less ``session.output_audio.delta``), the audio is
 decoded into a scratch buffer owned by the player, converted to float32, resampled by the
 playback's own :class:`~rtsdk._kernels.resample.Resampler` and written into its
 :class:`~rtsdk._kernels.ring.SpscRing`. No Python object is made for the audio on the way.
@@ -38,6 +39,7 @@ rt_g711_init()
 
 cdef const char *_GA = b"response.output_audio.delta"
 cdef const char *_BETA = b"response.audio.delta"
+cdef const char *_SESSION = b"session.output_audio.delta"
 cdef Py_ssize_t _MAX_SAMPLES = MAX_DELTA_SAMPLES
 
 
@@ -48,6 +50,10 @@ cdef class DeltaPlayer:
     ``"pcm16"``, ``"g711_ulaw"`` or ``"g711_alaw"``; ``resampler`` (session rate -> ring rate)
     and ``ring`` (float32 samples) are the playback's own; ``on_played(nbytes, session_samples,
     ring_samples)`` is called after each delta the player wrote.
+
+    Armed with two empty ids (``arm("", "", ...)``) it plays the id-less
+    ``session.output_audio.delta`` frames of a GPT-Live or translation session instead, and
+    declines Realtime deltas; armed with ids it declines ``session.output_audio.delta``.
     """
 
     cdef Resampler _rs
@@ -56,6 +62,7 @@ cdef class DeltaPlayer:
     cdef int _fmt  # 0 PCM16, 1 mu-law, 2 A-law
     cdef bytes _rid
     cdef bytes _iid
+    cdef bint _session  # armed with empty ids: session.output_audio.delta frames
     cdef object _counter
     cdef unsigned char *_raw  # decoded audio (and, for G.711, its PCM16)
     cdef float *_x  # session-rate float32
@@ -100,9 +107,11 @@ cdef class DeltaPlayer:
         """Play the following deltas of ``item_id`` in ``response_id`` here; each adds its
         byte count to ``counter.received`` (when a counter is given). ``floor``: a ring byte
         position (a discard in progress) before which audio does not count in
-        :attr:`high_water`."""
+        :attr:`high_water`. Both ids empty: play the id-less ``session.output_audio.delta``
+        frames (GPT-Live, translation) and nothing else."""
         self._rid = response_id.encode("utf-8", "surrogatepass")
         self._iid = item_id.encode("utf-8", "surrogatepass")
+        self._session = not response_id and not item_id
         self._counter = counter
         self._floor = floor
 
@@ -132,15 +141,19 @@ cdef class DeltaPlayer:
             return -1
         cdef size_t tlen = st.len[RT_KEY_TYPE]
         cdef const unsigned char *t = st.val[RT_KEY_TYPE]
-        if not ((tlen == 27 and memcmp(t, _GA, 27) == 0)
-                or (tlen == 20 and memcmp(t, _BETA, 20) == 0)):
-            return -1
         cdef const unsigned char *r = st.val[RT_KEY_RID]
         cdef const unsigned char *i = st.val[RT_KEY_IID]
         cdef const unsigned char *d = st.val[RT_KEY_DELTA]
-        if r == NULL or i == NULL or d == NULL:
+        if d == NULL:
             return -1
-        if (<Py_ssize_t>st.len[RT_KEY_IID] != PyBytes_GET_SIZE(iid)
+        if self._session:
+            if not (tlen == 26 and memcmp(t, _SESSION, 26) == 0):
+                return -1
+        elif not ((tlen == 27 and memcmp(t, _GA, 27) == 0)
+                  or (tlen == 20 and memcmp(t, _BETA, 20) == 0)):
+            return -1
+        elif (r == NULL or i == NULL
+                or <Py_ssize_t>st.len[RT_KEY_IID] != PyBytes_GET_SIZE(iid)
                 or memcmp(i, PyBytes_AS_STRING(iid), st.len[RT_KEY_IID]) != 0
                 or <Py_ssize_t>st.len[RT_KEY_RID] != PyBytes_GET_SIZE(rid)
                 or memcmp(r, PyBytes_AS_STRING(rid), st.len[RT_KEY_RID]) != 0):
@@ -190,7 +203,8 @@ cdef class DeltaPlayer:
         """Play the delta in ``frame`` (the server event's UTF-8 text, any buffer).
 
         Returns the session samples played, or ``-1`` when the player declines (disarmed, not
-        an audio delta of the armed ids, a malformed or empty delta, or no room in the ring);
+        an audio delta of the armed ids, or not a ``session.output_audio.delta`` when armed
+        with empty ids, a malformed or empty delta, or no room in the ring);
         a declined frame left the resampler, the ring and the counters as they were.
         """
         cdef Py_buffer view

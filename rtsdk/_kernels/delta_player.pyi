@@ -29,7 +29,8 @@ class DeltaPlayer:
         self, response_id: str, item_id: str, counter: object | None = None, floor: int = 0
     ) -> None:
         """Play the following deltas of ``item_id`` in ``response_id`` here (counting their
-        bytes in ``counter.received``)."""
+        bytes in ``counter.received``); both ids empty: the id-less
+        ``session.output_audio.delta`` frames instead."""
     def disarm(self) -> None:
         """Decline every delta until armed again."""
     def play(self, frame: Buffer) -> int:

@@ -10,6 +10,11 @@ takes its ordinary path: a frame that is not an audio delta, a delta of other id
 malformed or empty, one larger than :data:`MAX_DELTA_SAMPLES`, or one whose resampled audio
 does not fit in the ring (the ordinary path queues it behind the ring, in order).
 
+Armed with two empty ids (``arm("", "", ...)``), the player takes the id-less
+``session.output_audio.delta`` frames of GPT-Live and Realtime translation sessions instead (any
+other key, such as a sideband copy's ``start_ms``/``end_ms``, is ignored) and declines Realtime
+deltas; armed with ids, it declines ``session.output_audio.delta``.
+
 The caller disarms the player whenever anything else happens (another event, a barge-in, a
 backlog behind the ring), so a played delta always is exactly what the ordinary path would
 have done with it.
@@ -24,7 +29,7 @@ from typing import Any, Final
 import numpy as np
 
 from rtsdk._reference.b64 import b64decode
-from rtsdk._reference.framing import DELTA_TYPES
+from rtsdk._reference.framing import DELTA_TYPES, SESSION_DELTA_TYPE
 from rtsdk._reference.g711 import alaw_to_pcm16, ulaw_to_pcm16
 from rtsdk._reference.pcm import pcm16_to_float32
 
@@ -49,6 +54,10 @@ class DeltaPlayer:
     ``"pcm16"``, ``"g711_ulaw"`` or ``"g711_alaw"``; ``resampler`` (session rate -> ring rate)
     and ``ring`` (float32 samples) are the playback's own; ``on_played(nbytes, session_samples,
     ring_samples)`` is called after each delta the player wrote.
+
+    Armed with two empty ids (``arm("", "", ...)``) it plays the id-less
+    ``session.output_audio.delta`` frames of a GPT-Live or translation session instead, and
+    declines Realtime deltas; armed with ids it declines ``session.output_audio.delta``.
     """
 
     def __init__(
@@ -89,7 +98,8 @@ class DeltaPlayer:
         """Play the following deltas of ``item_id`` in ``response_id`` here; each adds its
         byte count to ``counter.received`` (when a counter is given). ``floor``: a ring byte
         position (a discard in progress) before which audio does not count in
-        :attr:`high_water`."""
+        :attr:`high_water`. Both ids empty: play the id-less ``session.output_audio.delta``
+        frames (GPT-Live, translation) and nothing else."""
         if not isinstance(response_id, str) or not isinstance(item_id, str):
             raise TypeError("arm() takes the response id and the item id as str")
         self._ids = (response_id, item_id)
@@ -105,7 +115,8 @@ class DeltaPlayer:
         """Play the delta in ``frame`` (the server event's UTF-8 text, any buffer).
 
         Returns the session samples played, or ``-1`` when the player declines (disarmed, not
-        an audio delta of the armed ids, a malformed or empty delta, or no room in the ring);
+        an audio delta of the armed ids, or not a ``session.output_audio.delta`` when armed
+        with empty ids, a malformed or empty delta, or no room in the ring);
         a declined frame left the resampler, the ring and the counters as they were.
         """
         ids = self._ids
@@ -121,9 +132,16 @@ class DeltaPlayer:
             event = json.loads(text)
         except (ValueError, RecursionError):
             return -1
-        if not isinstance(event, dict) or event.get("type") not in DELTA_TYPES:
+        if not isinstance(event, dict):
             return -1
-        if (event.get("response_id"), event.get("item_id")) != ids:
+        etype = event.get("type")
+        if ids == ("", ""):  # GPT-Live, translation: the id-less session delta
+            wanted = etype == SESSION_DELTA_TYPE
+        else:
+            wanted = (
+                etype in DELTA_TYPES and (event.get("response_id"), event.get("item_id")) == ids
+            )
+        if not wanted:
             return -1
         delta = event.get("delta")
         if not isinstance(delta, str):
