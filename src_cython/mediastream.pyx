@@ -15,7 +15,14 @@ from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_CheckExact
 from libc.string cimport memcmp, memcpy
 
-from b64 cimport rt_b64_decode_data, rt_b64_decoded_len, rt_b64_init, rt_b64_select
+from b64 cimport (
+    rt_b64_decode_data,
+    rt_b64_decoded_len,
+    rt_b64_encode,
+    rt_b64_encoded_len,
+    rt_b64_init,
+    rt_b64_select,
+)
 
 import json
 
@@ -56,14 +63,13 @@ rt_b64_select(1)
 cdef enum:
     SCRATCH_CHARS = 4096  # base64 chars checked per step (3072 bytes of scratch)
 
-cdef const char *_APPEND = b'{"type":"input_audio_buffer.append","audio":"'
-cdef Py_ssize_t _APPEND_LEN = 45
 cdef const char *_MEDIA = b'{"event":"media","streamSid":'
 cdef Py_ssize_t _MEDIA_LEN = 29
 cdef const char *_PAYLOAD = b',"media":{"payload":"'
 cdef Py_ssize_t _PAYLOAD_LEN = 21
 cdef const char *_GA = b"response.output_audio.delta"
 cdef const char *_BETA = b"response.audio.delta"
+cdef const char *_SESSION = b"session.output_audio.delta"
 cdef Py_ssize_t _MAX_AUDIO = MAX_APPEND_BYTES
 
 _dumps = json.dumps
@@ -97,6 +103,7 @@ cdef Py_ssize_t _b64_size(const unsigned char *s, size_t n) noexcept nogil:
 
 include "json_text.pxi"
 include "result_tuple.pxi"
+include "append_text.pxi"
 
 
 cdef int _view(object frame, const unsigned char **p, Py_ssize_t *n, int *allow_high):
@@ -114,12 +121,20 @@ cdef int _view(object frame, const unsigned char **p, Py_ssize_t *n, int *allow_
     return 0
 
 
-def media_to_append(frame):
+def media_to_append(frame, *, event_type=None):
     """``(sequence_number, timestamp_ms, append_frame)`` of a carrier ``media`` message.
 
     ``None`` for any other valid message and for media of a track other than ``"inbound"``.
-    Raises :class:`ValueError` for malformed input (see the twin for the exact contract).
+    ``event_type``: the append's type when not ``input_audio_buffer.append``. Raises
+    :class:`ValueError` for malformed input (see the twin for the exact contract).
     """
+    cdef const char *head = _HEAD
+    cdef Py_ssize_t head_len = _HEAD_LEN
+    cdef bytes typed
+    if event_type is not None:
+        typed = _type_head(event_type)
+        head = PyBytes_AS_STRING(typed)
+        head_len = PyBytes_GET_SIZE(typed)
     cdef const unsigned char *p
     cdef Py_ssize_t n
     cdef int allow_high
@@ -129,37 +144,38 @@ def media_to_append(frame):
     cdef const unsigned char *payload
     cdef const unsigned char *track
     if not _view(frame, &p, &n, &allow_high) or not rt_scan_media(p, <size_t>n, allow_high, &st):
-        return _slow_media(frame)
+        return _slow_media(frame, event_type=event_type)
     if not (st.len[RT_MK_EVENT] == 5 and memcmp(st.val[RT_MK_EVENT], b"media", 5) == 0):
         return None
     if not st.media_object:
-        return _slow_media(frame)
+        return _slow_media(frame, event_type=event_type)
     track = st.val[RT_MK_TRACK]
     if st.seen[RT_MK_TRACK] and not (
             track != NULL and st.len[RT_MK_TRACK] == 7 and memcmp(track, b"inbound", 7) == 0):
-        return _slow_media(frame)
+        return _slow_media(frame, event_type=event_type)
     seq = rt_digits(st.val[RT_MK_SEQ], st.len[RT_MK_SEQ])
     ts = rt_digits(st.val[RT_MK_TS], st.len[RT_MK_TS])
     payload = st.val[RT_MK_PAYLOAD]
     if seq < 0 or ts < 0 or payload == NULL:
-        return _slow_media(frame)
+        return _slow_media(frame, event_type=event_type)
     plen = <Py_ssize_t>st.len[RT_MK_PAYLOAD]
     nbytes = _b64_size(payload, <size_t>plen)
     if nbytes <= 0 or nbytes > _MAX_AUDIO:
-        return _slow_media(frame)
-    cdef bytes out = PyBytes_FromStringAndSize(NULL, _APPEND_LEN + plen + 2)
+        return _slow_media(frame, event_type=event_type)
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, head_len + plen + 2)
     cdef char *dst = PyBytes_AS_STRING(out)
-    memcpy(dst, _APPEND, _APPEND_LEN)
-    memcpy(dst + _APPEND_LEN, payload, plen)
-    dst[_APPEND_LEN + plen] = 34
-    dst[_APPEND_LEN + plen + 1] = 125
+    memcpy(dst, head, head_len)
+    memcpy(dst + head_len, payload, plen)
+    dst[head_len + plen] = 34
+    dst[head_len + plen + 1] = 125
     cdef object a = PyLong_FromLongLong(seq)
     cdef object b = PyLong_FromLongLong(ts)
     return _tuple3(a, b, out)
 
 
 def delta_to_media(frame, stream_sid):
-    """``(response_id, item_id, nbytes, media_message)`` of an output audio delta frame.
+    """``(response_id, item_id, nbytes, media_message)`` of an output audio delta frame
+    (``("", "", nbytes, media_message)`` for an id-less ``session.output_audio.delta``).
 
     ``None`` for any other valid event. Raises :class:`ValueError` for malformed input and
     :class:`TypeError` for a ``stream_sid`` that is not a ``str`` (see the twin).
@@ -173,19 +189,22 @@ def delta_to_media(frame, stream_sid):
     cdef const unsigned char *sidp
     cdef Py_ssize_t sidlen
     cdef bint quote
+    cdef bint session = False
     if not PyUnicode_CheckExact(stream_sid):
         return _slow_delta(frame, stream_sid)
     if not _view(frame, &p, &n, &allow_high) or not rt_scan_event(p, <size_t>n, allow_high, &st):
         return _slow_delta(frame, stream_sid)
     t = st.val[RT_KEY_TYPE]
     tlen = st.len[RT_KEY_TYPE]
-    if not ((tlen == 27 and memcmp(t, _GA, 27) == 0)
-            or (tlen == 20 and memcmp(t, _BETA, 20) == 0)):
+    if tlen == 26 and memcmp(t, _SESSION, 26) == 0:
+        session = True
+    elif not ((tlen == 27 and memcmp(t, _GA, 27) == 0)
+              or (tlen == 20 and memcmp(t, _BETA, 20) == 0)):
         return None
     cdef const unsigned char *rid = st.val[RT_KEY_RID]
     cdef const unsigned char *iid = st.val[RT_KEY_IID]
     cdef const unsigned char *delta = st.val[RT_KEY_DELTA]
-    if rid == NULL or iid == NULL or delta == NULL:
+    if delta == NULL or (not session and (rid == NULL or iid == NULL)):
         return _slow_delta(frame, stream_sid)
     cdef Py_ssize_t dlen = <Py_ssize_t>st.len[RT_KEY_DELTA]
     cdef Py_ssize_t nbytes = _b64_size(delta, <size_t>dlen)
@@ -204,7 +223,9 @@ def delta_to_media(frame, stream_sid):
     dst[dlen] = 34
     dst[dlen + 1] = 125
     dst[dlen + 2] = 125
+    cdef object nb = PyLong_FromSsize_t(nbytes)
+    if session:
+        return _tuple4("", "", nb, out)
     cdef object rs = PyUnicode_DecodeASCII(<const char *>rid, st.len[RT_KEY_RID], NULL)
     cdef object its = PyUnicode_DecodeASCII(<const char *>iid, st.len[RT_KEY_IID], NULL)
-    cdef object nb = PyLong_FromSsize_t(nbytes)
     return _tuple4(rs, its, nb, out)

@@ -93,9 +93,12 @@ def delta_oracle(frame: str | bytes, sid: str) -> Any:
         return RAISES
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         return RAISES
-    if event["type"] not in ("response.output_audio.delta", "response.audio.delta"):
+    if event["type"] == "session.output_audio.delta":  # GPT-Live's: no ids
+        fields = ["", "", event.get("delta")]
+    elif event["type"] not in ("response.output_audio.delta", "response.audio.delta"):
         return None
-    fields = [event.get(k) for k in ("response_id", "item_id", "delta")]
+    else:
+        fields = [event.get(k) for k in ("response_id", "item_id", "delta")]
     if not all(isinstance(f, str) for f in fields):
         return RAISES
     n = _b64_len(fields[2])
@@ -295,6 +298,35 @@ def test_edge_media_messages(ms: ModuleType, frame: str) -> None:
     check_media(ms, frame.encode("utf-8", "surrogatepass"))
 
 
+@given(
+    frame=media_frames(),
+    event_type=st.sampled_from(["session.input_audio.append", "session.input_audio_buffer.append"]),
+)
+def test_media_becomes_an_append_of_any_type(ms: ModuleType, frame: str, event_type: str) -> None:
+    want = media_oracle(frame)
+    if want is RAISES:
+        with pytest.raises(ValueError):
+            ms.media_to_append(frame, event_type=event_type)
+        return
+    got = ms.media_to_append(frame, event_type=event_type)
+    if want is None:
+        assert got is None
+        return
+    assert got[:2] == want[:2]
+    head = b'{"type":"' + event_type.encode() + b'","audio":"'
+    assert got[2] == head + want[2][len(APPEND_HEAD) :]
+    assert ms.media_to_append(frame, event_type=None) == want
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "x" * 65, "caf\u00e9", 5])
+def test_media_refuses_a_malformed_event_type_whatever_the_message(
+    ms: ModuleType, bad: object
+) -> None:
+    for frame in (json.dumps(_media()), '{"event":"mark"}', "not json"):
+        with pytest.raises(ValueError, match="event_type"):
+            ms.media_to_append(frame, event_type=bad)
+
+
 def test_large_payloads(ms: ModuleType) -> None:
     audio = bytes(range(256)) * 4001  # over one scratch block of the base64 check
     _, _, frame = ms.media_to_append(json.dumps(_media(audio)))
@@ -349,6 +381,26 @@ def test_delta_round_trip_carries_the_bytes(ms: ModuleType) -> None:
     # and back up: the carrier echoing that payload gives the same audio in an append
     inbound = json.dumps(_media(audio))
     assert base64.b64decode(json.loads(ms.media_to_append(inbound)[2])["audio"]) == audio
+
+
+@given(audio=st.binary(min_size=1, max_size=2000), extra=st.booleans())
+def test_session_delta_round_trip_carries_the_bytes(
+    ms: ModuleType, audio: bytes, extra: bool
+) -> None:
+    """GPT-Live's id-less delta: ("", "", nbytes, media), and the carrier's echo of that payload
+    becomes a session.input_audio.append carrying the same bytes."""
+    event: dict[str, Any] = {"type": "session.output_audio.delta"}
+    if extra:
+        event.update(start_ms=100, end_ms=120, event_id="event_1")
+    event["delta"] = base64.b64encode(audio).decode()
+    rid, iid, n, media = ms.delta_to_media(json.dumps(event), "MZ1")
+    assert (rid, iid, n) == ("", "", len(audio))
+    payload = json.loads(media)["media"]["payload"]
+    assert base64.b64decode(payload) == audio
+    inbound = json.dumps(_media(media={"timestamp": "20", "payload": payload}))
+    up = json.loads(ms.media_to_append(inbound, event_type="session.input_audio.append")[2])
+    assert up["type"] == "session.input_audio.append"
+    assert base64.b64decode(up["audio"]) == audio
 
 
 def test_stream_sid_is_json_escaped(ms: ModuleType) -> None:

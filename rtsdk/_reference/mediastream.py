@@ -5,9 +5,11 @@ both carry the same 8 kHz μ-law bytes as standard base64 in JSON strings. These
 move that base64 text from one JSON frame into the other without decoding the audio:
 
 - :func:`media_to_append`: a carrier ``media`` message (the caller's audio) becomes an
-  ``input_audio_buffer.append`` frame;
+  ``input_audio_buffer.append`` frame (or an append of another type, such as GPT-Live's
+  ``session.input_audio.append``);
 - :func:`delta_to_media`: a ``response.output_audio.delta`` frame (or its beta name
-  ``response.audio.delta``) becomes an outbound carrier ``media`` message for one stream.
+  ``response.audio.delta``, or the id-less ``session.output_audio.delta`` of GPT-Live and
+  translation sessions) becomes an outbound carrier ``media`` message for one stream.
 
 Semantics are those of :func:`json.loads` and a dict lookup, for both backends (duplicate keys
 keep the last value); the base64 is checked as strictly as :func:`rtsdk.kernels.b64decode`
@@ -22,7 +24,14 @@ import json
 import re
 from typing import Any, Final
 
-from rtsdk._reference.framing import MAX_APPEND_BYTES, _delta_fields, _loads
+from rtsdk._reference.framing import (
+    MAX_APPEND_BYTES,
+    SESSION_DELTA_TYPE,
+    _delta_fields,
+    _loads,
+    _session_delta,
+    append_head,
+)
 
 __all__ = ["delta_to_media", "media_to_append"]
 
@@ -69,18 +78,23 @@ def _event_name(message: Any) -> str:
     return name
 
 
-def media_to_append(frame: str | bytes) -> tuple[int, int, bytes] | None:
+def media_to_append(
+    frame: str | bytes, *, event_type: str | None = None
+) -> tuple[int, int, bytes] | None:
     """``(sequence_number, timestamp_ms, append_frame)`` of a carrier ``media`` message.
 
     ``frame`` is one carrier message (``str``, or UTF-8 ``bytes``). ``append_frame`` is the
     UTF-8 text ``{"type":"input_audio_buffer.append","audio":"<payload>"}`` with the payload's
-    base64 as it came. ``None`` for any other valid message and for media of a track other
-    than ``"inbound"`` (not the caller's audio). Raises :class:`ValueError` for invalid JSON,
+    base64 as it came (``event_type``: another type, as :func:`rtsdk.kernels.encode_append`
+    takes it; a malformed one raises :class:`ValueError` whatever the frame). ``None`` for any
+    other valid message and for media of a track other than ``"inbound"`` (not the caller's
+    audio). Raises :class:`ValueError` for invalid JSON,
     a non-object, a missing or non-string ``event``, or a media message whose ``media``,
     ``sequenceNumber``, ``media.timestamp`` or ``media.payload`` is missing or malformed
     (counters: digit strings or integers; payload: non-empty standard base64, at most the
     15 MiB of one append).
     """
+    head = APPEND_HEAD if event_type is None else append_head(event_type)
     message = _loads(frame)
     if _event_name(message) != "media":
         return None
@@ -106,7 +120,7 @@ def media_to_append(frame: str | bytes) -> tuple[int, int, bytes] | None:
         raise ValueError("carrier media message: 'media.payload' is empty")
     if n > MAX_APPEND_BYTES:
         raise ValueError(f"carrier media payload is over the {MAX_APPEND_BYTES}-byte append limit")
-    return seq, timestamp, APPEND_HEAD + payload.encode("ascii") + b'"}'
+    return seq, timestamp, head + payload.encode("ascii") + b'"}'
 
 
 def delta_to_media(frame: str | bytes, stream_sid: str) -> tuple[str, str, int, bytes] | None:
@@ -114,17 +128,24 @@ def delta_to_media(frame: str | bytes, stream_sid: str) -> tuple[str, str, int, 
 
     ``media_message`` is the UTF-8 text ``{"event":"media","streamSid":<stream_sid>,
     "media":{"payload":"<delta>"}}`` with the delta's base64 as it came; ``nbytes`` is the
-    audio it carries. ``None`` for any other valid event. Raises :class:`ValueError` as
-    :func:`rtsdk.kernels.decode_audio_delta` does (invalid JSON, no string ``type``, a delta
-    without string ``response_id``/``item_id``/``delta``, or ``delta`` not valid base64), and
-    :class:`TypeError` when ``stream_sid`` is not a ``str``.
+    audio it carries. A ``session.output_audio.delta`` (GPT-Live, translation) has no ids:
+    ``("", "", nbytes, media_message)``. ``None`` for any other valid event. Raises
+    :class:`ValueError` as :func:`rtsdk.kernels.decode_audio_delta` and
+    :func:`rtsdk.kernels.decode_session_audio_delta` do (invalid JSON, no string ``type``, a
+    delta without string ``response_id``/``item_id``/``delta``, or ``delta`` not valid base64),
+    and :class:`TypeError` when ``stream_sid`` is not a ``str``.
     """
     if not isinstance(stream_sid, str):
         raise TypeError(f"stream_sid must be a str, got {type(stream_sid).__name__}")
-    found = _delta_fields(_loads(frame))
-    if found is None:
-        return None
-    etype, response_id, item_id, delta = found
+    event = _loads(frame)
+    found = _delta_fields(event)
+    if found is not None:
+        etype, response_id, item_id, delta = found
+    else:
+        session_delta = _session_delta(event)
+        if session_delta is None:
+            return None
+        etype, response_id, item_id, delta = SESSION_DELTA_TYPE, "", "", session_delta
     nbytes = _b64_len(delta, f"{etype} event: 'delta'")
     sid = json.dumps(stream_sid).encode("ascii")
     message = (
