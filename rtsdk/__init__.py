@@ -1,4 +1,5 @@
-"""rtsdk: a fast, dependable real-time voice SDK for the OpenAI and Azure OpenAI Realtime APIs.
+"""rtsdk: a fast, dependable real-time voice SDK for OpenAI's and Azure OpenAI's voice APIs
+(the Realtime API and GPT-Live).
 
 >>> from rtsdk import RealtimeAIClient, RealtimeAIOptions, RealtimeEventHandler
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from rtsdk.audio.options import AudioStreamOptions
     from rtsdk.client import AsyncRealtimeAIClient, RealtimeAIClient
     from rtsdk.client.handler import RealtimeEventHandler
+    from rtsdk.client.live_handler import LiveEventHandler
+    from rtsdk.client.live_transcripts import TranscriptLine
     from rtsdk.link.websocket import WebSocketManager
     from rtsdk.session.metrics import SessionMetrics
     from rtsdk.session.options import RealtimeAIOptions
@@ -37,11 +40,13 @@ __version__ = "0.1.0"
 _LAZY = {
     "AsyncRealtimeAIClient": "rtsdk.client.async_client",
     "AudioStreamOptions": "rtsdk.audio.options",
+    "LiveEventHandler": "rtsdk.client.live_handler",
     "RealtimeAIClient": "rtsdk.client.sync_client",
     "RealtimeAIOptions": "rtsdk.session.options",
     "RealtimeAIServiceManager": "rtsdk.session.service",
     "RealtimeEventHandler": "rtsdk.client.handler",
     "SessionMetrics": "rtsdk.session.metrics",
+    "TranscriptLine": "rtsdk.client.live_transcripts",
     "WebSocketManager": "rtsdk.link.websocket",
 }
 
@@ -53,6 +58,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConnectionClosedError",
+    "LiveEventHandler",
     "ModelUnavailableError",
     "ProtocolError",
     "RealtimeAIClient",
@@ -62,6 +68,7 @@ __all__ = [
     "RtsdkError",
     "ServerError",
     "SessionMetrics",
+    "TranscriptLine",
     "WebSocketManager",
     "__version__",
 ]

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Literal
 
 __all__ = [
+    "DEFAULT_DELEGATION_MODEL",
     "DEFAULT_LIVE_MODEL",
     "DEFAULT_MODEL",
     "DEFAULT_TRANSCRIPTION_MODEL",
@@ -29,6 +30,7 @@ __all__ = [
     "MODELS",
     "REASONING_EFFORTS",
     "ModelInfo",
+    "api_of",
     "deprecation_notice",
     "model_info",
     "not_reasoning",
@@ -158,6 +160,9 @@ DEFAULT_MODEL = "gpt-realtime-2.1"
 DEFAULT_TRANSCRIPTION_MODEL = "gpt-transcribe"
 #: GPT-Live's model when the options name none.
 DEFAULT_LIVE_MODEL = "gpt-live-1.1"
+#: The Responses model GPT-Live delegates tasks (tool calls) to when the options name none
+#: (the one OpenAI's delegation guide starts from).
+DEFAULT_DELEGATION_MODEL = "gpt-5.6-luna"
 #: A translation session's model when the options name none.
 DEFAULT_TRANSLATION_MODEL = "gpt-realtime-translate"
 
@@ -171,6 +176,24 @@ def reasons(name: object) -> bool:
     """True when the catalogue knows ``name`` as a reasoning model."""
     info = model_info(name if isinstance(name, str) else None)
     return info is not None and info.reasoning
+
+
+def api_of(name: str | None) -> Api | None:
+    """The API a model name belongs to: the catalogue's, else guessed from the family prefix
+    (``gpt-live-...`` is GPT-Live, ``...-translate`` a translation session); None when
+    neither says (a Realtime conversation, or an Azure deployment's own name)."""
+    info = model_info(name)
+    if info is not None:
+        return info.api
+    if not name:
+        return None
+    if "transcribe" in name:
+        return "transcription"
+    if name.startswith("gpt-live-"):
+        return "live"
+    if name.endswith("-translate") or "-translate-" in name:
+        return "translation"
+    return None
 
 
 def not_reasoning(name: str | None) -> ModelInfo | None:

@@ -2,12 +2,14 @@
 
     python samples/main.py                      # devices, OpenAI if OPENAI_API_KEY is set
     python samples/main.py --input in.wav --output out.wav
-    python samples/main.py --url ws://127.0.0.1:8765/v1/realtime
+    python samples/main.py --model gpt-live-1   # GPT-Live: the same audio, one stream
+    python samples/main.py --url ws://127.0.0.1:8765/v1
 
 Where it talks to:
-- ``OPENAI_API_KEY`` set: the OpenAI Realtime service (``--model`` picks the model);
+- ``OPENAI_API_KEY`` set: the OpenAI service (``--model`` picks the model, and with it the API:
+  the Realtime API, or GPT-Live for ``gpt-live-1`` / ``gpt-live-1.1``);
 - ``AZURE_OPENAI_ENDPOINT`` + ``AZURE_OPENAI_DEPLOYMENT`` (+ ``AZURE_OPENAI_API_KEY``): Azure;
-- neither: the local Realtime server (``rtsdk.testing``) started in this process. It is an
+- neither: the local server (``rtsdk.testing``, both APIs) started in this process. It is an
   echo, not a model: it repeats what it hears and says so.
 
 Audio: the default microphone and speakers. ``--input FILE.wav`` / ``--output FILE.wav``
@@ -31,7 +33,7 @@ from typing import Any
 from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions, RealtimeEventHandler
 from rtsdk.audio import AudioStreamOptions, WavSink, WavSource, list_devices
 from rtsdk.exceptions import AudioDeviceError, RtsdkError
-from rtsdk.models import DEFAULT_MODEL, DEFAULT_TRANSCRIPTION_MODEL, REASONING_EFFORTS
+from rtsdk.models import DEFAULT_MODEL, DEFAULT_TRANSCRIPTION_MODEL, REASONING_EFFORTS, api_of
 
 HERE = Path(__file__).resolve().parent
 BUNDLED_WAV = HERE / "assets" / "hello.wav"
@@ -105,6 +107,7 @@ class Display(RealtimeEventHandler):
         self.response_active = False
         self.audio: Any = None  # the AudioStreamManager, once started
         self._played_at_first_audio = 0
+        self._live_speaker: str | None = None
 
     def on_connected(self, event: Any) -> None:
         self.c.state = "listening"
@@ -188,6 +191,31 @@ class Display(RealtimeEventHandler):
     def on_handler_error(self, event: Any) -> None:
         self.c.line(f"(display error on {event.event_type}: {event.error})")
 
+    # GPT-Live (--model gpt-live-1): one continuous conversation, transcripts on a timeline
+    def on_session_started(self, event: Any) -> None:
+        self.c.line(f"GPT-Live session {event.session.get('id')} started")
+
+    def on_session_input_transcript_delta(self, event: Any) -> None:
+        self._live_stream("user", "you: ", event.delta)
+
+    def on_session_output_transcript_delta(self, event: Any) -> None:
+        self._live_stream("assistant", "assistant: ", event.delta)
+        self.c.state = "speaking"
+
+    def _live_stream(self, speaker: str, prefix: str, text: str) -> None:
+        if self._live_speaker != speaker:
+            self.c.end_stream()
+            self._live_speaker = speaker
+        self.c.stream(prefix, text)
+
+    def on_session_delegation_created(self, event: Any) -> None:
+        self.c.note(f"  (delegated to {event.delegation.get('target')})")
+
+    def on_session_closed(self, event: Any) -> None:
+        usage = event.usage.get("seconds") if isinstance(event.usage, dict) else None
+        self.c.end_stream()
+        self.c.line(f"GPT-Live session closed ({event.reason}; {usage} s billed)")
+
 
 def devices_present() -> tuple[bool, bool, str]:
     """(have an input, have an output, why not) from what PortAudio sees."""
@@ -230,33 +258,31 @@ async def local_server_unless_keyed(
         return None, url
     from rtsdk.testing import LocalRealtimeServer
 
-    server = LocalRealtimeServer(pacing="realtime")
+    server = LocalRealtimeServer(pacing="realtime")  # GPT-Live too, on the same port
     await server.start()
     console.line(
-        "No OPENAI_API_KEY (or Azure settings): using the local Realtime server in this "
-        f"process. {what_it_is}"
+        "No OPENAI_API_KEY (or Azure settings): using the local server (Realtime and GPT-Live) "
+        f"in this process. {what_it_is}"
     )
-    return server, server.url
+    return server, server.base_url
 
 
 def build_options(args: argparse.Namespace, url: str | None) -> RealtimeAIOptions:
-    common: dict[str, Any] = {
-        "instructions": args.instructions,
-        "turn_detection": "server_vad",
-        "silence_duration_ms": 500,
-    }
+    common: dict[str, Any] = {"instructions": args.instructions}
+    if api_of(args.model) != "live":  # GPT-Live has no turns: the model decides
+        common.update(turn_detection="server_vad", silence_duration_ms=500)
     if args.voice:
         common["voice"] = args.voice
     if args.reasoning_effort:
         common["reasoning_effort"] = args.reasoning_effort
     if url is not None:
         return RealtimeAIOptions(url=url, model=args.model, **common)
+    if api_of(args.model) != "live":
+        common["transcription_model"] = DEFAULT_TRANSCRIPTION_MODEL
     azure = azure_settings(args.model)
     if azure is not None:
-        return RealtimeAIOptions(**azure, transcription_model=DEFAULT_TRANSCRIPTION_MODEL, **common)
-    return RealtimeAIOptions(
-        model=args.model, transcription_model=DEFAULT_TRANSCRIPTION_MODEL, **common
-    )
+        return RealtimeAIOptions(**azure, **common)
+    return RealtimeAIOptions(model=args.model, **common)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -403,8 +429,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="rtsdk voice sample")
     parser.add_argument("--input", help="a WAV file to use instead of the microphone")
     parser.add_argument("--output", help="a WAV file to write the assistant to")
-    parser.add_argument("--url", help="a ws:// Realtime endpoint (e.g. python -m rtsdk serve)")
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--url", help="a ws:// API base, e.g. ws://127.0.0.1:8765/v1 (python -m rtsdk serve)"
+    )
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"{DEFAULT_MODEL} (Realtime), or gpt-live-1 / gpt-live-1.1 for GPT-Live",
+    )
     parser.add_argument(
         "--reasoning-effort",
         choices=REASONING_EFFORTS,

@@ -310,3 +310,40 @@ def test_the_shortcut_counts_after_its_item_was_played_out() -> None:
     assert pb.delta_player.play(_delta_frame("a", speechy(240).tobytes())) == 240
     pb.render(out)
     assert pb.take_played() == [("a", 240)]
+
+
+def test_adaptive_prebuffer_follows_the_arrival_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A continuous stream: the prebuffer starts at the floor, rises at once to absorb a late
+    delta (never past the configured cap) and decays back while arrivals are on time."""
+    import rtsdk.audio.playback as playback_module
+
+    now = [100.0]
+    monkeypatch.setattr(playback_module.time, "monotonic", lambda: now[0])
+    pb = Playback(session_format="pcm16", sink_rate=24_000, prebuffer_ms=100, adaptive=True)
+    delta = b"\0\0" * 960  # 40 ms at 24 kHz
+    assert pb.prebuffer_ms == playback_module.ADAPTIVE_MIN_MS
+    for _ in range(10):  # paced exactly at real time
+        pb.play("", delta)
+        now[0] += 0.040
+    assert pb.prebuffer_ms == pytest.approx(20, abs=1)
+    now[0] += 0.030  # one delta 30 ms late
+    pb.play("", delta)
+    assert pb.prebuffer_ms == pytest.approx(50, abs=1)
+    assert pb.jitter_high_water == pytest.approx(0.030)
+    now[0] += 0.040 + 0.200  # 200 ms late: capped at the configured 100 ms
+    pb.play("", delta)
+    assert pb.prebuffer_ms == pytest.approx(100, abs=1)
+    for _ in range(600):  # calm again for 24 s: back near the floor
+        now[0] += 0.040
+        pb.play("", delta)
+        pb.drain(np.zeros(4096, dtype=np.float32))
+    assert pb.prebuffer_ms < 25
+    now[0] += 2.0  # a pause between utterances is a new run, not lateness
+    pb.play("", delta)
+    assert pb.prebuffer_ms < 25
+
+
+def test_fixed_prebuffer_unless_adaptive() -> None:
+    pb = Playback(session_format="pcm16", sink_rate=24_000, prebuffer_ms=60)
+    pb.play("a", b"\0\0" * 960)
+    assert pb.prebuffer_ms == 60 and not pb.adaptive

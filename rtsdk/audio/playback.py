@@ -13,6 +13,12 @@ positions (the streaming resampler returns exactly ``ceil(n * out / in)`` sample
 inputs), and the ring's consumer count says how far playback got. The consumer never touches
 the marks.
 
+Adaptive prebuffer (``adaptive=True``, for a continuous stream such as GPT-Live's, where no
+event marks the end of an utterance and stale audio cannot be told apart after the model stops
+for a barge-in): the prebuffer follows the arrival jitter measured on the loop side (how late
+each delta comes against the audio already received), between :data:`ADAPTIVE_MIN_MS` and the
+configured ``prebuffer_ms``, so the playout holds what the network's jitter needs and no more.
+
 Barge-in (:meth:`Playback.interrupt`) cannot clear an SPSC ring from the producer side, so it
 publishes a byte position; the consumer drops everything before it at the start of its next
 callback. Nothing written after the interrupt is lost.
@@ -24,6 +30,7 @@ and stores are atomic and ordered (as in :mod:`rtsdk.audio.bridge`).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,12 +54,19 @@ from rtsdk.protocol.session import SAMPLE_RATES
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["Playback", "SessionFormat", "session_rate"]
+__all__ = ["ADAPTIVE_MIN_MS", "Playback", "SessionFormat", "session_rate"]
 
 SessionFormat = Literal["pcm16", "g711_ulaw", "g711_alaw"]
 
 _NO_END: Final = 1 << 62  # "more audio is expected" for _end_pos
 _F32: Final = np.dtype(np.float32)
+#: The adaptive prebuffer's floor (ms): a delta's own length covers the rest.
+ADAPTIVE_MIN_MS: Final = 20
+#: A pause in arrivals this long (s) starts a new run of audio (not counted as lateness).
+_RUN_GAP: Final = 0.5
+#: Per delta, how much of the measured lateness the adaptive estimate keeps (a slow decay:
+#: a late delta raises the prebuffer at once, calm lowers it over a few seconds).
+_JITTER_DECAY: Final = 0.99
 
 
 def _buf(a: npt.NDArray[np.float32]) -> Buffer:
@@ -92,6 +106,7 @@ class Playback:
         buffer_ms: int = 2000,
         prebuffer_ms: int = 60,
         loop: asyncio.AbstractEventLoop | None = None,
+        adaptive: bool = False,
     ) -> None:
         self.session_rate = session_rate(session_format)
         self.format = session_format
@@ -115,6 +130,15 @@ class Playback:
         self._refill_low = self._ring.capacity // 2
         self._prebuf_bytes = 4 * (self.sink_rate * prebuffer_ms // 1000)
         self._prebuf_samples = self.sink_rate * prebuffer_ms // 1000
+        # adaptive prebuffer (loop side): the cap, when the next delta is due, the lateness
+        self.adaptive = adaptive
+        self._prebuf_cap = self._prebuf_samples
+        self._due: float | None = None
+        self._late = 0.0
+        #: the most lateness seen (s): what the adaptive prebuffer had to absorb
+        self.jitter_high_water = 0.0
+        if adaptive:
+            self._set_prebuffer(min(self._prebuf_cap, self.sink_rate * ADAPTIVE_MIN_MS // 1000))
         # written by the consumer only
         self._playing = False
         self._waited = 0
@@ -150,6 +174,8 @@ class Playback:
             x = pcm16_to_float32(pcm)
             n = len(data)
         y = self._rs.process(x)
+        if self.adaptive:
+            self._arrived(int(y.size))
         self._mark(item_id, n)
         self._end_pos = _NO_END
         # the common case inline: no backlog and room in the ring (else _enqueue)
@@ -255,6 +281,39 @@ class Playback:
         # (the player keeps the high-water mark of what it queued)
         self._mark(self._fast_item, session_samples)
         self._enq += ring_samples
+        if self.adaptive:
+            self._arrived(ring_samples)
+
+    # ---------------------------------------------------------------------------- adaptive
+    def _set_prebuffer(self, samples: int) -> None:
+        self._prebuf_samples = samples  # plain int stores: the consumer reads them as they come
+        self._prebuf_bytes = 4 * samples
+
+    def _arrived(self, ring_samples: int) -> None:
+        """A delta of ``ring_samples`` arrived now: measure its lateness against the audio
+        received before it (paced at real time, it is due when that audio has played)."""
+        now = time.monotonic()
+        duration = ring_samples / self.sink_rate
+        due = self._due
+        if due is None or now - due > _RUN_GAP:  # the first delta of a run
+            self._due = now + duration
+            return
+        late = now - due
+        self._due = (now if late > 0 else due) + duration
+        estimate = self._late * _JITTER_DECAY
+        if late > estimate:
+            estimate = late
+            if late > self.jitter_high_water:
+                self.jitter_high_water = late
+        self._late = estimate
+        floor = self.sink_rate * ADAPTIVE_MIN_MS // 1000
+        want = floor + int(estimate * self.sink_rate)
+        self._set_prebuffer(min(self._prebuf_cap, want))
+
+    @property
+    def prebuffer_ms(self) -> float:
+        """The prebuffer now (ms); with ``adaptive``, what the measured jitter asks for."""
+        return 1000 * self._prebuf_samples / self.sink_rate
 
     @property
     def queue_high_water(self) -> int:

@@ -80,7 +80,11 @@ class AudioStreamManager:
     ``session_format`` is the session's input audio format (what the uplink sends) and
     ``output_format`` its output format (what :meth:`play` gets; default: the same).
     ``send_frame`` receives each prebuilt ``input_audio_buffer.append`` text frame (UTF-8
-    ``bytes``); it may return an awaitable, which is awaited (back-pressure). ``source`` and
+    ``bytes``; ``input_event`` names another event type, such as GPT-Live's
+    ``session.input_audio.append``); it may return an awaitable, which is awaited
+    (back-pressure). ``continuous=True`` (GPT-Live) keeps the input flowing after the source
+    ends: silence, paced at real time, until :meth:`stop` (the service's timeline needs
+    continuous input; :meth:`wait_input_ended` still returns when the source ended). ``source`` and
     ``sink`` default to the devices named in ``options`` (``None`` there: no capture or no
     playback); pass a :class:`~rtsdk.audio.files.WavSource`,
     :class:`~rtsdk.audio.push.PushSource` or :class:`~rtsdk.audio.files.WavSink` instead.
@@ -97,6 +101,8 @@ class AudioStreamManager:
         send_frame: Callable[[bytes], object],
         source: AudioSource | None = None,
         sink: AudioSink | None = None,
+        input_event: str | None = None,
+        continuous: bool = False,
     ) -> None:
         if not isinstance(options, AudioStreamOptions):
             raise ConfigurationError(
@@ -110,6 +116,8 @@ class AudioStreamManager:
         self.output_format: SessionFormat = output_format or session_format
         self.output_rate = session_rate(self.output_format)
         self._send = send_frame
+        self._input_event = input_event
+        self._continuous = continuous
         if source is None and options.input_device is not None:
             source = DeviceSource(options.input_device)
         if sink is None and options.output_device is not None:
@@ -160,8 +168,10 @@ class AudioStreamManager:
                     session_format=self.output_format,
                     sink_rate=self.sink.sample_rate,
                     buffer_ms=opt.playback_buffer_ms,
+                    # a continuous stream: jitter-sized, at most this
                     prebuffer_ms=opt.playback_prebuffer_ms,
                     loop=loop,
+                    adaptive=self._continuous,
                 )
                 # each delta straight to the Playback, without this object's call in between
                 self.play = self._playback.play  # type: ignore[method-assign]
@@ -389,6 +399,39 @@ class AudioStreamManager:
             return True
         return now < self._mute_until
 
+    async def _silence_tail(self, encoder: AppendEncoder) -> None:
+        """After the source ended (``continuous``): silence frames at real-time pace until
+        the stream stops."""
+        if self._input_ended is not None:
+            self._input_ended.set()
+        loop = asyncio.get_running_loop()
+        step = self.options.frame_ms / 1000
+        silence = np.zeros(self.session_rate * self.options.frame_ms // 1000, dtype=np.float32)
+        frame = encoder.frame(silence)
+        due = loop.time()
+        while True:
+            due += step
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            await self._send_frame(frame)
+
+    async def _send_frame(self, frame: bytes) -> bool:
+        """Hand one append frame to ``send_frame`` (awaiting what it returns); a failure is
+        counted and kept in :attr:`last_send_error`, never raised. True when it awaited."""
+        awaited = False
+        try:
+            r = self._send(frame)
+            if inspect.isawaitable(r):
+                awaited = True
+                await r
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._send_errors += 1
+            self.last_send_error = f"{type(exc).__name__}: {exc}"[:200]
+        else:
+            self._frames_sent += 1
+        return awaited
+
     # ------------------------------------------------------------------ uplink
     async def _uplink(self) -> None:
         src = self.source
@@ -407,7 +450,9 @@ class AudioStreamManager:
         mono = buf if ch == 1 else np.zeros(n, dtype=np.float32)
         rs = Resampler(src.sample_rate, self.session_rate)
         encoder = AppendEncoder(
-            self.session_format, -(-n * self.session_rate // src.sample_rate) + 2
+            self.session_format,
+            -(-n * self.session_rate // src.sample_rate) + 2,
+            event_type=self._input_event,
         )
         sink = self.sink
         feed = sink is not None and sink.wants_input
@@ -416,7 +461,7 @@ class AudioStreamManager:
             if feed and sink is not None and sink.sample_rate != self.session_rate
             else None
         )
-        send = self._send
+        send_frame = self._send_frame
         while True:
             try:
                 got = await src.read_into(buf)
@@ -445,23 +490,12 @@ class AudioStreamManager:
             if self._muted(loop.time()):
                 y.fill(0.0)  # the resampler's fresh output: silenced in place
             if y.size:
-                frame = encoder.frame(y)
-                awaited = False
-                try:
-                    r = send(frame)
-                    if inspect.isawaitable(r):
-                        awaited = True
-                        await r
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    self._send_errors += 1
-                    self.last_send_error = f"{type(exc).__name__}: {exc}"[:200]
-                else:
-                    self._frames_sent += 1
+                awaited = await send_frame(encoder.frame(y))
                 if feed and sink is not None:
                     sink.feed_input(feed_rs.process(y) if feed_rs is not None else y)
                 if not awaited:
                     await asyncio.sleep(0)  # never starve the loop on a fast source
             if last:
+                if self._continuous:
+                    await self._silence_tail(encoder)
                 return

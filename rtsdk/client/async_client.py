@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rtsdk.client.conversation import GaHelpers
-from rtsdk.client.handler import RealtimeEventHandler
+from rtsdk.client.live import LiveHelpers
+from rtsdk.client.live_transcripts import iter_live_lines
 from rtsdk.client.responses import ResponseHandle
 from rtsdk.client.stats import SessionStats, session_stats
 from rtsdk.exceptions import ConfigurationError
@@ -28,6 +29,9 @@ from rtsdk.protocol import (
     input_audio_buffer_commit,
     user_text_item,
 )
+from rtsdk.protocol.live_core import LiveCore
+from rtsdk.protocol.live_events import LiveSessionClosedEvent
+from rtsdk.session.events import EventHandler
 from rtsdk.session.metrics import SessionMetrics
 from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.session.service import EventCallback, RealtimeAIServiceManager
@@ -45,8 +49,8 @@ log = logging.getLogger("rtsdk.client")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class AsyncRealtimeAIClient(GaHelpers):
-    """A Realtime session on the running event loop.
+class AsyncRealtimeAIClient(GaHelpers, LiveHelpers):
+    """A Realtime or GPT-Live session on the running event loop.
 
     >>> async with AsyncRealtimeAIClient(RealtimeAIOptions(instructions="Be brief.")) as client:
     ...     await client.send_text("Hello!")
@@ -54,7 +58,15 @@ class AsyncRealtimeAIClient(GaHelpers):
     ...         if event.type == "response.done":
     ...             break
 
-    ``event_handler``: a :class:`RealtimeEventHandler` (methods plain or async). ``tools``:
+    GPT-Live (``RealtimeAIOptions(model="gpt-live-1")``): the same audio, tools, handlers,
+    transcripts and stats; :mod:`rtsdk.client.live` adds :meth:`mute`, :meth:`unmute`,
+    :meth:`play_fixture`, :meth:`drop_queued_output` and :meth:`delegation_reply`, and the
+    intents GPT-Live has no such thing for (:meth:`generate_response`, :meth:`cancel_response`,
+    :meth:`truncate`, :meth:`interrupt`, :meth:`commit_audio`, :meth:`clear_audio`, item
+    requests) raise :class:`~rtsdk.exceptions.ConfigurationError` naming GPT-Live.
+
+    ``event_handler``: a :class:`RealtimeEventHandler` or
+    :class:`~rtsdk.client.live_handler.LiveEventHandler` (methods plain or async). ``tools``:
     callables registered as function tools. ``stream_options``: an
     :class:`~rtsdk.audio.AudioStreamOptions` to capture and play audio (devices or files);
     without it the app sends audio with :meth:`send_audio` and gets it in events.
@@ -71,7 +83,7 @@ class AsyncRealtimeAIClient(GaHelpers):
         self,
         options: RealtimeAIOptions | None = None,
         *,
-        event_handler: RealtimeEventHandler | None = None,
+        event_handler: EventHandler | None = None,
         stream_options: AudioStreamOptions | None = None,
         tools: Iterable[Callable[..., Any]] = (),
         audio_source: Any = None,
@@ -79,10 +91,10 @@ class AsyncRealtimeAIClient(GaHelpers):
         mcp_approval: ApprovalPolicy | None = None,
     ) -> None:
         self.options = options if options is not None else RealtimeAIOptions()
-        if event_handler is not None and not isinstance(event_handler, RealtimeEventHandler):
+        if event_handler is not None and not isinstance(event_handler, EventHandler):
             raise ConfigurationError(
-                "event_handler must be a RealtimeEventHandler (subclass it and override "
-                f"on_<event> methods), got {type(event_handler).__name__}"
+                "event_handler must be a RealtimeEventHandler or LiveEventHandler (subclass it "
+                f"and override on_<event> methods), got {type(event_handler).__name__}"
             )
         self.tools = ToolRegistry()
         for func in tools:
@@ -98,7 +110,9 @@ class AsyncRealtimeAIClient(GaHelpers):
         self._audio_source = audio_source
         self._audio_sink = audio_sink
         self.audio: AudioStreamManager | None = None
-        self._uplink = Uplink(self.options.input_format)
+        self._uplink = Uplink(
+            self.options.input_format, event_type=self._service.state.input_audio_event
+        )
         self._started = False
         self._stopped = False
 
@@ -117,7 +131,7 @@ class AsyncRealtimeAIClient(GaHelpers):
             raise RuntimeError("start() may be called once per client")
         self._started = True
         service = self._service
-        service.state.update_settings(service._settings())
+        service.update_settings(service._settings(), send=False)  # tools registered since
         await service.connect()
         if self._stream_options is not None or self._audio_source is not None:
             try:
@@ -136,6 +150,8 @@ class AsyncRealtimeAIClient(GaHelpers):
             session_format=self.options.input_format,
             output_format=self.options.output_format,
             send_frame=self._service.send_audio_frame,
+            input_event=self._service.state.input_audio_event,
+            continuous=self.options.session_type == "live",
             source=self._audio_source,
             sink=self._audio_sink,
         )
@@ -143,10 +159,13 @@ class AsyncRealtimeAIClient(GaHelpers):
         self._service.playback = manager
         await manager.start()
 
-    async def stop(self, timeout: float = 5.0) -> None:
-        """End the session (audio, tasks, socket) within about ``timeout`` s. Idempotent."""
+    async def stop(self, timeout: float = 5.0) -> LiveSessionClosedEvent | None:
+        """End the session (audio, tasks, socket) within about ``timeout`` s. Idempotent.
+
+        GPT-Live: ``session.close`` goes out first and the server's ``session.closed``
+        (reason, usage) is returned when it came; None otherwise (and for Realtime)."""
         if self._stopped:
-            return
+            return self.session_closed
         self._stopped = True
         audio, self.audio = self.audio, None
         if audio is not None:
@@ -155,6 +174,7 @@ class AsyncRealtimeAIClient(GaHelpers):
             except (asyncio.TimeoutError, Exception):
                 log.warning("audio did not stop cleanly", exc_info=True)
         await self._service.close(timeout * 2 / 3 if audio is not None else timeout)
+        return self.session_closed
 
     async def __aenter__(self) -> AsyncRealtimeAIClient:
         await self.start()
@@ -263,10 +283,12 @@ class AsyncRealtimeAIClient(GaHelpers):
 
     async def commit_audio(self) -> None:
         """``input_audio_buffer.commit``: end the user's turn (manual turns)."""
+        self._realtime_only("commit_audio")
         self._service.send(input_audio_buffer_commit())
 
     async def clear_audio(self) -> None:
         """``input_audio_buffer.clear``: drop the audio not yet committed."""
+        self._realtime_only("clear_audio")
         self._service.send(input_audio_buffer_clear())
 
     async def send_text(self, text: str, *, respond: bool = True) -> None:
@@ -274,6 +296,12 @@ class AsyncRealtimeAIClient(GaHelpers):
         if not isinstance(text, str):
             raise ConfigurationError(f"send_text: text must be a str, got {type(text).__name__}")
         self._conversation_only("send_text")
+        state = self._service.state
+        if isinstance(state, LiveCore):
+            # GPT-Live: a user message to the Responses backend, or context for the model
+            for frame in state.user_text(text):
+                self._service.send(frame)
+            return
         self._service.send(conversation_item_create(user_text_item(text)))
         if respond:
             self._service.request_response()
@@ -289,14 +317,17 @@ class AsyncRealtimeAIClient(GaHelpers):
         for a :class:`~rtsdk.client.responses.ResponseResult` (text, audio, output items and
         the ``response.done`` object of that response). An out-of-band response's audio is
         in its result only, never in the playback."""
+        self._realtime_only("generate_response")
         return self._tracked_response(overrides)
 
     async def cancel_response(self) -> None:
         """Cancel the active response (nothing when none is active)."""
+        self._realtime_only("cancel_response")
         self._service.cancel_response()
 
     async def truncate(self, item_id: str, audio_end_ms: int) -> None:
         """``conversation.item.truncate``: the user heard ``audio_end_ms`` of ``item_id``."""
+        self._realtime_only("truncate")
         if isinstance(audio_end_ms, bool) or not isinstance(audio_end_ms, int) or audio_end_ms < 0:
             raise ConfigurationError(
                 f"truncate: audio_end_ms must be an int >= 0, got {audio_end_ms!r}"
@@ -304,7 +335,11 @@ class AsyncRealtimeAIClient(GaHelpers):
         self._service.send(conversation_item_truncate(item_id, audio_end_ms))
 
     async def interrupt(self) -> None:
-        """Barge in from the app (e.g. push-to-talk): stop playback, cancel, truncate."""
+        """Barge in from the app (e.g. push-to-talk): stop playback, cancel, truncate.
+
+        Not on GPT-Live, where the model decides by itself (:meth:`drop_queued_output` drops
+        the local queue, for guardrails)."""
+        self._realtime_only("interrupt")
         self._service.barge_in()
 
     async def submit_function_output(self, call_id: str, output: str) -> None:
@@ -313,10 +348,28 @@ class AsyncRealtimeAIClient(GaHelpers):
 
     async def update_session(self, /, **changes: Any) -> None:
         """Change session options (the :class:`RealtimeAIOptions` session fields) now and for
-        every later connect."""
-        self.options = self.options.with_changes(**changes)
-        self._service.options = self.options
-        self._service.update_settings(self._service._settings())
+        every later connect. GPT-Live takes changes of its delegation and triggers only (the
+        rest is fixed at start): another change raises ``ConfigurationError`` naming it, and
+        nothing is sent or changed."""
+        options = self.options.with_changes(**changes)
+        previous = self._service.options
+        self._service.options = options
+        try:
+            self._service.update_settings(self._service._settings())
+        except BaseException:
+            self._service.options = previous
+            raise
+        self.options = options
+
+    def transcripts(self) -> AsyncIterator[Any]:
+        """The transcript from now on, until the session ends: on GPT-Live a
+        :class:`~rtsdk.client.live_transcripts.TranscriptLine` per finished line of either
+        speaker (session-timeline ``start_ms`` / ``end_ms``); on Realtime a
+        :class:`~rtsdk.client.transcripts.Transcript` per finished user turn (see
+        :meth:`GaHelpers.transcripts`)."""
+        if self.options.session_type == "live":
+            return iter_live_lines(self._service.events())
+        return GaHelpers.transcripts(self)
 
     async def send_event(self, event: dict[str, Any]) -> None:
         """Send any client event dict (see :mod:`rtsdk.protocol` builders) as is."""

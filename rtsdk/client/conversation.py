@@ -163,6 +163,7 @@ class GaHelpers:
         ``text``: words to go with it in the same message. A file that cannot be read, a type
         other than PNG/JPEG or more than ``max_bytes`` raise
         :class:`~rtsdk.exceptions.ConfigurationError` saying which; nothing is sent then."""
+        self._service.realtime("send_image")
         self._conversation_only("send_image")
         item = user_image_item(image_data_url(image, max_bytes=max_bytes), detail=detail, text=text)
         self._service.send(conversation_item_create(item))
@@ -182,7 +183,7 @@ class GaHelpers:
                     "does not reason"
                 )
         handle, tagged = self._responses.request(overrides, asyncio.get_running_loop())
-        frames = self._service.state.request_response(**tagged)
+        frames = self._service.realtime("generate_response").request_response(**tagged)
         for frame in frames:
             self._service.send(frame)
             if frame.get("type") == "response.create":
@@ -210,6 +211,7 @@ class GaHelpers:
         """The item as the server holds it (``conversation.item.retrieved``), audio included
         (base64 in its ``audio`` content). Raises :class:`ItemRequestError` when the server
         refuses (an unknown id), ``TimeoutError`` without a reply."""
+        self._service.realtime("retrieve_item")
         if not isinstance(item_id, str) or not item_id:
             raise ConfigurationError("retrieve_item: item_id must be a non-empty str")
         return await self._item_request(
@@ -219,6 +221,7 @@ class GaHelpers:
     async def delete_item(self, item_id: str, *, timeout: float = 10.0) -> None:
         """Delete an item from the conversation; returns once ``conversation.item.deleted``
         came. Raises :class:`ItemRequestError` when the server refuses."""
+        self._service.realtime("delete_item")
         if not isinstance(item_id, str) or not item_id:
             raise ConfigurationError("delete_item: item_id must be a non-empty str")
         await self._item_request("delete", conversation_item_delete(item_id), item_id, timeout)
@@ -237,6 +240,7 @@ class GaHelpers:
         ``mcp_approval_response`` item placed right after it. The service goes on by itself
         (the approved call, or the model's word on the denial); ``respond=True`` also asks
         for a response, for a server that waits for one."""
+        self._service.realtime("approve_mcp")
         request_id = request.id if isinstance(request, McpApprovalRequest) else request
         item = mcp_approval_response_item(request_id, approve, reason=reason)
         self._service.send(conversation_item_create(item, previous_item_id=request_id))

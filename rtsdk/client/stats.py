@@ -4,7 +4,9 @@ Sections: ``latency`` (turns and their first-audio / done times), ``link`` (conn
 reconnects, recycles, frames, the send backlog's high water), ``errors`` (handler, protocol,
 server), ``dispatch`` (the event queue's high water) and ``audio`` (input audio sent and output
 audio received, in bytes and ms of audio, frames dropped; with audio streaming also ``stream``,
-the :class:`~rtsdk.audio.stream.AudioStats` counters, and ``echo``, the echo stage). Load and
+the :class:`~rtsdk.audio.stream.AudioStats` counters, and ``echo``, the echo stage); a GPT-Live
+session adds ``live`` (its session id, how many GPT-Live sessions it took, the service's latest
+``usage`` snapshot, the context window's usage ratio, whether input is muted). Load and
 monitoring tools read these instead of private attributes.
 
 The flat keys of earlier releases (``"reconnects"``, ``"audio_frames_sent"``, ...) still read,
@@ -105,7 +107,19 @@ def session_stats(
     if audio is not None:
         audio_section["stream"] = dataclasses.asdict(audio.stats)
         audio_section["echo"] = audio.echo_stats
+    extra: dict[str, Any] = {}
+    state = service.state
+    if options.session_type == "live":
+        extra["live"] = {
+            "session_id": getattr(state, "session_id", None),
+            "sessions": len(getattr(state, "session_ids", ())),
+            "usage": dict(getattr(state, "usage", {})),
+            "context_ratio": getattr(state, "context_ratio", None),
+            "muted": getattr(state, "muted", False),
+            "malformed_audio": getattr(state, "malformed_audio", 0),
+        }
     return SessionStats(
+        **extra,
         latency={
             "turns": len(m.turns),
             "first_audio_p50_s": first.p50,

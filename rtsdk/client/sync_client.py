@@ -153,11 +153,13 @@ class RealtimeAIClient(SyncGaHelpers):
             self.stop()
             raise
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """End the session and the background thread; returns within ``timeout`` seconds."""
+    def stop(self, timeout: float = 5.0) -> Any:
+        """End the session and the background thread; returns within ``timeout`` seconds.
+
+        GPT-Live: returns the server's final ``session.closed`` (reason, usage) when it came."""
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
-            return
+            return self._client.session_closed
         deadline = time.monotonic() + timeout
         if loop.is_running():
             future = asyncio.run_coroutine_threadsafe(self._client.stop(timeout * 0.8), loop)
@@ -169,6 +171,7 @@ class RealtimeAIClient(SyncGaHelpers):
             thread.join(max(0.0, deadline - time.monotonic()))
         if thread.is_alive():
             log.warning("client loop thread still running after stop(timeout=%s)", timeout)
+        return self._client.session_closed
 
     def __enter__(self) -> RealtimeAIClient:
         self.start()

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rtsdk.client.async_client import AsyncRealtimeAIClient
 from rtsdk.client.blocking import blocking
+from rtsdk.client.live_transcripts import iter_live_lines_sync
 from rtsdk.client.responses import ResponseHandle, ResponseResult
-from rtsdk.client.transcripts import Transcript, iter_transcripts_sync
+from rtsdk.client.transcripts import iter_transcripts_sync
 from rtsdk.exceptions import ConnectionClosedError
 from rtsdk.protocol import ServerEvent
 
@@ -63,12 +64,35 @@ class SyncGaHelpers:
 
         def events(self, timeout: float | None = None) -> Iterator[ServerEvent]: ...
 
-    def transcripts(self, timeout: float | None = None) -> Iterator[Transcript]:
+    def transcripts(self, timeout: float | None = None) -> Iterator[Any]:
         """See :meth:`AsyncRealtimeAIClient.transcripts`; ``timeout``: the longest wait for
         one event, else ``TimeoutError``."""
         options = self._client.options
+        if options.session_type == "live":
+            return iter_live_lines_sync(self.events(timeout))
         language = options.language or options.transcription_language
         return iter_transcripts_sync(self.events(timeout), language=language)
+
+    # GPT-Live (see rtsdk.client.live)
+    mute = blocking(AsyncRealtimeAIClient.mute)
+
+    unmute = blocking(AsyncRealtimeAIClient.unmute)
+
+    play_fixture = blocking(AsyncRealtimeAIClient.play_fixture)
+
+    drop_queued_output = blocking(AsyncRealtimeAIClient.drop_queued_output)
+
+    delegation_reply = blocking(AsyncRealtimeAIClient.delegation_reply)
+
+    @property
+    def muted(self) -> bool:
+        """See :attr:`AsyncRealtimeAIClient.muted`."""
+        return self._client.muted
+
+    @property
+    def session_closed(self) -> Any:
+        """See :attr:`AsyncRealtimeAIClient.session_closed`."""
+        return self._client.session_closed
 
     send_image = blocking(AsyncRealtimeAIClient.send_image)
 

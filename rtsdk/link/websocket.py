@@ -35,10 +35,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from rtsdk.exceptions import AuthenticationError, ConfigurationError, ConnectionClosedError
 from rtsdk.link.connection import Connection, UpgradeRefused, open_connection
+from rtsdk.link.redact import RedactingLogger, redacted_url, secret_parts
 
 __all__ = [
     "FATAL_CLOSE_CODES",
@@ -133,51 +134,6 @@ class LinkStats:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """Hands websockets a logger that cannot print the auth header values.
-
-    websockets logs every handshake header at DEBUG; this adapter replaces the secret values
-    (and anything in the request line's query) before the record is made.
-    """
-
-    def __init__(self, logger: logging.Logger, secrets: list[str]) -> None:
-        super().__init__(logger, {})
-        self._secrets = [s for s in secrets if s]
-
-    def _scrub(self, value: object) -> object:
-        if isinstance(value, (bytes, bytearray)):
-            value = bytes(value).decode("utf-8", "replace")
-        if isinstance(value, str):
-            for secret in self._secrets:
-                if secret in value:
-                    value = value.replace(secret, "***")
-        return value
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
-        if self.isEnabledFor(level):
-            super().log(
-                level,
-                self._scrub(msg),
-                *(self._scrub(a) for a in args),
-                **kwargs,  # type: ignore[arg-type]
-            )
-
-
-def _secret_parts(headers: Mapping[str, str]) -> list[str]:
-    """Every header value, and each word of it (``Bearer <key>`` -> the key alone too)."""
-    parts: list[str] = []
-    for value in headers.values():
-        parts.append(value)
-        parts.extend(word for word in value.split() if len(word) >= 8)
-    return sorted(set(parts), key=len, reverse=True)
-
-
-def redacted_url(url: str) -> str:
-    """The URL without its query (which may hold a key on some deployments)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
 class WebSocketManager:
     """One resilient WebSocket link. See the module docstring for the policies.
 
@@ -185,7 +141,10 @@ class WebSocketManager:
     (text frames are not decoded), from the socket's read callback. ``on_open`` (optional,
     async) runs after every successful (re)connect and before the backlog is flushed: the place
     to send the session configuration with :meth:`send_now`. ``on_link_event`` receives
-    :class:`LinkEvent` values.
+    :class:`LinkEvent` values. :attr:`gate` (optional, async) runs after ``on_open`` with
+    messages flowing: until it returns, every send is kept in the backlog (for a protocol
+    whose server must confirm the session before anything else may go out); an exception
+    from it ends the link.
     """
 
     def __init__(
@@ -217,8 +176,8 @@ class WebSocketManager:
             raise ConfigurationError(f"audio_window must be >= 0 seconds, got {audio_window}")
         self._url = url
         self._headers = dict(headers or {})
-        self._wire_log = _RedactingLogger(
-            logging.getLogger("rtsdk.websocket.wire"), _secret_parts(self._headers)
+        self._wire_log = RedactingLogger(
+            logging.getLogger("rtsdk.websocket.wire"), secret_parts(self._headers)
         )
         self._on_message = on_message
         self._frame_filter: Callable[[bytes], int] | None = None
@@ -241,6 +200,9 @@ class WebSocketManager:
         self._reader: asyncio.Task[None] | None = None
         self._abort_task: asyncio.Task[None] | None = None
         self._backlog: deque[tuple[float, str | bytes, bool]] = deque()
+        #: awaited after ``on_open`` on every connection, sends held meanwhile (see above)
+        self.gate: Callable[[], Awaitable[None]] | None = None
+        self._gated = False
         self._failure: BaseException | None = None
         self._closed = asyncio.Event()
         self.stats = LinkStats()
@@ -384,14 +346,23 @@ class WebSocketManager:
         self.stats.connects += 1
         if not first:
             self.stats.reconnects += 1
-        if self._on_open is not None:
-            await self._on_open()
+        gate = self.gate
+        self._gated = gate is not None
+        try:
+            if self._on_open is not None:
+                await self._on_open()
+            if gate is not None:
+                ws.release()  # messages flow: the gate waits for one of them
+                await gate()
+        finally:
+            self._gated = False
         await self._flush_backlog()
         if recycled:
             self._emit(LinkEvent("recycled", reason=self._recycle_reason))
         else:
             self._emit(LinkEvent("connected" if first else "reconnected"))
-        ws.release()
+        if gate is None:
+            ws.release()
 
     # -- receive -----------------------------------------------------------------------------
 
@@ -455,7 +426,12 @@ class WebSocketManager:
         if self._state is LinkState.CLOSED:
             raise ConnectionClosedError("the connection is closed") from self._failure
         ws = self._ws
-        if self._state is LinkState.CONNECTED and ws is not None and not self._backlog:
+        if (
+            self._state is LinkState.CONNECTED
+            and ws is not None
+            and not self._backlog
+            and not self._gated
+        ):
             try:
                 await ws.send(frame)
             except ConnectionResetError:
@@ -470,7 +446,13 @@ class WebSocketManager:
         """Send one text frame now if that needs no waiting: connected, nothing kept for
         later, the socket's write buffer under its mark. False (nothing done) otherwise."""
         ws = self._ws
-        if ws is None or not ws.ready or self._backlog or self._state is not LinkState.CONNECTED:
+        if (
+            ws is None
+            or not ws.ready
+            or self._backlog
+            or self._gated
+            or self._state is not LinkState.CONNECTED
+        ):
             return False
         ws.send_now(frame)
         self.stats.frames_sent += 1
@@ -555,6 +537,11 @@ class WebSocketManager:
             self._abort_task = asyncio.get_running_loop().create_task(
                 self._abort(), name="rtsdk-websocket-abort"
             )
+
+    def closing(self) -> None:
+        """The session is ending (a goodbye was sent): a close from the server now ends the
+        link instead of starting a reconnect."""
+        self._closing = True
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close gracefully: send a close frame, stop the reader, and give up reconnecting."""

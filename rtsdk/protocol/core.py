@@ -51,7 +51,9 @@ class Actions:
     ``rejected`` (it refused that config: the handshake fails with this), ``failure`` (the session
     cannot go on: a refused key, a model the service will not serve), ``renew`` (the server ended
     the session; open a new connection, for this reason), ``problem`` (a server error to report;
-    the session goes on), ``unreadable`` (a frame that could not be read, described).
+    the session goes on), ``unreadable`` (a frame that could not be read, described),
+    ``closed`` (the server confirmed the end of the session it had: a close the app asked for is
+    complete).
 
     Timing and playback: ``turn_ended`` (the user's speech ended: the latency clock starts),
     ``response_started`` / ``response_finished`` (a response id), ``first_output`` (the response
@@ -74,6 +76,7 @@ class Actions:
     response_finished: str | None = None
     first_output: str | None = None
     output_done: str | None = None
+    closed: bool = False
 
 
 class ProtocolCore(Protocol):
@@ -96,8 +99,19 @@ class ProtocolCore(Protocol):
         ...
 
     @property
+    def input_audio_event(self) -> str | None:
+        """The event type of input audio frames, for the audio layer's compiled framers (None:
+        the kernels' default, ``input_audio_buffer.append``)."""
+        ...
+
+    @property
     def output_audio_event(self) -> str:
         """The event type of output audio (parsed only when someone listens to it)."""
+        ...
+
+    @property
+    def ready_event(self) -> str:
+        """The server event that confirms a connection's session (the handshake's end)."""
         ...
 
     @property
@@ -167,4 +181,8 @@ class ProtocolCore(Protocol):
 
     def submit_function_output(self, call_id: str, output: str) -> list[Json]:
         """A tool's result: the frames that give it to the model (once all are in)."""
+        ...
+
+    def close(self) -> list[Json]:
+        """The frames that end the session politely before the socket closes (may be none)."""
         ...

@@ -41,10 +41,15 @@ class RealtimeCore(ClientSessionState):
 
     decode_output_audio = staticmethod(kernels.decode_audio_delta)
     encode_input_audio = staticmethod(kernels.encode_append)
+    #: the event type of input audio frames (None: the kernels' default,
+    #: ``input_audio_buffer.append``)
+    input_audio_event: str | None = None
     #: the event type of output audio (parsed only when someone listens to it)
     output_audio_event = "response.output_audio.delta"
     #: every server event type of the protocol
     event_types = frozenset(ev.SERVER_EVENT_TYPES)
+    #: the server event that confirms a connection's session config
+    ready_event = "session.updated"
 
     def __init__(
         self,
@@ -92,6 +97,11 @@ class RealtimeCore(ClientSessionState):
         if kind == "input_audio_buffer.clear":
             return "clear"
         return None
+
+    @staticmethod
+    def close() -> list[Json]:
+        """Nothing: a Realtime session ends with its socket."""
+        return []
 
     # -- events --------------------------------------------------------------------------------
 

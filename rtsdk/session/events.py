@@ -63,6 +63,8 @@ class ReconnectedEvent(ServerEvent):
     TYPE: ClassVar[str] = "rtsdk.reconnected"
     type: str = "rtsdk.reconnected"
     replayed_items: int = 0
+    #: GPT-Live: the new session's id (a reconnect starts a new GPT-Live session)
+    session_id: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -84,6 +86,8 @@ class SessionRecycledEvent(ServerEvent):
     type: str = "rtsdk.session_recycled"
     reason: str = ""
     replayed_items: int = 0
+    #: GPT-Live: the new session's id
+    session_id: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)

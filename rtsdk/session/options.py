@@ -16,17 +16,24 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.link.websocket import ReconnectPolicy
-from rtsdk.models import DEFAULT_MODEL, model_info, not_reasoning
+from rtsdk.models import DEFAULT_LIVE_MODEL, DEFAULT_MODEL, api_of, model_info, not_reasoning
 from rtsdk.protocol import SessionSettings, TranscriptionSettings, session_update
+from rtsdk.protocol.live import LiveSettings
 from rtsdk.protocol.session import SessionFields
-from rtsdk.session.session_types import check_session_type, transcription_settings
+from rtsdk.session.session_types import check_session_type, live_settings, transcription_settings
 
 __all__ = ["DEFAULT_MODEL", "OPENAI_REALTIME_URL", "RealtimeAIOptions"]
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
+#: Each API's path under the base URL (``wss://api.openai.com/v1``, a local server's ``/v1``).
+API_PATHS = {"realtime": "/realtime", "transcription": "/realtime", "live": "/live/sessions"}
 
 # The session fields RealtimeAIOptions shares with SessionSettings (its model is for the URL).
 _SESSION_FIELDS = tuple(f.name for f in fields(SessionFields))
+
+
+#: The default ``session_max_seconds``: under the Realtime service's 60-minute session cap.
+_REALTIME_CAP = 55 * 60.0
 
 
 def _bad(name: str, why: str) -> ConfigurationError:
@@ -84,15 +91,40 @@ class RealtimeAIOptions(SessionFields):
     within their sum), ``session_max_seconds`` (recycle the connection before the server's cap,
     with the config and, if ``replay_conversation``, the conversation replayed),
     ``audio_window`` (seconds of outgoing audio kept while disconnected).
+
+    GPT-Live (``session_type="live"``, chosen by any ``gpt-live-`` model; the default model is
+    then ``gpt-live-1.1``): one continuous conversation, configured once at start. It takes
+    ``instructions``, ``voice`` (23 built-in names or ``{"id": ...}``), one audio format both
+    ways (``input_format`` = ``output_format``), ``history`` (start-up text history: ``(role,
+    text)`` pairs or messages), ``store``, ``safety_identifier``, ``delegation``
+    (``"client"``: the app answers with ``delegation_reply``; ``"responses"``, the default when
+    tools are registered: a Responses backend runs the tools, ``delegation_model`` naming its
+    model; or a full delegation object), ``delegation_options`` (more ``delegation.responses``
+    keys; ``tool_choice``, ``parallel_tool_calls``, ``max_output_tokens`` and
+    ``reasoning_effort`` go there too), ``acknowledgement_delay_ms`` and ``triggers``. Turn
+    detection, text-only output, transcription settings, truncation and tracing have no
+    meaning there and are refused, naming them. ``url`` stays the API base: each API's path
+    (``/realtime``, ``/live/sessions``) is added to it, replacing another API's path; on
+    GPT-Live nothing goes in the query. ``session_max_seconds`` defaults to None there: the
+    session's announced ``expires_at`` decides when it is renewed.
     """
 
     api_key: str | None = field(default=None, repr=False)
     model: str = DEFAULT_MODEL
     _: KW_ONLY  # the rest by keyword only, as the session fields (from SessionFields)
     # session type (see rtsdk.session.session_types)
-    session_type: Literal["realtime", "transcription"] = "realtime"
+    session_type: Literal["realtime", "transcription", "live"] = "realtime"
     language: str | None = None
     prompt: str | None = None
+    # GPT-Live (see rtsdk.session.session_types)
+    history: Sequence[Any] = ()
+    store: bool | None = None
+    safety_identifier: str | None = None
+    delegation: str | Mapping[str, Any] | None = None
+    delegation_model: str | None = None
+    delegation_options: Mapping[str, Any] | None = None
+    acknowledgement_delay_ms: int | None = None
+    triggers: Sequence[Mapping[str, Any]] | None = None
     # endpoint
     url: str | None = None
     azure_endpoint: str | None = None
@@ -109,7 +141,7 @@ class RealtimeAIOptions(SessionFields):
     handshake_timeout: float = 10.0
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
-    session_max_seconds: float | None = 55 * 60.0
+    session_max_seconds: float | None = 55 * 60.0  # _REALTIME_CAP
     replay_conversation: bool = True
     audio_window: float = 2.0
     max_backlog: int = 1024
@@ -135,11 +167,21 @@ class RealtimeAIOptions(SessionFields):
         set_(self, "tools", tuple(dict(t) if isinstance(t, Mapping) else t for t in self.tools))
         if isinstance(self.tool_choice, Mapping):
             set_(self, "tool_choice", dict(self.tool_choice))
-        # the session fields are checked by SessionSettings; re-raise naming our class
-        try:
-            session_update(self.session_settings())  # every key as the server will check it
-        except ConfigurationError as exc:
-            raise ConfigurationError(f"RealtimeAIOptions: {exc}") from None
+        # a GPT-Live model (or deployment named as one) selects GPT-Live
+        named = self.azure_deployment if self.azure_endpoint is not None else self.model
+        if self.session_type == "realtime" and api_of(named) == "live":
+            set_(self, "session_type", "live")
+        if self.session_type == "live" and self.model == DEFAULT_MODEL:
+            set_(self, "model", DEFAULT_LIVE_MODEL)
+        if self.session_type == "live" and self.session_max_seconds == _REALTIME_CAP:
+            # GPT-Live announces its session's end (expires_at): renewed before it
+            set_(self, "session_max_seconds", None)
+        if self.session_type != "live":
+            # the session fields are checked by SessionSettings; re-raise naming our class
+            try:
+                session_update(self.session_settings())  # every key as the server checks it
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"RealtimeAIOptions: {exc}") from None
         check_session_type(self)
         self._check_endpoint()
         self._check_reasoning()
@@ -251,6 +293,16 @@ class RealtimeAIOptions(SessionFields):
         """The :class:`~rtsdk.protocol.TranscriptionSettings` of a transcription session."""
         return transcription_settings(self)
 
+    @property
+    def is_live(self) -> bool:
+        """True for a GPT-Live session."""
+        return self.session_type == "live"
+
+    def live_settings(self, tools: Sequence[Mapping[str, Any]] = ()) -> LiveSettings:
+        """The :class:`~rtsdk.protocol.live.LiveSettings` of a GPT-Live session (``tools``:
+        registered tools besides the options' own)."""
+        return live_settings(self, (*self.tools, *tools))
+
     def with_changes(self, **changes: Any) -> RealtimeAIOptions:
         """A copy with ``changes`` applied (validated again)."""
         unknown = set(changes) - {f.name for f in fields(self)}
@@ -270,6 +322,8 @@ class RealtimeAIOptions(SessionFields):
             base = parts.path.rstrip("/")
             if base.endswith("/openai/v1") or base.endswith("/openai"):
                 base = base.rsplit("/openai", 1)[0]
+            if self.session_type == "live":
+                return urlunsplit((scheme, parts.netloc, f"{base}/openai/v1/live/sessions", "", ""))
             if self.api_version is not None:
                 path = f"{base}/openai/realtime"
                 query = urlencode(
@@ -286,10 +340,16 @@ class RealtimeAIOptions(SessionFields):
         base = self.url if self.url is not None else OPENAI_REALTIME_URL
         parts = urlsplit(base)
         path = parts.path.rstrip("/")
-        if not path.endswith("/realtime"):
-            path = f"{path}/realtime"
+        for known in ("/realtime/translations", "/live/sessions", "/realtime"):
+            if path.endswith(known):  # a URL of another API's endpoint: its base
+                path = path[: -len(known)]
+                break
+        path += API_PATHS[self.session_type]
         query = parts.query
-        if self.session_type == "transcription":
+        if self.session_type == "live":
+            # GPT-Live takes the model in session.start, never in the URL
+            query = "&".join(p for p in query.split("&") if p and not p.startswith("model="))
+        elif self.session_type == "transcription":
             # a transcription session is asked for by intent, and must not name a model
             if "intent=" not in query:
                 query = f"{query}&intent=transcription" if query else "intent=transcription"

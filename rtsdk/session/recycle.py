@@ -29,13 +29,15 @@ class Recycler:
         self._start = start
         self._timer: asyncio.TimerHandle | None = None
 
-    def arm(self) -> None:
-        """A connection opened: the clock starts again."""
+    def arm(self, *, within: float | None = None) -> None:
+        """A connection opened: the clock starts again (``within``: the server announced the
+        session's end, this many seconds from now; whichever comes first)."""
         self.cancel()
         self.pending = ""
-        if self.limit is None:
+        limits = [t for t in (self.limit, within) if t is not None]
+        if not limits:
             return
-        self._timer = asyncio.get_running_loop().call_later(self.limit, self._due)
+        self._timer = asyncio.get_running_loop().call_later(min(limits), self._due)
 
     def cancel(self) -> None:
         """No renewal (the session ends)."""
@@ -54,7 +56,7 @@ class Recycler:
             self.start(self.pending)
 
     def _due(self) -> None:
-        reason = f"session length limit ({self.limit:g} s)"
+        reason = f"session length limit ({self.limit:g} s)" if self.limit else "session expiry"
         if not self._busy():
             self.start(reason)
             return

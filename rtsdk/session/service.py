@@ -27,14 +27,16 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any
 
 from rtsdk.exceptions import ConnectionClosedError, RtsdkError
 from rtsdk.link.websocket import LinkEvent, WebSocketManager, redacted_url
 from rtsdk.models import warn_if_deprecated
 from rtsdk.protocol import ServerEvent, SessionSettings, TranscriptionSettings
-from rtsdk.protocol.core import Actions, FunctionCall
+from rtsdk.protocol.core import Actions
+from rtsdk.protocol.live import LiveSettings
+from rtsdk.protocol.live_core import LiveCore
 from rtsdk.protocol.realtime_core import RealtimeCore
 from rtsdk.session.dispatch import EventCallback, EventDispatcher
 from rtsdk.session.downlink import OutputAudio
@@ -45,28 +47,32 @@ from rtsdk.session.events import (
     ReconnectedEvent,
     ReconnectingEvent,
     SessionRecycledEvent,
-    ToolResultEvent,
 )
+from rtsdk.session.intents import Intents
 from rtsdk.session.metrics import SessionMetrics
 from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.session.outbox import Outbox
 from rtsdk.session.playback import AudioPlayback, RawAudioSink
 from rtsdk.session.recycle import Recycler
-from rtsdk.session.tools import ToolRegistry, ToolResult
+from rtsdk.session.tools import ToolRegistry
 
 __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceManager"]
 
 log = logging.getLogger("rtsdk.service")
 
+#: Seconds before a session's announced end (GPT-Live's ``expires_at``) that it is renewed.
+EXPIRY_MARGIN = 30.0
 
-class RealtimeAIServiceManager(OutputAudio):
+
+class RealtimeAIServiceManager(Intents, OutputAudio):
     """One Realtime session over a resilient link (see the module docstring).
 
     Runs on one asyncio loop; none of its methods are thread-safe (the sync client facade
     calls them on its loop).
     """
 
-    state: RealtimeCore  # the Realtime intents (responses, settings) go to it too
+    #: The protocol core (sans-I/O): every event name and frame shape lives there.
+    state: RealtimeCore | LiveCore
 
     def __init__(
         self,
@@ -78,12 +84,13 @@ class RealtimeAIServiceManager(OutputAudio):
         self.options = options
         self.tools = tools if tools is not None else ToolRegistry()
         self.metrics = metrics if metrics is not None else SessionMetrics()
-        #: The protocol core (sans-I/O): every event name and frame shape lives there.
-        self.state = RealtimeCore(
-            self._settings(),
-            model=options.catalogue_model or options.model,
-            beta=options.beta_protocol,
-        )
+        settings = self._settings()
+        if isinstance(settings, LiveSettings):
+            self.state = LiveCore(settings)
+        else:
+            self.state = RealtimeCore(
+                settings, model=options.catalogue_model or options.model, beta=options.beta_protocol
+            )
         self.playback: AudioPlayback | None = None
         self._init_output_audio()
         self._observers: list[Callable[[ServerEvent], None]] = []
@@ -100,6 +107,10 @@ class RealtimeAIServiceManager(OutputAudio):
         self._sender: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] | None = None
+        # this connection's session confirmed (or refused: _refused), for the link's gate
+        self._confirmed: asyncio.Event | None = None
+        self._refused: RtsdkError | None = None
+        self._server_closed: asyncio.Event | None = None
         self._connected_once = False
         self._input_lost = False  # renewed connection, no audio appended on it yet
         self._replayed = 0
@@ -116,7 +127,9 @@ class RealtimeAIServiceManager(OutputAudio):
     def __repr__(self) -> str:
         return f"<RealtimeAIServiceManager {self.options!r} link={self._link!r}>"
 
-    def _settings(self) -> SessionSettings | TranscriptionSettings:
+    def _settings(self) -> SessionSettings | TranscriptionSettings | LiveSettings:
+        if self.options.session_type == "live":
+            return self.options.live_settings(self.tools.merged(self.options.tools))
         if self.options.session_type == "transcription":
             return self.options.transcription_settings()
         settings = self.options.session_settings()
@@ -181,6 +194,10 @@ class RealtimeAIServiceManager(OutputAudio):
             max_backlog=opts.max_backlog,
             audio_window=opts.audio_window,
         )
+        if isinstance(self.state, LiveCore):
+            # nothing (audio included) may go out before session.started, on any connection
+            self._link.gate = self._gate
+        self._server_closed = asyncio.Event()
         self.metrics.link = self._link.stats
         self._dispatcher = loop.create_task(self.dispatcher.run(), name="rtsdk-dispatch")
         try:
@@ -190,7 +207,7 @@ class RealtimeAIServiceManager(OutputAudio):
             except asyncio.TimeoutError:
                 raise ConnectionClosedError(
                     f"the server did not confirm the session within "
-                    f"{opts.handshake_timeout:g} s (no session.updated)"
+                    f"{opts.handshake_timeout:g} s (no {self.state.ready_event})"
                 ) from None
         except BaseException:
             await self.close()
@@ -213,6 +230,8 @@ class RealtimeAIServiceManager(OutputAudio):
 
         self._recycler.cancel()
         link = self._link
+        if link is not None and link.is_connected and not self._ended:
+            await self._say_goodbye(left)
         if link is not None:
             try:
                 await asyncio.wait_for(link.close(), left(0.6))
@@ -232,6 +251,37 @@ class RealtimeAIServiceManager(OutputAudio):
                 dispatcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await dispatcher
+
+    async def _say_goodbye(self, left: Callable[..., float]) -> None:
+        """Send the core's closing frames (GPT-Live: ``session.close``) and wait a little for
+        the server's confirmation, so that its final word (usage) reaches the app."""
+        frames = self.state.close()
+        if not frames or self._server_closed is None:
+            return
+        try:
+            for frame in frames:
+                self._outbox.post(self._encode(frame), False)
+            await self._outbox.drain(left(0.3), lambda: False)
+            if self._link is not None:
+                self._link.closing()  # the server closes after its goodbye: no reconnect
+            await asyncio.wait_for(self._server_closed.wait(), min(2.0, left(0.3)))
+        except (asyncio.TimeoutError, ConnectionClosedError):
+            log.info("the server did not confirm the close; closing the connection")
+
+    async def _gate(self) -> None:
+        """The link's gate (GPT-Live): hold every send until this connection's session is
+        confirmed; a refusal or no answer within ``handshake_timeout`` ends the link."""
+        confirmed = self._confirmed
+        assert confirmed is not None
+        try:
+            await asyncio.wait_for(confirmed.wait(), self.options.handshake_timeout)
+        except asyncio.TimeoutError:
+            raise ConnectionClosedError(
+                f"the server did not confirm the session within "
+                f"{self.options.handshake_timeout:g} s (no {self.state.ready_event})"
+            ) from None
+        if self._refused is not None:
+            raise self._refused
 
     async def wait_closed(self) -> None:
         """Until the session has ended (closed, or failed for good)."""
@@ -253,6 +303,8 @@ class RealtimeAIServiceManager(OutputAudio):
     async def _on_open(self) -> None:
         link = self._link
         assert link is not None
+        self._confirmed = asyncio.Event()
+        self._refused = None
         # a transcription session has no conversation to rebuild (it refuses item.create)
         replay = (
             self._connected_once
@@ -290,11 +342,19 @@ class RealtimeAIServiceManager(OutputAudio):
             )
         elif event.kind == "reconnected":
             m.connects += 1
-            self._publish(ReconnectedEvent(replayed_items=self._replayed))
+            self._publish(
+                ReconnectedEvent(replayed_items=self._replayed, session_id=self._session_id())
+            )
         elif event.kind == "recycled":
             m.connects += 1
             m.recycles += 1
-            self._publish(SessionRecycledEvent(reason=event.reason, replayed_items=self._replayed))
+            self._publish(
+                SessionRecycledEvent(
+                    reason=event.reason,
+                    replayed_items=self._replayed,
+                    session_id=self._session_id(),
+                )
+            )
         elif event.kind == "disconnected":
             link = self._link
             failure = link.failure if link is not None else None
@@ -309,6 +369,10 @@ class RealtimeAIServiceManager(OutputAudio):
                 )
                 ready.exception()  # retrieved here too: no "never retrieved" warning
             self._end_events(event.reason, failure)
+
+    def _session_id(self) -> str | None:
+        sid = getattr(self.state, "session_id", None)
+        return sid if isinstance(sid, str) else None
 
     def _end_events(self, reason: str, error: BaseException | None) -> None:
         if self._ended:
@@ -354,6 +418,14 @@ class RealtimeAIServiceManager(OutputAudio):
         m = self.metrics
         ready = self._ready
         pending = ready is not None and not ready.done()
+        confirmed = self._confirmed
+        if actions.ready:
+            if confirmed is not None:
+                confirmed.set()
+            self._arm_expiry()
+        elif actions.rejected is not None and confirmed is not None and not confirmed.is_set():
+            self._refused = actions.rejected
+            confirmed.set()
         if actions.ready and pending:
             assert ready is not None
             ready.set_result(None)
@@ -361,6 +433,8 @@ class RealtimeAIServiceManager(OutputAudio):
             assert ready is not None
             ready.set_exception(actions.rejected)
             ready.exception()  # retrieved here too: no "never retrieved" warning
+        if actions.closed and self._server_closed is not None:
+            self._server_closed.set()
         if actions.turn_ended:
             m.speech_stopped()
         if actions.response_started is not None:
@@ -388,6 +462,12 @@ class RealtimeAIServiceManager(OutputAudio):
         elif actions.problem is not None:
             m.server_errors += 1
             log.warning("%s", actions.problem)
+
+    def _arm_expiry(self) -> None:
+        """A session with a known end (GPT-Live's ``expires_at``) is renewed before it."""
+        expires_at = getattr(self.state, "expires_at", None)
+        if isinstance(expires_at, int):
+            self._recycler.arm(within=max(1.0, expires_at - time.time() - EXPIRY_MARGIN))
 
     def _fail(self, failure: RtsdkError) -> None:
         """End the session for good with ``failure`` (no reconnect)."""
@@ -474,72 +554,6 @@ class RealtimeAIServiceManager(OutputAudio):
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until the outbox has been handed to the link (sent, or kept for reconnect)."""
         await self._outbox.drain(timeout, lambda: self._closed)
-
-    # -- intents -----------------------------------------------------------------------------
-
-    def request_response(self, **overrides: Any) -> None:
-        """``response.create`` now, or once the active response is done."""
-        for frame in self.state.request_response(**overrides):
-            self._post_json(frame)
-
-    def cancel_response(self) -> None:
-        """Cancel the active response (nothing when none is active)."""
-        for frame in self.state.cancel_response():
-            self._post_json(frame)
-
-    def submit_function_output(self, call_id: str, output: str) -> None:
-        """The output of a function call; the follow-up ``response.create`` goes out once all
-        outputs of that response are in."""
-        for frame in self.state.submit_function_output(call_id, output):
-            self._post_json(frame)
-
-    def update_settings(self, settings: SessionSettings | TranscriptionSettings) -> None:
-        """New session settings: sent now and on every later connect."""
-        for frame in self.state.update_settings(settings):
-            self._post_json(frame)
-
-    def barge_in(self) -> None:
-        """The user interrupts locally (push-to-talk): stop playback, cancel, truncate."""
-        self._sync_played(interrupt=True)
-        for frame in self.state.barge_in():
-            self._post_json(frame)
-
-    def _sync_played(self, *, interrupt: bool = False) -> None:
-        self._disarm()
-        playback = self.playback
-        if playback is None:
-            return
-        try:
-            played = playback.interrupt() if interrupt else playback.take_played()
-        except Exception:
-            log.exception("playback accounting failed")
-            return
-        for item_id, samples in played:
-            self.state.audio_played(item_id, samples)
-
-    def _run_tools(self, calls: list[FunctionCall]) -> None:
-        # results are published in call order: each once it and the calls before it are in
-        order = [c for c in calls if c.name in self.tools]
-        results: dict[str, ToolResult] = {}
-
-        def report(result: ToolResult) -> None:
-            results[result.call_id] = result
-            while order and order[0].call_id in results:
-                call = order.pop(0)
-                done = results.pop(call.call_id)
-                self._publish(ToolResultEvent(response_id=call.response_id, **asdict(done)))
-
-        for call in order:
-            task = self.tools.start(
-                call.name, call.call_id, call.arguments, self._tool_output, report=report
-            )
-            if task is not None:
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-
-    def _tool_output(self, call_id: str, output: str) -> None:
-        if not self._closed and not self._ended:
-            self.submit_function_output(call_id, output)
 
     # -- session length ----------------------------------------------------------------------
 

@@ -1,4 +1,7 @@
-"""What ``RealtimeAIOptions(session_type="transcription", ...)`` means and may not say.
+"""What each ``RealtimeAIOptions(session_type=...)`` means and may not say.
+
+``"realtime"`` is a Realtime conversation, ``"transcription"`` a Realtime transcription
+session, ``"live"`` a GPT-Live session (chosen by any ``gpt-live-`` model too).
 
 A transcription session takes the transcription fields (``transcription_model``,
 ``language``, ``prompt``, ``noise_reduction``, ``turn_detection`` with its VAD parameters,
@@ -10,13 +13,25 @@ its name, as is ``language`` / ``prompt`` in a conversation (whose transcription
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rtsdk.exceptions import ConfigurationError
-from rtsdk.models import DEFAULT_TRANSCRIPTION_MODEL
+from rtsdk.models import DEFAULT_DELEGATION_MODEL, DEFAULT_TRANSCRIPTION_MODEL
+from rtsdk.protocol.live import LiveSettings
 from rtsdk.protocol.transcription import TranscriptionSettings
 
-__all__ = ["RESPONSE_ONLY_FIELDS", "check_session_type", "transcription_settings"]
+__all__ = [
+    "LIVE_ONLY_FIELDS",
+    "REALTIME_ONLY_FIELDS",
+    "RESPONSE_ONLY_FIELDS",
+    "SESSION_TYPES",
+    "check_session_type",
+    "live_settings",
+    "transcription_settings",
+]
+
+SESSION_TYPES = ("realtime", "transcription", "live")
 
 #: Options fields a transcription session has no use for, with their defaults.
 RESPONSE_ONLY_FIELDS: dict[str, Any] = {
@@ -41,15 +56,62 @@ RESPONSE_ONLY_FIELDS: dict[str, Any] = {
 }
 _RENAMED = {"transcription_language": "language", "transcription_prompt": "prompt"}
 _TRANSCRIPTION_ONLY = {"language": None, "prompt": None}
+#: Options fields only a GPT-Live session takes, with their defaults.
+LIVE_ONLY_FIELDS: dict[str, Any] = {
+    "history": (),
+    "store": None,
+    "safety_identifier": None,
+    "delegation": None,
+    "delegation_model": None,
+    "delegation_options": None,
+    "acknowledgement_delay_ms": None,
+    "triggers": None,
+}
+#: Options fields GPT-Live has no such thing for (turns, VAD, modalities, transcription
+#: settings, truncation...), with their defaults: set, they are refused, naming them.
+REALTIME_ONLY_FIELDS: dict[str, Any] = {
+    "output_modality": "audio",
+    "turn_detection": "server_vad",
+    "threshold": None,
+    "prefix_padding_ms": None,
+    "silence_duration_ms": None,
+    "idle_timeout_ms": None,
+    "eagerness": None,
+    "create_response": None,
+    "interrupt_response": None,
+    "transcription_model": None,
+    "transcription_language": None,
+    "transcription_prompt": None,
+    "noise_reduction": None,
+    "speed": None,
+    "include_logprobs": False,
+    "truncation": None,
+    "retention_ratio": None,
+    "truncation_token_limit": None,
+    "tracing": None,
+    "prompt_template": None,
+    "language": None,
+    "prompt": None,
+}
 
 
 def check_session_type(options: Any) -> None:
     """Raise :class:`ConfigurationError` naming every field that does not belong to the
     options' ``session_type``."""
     kind = options.session_type
-    if kind not in ("realtime", "transcription"):
+    if kind not in SESSION_TYPES:
         raise ConfigurationError(
-            f"RealtimeAIOptions.session_type must be 'realtime' or 'transcription', got {kind!r}"
+            f"RealtimeAIOptions.session_type must be one of {', '.join(SESSION_TYPES)}, "
+            f"got {kind!r}"
+        )
+    if kind == "live":
+        _check_live(options)
+        return
+    live_only = [n for n, d in LIVE_ONLY_FIELDS.items() if _set(getattr(options, n), d)]
+    if live_only:
+        raise ConfigurationError(
+            f"RealtimeAIOptions: {', '.join(live_only)} apply to GPT-Live sessions only "
+            "(a gpt-live- model, or session_type='live')"
         )
     if kind == "realtime":
         wrong = [n for n, d in _TRANSCRIPTION_ONLY.items() if getattr(options, n) != d]
@@ -103,4 +165,62 @@ def transcription_settings(options: Any) -> TranscriptionSettings:
         eagerness=options.eagerness,
         include_logprobs=options.include_logprobs,
         input_format=options.input_format,
+    )
+
+
+def _check_live(options: Any) -> None:
+    wrong = [n for n, d in REALTIME_ONLY_FIELDS.items() if _set(getattr(options, n), d)]
+    if wrong:
+        raise ConfigurationError(
+            f"RealtimeAIOptions: {', '.join(wrong)} cannot be used with GPT-Live (it has no "
+            "turns, turn detection, text-only replies or transcription settings: the model "
+            "listens and speaks continuously)"
+        )
+    if options.input_format != options.output_format:
+        raise ConfigurationError(
+            "RealtimeAIOptions: GPT-Live takes one audio format both ways; input_format "
+            f"({options.input_format!r}) and output_format ({options.output_format!r}) differ"
+        )
+    if options.azure_endpoint is not None and options.api_version is not None:
+        raise ConfigurationError(
+            "RealtimeAIOptions: GPT-Live on Azure uses the v1 path; drop api_version"
+        )
+    try:
+        live_settings(options, options.tools)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"RealtimeAIOptions: {exc}") from None
+
+
+def live_settings(options: Any, tools: Sequence[Mapping[str, Any]]) -> LiveSettings:
+    """The :class:`~rtsdk.protocol.live.LiveSettings` of GPT-Live options; ``tools`` are the
+    function tools (and hosted ones) for the Responses backend."""
+    responses: dict[str, Any] = {}
+    if options.tool_choice is not None:
+        responses["tool_choice"] = options.tool_choice
+    if options.parallel_tool_calls is not None:
+        responses["parallel_tool_calls"] = options.parallel_tool_calls
+    if options.max_output_tokens is not None and options.max_output_tokens != "inf":
+        responses["max_output_tokens"] = options.max_output_tokens
+    if options.reasoning_effort is not None:
+        responses["reasoning"] = {"effort": options.reasoning_effort}
+    if options.delegation_options:
+        responses.update(options.delegation_options)
+    delegation = options.delegation
+    model = options.delegation_model
+    if model is None and (tools or delegation == "responses"):
+        model = DEFAULT_DELEGATION_MODEL
+    return LiveSettings(
+        model=options.azure_deployment if options.azure_endpoint is not None else options.model,
+        instructions=options.instructions,
+        voice=options.voice,
+        audio_format=options.input_format,
+        input=options.history,
+        store=options.store,
+        safety_identifier=options.safety_identifier,
+        delegation=delegation,
+        delegation_model=model,
+        tools=tuple(dict(t) for t in tools),
+        responses=responses if delegation != "client" and (tools or delegation) else {},
+        acknowledgement_delay_ms=options.acknowledgement_delay_ms,
+        triggers=options.triggers,
     )

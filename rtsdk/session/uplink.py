@@ -1,7 +1,8 @@
 """App audio to append frames: :class:`Uplink`, what ``send_audio`` runs on each call.
 
 Any app buffer (session-format bytes, PCM16 bytes at another rate, NumPy float32 or int16,
-mono or multichannel) becomes ``input_audio_buffer.append`` frames of at most 500 ms each.
+mono or multichannel) becomes append frames (``input_audio_buffer.append``, or the protocol's
+own type) of at most 500 ms each.
 Decoding and downmixing are the audio layer's (``to_float32``, ``downmix``), and so is the
 framing (``AppendEncoder``): the same steps as the device and file uplink.
 """
@@ -27,8 +28,10 @@ _F32 = np.dtype(np.float32)
 class Uplink:
     """App-provided audio -> session-format append frames (one resampler per source rate)."""
 
-    def __init__(self, input_format: str) -> None:
-        self._encoder = AppendEncoder(input_format)
+    def __init__(self, input_format: str, *, event_type: str | None = None) -> None:
+        #: the frames' event type (None: ``input_audio_buffer.append``; GPT-Live's differs)
+        self.event_type = event_type
+        self._encoder = AppendEncoder(input_format, event_type=event_type)
         self._step = self._encoder.rate * _MAX_APPEND_MS // 1000  # samples per append
         self._resamplers: dict[int, Any] = {}
         # per source rate: the one-call framer over that rate's resampler, and the most input
@@ -64,7 +67,9 @@ class Uplink:
                 )
             chunk = step * enc.width
             return [
-                kernels.encode_append(raw[i : i + chunk], sample_width=enc.width)
+                kernels.encode_append(
+                    raw[i : i + chunk], sample_width=enc.width, event_type=self.event_type
+                )
                 for i in range(0, raw.nbytes, chunk)
             ]
         if sample_rate is None and isinstance(data, np.ndarray):
@@ -87,6 +92,7 @@ class Uplink:
             if rs is None:
                 rs = self._resamplers[sample_rate] = kernels.Resampler(sample_rate, enc.rate)
                 most = (step - 1) * sample_rate // enc.rate
-                self._framers[sample_rate] = (kernels.AppendFramer(enc.format, rs), most)
+                framer = kernels.AppendFramer(enc.format, rs, event_type=self.event_type)
+                self._framers[sample_rate] = (framer, most)
             x = rs.process(x)
         return [enc.frame(x[i : i + step]) for i in range(0, x.size, step)]

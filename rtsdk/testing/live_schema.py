@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..protocol.live import LIVE_VOICES
 from .errors import Refusal
 from .shapes import Anything, Either, Enum, Items, Loose, Node, Nullable, Obj, Scalar, Union
 
@@ -34,11 +35,7 @@ __all__ = ["BUILT_IN_VOICES", "COMMANDS", "MUTABLE", "command_problem"]
 Json = dict[str, Any]
 
 #: The built-in voices (``types/live/built_in_voice.py``).
-BUILT_IN_VOICES = (
-    "alloy", "ash", "ballad", "beacon", "bossa", "cedar", "cinder", "coral", "delta", "echo",
-    "gleam", "marin", "meridian", "quartz", "ripple", "sage", "shida", "shimmer", "stone",
-    "tempo", "verse", "vesper", "willow",
-)  # fmt: skip
+BUILT_IN_VOICES = LIVE_VOICES
 
 #: The session fields a ``session.update`` may carry (every other field of the startup config
 #: is fixed once the session has started).
