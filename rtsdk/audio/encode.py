@@ -15,7 +15,7 @@ import numpy.typing as npt
 from rtsdk.kernels import encode_append, float32_to_pcm16, pcm16_to_alaw, pcm16_to_ulaw
 from rtsdk.protocol.session import SAMPLE_RATES
 
-__all__ = ["AppendEncoder", "downmix"]
+__all__ = ["AppendEncoder", "Gatherer", "downmix"]
 
 
 def downmix(
@@ -72,3 +72,41 @@ class AppendEncoder:
             return encode_append(cast("Any", pcm), event_type=event_type)
         codes = self._to_g711(pcm, out=self._codes[:n])
         return encode_append(codes, sample_width=1, event_type=event_type)
+
+
+class Gatherer:
+    """Session-rate samples in, appends of exactly ``size`` samples out (the last one at the end
+    of the stream may be shorter): for a service that consumes fixed engine frames, such as a
+    translation session's 200 ms. The samples wait in one preallocated buffer; each full block
+    is framed by ``encoder`` at once."""
+
+    def __init__(self, encoder: AppendEncoder, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"a gathered append holds at least one sample, got {size}")
+        self.encoder = encoder
+        self.size = size
+        self._buf = np.zeros(size, dtype=np.float32)
+        self._fill = 0
+
+    @property
+    def pending(self) -> int:
+        """Samples waiting for the next append."""
+        return self._fill
+
+    def frames(self, y: npt.NDArray[np.float32], *, last: bool = False) -> list[bytes]:
+        """The appends ``y`` completes (``last``: the stream ends: the rest goes too)."""
+        out: list[bytes] = []
+        buf, size = self._buf, self.size
+        i, n = 0, int(y.size)
+        while i < n:
+            k = min(size - self._fill, n - i)
+            buf[self._fill : self._fill + k] = y[i : i + k]
+            self._fill += k
+            i += k
+            if self._fill == size:
+                out.append(self.encoder.frame(buf))
+                self._fill = 0
+        if last and self._fill:
+            out.append(self.encoder.frame(buf[: self._fill]))
+            self._fill = 0
+        return out

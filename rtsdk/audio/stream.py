@@ -31,7 +31,7 @@ from rtsdk.audio.align import LEAD_MS, EchoStage, ReferenceAligner, echo_plan
 from rtsdk.audio.base import AudioSink, AudioSource
 from rtsdk.audio.devices import DeviceSink, DeviceSource
 from rtsdk.audio.echo import ECHO_RATES, WebRtcEchoCanceller
-from rtsdk.audio.encode import AppendEncoder, downmix
+from rtsdk.audio.encode import AppendEncoder, Gatherer, downmix
 from rtsdk.audio.options import AudioStreamOptions
 from rtsdk.audio.playback import Playback, SessionFormat, session_rate
 from rtsdk.audio.tap import RenderTap
@@ -84,7 +84,9 @@ class AudioStreamManager:
     ``session.input_audio.append``); it may return an awaitable, which is awaited
     (back-pressure). ``continuous=True`` (GPT-Live) keeps the input flowing after the source
     ends: silence, paced at real time, until :meth:`stop` (the service's timeline needs
-    continuous input; :meth:`wait_input_ended` still returns when the source ended). ``source`` and
+    continuous input; :meth:`wait_input_ended` still returns when the source ended).
+    ``append_ms`` gathers the device frames into appends of that length (a translation
+    session's 200 ms engine frames) instead of one append per frame. ``source`` and
     ``sink`` default to the devices named in ``options`` (``None`` there: no capture or no
     playback); pass a :class:`~rtsdk.audio.files.WavSource`,
     :class:`~rtsdk.audio.push.PushSource` or :class:`~rtsdk.audio.files.WavSink` instead.
@@ -103,6 +105,7 @@ class AudioStreamManager:
         sink: AudioSink | None = None,
         input_event: str | None = None,
         continuous: bool = False,
+        append_ms: int | None = None,
     ) -> None:
         if not isinstance(options, AudioStreamOptions):
             raise ConfigurationError(
@@ -117,6 +120,10 @@ class AudioStreamManager:
         self.output_rate = session_rate(self.output_format)
         self._send = send_frame
         self._input_event = input_event
+        if append_ms is not None and not 10 <= append_ms <= 1000:
+            raise ConfigurationError(f"append_ms must be in [10, 1000] ms, got {append_ms}")
+        self._append_ms = append_ms
+        self._input_stopped = False
         self._continuous = continuous
         if source is None and options.input_device is not None:
             source = DeviceSource(options.input_device)
@@ -270,11 +277,12 @@ class AudioStreamManager:
             "reference_overruns": self._tap.overruns if self._tap is not None else 0,
         }
 
-    async def stop(self) -> None:
-        """Stop capture and playback, join threads, close streams and files. Idempotent."""
-        if self._stopped:
+    async def stop_input(self) -> None:
+        """Stop capture and the uplink only; playback goes on (for a session whose server
+        still sends output after the input ended: a translation being flushed). Idempotent."""
+        if self._input_stopped:
             return
-        self._stopped = True
+        self._input_stopped = True
         if self.source is not None:
             self.source.stop()
         task, self._task = self._task, None
@@ -282,6 +290,13 @@ class AudioStreamManager:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def stop(self) -> None:
+        """Stop capture and playback, join threads, close streams and files. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self.stop_input()
         if self.sink is not None:
             self.sink.stop()
         if self._input_ended is not None:
@@ -405,8 +420,9 @@ class AudioStreamManager:
         if self._input_ended is not None:
             self._input_ended.set()
         loop = asyncio.get_running_loop()
-        step = self.options.frame_ms / 1000
-        silence = np.zeros(self.session_rate * self.options.frame_ms // 1000, dtype=np.float32)
+        ms = self._append_ms or self.options.frame_ms
+        step = ms / 1000
+        silence = np.zeros(self.session_rate * ms // 1000, dtype=np.float32)
         frame = encoder.frame(silence)
         due = loop.time()
         while True:
@@ -462,6 +478,9 @@ class AudioStreamManager:
             else None
         )
         send_frame = self._send_frame
+        gatherer = None
+        if self._append_ms is not None:
+            gatherer = Gatherer(encoder, self.session_rate * self._append_ms // 1000)
         while True:
             try:
                 got = await src.read_into(buf)
@@ -489,7 +508,15 @@ class AudioStreamManager:
             y = rs.process(x, last=last)
             if self._muted(loop.time()):
                 y.fill(0.0)  # the resampler's fresh output: silenced in place
-            if y.size:
+            if gatherer is not None:
+                awaited = False
+                for frame in gatherer.frames(y, last=last):
+                    awaited = await send_frame(frame) or awaited
+                if feed and sink is not None and y.size:
+                    sink.feed_input(feed_rs.process(y) if feed_rs is not None else y)
+                if not awaited:
+                    await asyncio.sleep(0)
+            elif y.size:
                 awaited = await send_frame(encoder.frame(y))
                 if feed and sink is not None:
                     sink.feed_input(feed_rs.process(y) if feed_rs is not None else y)

@@ -10,6 +10,7 @@ within its timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,6 +32,7 @@ from rtsdk.protocol import (
 )
 from rtsdk.protocol.live_core import LiveCore
 from rtsdk.protocol.live_events import LiveSessionClosedEvent
+from rtsdk.protocol.translation import ENGINE_FRAME_MS, TranslationSessionClosedEvent
 from rtsdk.session.events import EventHandler
 from rtsdk.session.metrics import SessionMetrics
 from rtsdk.session.options import RealtimeAIOptions
@@ -145,13 +147,15 @@ class AsyncRealtimeAIClient(GaHelpers, LiveHelpers):
         from rtsdk.audio.stream import AudioStreamManager
 
         options = self._stream_options or AudioStreamOptions(input_device=None, output_device=None)
+        translation = self.options.session_type == "translation"
         manager = AudioStreamManager(
             options,
             session_format=self.options.input_format,
             output_format=self.options.output_format,
             send_frame=self._service.send_audio_frame,
             input_event=self._service.state.input_audio_event,
-            continuous=self.options.session_type == "live",
+            continuous=self._continuous,
+            append_ms=ENGINE_FRAME_MS if translation else None,
             source=self._audio_source,
             sink=self._audio_sink,
         )
@@ -159,22 +163,43 @@ class AsyncRealtimeAIClient(GaHelpers, LiveHelpers):
         self._service.playback = manager
         await manager.start()
 
-    async def stop(self, timeout: float = 5.0) -> LiveSessionClosedEvent | None:
+    async def stop(
+        self, timeout: float = 5.0
+    ) -> LiveSessionClosedEvent | TranslationSessionClosedEvent | None:
         """End the session (audio, tasks, socket) within about ``timeout`` s. Idempotent.
 
-        GPT-Live: ``session.close`` goes out first and the server's ``session.closed``
-        (reason, usage) is returned when it came; None otherwise (and for Realtime)."""
+        GPT-Live and translation: the input stops, ``session.close`` goes out, what the server
+        still sends (a translation's flushed output) plays, and its ``session.closed`` (on
+        GPT-Live with the reason and usage) is returned when it came; None otherwise (and for
+        Realtime)."""
         if self._stopped:
             return self.session_closed
         self._stopped = True
-        audio, self.audio = self.audio, None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        audio = self.audio
+        if self._continuous and self._service.is_connected:
+            # the input ends first; the server's last words (a translation's flushed output,
+            # the final usage) still arrive and play before the audio stops
+            if audio is not None:
+                await audio.stop_input()
+            await self._service.say_goodbye(timeout / 2)
+            if audio is not None:
+                with contextlib.suppress(Exception):
+                    await audio.drain(max(0.0, (deadline - loop.time()) / 2))
+        self.audio = None
         if audio is not None:
             try:
-                await asyncio.wait_for(audio.stop(), timeout / 3)
+                await asyncio.wait_for(audio.stop(), max(0.05, (deadline - loop.time()) / 3))
             except (asyncio.TimeoutError, Exception):
                 log.warning("audio did not stop cleanly", exc_info=True)
-        await self._service.close(timeout * 2 / 3 if audio is not None else timeout)
+        await self._service.close(max(0.05, deadline - loop.time()))
         return self.session_closed
+
+    @property
+    def _continuous(self) -> bool:
+        """A session whose input never stops (GPT-Live, translation)."""
+        return self.options.session_type in ("live", "translation")
 
     async def __aenter__(self) -> AsyncRealtimeAIClient:
         await self.start()
@@ -364,11 +389,12 @@ class AsyncRealtimeAIClient(GaHelpers, LiveHelpers):
     def transcripts(self) -> AsyncIterator[Any]:
         """The transcript from now on, until the session ends: on GPT-Live a
         :class:`~rtsdk.client.live_transcripts.TranscriptLine` per finished line of either
-        speaker (session-timeline ``start_ms`` / ``end_ms``); on Realtime a
+        speaker (session-timeline ``start_ms`` / ``end_ms``), in a translation session one per
+        line of the source speech and of its translation; on Realtime a
         :class:`~rtsdk.client.transcripts.Transcript` per finished user turn (see
         :meth:`GaHelpers.transcripts`)."""
-        if self.options.session_type == "live":
-            return iter_live_lines(self._service.events())
+        if self._continuous:
+            return iter_live_lines(self._service.events(), self.options.session_type)
         return GaHelpers.transcripts(self)
 
     async def send_event(self, event: dict[str, Any]) -> None:

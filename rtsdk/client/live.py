@@ -21,6 +21,7 @@ from rtsdk.exceptions import AudioFormatError, ConfigurationError
 from rtsdk.protocol.live import live_event
 from rtsdk.protocol.live_core import LiveCore
 from rtsdk.protocol.live_events import LiveSessionClosedEvent
+from rtsdk.protocol.translation import TranslationCore, TranslationSessionClosedEvent
 from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.session.service import RealtimeAIServiceManager
 
@@ -40,8 +41,9 @@ class LiveHelpers:
         return self._service.live(what)
 
     def _realtime_only(self, what: str) -> None:
-        """Raise :class:`ConfigurationError` naming GPT-Live for a Realtime-only intent."""
-        if self.options.session_type == "live":
+        """Raise :class:`ConfigurationError` naming the session's API for a Realtime-only
+        intent (on GPT-Live or a translation session)."""
+        if self.options.session_type in ("live", "translation"):
             self._service.realtime(what)
 
     def _send_live(self, frames: list[dict[str, Any]]) -> None:
@@ -134,7 +136,8 @@ class LiveHelpers:
         self._send_live(frames)
 
     @property
-    def session_closed(self) -> LiveSessionClosedEvent | None:
-        """The last ``session.closed`` of a GPT-Live session (reason, usage), if any."""
+    def session_closed(self) -> LiveSessionClosedEvent | TranslationSessionClosedEvent | None:
+        """The last ``session.closed`` of a GPT-Live session (reason, usage) or translation
+        session, if any."""
         state = self._service.state
-        return state.closed if isinstance(state, LiveCore) else None
+        return state.closed if isinstance(state, (LiveCore, TranslationCore)) else None

@@ -5,7 +5,12 @@ for the user, ``session.output_transcript.delta`` for the model: text, ``start_m
 ``end_ms``), with no item ids and no "done" event; fragments of both speakers interleave. The
 grouper joins one speaker's fragments, exactly as received, into a line, and finishes the line
 when that speaker pauses longer than ``gap_ms``, when the other speaker goes on after the
-line's end (a turn of the conversation), or when the session ends.
+line's end (a turn of the conversation; not in a translation, whose two streams run side by
+side), or when the session ends.
+
+A translation session sends the same two event types, for the source speech and its
+translation, stamped with ``elapsed_ms`` (200 ms steps of the input) instead of a span: a
+fragment there covers ``elapsed_ms`` to ``elapsed_ms + 200``.
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from rtsdk.protocol import ServerEvent
 
 __all__ = ["LiveTranscriptGrouper", "TranscriptLine", "iter_live_lines", "iter_live_lines_sync"]
 
-_KINDS = {"session.input_transcript.delta": "user", "session.output_transcript.delta": "assistant"}
+_KINDS = ("session.input_transcript.delta", "session.output_transcript.delta")
+#: The span a translation transcript fragment covers (the service's engine frame).
+_FRAME_MS = 200
 
 
 @dataclass(frozen=True, slots=True)
 class TranscriptLine:
     """One finished line of a GPT-Live transcript.
 
-    ``speaker``: ``"user"`` or ``"assistant"``. ``text``: the fragments joined as received.
+    ``speaker``: ``"user"`` or ``"assistant"`` (GPT-Live), ``"source"`` or ``"target"`` (a
+    translation). ``text``: the fragments joined as received.
     ``start_ms`` / ``end_ms``: where the line lies on the session timeline (ms since the
     GPT-Live session started; a reconnect starts a new timeline). ``session_id``: the GPT-Live
     session it belongs to, when known.
@@ -51,17 +59,25 @@ class TranscriptLine:
 class LiveTranscriptGrouper:
     """Transcript delta events in, finished :class:`TranscriptLine` objects out."""
 
-    def __init__(self, *, gap_ms: int = 1500) -> None:
+    def __init__(
+        self,
+        *,
+        gap_ms: int = 1500,
+        speakers: tuple[str, str] = ("user", "assistant"),
+        turns: bool = True,
+    ) -> None:
         self.gap_ms = gap_ms
+        self._speakers = dict(zip(_KINDS, speakers, strict=True))
+        self._turns = turns
         self._open: dict[str, list[Any]] = {}  # speaker -> [text, start, end]
         self._session_id: str | None = None
 
     def feed(self, event: ServerEvent) -> list[TranscriptLine]:
         """The lines ``event`` finishes (often none)."""
         kind = event.type
-        speaker = _KINDS.get(kind)
+        speaker = self._speakers.get(kind)
         if speaker is None:
-            if kind == "session.started":
+            if kind in ("session.started", "session.created"):
                 ended = self.flush()  # a new session: a new timeline
                 session = getattr(event, "session", {})
                 sid = session.get("id") if isinstance(session, dict) else None
@@ -71,13 +87,20 @@ class LiveTranscriptGrouper:
                 return self.flush()
             return []
         delta = getattr(event, "delta", "")
-        start = getattr(event, "start_ms", 0)
-        end = getattr(event, "end_ms", start)
+        start = getattr(event, "start_ms", None)
+        if start is None:  # a translation's fragment: its 200 ms frame
+            elapsed = getattr(event, "elapsed_ms", None)
+            mine = self._open.get(speaker)
+            start = elapsed if isinstance(elapsed, int) else (mine[2] if mine else 0)
+            end = start + _FRAME_MS
+        else:
+            end = getattr(event, "end_ms", start)
         done: list[TranscriptLine] = []
-        other = "assistant" if speaker == "user" else "user"
-        line = self._open.get(other)
-        if line is not None and start >= line[2]:
-            done.append(self._finish(other))
+        if self._turns:
+            other = next(s for s in self._speakers.values() if s != speaker)
+            line = self._open.get(other)
+            if line is not None and start >= line[2]:
+                done.append(self._finish(other))
         mine = self._open.get(speaker)
         if mine is not None and start - mine[2] > self.gap_ms:
             done.append(self._finish(speaker))
@@ -99,9 +122,18 @@ class LiveTranscriptGrouper:
         return sorted(lines, key=lambda line: line.start_ms)
 
 
-async def iter_live_lines(events: AsyncIterator[ServerEvent]) -> AsyncIterator[TranscriptLine]:
+def grouper_for(session_type: str) -> LiveTranscriptGrouper:
+    """The grouper of a session type: ``"live"`` or ``"translation"``."""
+    if session_type == "translation":
+        return LiveTranscriptGrouper(speakers=("source", "target"), turns=False)
+    return LiveTranscriptGrouper()
+
+
+async def iter_live_lines(
+    events: AsyncIterator[ServerEvent], session_type: str = "live"
+) -> AsyncIterator[TranscriptLine]:
     """The transcript lines finished in ``events``, in order, until it ends (then the rest)."""
-    grouper = LiveTranscriptGrouper()
+    grouper = grouper_for(session_type)
     async for event in events:
         for line in grouper.feed(event):
             yield line
@@ -109,9 +141,11 @@ async def iter_live_lines(events: AsyncIterator[ServerEvent]) -> AsyncIterator[T
         yield line
 
 
-def iter_live_lines_sync(events: Iterator[ServerEvent]) -> Iterator[TranscriptLine]:
+def iter_live_lines_sync(
+    events: Iterator[ServerEvent], session_type: str = "live"
+) -> Iterator[TranscriptLine]:
     """:func:`iter_live_lines` for a synchronous event iterator."""
-    grouper = LiveTranscriptGrouper()
+    grouper = grouper_for(session_type)
     for event in events:
         yield from grouper.feed(event)
     yield from grouper.flush()

@@ -68,8 +68,8 @@ class SyncGaHelpers:
         """See :meth:`AsyncRealtimeAIClient.transcripts`; ``timeout``: the longest wait for
         one event, else ``TimeoutError``."""
         options = self._client.options
-        if options.session_type == "live":
-            return iter_live_lines_sync(self.events(timeout))
+        if options.session_type in ("live", "translation"):
+            return iter_live_lines_sync(self.events(timeout), options.session_type)
         language = options.language or options.transcription_language
         return iter_transcripts_sync(self.events(timeout), language=language)
 

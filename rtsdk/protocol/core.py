@@ -115,6 +115,11 @@ class ProtocolCore(Protocol):
         ...
 
     @property
+    def gate_sends(self) -> bool:
+        """Whether every send waits for :attr:`ready_event` on each connection."""
+        ...
+
+    @property
     def event_types(self) -> frozenset[str]:
         """Every server event type of the protocol (others reach handlers as unknown)."""
         ...

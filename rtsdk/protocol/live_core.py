@@ -92,6 +92,8 @@ class LiveCore:
     output_audio_event = "session.output_audio.delta"
     #: the server event that confirms a connection's session
     ready_event = "session.started"
+    #: nothing (audio included) goes out before it
+    gate_sends = True
     #: every server event type of the protocol
     event_types = frozenset(lev.LIVE_SERVER_EVENT_TYPES)
 

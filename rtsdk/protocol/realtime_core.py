@@ -50,6 +50,8 @@ class RealtimeCore(ClientSessionState):
     event_types = frozenset(ev.SERVER_EVENT_TYPES)
     #: the server event that confirms a connection's session config
     ready_event = "session.updated"
+    #: sends wait for nothing (the server applies the config in order)
+    gate_sends = False
 
     def __init__(
         self,

@@ -21,6 +21,7 @@ from rtsdk.protocol.core import FunctionCall
 from rtsdk.protocol.live import LiveSettings
 from rtsdk.protocol.live_core import LiveCore
 from rtsdk.protocol.realtime_core import RealtimeCore
+from rtsdk.protocol.translation import TranslationCore, TranslationSettings
 from rtsdk.session.events import ToolResultEvent
 from rtsdk.session.playback import AudioPlayback
 from rtsdk.session.tools import ToolRegistry, ToolResult
@@ -34,7 +35,7 @@ class Intents:
     """The service's intents (see the module docstring)."""
 
     # the service's (set in its __init__)
-    state: RealtimeCore | LiveCore
+    state: RealtimeCore | LiveCore | TranslationCore
     tools: ToolRegistry
     playback: AudioPlayback | None
     _tasks: set[asyncio.Task[Any]]
@@ -51,12 +52,17 @@ class Intents:
 
     def realtime(self, what: str) -> RealtimeCore:
         """The Realtime core, for an intent only the Realtime API has (``what``); raises
-        :class:`ConfigurationError` naming it on GPT-Live."""
+        :class:`ConfigurationError` naming the session's API otherwise."""
         state = self.state
-        if not isinstance(state, RealtimeCore):
+        if isinstance(state, LiveCore):
             raise ConfigurationError(
                 f"{what} has no meaning on GPT-Live (no turns, responses or truncation: the "
                 "model listens and speaks continuously and stops by itself when interrupted)"
+            )
+        if isinstance(state, TranslationCore):
+            raise ConfigurationError(
+                f"{what} has no meaning in a translation session (no turns, responses or "
+                "items: speech in, translated speech out, continuously)"
             )
         return state
 
@@ -85,7 +91,7 @@ class Intents:
 
     def update_settings(
         self,
-        settings: SessionSettings | TranscriptionSettings | LiveSettings,
+        settings: SessionSettings | TranscriptionSettings | LiveSettings | TranslationSettings,
         *,
         send: bool = True,
     ) -> None:
@@ -97,9 +103,13 @@ class Intents:
             if not isinstance(settings, LiveSettings):
                 raise ConfigurationError("a GPT-Live session takes GPT-Live settings")
             frames = state.update_settings(settings)
+        elif isinstance(state, TranslationCore):
+            if not isinstance(settings, TranslationSettings):
+                raise ConfigurationError("a translation session takes translation settings")
+            frames = state.update_settings(settings)
         else:
-            if isinstance(settings, LiveSettings):
-                raise ConfigurationError("a Realtime session cannot take GPT-Live settings")
+            if isinstance(settings, (LiveSettings, TranslationSettings)):
+                raise ConfigurationError("a Realtime session takes Realtime settings")
             frames = state.update_settings(settings)
         for frame in frames if send else ():
             self._post_json(frame)

@@ -16,17 +16,35 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.link.websocket import ReconnectPolicy
-from rtsdk.models import DEFAULT_LIVE_MODEL, DEFAULT_MODEL, api_of, model_info, not_reasoning
+from rtsdk.models import (
+    DEFAULT_LIVE_MODEL,
+    DEFAULT_MODEL,
+    DEFAULT_TRANSLATION_MODEL,
+    api_of,
+    model_info,
+    not_reasoning,
+)
 from rtsdk.protocol import SessionSettings, TranscriptionSettings, session_update
 from rtsdk.protocol.live import LiveSettings
 from rtsdk.protocol.session import SessionFields
-from rtsdk.session.session_types import check_session_type, live_settings, transcription_settings
+from rtsdk.protocol.translation import TranslationSettings
+from rtsdk.session.session_types import (
+    check_session_type,
+    live_settings,
+    transcription_settings,
+    translation_settings,
+)
 
 __all__ = ["DEFAULT_MODEL", "OPENAI_REALTIME_URL", "RealtimeAIOptions"]
 
 OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 #: Each API's path under the base URL (``wss://api.openai.com/v1``, a local server's ``/v1``).
-API_PATHS = {"realtime": "/realtime", "transcription": "/realtime", "live": "/live/sessions"}
+API_PATHS = {
+    "realtime": "/realtime",
+    "transcription": "/realtime",
+    "live": "/live/sessions",
+    "translation": "/realtime/translations",
+}
 
 # The session fields RealtimeAIOptions shares with SessionSettings (its model is for the URL).
 _SESSION_FIELDS = tuple(f.name for f in fields(SessionFields))
@@ -113,7 +131,7 @@ class RealtimeAIOptions(SessionFields):
     model: str = DEFAULT_MODEL
     _: KW_ONLY  # the rest by keyword only, as the session fields (from SessionFields)
     # session type (see rtsdk.session.session_types)
-    session_type: Literal["realtime", "transcription", "live"] = "realtime"
+    session_type: Literal["realtime", "transcription", "live", "translation"] = "realtime"
     language: str | None = None
     prompt: str | None = None
     # GPT-Live (see rtsdk.session.session_types)
@@ -125,6 +143,9 @@ class RealtimeAIOptions(SessionFields):
     delegation_options: Mapping[str, Any] | None = None
     acknowledgement_delay_ms: int | None = None
     triggers: Sequence[Mapping[str, Any]] | None = None
+    # translation sessions (see rtsdk.session.session_types)
+    target_language: str | None = None
+    source_transcription_model: str | None = None
     # endpoint
     url: str | None = None
     azure_endpoint: str | None = None
@@ -169,14 +190,18 @@ class RealtimeAIOptions(SessionFields):
             set_(self, "tool_choice", dict(self.tool_choice))
         # a GPT-Live model (or deployment named as one) selects GPT-Live
         named = self.azure_deployment if self.azure_endpoint is not None else self.model
-        if self.session_type == "realtime" and api_of(named) == "live":
-            set_(self, "session_type", "live")
+        if self.session_type == "realtime" and api_of(named) in ("live", "translation"):
+            set_(self, "session_type", api_of(named))
         if self.session_type == "live" and self.model == DEFAULT_MODEL:
             set_(self, "model", DEFAULT_LIVE_MODEL)
-        if self.session_type == "live" and self.session_max_seconds == _REALTIME_CAP:
+        if self.session_type == "translation" and self.model == DEFAULT_MODEL:
+            set_(self, "model", DEFAULT_TRANSLATION_MODEL)
+        if self.session_type in ("live", "translation") and (
+            self.session_max_seconds == _REALTIME_CAP
+        ):
             # GPT-Live announces its session's end (expires_at): renewed before it
             set_(self, "session_max_seconds", None)
-        if self.session_type != "live":
+        if self.session_type not in ("live", "translation"):
             # the session fields are checked by SessionSettings; re-raise naming our class
             try:
                 session_update(self.session_settings())  # every key as the server checks it
@@ -293,6 +318,11 @@ class RealtimeAIOptions(SessionFields):
         """The :class:`~rtsdk.protocol.TranscriptionSettings` of a transcription session."""
         return transcription_settings(self)
 
+    def translation_settings(self) -> TranslationSettings:
+        """The :class:`~rtsdk.protocol.translation.TranslationSettings` of a translation
+        session."""
+        return translation_settings(self)
+
     @property
     def is_live(self) -> bool:
         """True for a GPT-Live session."""
@@ -324,6 +354,10 @@ class RealtimeAIOptions(SessionFields):
                 base = base.rsplit("/openai", 1)[0]
             if self.session_type == "live":
                 return urlunsplit((scheme, parts.netloc, f"{base}/openai/v1/live/sessions", "", ""))
+            if self.session_type == "translation":
+                path = f"{base}/openai/v1/realtime/translations"
+                query = urlencode({"model": self.azure_deployment})
+                return urlunsplit((scheme, parts.netloc, path, query, ""))
             if self.api_version is not None:
                 path = f"{base}/openai/realtime"
                 query = urlencode(
@@ -349,6 +383,10 @@ class RealtimeAIOptions(SessionFields):
         if self.session_type == "live":
             # GPT-Live takes the model in session.start, never in the URL
             query = "&".join(p for p in query.split("&") if p and not p.startswith("model="))
+        elif self.session_type == "translation":
+            if "model=" not in query:
+                extra = f"model={quote(self.model, safe='')}"
+                query = f"{query}&{extra}" if query else extra
         elif self.session_type == "transcription":
             # a transcription session is asked for by intent, and must not name a model
             if "intent=" not in query:

@@ -38,6 +38,7 @@ from rtsdk.protocol.core import Actions
 from rtsdk.protocol.live import LiveSettings
 from rtsdk.protocol.live_core import LiveCore
 from rtsdk.protocol.realtime_core import RealtimeCore
+from rtsdk.protocol.translation import TranslationCore, TranslationSettings
 from rtsdk.session.dispatch import EventCallback, EventDispatcher
 from rtsdk.session.downlink import OutputAudio
 from rtsdk.session.events import (
@@ -60,6 +61,9 @@ __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceM
 
 log = logging.getLogger("rtsdk.service")
 
+#: A session's settings, for any of the APIs.
+Settings = SessionSettings | TranscriptionSettings | LiveSettings | TranslationSettings
+
 #: Seconds before a session's announced end (GPT-Live's ``expires_at``) that it is renewed.
 EXPIRY_MARGIN = 30.0
 
@@ -72,7 +76,7 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
     """
 
     #: The protocol core (sans-I/O): every event name and frame shape lives there.
-    state: RealtimeCore | LiveCore
+    state: RealtimeCore | LiveCore | TranslationCore
 
     def __init__(
         self,
@@ -87,6 +91,8 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         settings = self._settings()
         if isinstance(settings, LiveSettings):
             self.state = LiveCore(settings)
+        elif isinstance(settings, TranslationSettings):
+            self.state = TranslationCore(settings)
         else:
             self.state = RealtimeCore(
                 settings, model=options.catalogue_model or options.model, beta=options.beta_protocol
@@ -111,6 +117,7 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         self._confirmed: asyncio.Event | None = None
         self._refused: RtsdkError | None = None
         self._server_closed: asyncio.Event | None = None
+        self._said_goodbye = False
         self._connected_once = False
         self._input_lost = False  # renewed connection, no audio appended on it yet
         self._replayed = 0
@@ -127,7 +134,9 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
     def __repr__(self) -> str:
         return f"<RealtimeAIServiceManager {self.options!r} link={self._link!r}>"
 
-    def _settings(self) -> SessionSettings | TranscriptionSettings | LiveSettings:
+    def _settings(self) -> Settings:
+        if self.options.session_type == "translation":
+            return self.options.translation_settings()
         if self.options.session_type == "live":
             return self.options.live_settings(self.tools.merged(self.options.tools))
         if self.options.session_type == "transcription":
@@ -194,8 +203,8 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
             max_backlog=opts.max_backlog,
             audio_window=opts.audio_window,
         )
-        if isinstance(self.state, LiveCore):
-            # nothing (audio included) may go out before session.started, on any connection
+        if self.state.gate_sends:
+            # nothing (audio included) may go out before the server confirmed the session
             self._link.gate = self._gate
         self._server_closed = asyncio.Event()
         self.metrics.link = self._link.stats
@@ -231,7 +240,7 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         self._recycler.cancel()
         link = self._link
         if link is not None and link.is_connected and not self._ended:
-            await self._say_goodbye(left)
+            await self.say_goodbye(min(2.0, left(0.5)))
         if link is not None:
             try:
                 await asyncio.wait_for(link.close(), left(0.6))
@@ -252,19 +261,26 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await dispatcher
 
-    async def _say_goodbye(self, left: Callable[..., float]) -> None:
-        """Send the core's closing frames (GPT-Live: ``session.close``) and wait a little for
-        the server's confirmation, so that its final word (usage) reaches the app."""
-        frames = self.state.close()
-        if not frames or self._server_closed is None:
+    async def say_goodbye(self, timeout: float) -> None:
+        """End the session politely, once: send the core's closing frames (GPT-Live and
+        translation: ``session.close``) and wait up to ``timeout`` s for the server's
+        confirmation, with events still flowing (a translation's flushed output, the final
+        usage). Nothing for a Realtime session."""
+        if self._said_goodbye or self._server_closed is None:
             return
+        self._said_goodbye = True
+        frames = self.state.close()
+        if not frames:
+            return
+        deadline = time.monotonic() + timeout
         try:
             for frame in frames:
                 self._outbox.post(self._encode(frame), False)
-            await self._outbox.drain(left(0.3), lambda: False)
+            await self._outbox.drain(max(0.01, timeout / 2), lambda: False)
             if self._link is not None:
                 self._link.closing()  # the server closes after its goodbye: no reconnect
-            await asyncio.wait_for(self._server_closed.wait(), min(2.0, left(0.3)))
+            left = max(0.01, deadline - time.monotonic())
+            await asyncio.wait_for(self._server_closed.wait(), left)
         except (asyncio.TimeoutError, ConnectionClosedError):
             log.info("the server did not confirm the close; closing the connection")
 

@@ -1,7 +1,8 @@
 """What each ``RealtimeAIOptions(session_type=...)`` means and may not say.
 
 ``"realtime"`` is a Realtime conversation, ``"transcription"`` a Realtime transcription
-session, ``"live"`` a GPT-Live session (chosen by any ``gpt-live-`` model too).
+session, ``"live"`` a GPT-Live session (chosen by any ``gpt-live-`` model too),
+``"translation"`` a Realtime translation session (chosen by a translation model too).
 
 A transcription session takes the transcription fields (``transcription_model``,
 ``language``, ``prompt``, ``noise_reduction``, ``turn_detection`` with its VAD parameters,
@@ -20,6 +21,7 @@ from rtsdk.exceptions import ConfigurationError
 from rtsdk.models import DEFAULT_DELEGATION_MODEL, DEFAULT_TRANSCRIPTION_MODEL
 from rtsdk.protocol.live import LiveSettings
 from rtsdk.protocol.transcription import TranscriptionSettings
+from rtsdk.protocol.translation import TranslationSettings
 
 __all__ = [
     "LIVE_ONLY_FIELDS",
@@ -29,9 +31,10 @@ __all__ = [
     "check_session_type",
     "live_settings",
     "transcription_settings",
+    "translation_settings",
 ]
 
-SESSION_TYPES = ("realtime", "transcription", "live")
+SESSION_TYPES = ("realtime", "transcription", "live", "translation")
 
 #: Options fields a transcription session has no use for, with their defaults.
 RESPONSE_ONLY_FIELDS: dict[str, Any] = {
@@ -66,6 +69,11 @@ LIVE_ONLY_FIELDS: dict[str, Any] = {
     "delegation_options": None,
     "acknowledgement_delay_ms": None,
     "triggers": None,
+}
+#: Options fields only a translation session takes, with their defaults.
+TRANSLATION_ONLY_FIELDS: dict[str, Any] = {
+    "target_language": None,
+    "source_transcription_model": None,
 }
 #: Options fields GPT-Live has no such thing for (turns, VAD, modalities, transcription
 #: settings, truncation...), with their defaults: set, they are refused, naming them.
@@ -104,6 +112,16 @@ def check_session_type(options: Any) -> None:
             f"RealtimeAIOptions.session_type must be one of {', '.join(SESSION_TYPES)}, "
             f"got {kind!r}"
         )
+    if kind != "translation":
+        wrong = [n for n, d in TRANSLATION_ONLY_FIELDS.items() if _set(getattr(options, n), d)]
+        if wrong:
+            raise ConfigurationError(
+                f"RealtimeAIOptions: {', '.join(wrong)} apply to translation sessions only "
+                "(a translation model, or session_type='translation')"
+            )
+    if kind == "translation":
+        _check_translation(options)
+        return
     if kind == "live":
         _check_live(options)
         return
@@ -223,4 +241,43 @@ def live_settings(options: Any, tools: Sequence[Mapping[str, Any]]) -> LiveSetti
         responses=responses if delegation != "client" and (tools or delegation) else {},
         acknowledgement_delay_ms=options.acknowledgement_delay_ms,
         triggers=options.triggers,
+    )
+
+
+def _check_translation(options: Any) -> None:
+    refused = {**RESPONSE_ONLY_FIELDS, **REALTIME_ONLY_FIELDS, **LIVE_ONLY_FIELDS}
+    refused.pop("noise_reduction")  # a translation session takes it
+    wrong = [n for n, d in refused.items() if _set(getattr(options, n), d)]
+    if wrong:
+        raise ConfigurationError(
+            f"RealtimeAIOptions: {', '.join(wrong)} cannot be used with a translation session "
+            "(speech in, translated speech out: no instructions, voice, tools or turns; "
+            "source_transcription_model / noise_reduction / target_language configure it)"
+        )
+    if options.input_format != "pcm16" or options.output_format != "pcm16":
+        raise ConfigurationError(
+            "RealtimeAIOptions: a translation session takes 24 kHz PCM16 only "
+            "(input_format / output_format 'pcm16'; rtsdk resamples any source to it)"
+        )
+    if options.target_language is None:
+        raise ConfigurationError(
+            "RealtimeAIOptions.target_language is required for a translation session (e.g. 'fr')"
+        )
+    if options.azure_endpoint is not None and options.api_version is not None:
+        raise ConfigurationError(
+            "RealtimeAIOptions: translation sessions on Azure use the v1 path; drop api_version"
+        )
+    try:
+        translation_settings(options)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"RealtimeAIOptions: {exc}") from None
+
+
+def translation_settings(options: Any) -> TranslationSettings:
+    """The :class:`~rtsdk.protocol.translation.TranslationSettings` of translation options."""
+    return TranslationSettings(
+        target_language=options.target_language,
+        model=options.azure_deployment if options.azure_endpoint is not None else options.model,
+        source_transcription_model=options.source_transcription_model,
+        noise_reduction=options.noise_reduction,
     )
