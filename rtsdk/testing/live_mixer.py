@@ -99,12 +99,14 @@ def _words(text: str) -> list[str]:
 class Speech:
     """Something the model says: ``audio`` in the session format and the ``text`` said (its
     transcript; empty for a fixture). ``done`` is called once its last chunk has left the
-    mixer (not when it is cut)."""
+    mixer (not when it is cut). ``not_before`` is the earliest wall-clock time (the mixer's
+    clock) its first chunk may start playing, for a speech that must lag behind its cause."""
 
     audio: bytes
     text: str
     fixture: bool = False
     done: Callable[[], None] | None = None
+    not_before: float = 0.0
     #: Set by the mixer: wall-clock start, timeline start (ms), next chunk, cut moment.
     t0: float = 0.0
     start_ms: float = 0.0
@@ -172,6 +174,11 @@ class Mixer:
         self.queue.clear()
         self._wake.set()
 
+    def hurry(self) -> None:
+        """Look again now: after the pacing turned ``"fast"``, a chunk waiting for its time
+        leaves at once."""
+        self._wake.set()
+
     def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -186,7 +193,7 @@ class Mixer:
                     continue
                 speech = self.current = self.queue.popleft()
                 now = self._clock()
-                speech.t0 = max(now, self._free_at)
+                speech.t0 = max(now, self._free_at, speech.not_before)
                 speech.start_ms = self._timeline() + (speech.t0 - now) * 1000
                 speech.words = _words(speech.text)
             if not await self._step(speech):
