@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .catalogue import ENTRIES
 from .catalogue_live import LIVE_ONLY, SHARED
+from .catalogue_translation import TRANSLATION_ONLY, TRANSLATION_SHARED
 from .errors import ErrorEntry
 
 __all__ = ["markdown"]
@@ -42,7 +43,7 @@ def _rows(entries: tuple[ErrorEntry, ...]) -> list[str]:
 
 def markdown() -> str:
     """The catalogue as the Markdown of ``docs/server-errors.md`` (the Realtime rows, then
-    the GPT-Live rows)."""
+    the GPT-Live rows, then the translation rows)."""
     lines = [
         "# Errors of the local server",
         "",
@@ -80,6 +81,17 @@ def markdown() -> str:
         "",
         *_HEAD,
         *_rows(LIVE_ONLY),
+        "",
+        "## Realtime translation sessions",
+        "",
+        "A translation session (`/v1/realtime/translations`) sends the Realtime `error` event,",
+        "`error.event_id` being the client event's as above, with the rows above "
+        + ", ".join(f"`{k}`" for k in TRANSLATION_SHARED),
+        "as they are, and the rows below (`rtsdk.testing.TRANSLATION_ERRORS`;",
+        "`tests/test_testing_translation_errors.py` provokes each), refused upgrades included.",
+        "",
+        *_HEAD,
+        *_rows(TRANSLATION_ONLY),
     ]
     return "\n".join(lines) + "\n"
 

@@ -60,7 +60,8 @@ WIRE_ERRORS: tuple[ErrorEntry, ...] = (
     ErrorEntry(
         key="http_not_found",
         trigger="an upgrade on another path than /v1/realtime, /openai/v1/realtime, "
-        "/openai/realtime and GPT-Live's /v1/live/sessions and /openai/v1/live/sessions",
+        "/openai/realtime, GPT-Live's /v1/live/sessions and /openai/v1/live/sessions and the "
+        "translation paths /v1/realtime/translations and /openai/v1/realtime/translations",
         client_event=None,
         code=None,
         message="Invalid URL (GET {path})",
