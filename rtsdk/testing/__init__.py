@@ -1,10 +1,12 @@
-"""A local Realtime and GPT-Live server for tests, demos and offline development.
+"""A local Realtime, GPT-Live and Realtime translation server for tests, demos and offline
+development.
 
 :class:`LocalRealtimeServer` is a real ``websockets`` server (127.0.0.1 by default) that speaks
 the GA Realtime protocol of OpenAI (and the Azure paths), driven by rtsdk's protocol core from
-the server side, and GPT-Live on the same port. It is plainly not a model: its assistant is an
-echo. ``base_url`` is ``ws://HOST:PORT/v1`` (clients add ``/realtime`` or
-``/live/sessions``); ``url`` and ``live_url`` are the two endpoints.
+the server side, and GPT-Live and Realtime translation on the same port. It is plainly not a
+model: its assistant is an echo, its translator plays the speech back. ``base_url`` is
+``ws://HOST:PORT/v1`` (clients add ``/realtime``, ``/live/sessions`` or
+``/realtime/translations``); ``url``, ``live_url`` and ``translation_url`` are the endpoints.
 
 Connecting
     ``/v1/realtime?model=M`` (OpenAI), ``/openai/v1/realtime?model=DEPLOYMENT`` (Azure GA) and
@@ -85,6 +87,22 @@ GPT-Live
     :mod:`.live_backend`; its errors are :data:`LIVE_ERRORS`. ``decision.*`` is refused: this
     server has no Decisions backend.
 
+Realtime translation
+    ``/v1/realtime/translations?model=gpt-realtime-translate`` (OpenAI) and
+    ``/openai/v1/realtime/translations?model=DEPLOYMENT`` (Azure), the same key rules; a missing
+    or non-translation model is refused at the upgrade. ``session.created`` first (the default
+    config), ``session.update`` of the target language, source transcription and noise
+    reduction (``model``, ``type``, format fields and unknown keys refused, naming the
+    ``param``), appends of base64 24 kHz PCM16 mono only (bad base64, odd lengths and format
+    fields refused; G.711 cannot be chosen), gathered into 200 ms engine frames. The translator
+    (:mod:`.translator`) hears utterances with the energy VAD and plays each back as the
+    "translation", frame by frame, ``lag_ms`` (400) behind its source, with target transcript
+    deltas in the language's tag (``[fr] French ...``) and, when configured, source transcript
+    deltas (``[source] speech 1.2 s``), all stamped with ``elapsed_ms`` (200 ms steps); output
+    is paced in real time (:class:`TranslationOptions`, ``pacing="fast"`` for tests).
+    ``session.close`` flushes the rest, then ``session.closed`` and close 1000. See
+    :mod:`.translation`, :mod:`.translation_session`; its errors are :data:`TRANSLATION_ERRORS`.
+
 Tests
     Every frame each way is recorded on the :class:`ServerConnection`; ``wait_for_received`` /
     ``wait_for_sent`` / :meth:`LocalRealtimeServer.wait_for_connection` wait for them.
@@ -100,18 +118,22 @@ from __future__ import annotations
 
 from .catalogue import ERRORS
 from .catalogue_live import LIVE_ERRORS
+from .catalogue_translation import TRANSLATION_ERRORS
 from .connection import ServerConnection
 from .errors import ErrorEntry
 from .faults import Faults, FunctionCallScript
 from .live import LIVE_MODELS, LIVE_PATHS, DelegationScript, LiveConnection, LiveOptions
 from .mcp import McpCallScript
 from .server import LocalRealtimeServer, ServerHandle
+from .translation import TRANSLATION_PATHS, TranslationConnection, TranslationOptions
 
 __all__ = [
     "ERRORS",
     "LIVE_ERRORS",
     "LIVE_MODELS",
     "LIVE_PATHS",
+    "TRANSLATION_ERRORS",
+    "TRANSLATION_PATHS",
     "DelegationScript",
     "ErrorEntry",
     "Faults",
@@ -122,4 +144,6 @@ __all__ = [
     "McpCallScript",
     "ServerConnection",
     "ServerHandle",
+    "TranslationConnection",
+    "TranslationOptions",
 ]

@@ -1,7 +1,9 @@
-"""``python -m rtsdk serve``: run the local server (Realtime and GPT-Live) until SIGINT/SIGTERM.
+"""``python -m rtsdk serve``: run the local server (Realtime, GPT-Live and Realtime translation)
+until SIGINT/SIGTERM.
 
 It prints the Realtime URL (``ws://HOST:PORT/v1/realtime``) on its first line, then a line
-with the base URL (``ws://HOST:PORT/v1``) and the GPT-Live URL (``…/v1/live/sessions``).
+with the base URL (``ws://HOST:PORT/v1``) and the GPT-Live URL (``…/v1/live/sessions``), then
+a line with the translation URL (``Realtime translation: …/v1/realtime/translations?model=…``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from typing import Any
 
 from ..exceptions import ConfigurationError
 from ..link.workers import reuse_port_supported, run_workers
+from ..models import DEFAULT_TRANSLATION_MODEL
 from .live import LiveOptions
 from .server import LocalRealtimeServer
+from .translation import TranslationOptions
 
 __all__ = ["add_scripts", "serve_main"]
 
@@ -26,9 +30,10 @@ __all__ = ["add_scripts", "serve_main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rtsdk serve",
-        description="Run rtsdk's local Realtime and GPT-Live server (an echo, not a model) "
-        "until interrupted. Prints its Realtime ws:// URL on a line of its own once listening, "
-        "then its base URL and GPT-Live URL on the next.",
+        description="Run rtsdk's local Realtime, GPT-Live and Realtime translation server (an "
+        "echo, not a model) until interrupted. Prints its Realtime ws:// URL on a line of its "
+        "own once listening, then its base URL and GPT-Live URL on the next, then its "
+        "translation URL.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
@@ -49,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
         "--pacing",
         choices=("realtime", "fast"),
         default="realtime",
-        help="stream reply audio (Realtime and GPT-Live) at the rate it plays, or as fast as "
-        "possible",
+        help="stream reply audio (Realtime, GPT-Live and translation) at the rate it plays, or "
+        "as fast as possible",
     )
     parser.add_argument(
         "--function-call",
@@ -149,6 +154,8 @@ async def _serve(server: LocalRealtimeServer) -> None:
     async with server:
         print(server.url, flush=True)
         print(f"base URL {server.base_url} (GPT-Live: {server.live_url})", flush=True)
+        url = f"{server.translation_url}?model={DEFAULT_TRANSLATION_MODEL}"
+        print(f"Realtime translation: {url}", flush=True)
         await stop.wait()
 
 
@@ -183,6 +190,7 @@ def serve_main(argv: list[str] | None = None) -> int:
             today=args.today,
             reuse_port=args.workers > 1,
             live=LiveOptions(pacing=args.pacing),
+            translation=TranslationOptions(pacing=args.pacing),
         )
         add_scripts(server, args.function_call, args.mcp_call)
     except ValueError as exc:

@@ -25,13 +25,20 @@ from websockets.http11 import Request, Response
 
 from ..exceptions import ConfigurationError
 from ..models import DEFAULT_MODEL
-from .catalogue import ERRORS, failure
+from .catalogue import ERRORS
+from .catalogue_translation import TRANSLATION_ERRORS
 from .config import VadDefaults
 from .connection import ServerConnection
 from .faults import Faults, FunctionCallScript
 from .live import LIVE_PATHS, DelegationScript, LiveConnection, LiveOptions
 from .mcp import McpCallScript
 from .session import Ids
+from .translation import (
+    TRANSLATION_PATHS,
+    TranslationConnection,
+    TranslationOptions,
+    upgrade_refusal,
+)
 
 __all__ = ["LocalRealtimeServer", "ServerHandle"]
 
@@ -96,7 +103,9 @@ class LocalRealtimeServer:
 
     ``live`` sets how GPT-Live sessions behave (:class:`~rtsdk.testing.LiveOptions`: their
     own pacing, real time by default, chunk and lead, answer silence, barge-in delay, usage
-    interval, duration); see :mod:`rtsdk.testing.live`.
+    interval, duration); see :mod:`rtsdk.testing.live`. ``translation`` sets how Realtime
+    translation sessions behave (:class:`~rtsdk.testing.TranslationOptions`: pacing, lag,
+    utterance silence, default language, duration); see :mod:`rtsdk.testing.translation`.
 
     ``today`` is the date that decides which models of the catalogue (:mod:`rtsdk.models`)
     have been shut down (None: the real date, UTC, asked at each use). A session of a model
@@ -127,6 +136,7 @@ class LocalRealtimeServer:
         reuse_port: bool = False,
         today: datetime.date | None = None,
         live: LiveOptions | None = None,
+        translation: TranslationOptions | None = None,
     ) -> None:
         if pacing not in ("fast", "realtime"):
             raise ConfigurationError(
@@ -136,6 +146,10 @@ class LocalRealtimeServer:
             raise ConfigurationError("LocalRealtimeServer api_key must be a non-empty str or None")
         if live is not None and not isinstance(live, LiveOptions):
             raise ConfigurationError("LocalRealtimeServer live must be a LiveOptions or None")
+        if translation is not None and not isinstance(translation, TranslationOptions):
+            raise ConfigurationError(
+                "LocalRealtimeServer translation must be a TranslationOptions or None"
+            )
         if faults is not None and not isinstance(faults, Faults):
             raise ConfigurationError("LocalRealtimeServer faults must be a Faults or None")
         if turn_detection not in ("server_vad", "semantic_vad", None):
@@ -179,6 +193,8 @@ class LocalRealtimeServer:
         #: How GPT-Live sessions behave (may be replaced while the server runs).
         self.live = live if live is not None else LiveOptions()
         self.delegation_scripts: list[DelegationScript] = []
+        #: How Realtime translation sessions behave (may be replaced while the server runs).
+        self.translation = translation if translation is not None else TranslationOptions()
         self.mcp_scripts: list[McpCallScript] = []
         #: Transcriptions still to fail (see :meth:`fail_next_transcriptions`).
         self.transcription_failures: list[int] = []
@@ -190,7 +206,7 @@ class LocalRealtimeServer:
         self._plans: list[Faults] = []
         self._pending: dict[WsConnection, tuple[str, Faults, bool]] = {}
         self._intents: dict[WsConnection, str] = {}
-        self._live: set[WsConnection] = set()
+        self._kinds: dict[WsConnection, type[ServerConnection]] = {}
         self._server: Server | None = None
         self._changed: asyncio.Event | None = None
 
@@ -224,7 +240,8 @@ class LocalRealtimeServer:
 
     @property
     def base_url(self) -> str:
-        """``ws://HOST:PORT/v1``: clients add ``/realtime`` or ``/live/sessions``."""
+        """``ws://HOST:PORT/v1``: clients add ``/realtime``, ``/live/sessions`` or
+        ``/realtime/translations``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"ws://{host}:{self.port}/v1"
 
@@ -232,6 +249,11 @@ class LocalRealtimeServer:
     def live_url(self) -> str:
         """``ws://HOST:PORT/v1/live/sessions`` (GPT-Live; no query)."""
         return f"{self.base_url}/live/sessions"
+
+    @property
+    def translation_url(self) -> str:
+        """``ws://HOST:PORT/v1/realtime/translations`` (clients add ``?model=...``)."""
+        return f"{self.base_url}/realtime/translations"
 
     async def start(self) -> None:
         """Start listening (``port=0`` picks a free port; :attr:`port` then says which)."""
@@ -428,10 +450,11 @@ class LocalRealtimeServer:
     def _refuse(self, ws: WsConnection, where: str, key: str, **fields: Any) -> Response:
         """Refuse the upgrade on path ``where`` with catalogue entry ``key`` (its HTTP status,
         its JSON body)."""
-        status = ERRORS[key].status
+        entry = TRANSLATION_ERRORS.get(key) or ERRORS[key]
+        status = entry.status
         assert status is not None, key
         self.refused.append((status, where))
-        body = json.dumps({"error": failure(key, **fields)})
+        body = json.dumps({"error": entry.render(**fields)})
         response = ws.respond(HTTPStatus(status), body + "\n")
         del response.headers["Content-Type"]
         response.headers["Content-Type"] = "application/json"
@@ -447,7 +470,12 @@ class LocalRealtimeServer:
             return values[0] if values else None
 
         if path in LIVE_PATHS:
-            return self._upgrade(ws, request, path, "", live=True)
+            return self._upgrade(ws, request, path, "", LiveConnection)
+        if path in TRANSLATION_PATHS:
+            refusal = upgrade_refusal(path, one("model"), one("intent"))
+            if refusal is not None:
+                return self._refuse(ws, path, refusal[0], **refusal[1])
+            return self._upgrade(ws, request, path, one("model") or "", TranslationConnection)
         if path not in PATHS:
             return self._refuse(ws, path, "http_not_found", path=path)
         if path == "/openai/realtime":
@@ -472,7 +500,12 @@ class LocalRealtimeServer:
         return self._upgrade(ws, request, path, model)
 
     def _upgrade(
-        self, ws: WsConnection, request: Request, path: str, model: str, live: bool = False
+        self,
+        ws: WsConnection,
+        request: Request,
+        path: str,
+        model: str,
+        kind: type[ServerConnection] = ServerConnection,
     ) -> Response | None:
         """Check the key (and a refused-auth fault) of an upgrade that passed its path checks."""
         plan = self._plans.pop(0) if self._plans else self.faults
@@ -482,19 +515,16 @@ class LocalRealtimeServer:
         if refused is not None:
             self._intents.pop(ws, None)
             return self._refuse(ws, path, refused)
-        beta = not live and (
+        beta = kind is ServerConnection and (
             path == "/openai/realtime" or "realtime=v1" in request.headers.get("OpenAI-Beta", "")
         )
         self._pending[ws] = (model, plan, beta)
-        if live:
-            self._live.add(ws)
+        self._kinds[ws] = kind
         return None
 
     async def _handler(self, ws: WsConnection) -> None:
         model, plan, beta = self._pending.pop(ws, (DEFAULT_MODEL, self.faults, False))
-        live = ws in self._live
-        self._live.discard(ws)
-        conn = (LiveConnection if live else ServerConnection)(
+        conn = self._kinds.pop(ws, ServerConnection)(
             self,
             ws,
             index=len(self.connections),
