@@ -261,7 +261,7 @@ async def local_server_unless_keyed(
     server = LocalRealtimeServer(pacing="realtime")  # GPT-Live too, on the same port
     await server.start()
     console.line(
-        "No OPENAI_API_KEY (or Azure settings): using the local server (Realtime and GPT-Live) "
+        "No OPENAI_API_KEY (or Azure settings): using the local server (all three APIs) "
         f"in this process. {what_it_is}"
     )
     return server, server.base_url

@@ -95,7 +95,7 @@ def test_transcription_options_are_checked() -> None:
     with pytest.raises(ConfigurationError, match="language apply to session_type='transcription'"):
         RealtimeAIOptions(language="en")
     with pytest.raises(ConfigurationError, match="session_type"):
-        RealtimeAIOptions(session_type="translation")  # type: ignore[arg-type]
+        RealtimeAIOptions(session_type="conversation")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="turn_detection"):
         RealtimeAIOptions(session_type="transcription", transcription_model="gpt-realtime-whisper")
     azure = RealtimeAIOptions(

@@ -414,11 +414,15 @@ class AudioStreamManager:
             return True
         return now < self._mute_until
 
-    async def _silence_tail(self, encoder: AppendEncoder) -> None:
+    async def _silence_tail(self, encoder: AppendEncoder, gatherer: Gatherer | None) -> None:
         """After the source ended (``continuous``): silence frames at real-time pace until
-        the stream stops."""
+        the stream stops (a gathered append in progress is completed with silence first)."""
         if self._input_ended is not None:
             self._input_ended.set()
+        if gatherer is not None and gatherer.pending:
+            pad = np.zeros(gatherer.size - gatherer.pending, dtype=np.float32)
+            for frame in gatherer.frames(pad):
+                await self._send_frame(frame)
         loop = asyncio.get_running_loop()
         ms = self._append_ms or self.options.frame_ms
         step = ms / 1000
@@ -510,7 +514,8 @@ class AudioStreamManager:
                 y.fill(0.0)  # the resampler's fresh output: silenced in place
             if gatherer is not None:
                 awaited = False
-                for frame in gatherer.frames(y, last=last):
+                # the end of a continuous source is not the end of the input: silence follows
+                for frame in gatherer.frames(y, last=last and not self._continuous):
                     awaited = await send_frame(frame) or awaited
                 if feed and sink is not None and y.size:
                     sink.feed_input(feed_rs.process(y) if feed_rs is not None else y)
@@ -524,5 +529,5 @@ class AudioStreamManager:
                     await asyncio.sleep(0)  # never starve the loop on a fast source
             if last:
                 if self._continuous:
-                    await self._silence_tail(encoder)
+                    await self._silence_tail(encoder, gatherer)
                 return

@@ -99,6 +99,9 @@ class PhoneCall:
     for this long is over (a lost ``stop``).
     """
 
+    #: the session speaks G.711 and its audio is spliced (an interpreter call transcodes)
+    passthrough = True
+
     def __init__(
         self,
         ws: Any,
@@ -240,7 +243,8 @@ class PhoneCall:
             options = await self._session_options(info)
             client = self.client = AsyncRealtimeAIClient(options)
             client.service.playback = self  # barge-in: interrupt() and the played clock
-            client.service.raw_audio = self  # deltas come undecoded: splice() + play_spliced()
+            if self.passthrough:  # deltas come undecoded: splice() + play_spliced()
+                client.service.raw_audio = self
             client.on("rtsdk.disconnected", self._on_disconnected)
             client.on("conversation.item.truncated", self._on_truncated)
             await _maybe_await(self.handler.on_session(self))
@@ -300,6 +304,11 @@ class PhoneCall:
                 f"PhoneCallHandler.configure must return RealtimeAIOptions, got "
                 f"{type(options).__name__}"
             )
+        return self._call_formats(options)
+
+    @staticmethod
+    def _call_formats(options: RealtimeAIOptions) -> RealtimeAIOptions:
+        """The session speaks the carrier's G.711 μ-law: audio spliced, never decoded."""
         return options.with_changes(input_format="g711_ulaw", output_format="g711_ulaw")
 
     def _take(self, raw: str | bytes) -> None:

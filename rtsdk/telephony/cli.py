@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--instructions", default=None, help="instructions for every call")
     p.add_argument("--dtmf-to-model", action="store_true", help="tell the model key presses")
     p.add_argument(
+        "--translate-to",
+        default=None,
+        metavar="LANG",
+        help="interpreter: each caller hears what they say translated into LANG (a translation "
+        "session per call; --model then names the translation model)",
+    )
+    p.add_argument(
         "--auth-token",
         default=os.environ.get("TWILIO_AUTH_TOKEN"),
         help="carrier auth token: requests must carry its X-Twilio-Signature "
@@ -94,12 +101,26 @@ def _options(args: argparse.Namespace, url: str | None) -> Any:
     from rtsdk.session.options import RealtimeAIOptions
 
     kw: dict[str, Any] = {}
+    if url is not None:
+        kw.update(url=url, api_key=None)
+    if args.translate_to is not None:
+        if args.voice or args.instructions or args.dtmf_to_model:
+            raise SystemExit(
+                "rtsdk phone: --voice, --instructions and --dtmf-to-model do not apply to "
+                "--translate-to (a translation session has no assistant)"
+            )
+        if args.model is not None:
+            kw["model"] = args.model
+        return RealtimeAIOptions(
+            session_type="translation",
+            target_language=args.translate_to,
+            source_transcription_model=DEFAULT_TRANSCRIPTION_MODEL,
+            **kw,
+        )
     for name in ("model", "voice", "instructions"):
         value = getattr(args, name)
         if value is not None:
             kw[name] = value
-    if url is not None:
-        kw.update(url=url, api_key=None)
     kw.setdefault("transcription_model", DEFAULT_TRANSCRIPTION_MODEL)
     return RealtimeAIOptions(**kw)
 
@@ -214,6 +235,11 @@ async def _demo(args: argparse.Namespace) -> int:
                 "response.output_audio_transcript.done",
                 lambda e: print(f"  assistant: {e.transcript}"),
             )
+            if args.translate_to is not None:
+                call.client.on(
+                    "session.output_transcript.delta",
+                    lambda e: print(f"  translation: {e.delta}"),
+                )
 
     if not Path(args.wav).exists():
         print(f"rtsdk phone --demo: no such WAV file: {args.wav}", file=sys.stderr)
@@ -240,10 +266,13 @@ async def _demo(args: argparse.Namespace) -> int:
         w.setframerate(8000)
         w.writeframes(pcm.astype("<i2").tobytes())
     stats = calls[0].stats if calls else None
-    print(f"caller heard {c.heard_ms / 1000:.2f} s of the assistant; recording in {args.out}")
+    what = "the translation" if args.translate_to is not None else "the assistant"
+    print(f"caller heard {c.heard_ms / 1000:.2f} s of {what}; recording in {args.out}")
     if stats is not None:
         print(
-            f"call: {stats.media_in} media up (spliced, not decoded), {stats.media_out} down, "
+            f"call: {stats.media_in} media up "
+            f"({'transcoded' if args.translate_to else 'spliced, not decoded'}), "
+            f"{stats.media_out} down, "
             f"{stats.marks_echoed} marks echoed, ended by {stats.ended_by}, "
             f"{len(stats.errors)} errors"
         )

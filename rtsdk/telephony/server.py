@@ -36,6 +36,7 @@ from rtsdk.session.options import RealtimeAIOptions
 
 from .call import PhoneCall, PhoneCallHandler, check_uplink_ms
 from .carrier import CarrierPort
+from .interpreter import InterpreterCall
 from .signature import read_webhook_body, signature_valid
 
 __all__ = ["PhoneServer", "twiml_connect_stream"]
@@ -360,7 +361,8 @@ class PhoneServer:
 
     def new_call(self, ws: Any = None) -> PhoneCall:
         """A call for this server (``ws``: a WebSocket-like, or None for a fed call)."""
-        return PhoneCall(ws, self.options, handler=self.handler_factory(), **self.call_options)
+        kind = InterpreterCall if self.options.session_type == "translation" else PhoneCall
+        return kind(ws, self.options, handler=self.handler_factory(), **self.call_options)
 
     async def run_call(self, call: PhoneCall, port: CarrierPort | None = None) -> None:
         """Run ``call`` (on ``port``, or reading its own ``ws``) as one of this server's."""

@@ -1,0 +1,37 @@
+"""samples/translate.py as a user runs it: no key (the local translator), WAV in, WAV out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rtsdk.audio import read_wav
+
+from .test_sample import _env
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "translate.py"
+BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
+
+
+def test_translate_sample_plays_the_translation_into_a_wav(tmp_path: Path) -> None:
+    out = tmp_path / "translated.wav"
+    args = ("--to", "fr", "--input", str(BUNDLED), "--output", str(out))
+    proc = subprocess.run(
+        [sys.executable, str(SAMPLE), *args],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=_env(),
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "/v1/realtime/translations" in proc.stdout
+    assert "[source]" in proc.stdout and "[fr]" in proc.stdout
+    assert "translation written to" in proc.stdout
+    heard, rate = read_wav(out)
+    assert rate > 0 and np.count_nonzero(np.abs(heard) > 0.02) / rate > 1.0
