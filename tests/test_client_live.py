@@ -556,3 +556,23 @@ async def test_a_spoken_exchange_through_real_devices() -> None:
     assert stats.device_errors == 0
     assert stats.played_samples > 0.3 * 44100  # the echo was played on the device
     assert stats.frames_sent > 50  # continuous input: silence included
+
+
+async def test_azure_gpt_live_path_and_key() -> None:
+    """Azure: ``/openai/v1/live/sessions`` on the resource, the key in ``api-key`` (or Bearer)."""
+    async with LocalRealtimeServer(api_key="az-key", live=LiveOptions(pacing="fast")) as server:
+        for auth in ("api-key", "bearer"):
+            client = AsyncRealtimeAIClient(
+                RealtimeAIOptions(
+                    azure_endpoint=f"http://127.0.0.1:{server.port}",
+                    azure_deployment="gpt-live-1",
+                    api_key="az-key",
+                    azure_auth=auth,  # type: ignore[arg-type]
+                )
+            )
+            await client.start()
+            assert client.options.session_type == "live"
+            await client.stop()
+        check_client_frames(server)
+    assert len(server.connections) == 2 and not server.refused
+    assert all(c.received[0]["session"]["model"] == "gpt-live-1" for c in server.connections)
