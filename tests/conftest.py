@@ -17,6 +17,11 @@ NO_EXTENSIONS = os.environ.get("RTSDK_NO_EXTENSIONS", "").strip().lower() not in
     "false",
     "no",
 )
+#: A real-time test (wall-clock pacing, a subprocess sample, a call): it measures the session, not
+#: the kernels, so it runs once, on the compiled ones.
+REALTIME_ONCE = pytest.mark.skipif(
+    NO_EXTENSIONS, reason="a real-time test: run once, on the compiled kernels"
+)
 
 settings.register_profile(
     "ci",

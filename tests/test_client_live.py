@@ -31,6 +31,8 @@ from rtsdk import (
 from rtsdk.audio import AudioStreamOptions, PushSource, WavSink, WavSource, read_wav
 from rtsdk.testing import LiveOptions, LocalRealtimeServer
 
+from .conftest import REALTIME_ONCE
+
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
 CLIENT_EVENT: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(OpenAIClientEvent)
@@ -475,11 +477,12 @@ async def test_nothing_goes_out_before_session_started_even_on_a_reconnect() -> 
             await start
             await seen.wait(lambda e: True, timeout=10)
             await asyncio.sleep(0.2)
-        await client.stop()
+        await client.stop(timeout=1.0)  # this server never confirms a close
     assert len(firsts) == 2
     assert firsts == [["session.start"], ["session.start"]]
 
 
+@REALTIME_ONCE
 async def test_barge_in_the_reply_stops_soon_after_the_user_starts(tmp_path: Path) -> None:
     """The user talks over a reply: on the speaker's timeline (a real-time WAV sink recording
     both sides), the reply is silent within 300 ms of the user's onset, and the playout never
@@ -519,6 +522,7 @@ async def test_barge_in_the_reply_stops_soon_after_the_user_starts(tmp_path: Pat
     assert depth_ms <= 140  # the adaptive prebuffer's cap (60) plus one 40 ms delta, with room
 
 
+@REALTIME_ONCE
 async def test_a_spoken_exchange_through_real_devices() -> None:
     """The loopback sound server's speaker and microphone (PipeWire in CI), on GPT-Live."""
     from .test_audio_devices import require_loopback

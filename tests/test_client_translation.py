@@ -23,6 +23,7 @@ from rtsdk import AsyncRealtimeAIClient, ConfigurationError, RealtimeAIOptions
 from rtsdk.audio import AudioStreamOptions, WavSink, WavSource, read_wav
 from rtsdk.testing import LocalRealtimeServer, TranslationOptions
 
+from .conftest import REALTIME_ONCE
 from .test_client_live import Seen, Voice, tone
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +96,7 @@ async def test_wav_in_translation_out_with_both_transcripts(
     assert conn.received[-1]["type"] == "session.close"
 
 
+@REALTIME_ONCE
 async def test_close_flushes_what_is_being_translated() -> None:
     """Real-time pacing with a long lag: stop() right after the speech still plays its whole
     translation (the server flushes on session.close, the client plays before it stops)."""
@@ -185,6 +187,7 @@ async def test_stop_returns_in_time_when_the_server_never_confirms_the_close(
     assert client.session_closed is None
 
 
+@REALTIME_ONCE
 async def test_translation_through_real_devices() -> None:
     from .test_audio_devices import require_loopback
 

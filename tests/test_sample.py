@@ -15,6 +15,7 @@ import pytest
 from rtsdk.audio import read_wav
 
 from .client_helpers import best_correlation
+from .conftest import REALTIME_ONCE
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "main.py"
@@ -57,6 +58,7 @@ def test_sample_echoes_the_bundled_speech_into_a_wav(tmp_path: Path) -> None:
     assert best_correlation(said, heard) > 0.8
 
 
+@REALTIME_ONCE
 def test_sample_on_gpt_live(tmp_path: Path) -> None:
     """``--model gpt-live-1``: the same sample, devices and files on GPT-Live (the local
     server's GPT-Live echo)."""

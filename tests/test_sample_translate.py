@@ -10,6 +10,7 @@ import numpy as np
 
 from rtsdk.audio import read_wav
 
+from .conftest import REALTIME_ONCE
 from .test_sample import _env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,6 +18,7 @@ SAMPLE = ROOT / "samples" / "translate.py"
 BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
 
 
+@REALTIME_ONCE
 def test_translate_sample_plays_the_translation_into_a_wav(tmp_path: Path) -> None:
     out = tmp_path / "translated.wav"
     args = ("--to", "fr", "--input", str(BUNDLED), "--output", str(out))

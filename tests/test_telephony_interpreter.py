@@ -15,10 +15,13 @@ from rtsdk.telephony.interpreter import InterpreterCall
 from rtsdk.testing import LocalRealtimeServer, TranslationOptions
 from rtsdk.testing.caller import SimulatedCaller, ulaw_from_wav
 
+from .conftest import REALTIME_ONCE
+
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
 
 
+@REALTIME_ONCE
 async def test_the_caller_hears_the_translation_of_what_they_said() -> None:
     said = ulaw_from_wav(BUNDLED)
     async with LocalRealtimeServer(translation=TranslationOptions(pacing="realtime")) as rt:
