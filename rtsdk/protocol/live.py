@@ -44,10 +44,10 @@ LIVE_VOICES = (
     "gleam", "marin", "meridian", "quartz", "ripple", "sage", "shida", "shimmer", "stone",
     "tempo", "verse", "vesper", "willow",
 )  # fmt: skip
-#: Format name -> the audio format object (one format covers input and output).
+#: Format name -> the audio format object (one format covers input and output). The service
+#: also takes PCM16 at 16 kHz; rtsdk's audio stack sends 24 kHz PCM16 or 8 kHz G.711.
 LIVE_FORMATS: dict[str, Json] = {
     "pcm16": {"type": "audio/pcm", "rate": 24000},
-    "pcm16_16k": {"type": "audio/pcm", "rate": 16000},
     "g711_ulaw": {"type": "audio/pcmu", "rate": 8000},
     "g711_alaw": {"type": "audio/pcma", "rate": 8000},
 }

@@ -122,7 +122,6 @@ class LiveCore:
         #: output audio deltas dropped because they could not be played (odd PCM16 length)
         self.malformed_audio = 0
         self.replayed = 0
-        self._start_event_id: str | None = None
         # Responses delegation: backend response id -> call ids; outputs; completed responses
         self._calls: dict[str, dict[str, FunctionCall]] = {}
         self._outputs: dict[str, str] = {}
@@ -155,7 +154,6 @@ class LiveCore:
             extra = self.history(room=MAX_HISTORY_MESSAGES - len(self.settings.input))
         self.replayed = len(extra)
         frame = session_start(self.settings, extra_input=extra)
-        self._start_event_id = frame["event_id"]
         self.started = False
         self.muted = False
         self.close_requested = False
