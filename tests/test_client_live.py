@@ -126,11 +126,15 @@ class Seen:
         return "".join(e.delta for e in self.of(kind))
 
 
-def check_client_frames(server: LocalRealtimeServer) -> None:
+def check_client_frames(
+    server: LocalRealtimeServer, types: pydantic.TypeAdapter[Any] = CLIENT_EVENT
+) -> None:
+    """Every frame the server received, checked strictly against ``types`` (the ``openai``
+    package's client events of the API: GPT-Live's by default)."""
     for conn in server.connections:
         for frame in conn.received:
             if isinstance(frame, dict):
-                CLIENT_EVENT.validate_python(frame, strict=True)
+                types.validate_python(frame, strict=True)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from rtsdk.testing import LocalRealtimeServer, TranslationOptions
 
 from .conftest import REALTIME_ONCE
 from .test_client_live import Seen, Voice, tone
+from .test_client_live import check_client_frames as check_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
@@ -32,10 +33,7 @@ CLIENT_EVENT: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(RealtimeTranslati
 
 
 def check_client_frames(server: LocalRealtimeServer) -> None:
-    for conn in server.connections:
-        for frame in conn.received:
-            if isinstance(frame, dict):
-                CLIENT_EVENT.validate_python(frame, strict=True)
+    check_frames(server, CLIENT_EVENT)
 
 
 @pytest.fixture

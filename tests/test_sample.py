@@ -22,6 +22,21 @@ SAMPLE = ROOT / "samples" / "main.py"
 BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
 
 
+def run_sample(
+    script: Path, tmp_path: Path, *args: str, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    """``python <script> <args>`` as a user runs it, in ``tmp_path``, without any key."""
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+        cwd=tmp_path,
+        check=False,
+    )
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     for name in ("OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY"):
@@ -64,15 +79,7 @@ def test_sample_on_gpt_live(tmp_path: Path) -> None:
     server's GPT-Live echo)."""
     out = tmp_path / "assistant.wav"
     args = ("--model", "gpt-live-1", "--input", str(BUNDLED), "--output", str(out))
-    proc = subprocess.run(
-        [sys.executable, str(SAMPLE), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=_env(),
-        cwd=tmp_path,
-        check=False,
-    )
+    proc = run_sample(SAMPLE, tmp_path, *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "GPT-Live session sess_" in proc.stdout and "/v1/live/sessions" in proc.stdout
     assert "you: " in proc.stdout and "assistant: " in proc.stdout

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import wave
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import numpy as np
 
 from rtsdk.testing.transcribe import TRANSCRIPT_PREFIX, describe
 
-from .test_sample import _env
+from .test_sample import run_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "transcribe.py"
@@ -21,15 +20,7 @@ BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
 
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SAMPLE), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=_env(),
-        cwd=tmp_path,
-        check=False,
-    )
+    return run_sample(SAMPLE, tmp_path, *args)
 
 
 def test_two_turns_become_two_captions_and_two_jsonl_records(tmp_path: Path) -> None:

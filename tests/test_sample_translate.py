@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +9,7 @@ import numpy as np
 from rtsdk.audio import read_wav
 
 from .conftest import REALTIME_ONCE
-from .test_sample import _env
+from .test_sample import run_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "translate.py"
@@ -22,15 +20,7 @@ BUNDLED = ROOT / "samples" / "assets" / "hello.wav"
 def test_translate_sample_plays_the_translation_into_a_wav(tmp_path: Path) -> None:
     out = tmp_path / "translated.wav"
     args = ("--to", "fr", "--input", str(BUNDLED), "--output", str(out))
-    proc = subprocess.run(
-        [sys.executable, str(SAMPLE), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=_env(),
-        cwd=tmp_path,
-        check=False,
-    )
+    proc = run_sample(SAMPLE, tmp_path, *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "/v1/realtime/translations" in proc.stdout
     assert "[source]" in proc.stdout and "[fr]" in proc.stdout

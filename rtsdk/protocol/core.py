@@ -20,10 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .. import kernels
 from ..exceptions import RtsdkError
 from .errors import ErrorKind
 
-__all__ = ["Actions", "FunctionCall", "ProtocolCore"]
+__all__ = ["Actions", "FunctionCall", "ProtocolCore", "input_encoder"]
 
 Json = dict[str, Any]
 
@@ -77,6 +78,20 @@ class Actions:
     first_output: str | None = None
     output_done: str | None = None
     closed: bool = False
+
+
+def input_encoder(event_type: str) -> Callable[..., bytes]:
+    """A core's ``encode_input_audio`` for appends of type ``event_type`` (the compiled
+    :func:`~rtsdk.kernels.encode_append` with that head)."""
+
+    def encode_input_audio(
+        audio: Any, event_id: str | None = None, *, sample_width: int = 2
+    ) -> bytes:
+        return kernels.encode_append(
+            audio, event_id, sample_width=sample_width, event_type=event_type
+        )
+
+    return encode_input_audio
 
 
 class ProtocolCore(Protocol):

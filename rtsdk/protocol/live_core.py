@@ -32,7 +32,7 @@ from ..exceptions import (
     ServerError,
 )
 from . import live_events as lev
-from .core import Actions, FunctionCall, ProtocolCore
+from .core import Actions, FunctionCall, ProtocolCore, input_encoder
 from .errors import ErrorKind, classify_error
 from .events import ErrorEvent, ProtocolErrorEvent, ServerEvent
 from .live import (
@@ -75,17 +75,11 @@ class TranscriptSpan:
         return f"TranscriptSpan({self.speaker!r}, {self.text!r}, {self.start_ms}, {self.end_ms})"
 
 
-def _encode_input(audio: Any, event_id: str | None = None, *, sample_width: int = 2) -> bytes:
-    return kernels.encode_append(
-        audio, event_id, sample_width=sample_width, event_type=INPUT_AUDIO_EVENT
-    )
-
-
 class LiveCore:
     """The GPT-Live protocol core (see the module docstring)."""
 
     decode_output_audio = staticmethod(kernels.decode_session_audio_delta)
-    encode_input_audio = staticmethod(_encode_input)
+    encode_input_audio = staticmethod(input_encoder(INPUT_AUDIO_EVENT))
     #: the event type of input audio frames
     input_audio_event = INPUT_AUDIO_EVENT
     #: the event type of output audio (parsed only when someone listens to it)

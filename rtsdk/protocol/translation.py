@@ -26,7 +26,7 @@ from ..exceptions import AuthenticationError, ConfigurationError, ModelUnavailab
 from ..models import DEFAULT_TRANSLATION_MODEL
 from ._base import Json, collect
 from .codec import decode_frame, encode_event
-from .core import Actions, ProtocolCore
+from .core import Actions, ProtocolCore, input_encoder
 from .errors import ErrorKind, classify_error
 from .events import ErrorEvent, ProtocolErrorEvent, ServerEvent, UnknownServerEvent
 from .live import live_event
@@ -191,17 +191,11 @@ def parse_translation_event(frame: str | bytes) -> ServerEvent:
 # -- the core ------------------------------------------------------------------------------
 
 
-def _encode_input(audio: Any, event_id: str | None = None, *, sample_width: int = 2) -> bytes:
-    return kernels.encode_append(
-        audio, event_id, sample_width=sample_width, event_type=INPUT_AUDIO_EVENT
-    )
-
-
 class TranslationCore:
     """The translation protocol core (see the module docstring)."""
 
     decode_output_audio = staticmethod(kernels.decode_session_audio_delta)
-    encode_input_audio = staticmethod(_encode_input)
+    encode_input_audio = staticmethod(input_encoder(INPUT_AUDIO_EVENT))
     input_audio_event = INPUT_AUDIO_EVENT
     output_audio_event = "session.output_audio.delta"
     ready_event = "session.updated"
