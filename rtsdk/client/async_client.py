@@ -52,7 +52,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AsyncRealtimeAIClient(GaHelpers, LiveHelpers):
-    """A Realtime or GPT-Live session on the running event loop.
+    """A Realtime, GPT-Live or translation session on the running event loop.
 
     >>> async with AsyncRealtimeAIClient(RealtimeAIOptions(instructions="Be brief.")) as client:
     ...     await client.send_text("Hello!")
@@ -65,7 +65,9 @@ class AsyncRealtimeAIClient(GaHelpers, LiveHelpers):
     :meth:`play_fixture`, :meth:`drop_queued_output` and :meth:`delegation_reply`, and the
     intents GPT-Live has no such thing for (:meth:`generate_response`, :meth:`cancel_response`,
     :meth:`truncate`, :meth:`interrupt`, :meth:`commit_audio`, :meth:`clear_audio`, item
-    requests) raise :class:`~rtsdk.exceptions.ConfigurationError` naming GPT-Live.
+    requests) raise :class:`~rtsdk.exceptions.ConfigurationError` naming GPT-Live. A translation
+    session (``RealtimeAIOptions(model="gpt-realtime-translate", target_language="fr")``) runs
+    on the same audio, with ``source`` / ``target`` lines from :meth:`transcripts`.
 
     ``event_handler``: a :class:`RealtimeEventHandler` or
     :class:`~rtsdk.client.live_handler.LiveEventHandler` (methods plain or async). ``tools``:
