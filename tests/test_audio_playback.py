@@ -318,7 +318,7 @@ def test_adaptive_prebuffer_follows_the_arrival_jitter(monkeypatch: pytest.Monke
     import rtsdk.audio.playback as playback_module
 
     now = [100.0]
-    monkeypatch.setattr(playback_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(playback_module, "_monotonic", lambda: now[0])
     pb = Playback(session_format="pcm16", sink_rate=24_000, prebuffer_ms=100, adaptive=True)
     delta = b"\0\0" * 960  # 40 ms at 24 kHz
     assert pb.prebuffer_ms == playback_module.ADAPTIVE_MIN_MS

@@ -67,6 +67,7 @@ _RUN_GAP: Final = 0.5
 #: Per delta, how much of the measured lateness the adaptive estimate keeps (a slow decay:
 #: a late delta raises the prebuffer at once, calm lowers it over a few seconds).
 _JITTER_DECAY: Final = 0.99
+_monotonic = time.monotonic
 
 
 def _buf(a: npt.NDArray[np.float32]) -> Buffer:
@@ -133,8 +134,10 @@ class Playback:
         # adaptive prebuffer (loop side): the cap, when the next delta is due, the lateness
         self.adaptive = adaptive
         self._prebuf_cap = self._prebuf_samples
-        self._due: float | None = None
-        self._late = 0.0
+        self._due = -1e18  # when the next delta is due (long ago: the first starts a run)
+        self._late = 0.0  # the lateness estimate (s)
+        self._sized = 0.0  # the estimate the prebuffer was last sized for
+        self._sample_s = 1.0 / self.sink_rate
         #: the most lateness seen (s): what the adaptive prebuffer had to absorb
         self.jitter_high_water = 0.0
         if adaptive:
@@ -282,7 +285,10 @@ class Playback:
         self._mark(self._fast_item, session_samples)
         self._enq += ring_samples
         if self.adaptive:
-            self._arrived(ring_samples)
+            if not self._late and _monotonic() <= self._due:  # calm and on time: inline
+                self._due += ring_samples * self._sample_s
+            else:
+                self._arrived(ring_samples)
 
     # ---------------------------------------------------------------------------- adaptive
     def _set_prebuffer(self, samples: int) -> None:
@@ -291,24 +297,37 @@ class Playback:
 
     def _arrived(self, ring_samples: int) -> None:
         """A delta of ``ring_samples`` arrived now: measure its lateness against the audio
-        received before it (paced at real time, it is due when that audio has played)."""
-        now = time.monotonic()
-        duration = ring_samples / self.sink_rate
-        due = self._due
-        if due is None or now - due > _RUN_GAP:  # the first delta of a run
-            self._due = now + duration
+        received before it (paced at real time, it is due when that audio has played).
+
+        Runs for every delta (the fast path's callback inlines the calm, on-time case); the
+        prebuffer is re-sized only when the estimate moved by 2 ms."""
+        now = _monotonic()
+        late = now - self._due
+        if late <= 0.0:  # on time (or early): the common case
+            self._due += ring_samples * self._sample_s
+            estimate = self._late
+            if estimate:
+                estimate *= _JITTER_DECAY
+                self._late = estimate = estimate if estimate > 0.0005 else 0.0
+                if self._sized - estimate > 0.002:
+                    self._size_prebuffer(estimate)
             return
-        late = now - due
-        self._due = (now if late > 0 else due) + duration
+        self._due = now + ring_samples * self._sample_s
+        if late > _RUN_GAP:  # the first delta of a run (after a pause, or the first of all)
+            return
         estimate = self._late * _JITTER_DECAY
         if late > estimate:
             estimate = late
             if late > self.jitter_high_water:
                 self.jitter_high_water = late
         self._late = estimate
+        if abs(estimate - self._sized) > 0.002:
+            self._size_prebuffer(estimate)
+
+    def _size_prebuffer(self, estimate: float) -> None:
+        self._sized = estimate
         floor = self.sink_rate * ADAPTIVE_MIN_MS // 1000
-        want = floor + int(estimate * self.sink_rate)
-        self._set_prebuffer(min(self._prebuf_cap, want))
+        self._set_prebuffer(min(self._prebuf_cap, floor + int(estimate * self.sink_rate)))
 
     @property
     def prebuffer_ms(self) -> float:
