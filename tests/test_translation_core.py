@@ -144,7 +144,7 @@ def test_options_select_a_translation_session() -> None:
     for bad, name in (
         ({"voice": "ash"}, "voice"),
         ({"instructions": "x"}, "instructions"),
-        ({"input_format": "g711_ulaw", "output_format": "g711_ulaw"}, "PCM16|output_format"),
+        ({"input_format": "g711_ulaw", "output_format": "g711_ulaw"}, "PCM16 only"),
         ({"target_language": None}, "target_language"),
     ):
         kw = {"model": "gpt-realtime-translate", "url": "ws://h/v1", "target_language": "fr"}

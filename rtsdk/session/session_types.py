@@ -245,6 +245,11 @@ def live_settings(options: Any, tools: Sequence[Mapping[str, Any]]) -> LiveSetti
 
 
 def _check_translation(options: Any) -> None:
+    if options.input_format != "pcm16" or options.output_format != "pcm16":
+        raise ConfigurationError(
+            "RealtimeAIOptions: a translation session takes 24 kHz PCM16 only "
+            "(input_format / output_format 'pcm16'; rtsdk resamples any source to it)"
+        )
     refused = {**RESPONSE_ONLY_FIELDS, **REALTIME_ONLY_FIELDS, **LIVE_ONLY_FIELDS}
     refused.pop("noise_reduction")  # a translation session takes it
     wrong = [n for n, d in refused.items() if _set(getattr(options, n), d)]
@@ -253,11 +258,6 @@ def _check_translation(options: Any) -> None:
             f"RealtimeAIOptions: {', '.join(wrong)} cannot be used with a translation session "
             "(speech in, translated speech out: no instructions, voice, tools or turns; "
             "source_transcription_model / noise_reduction / target_language configure it)"
-        )
-    if options.input_format != "pcm16" or options.output_format != "pcm16":
-        raise ConfigurationError(
-            "RealtimeAIOptions: a translation session takes 24 kHz PCM16 only "
-            "(input_format / output_format 'pcm16'; rtsdk resamples any source to it)"
         )
     if options.target_language is None:
         raise ConfigurationError(
