@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import kernels
 from ..exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -46,7 +45,7 @@ from .live import (
     live_event,
     session_start,
 )
-from .state import ItemAudio
+from .stream_core import OneStreamCore
 
 __all__ = ["INPUT_AUDIO_EVENT", "LiveCore", "TranscriptSpan"]
 
@@ -75,19 +74,14 @@ class TranscriptSpan:
         return f"TranscriptSpan({self.speaker!r}, {self.text!r}, {self.start_ms}, {self.end_ms})"
 
 
-class LiveCore:
+class LiveCore(OneStreamCore):
     """The GPT-Live protocol core (see the module docstring)."""
 
-    decode_output_audio = staticmethod(kernels.decode_session_audio_delta)
     encode_input_audio = staticmethod(input_encoder(INPUT_AUDIO_EVENT))
     #: the event type of input audio frames
     input_audio_event = INPUT_AUDIO_EVENT
-    #: the event type of output audio (parsed only when someone listens to it)
-    output_audio_event = "session.output_audio.delta"
     #: the server event that confirms a connection's session
     ready_event = "session.started"
-    #: nothing (audio included) goes out before it
-    gate_sends = True
     #: every server event type of the protocol
     event_types = frozenset(lev.LIVE_SERVER_EVENT_TYPES)
 
@@ -111,10 +105,7 @@ class LiveCore:
         #: the transcript, both speakers, in arrival order (for replay and the app)
         self.lines: list[TranscriptSpan] = []
         self._open: dict[str, TranscriptSpan] = {}
-        self.audio: dict[str, ItemAudio] = {"": ItemAudio("")}
-        self._received_before = 0
-        #: output audio deltas dropped because they could not be played (odd PCM16 length)
-        self.malformed_audio = 0
+        self._init_stream()
         self.replayed = 0
         # Responses delegation: backend response id -> call ids; outputs; completed responses
         self._calls: dict[str, dict[str, FunctionCall]] = {}
@@ -126,7 +117,7 @@ class LiveCore:
     # -- the seam ------------------------------------------------------------------------------
 
     @property
-    def _width(self) -> int:
+    def width(self) -> int:
         """Bytes per sample of the session's audio format."""
         return 1 if self.settings.audio_format.startswith("g711") else 2
 
@@ -136,10 +127,6 @@ class LiveCore:
         return any(
             any(call_id not in self._outputs for call_id in calls) for calls in self._calls.values()
         )
-
-    @property
-    def received_audio_bytes(self) -> int:
-        return self._received_before + self.audio[""].received
 
     def on_connect(self, *, replay: bool = False) -> list[Json]:
         """``session.start`` (with the conversation so far as history when ``replay``)."""
@@ -152,8 +139,7 @@ class LiveCore:
         self.muted = False
         self.close_requested = False
         self._open.clear()
-        self._received_before += self.audio[""].received
-        self.audio = {"": ItemAudio("")}
+        self._new_stream()
         # a new GPT-Live session: the backend runs of the old one are gone
         self._calls.clear()
         self._outputs.clear()
@@ -172,40 +158,6 @@ class LiveCore:
     @staticmethod
     def parse(frame: str | bytes) -> ServerEvent:
         return lev.parse_live_event(frame)
-
-    @staticmethod
-    def encode(frame: Json) -> str:
-        from .codec import encode_event
-
-        return encode_event(frame)
-
-    @staticmethod
-    def asks_response(frame: Json) -> bool:
-        return False  # GPT-Live has no turns: the latency clock is the audio's
-
-    @staticmethod
-    def input_intent(frame: Json) -> str | None:
-        return None
-
-    @staticmethod
-    def interrupts_playback(event: Any) -> bool:
-        return False  # no event announces that the model stopped: it just stops
-
-    def barge_in(self, *, cancel: bool | None = None) -> list[Json]:
-        return []
-
-    def audio_received(self, item_id: str, nbytes: int, response_id: str = "") -> bool:
-        if nbytes & 1 and self._width == 2:  # not whole PCM16 samples: dropped, counted
-            self.malformed_audio += 1
-            return False
-        self.audio[""].received += nbytes
-        return True
-
-    def audio_played(self, item_id: str, samples: int) -> None:
-        self.audio[""].played += samples * self._width
-
-    def plays_audio(self, item_id: str, response_id: str) -> bool:
-        return True
 
     # -- events ----------------------------------------------------------------------------------
 

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .. import kernels
 from ..exceptions import AuthenticationError, ConfigurationError, ModelUnavailableError
 from ..models import DEFAULT_TRANSLATION_MODEL
 from ._base import Json, collect
-from .codec import decode_frame, encode_event
+from .codec import decode_frame
 from .core import Actions, ProtocolCore, input_encoder
 from .errors import ErrorKind, classify_error
 from .events import ErrorEvent, ProtocolErrorEvent, ServerEvent, UnknownServerEvent
 from .live import live_event
-from .state import ItemAudio
+from .stream_core import OneStreamCore
 
 __all__ = [
     "ENGINE_FRAME_MS",
@@ -191,19 +190,15 @@ def parse_translation_event(frame: str | bytes) -> ServerEvent:
 # -- the core ------------------------------------------------------------------------------
 
 
-class TranslationCore:
+class TranslationCore(OneStreamCore):
     """The translation protocol core (see the module docstring)."""
 
-    decode_output_audio = staticmethod(kernels.decode_session_audio_delta)
     encode_input_audio = staticmethod(input_encoder(INPUT_AUDIO_EVENT))
     input_audio_event = INPUT_AUDIO_EVENT
-    output_audio_event = "session.output_audio.delta"
     ready_event = "session.updated"
     event_types = frozenset(TRANSLATION_EVENT_TYPES)
     response_active = False
     replayed = 0
-    #: nothing but the config goes out before the server confirmed it (session.updated)
-    gate_sends = True
 
     def __init__(self, settings: TranslationSettings) -> None:
         self.settings = settings
@@ -214,15 +209,8 @@ class TranslationCore:
         self.ready = False
         self.close_requested = False
         self.closed: TranslationSessionClosedEvent | None = None
-        self.audio: dict[str, ItemAudio] = {"": ItemAudio("")}
-        self._received_before = 0
         self._update_event_id: str | None = None
-        #: output deltas dropped: not whole PCM16 samples
-        self.malformed_audio = 0
-
-    @property
-    def received_audio_bytes(self) -> int:
-        return self._received_before + self.audio[""].received
+        self._init_stream()
 
     def on_connect(self, *, replay: bool = False) -> list[Json]:
         """``session.update`` with the config (the server's ``session.created`` comes first
@@ -231,46 +219,12 @@ class TranslationCore:
         self._update_event_id = frame["event_id"]
         self.ready = False
         self.close_requested = False
-        self._received_before += self.audio[""].received
-        self.audio = {"": ItemAudio("")}
+        self._new_stream()
         return [frame]
 
     @staticmethod
     def parse(frame: str | bytes) -> ServerEvent:
         return parse_translation_event(frame)
-
-    @staticmethod
-    def encode(frame: Json) -> str:
-        return encode_event(frame)
-
-    @staticmethod
-    def asks_response(frame: Json) -> bool:
-        return False
-
-    @staticmethod
-    def input_intent(frame: Json) -> str | None:
-        return None
-
-    @staticmethod
-    def interrupts_playback(event: Any) -> bool:
-        return False
-
-    def barge_in(self, *, cancel: bool | None = None) -> list[Json]:
-        return []
-
-    def audio_received(self, item_id: str, nbytes: int, response_id: str = "") -> bool:
-        if nbytes & 1:
-            self.malformed_audio += 1
-            return False
-        self.audio[""].received += nbytes
-        return True
-
-    def audio_played(self, item_id: str, samples: int) -> None:
-        self.audio[""].played += 2 * samples
-
-    @staticmethod
-    def plays_audio(item_id: str, response_id: str) -> bool:
-        return True
 
     def submit_function_output(self, call_id: str, output: str) -> list[Json]:
         raise ConfigurationError("a translation session has no tools")
