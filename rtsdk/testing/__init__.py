@@ -111,7 +111,9 @@ Tests
     call a tool (every matching script in the same response, ``count`` calls each, a spoken
     ``preamble`` before them), ``script_mcp_call`` a remote MCP tool (tool listing, approval
     round trip, call events; see :mod:`.mcp`). ``start_in_thread()`` runs it all for
-    synchronous code.
+    synchronous code. :class:`ImpairedLink` (:mod:`.impair`) sits between a client and the
+    server and makes the network bad: delay, jitter, a bottleneck, one-way outages with the
+    connection kept open, a reader that stops, resets.
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ from .catalogue_translation import TRANSLATION_ERRORS
 from .connection import ServerConnection
 from .errors import ErrorEntry
 from .faults import Faults, FunctionCallScript
+from .impair import ImpairedLink, Impairment
 from .live import LIVE_MODELS, LIVE_PATHS, DelegationScript, LiveConnection, LiveOptions
 from .mcp import McpCallScript
 from .server import LocalRealtimeServer, ServerHandle
@@ -138,6 +141,8 @@ __all__ = [
     "ErrorEntry",
     "Faults",
     "FunctionCallScript",
+    "ImpairedLink",
+    "Impairment",
     "LiveConnection",
     "LiveOptions",
     "LocalRealtimeServer",
