@@ -1,28 +1,35 @@
 """Command line: ``python -m rtsdk [info | devices | serve ...]``.
 
 - no argument or ``info``: version, kernel backend, CPU features the kernels use, audio devices;
-- ``devices``: the audio devices PortAudio sees;
+- ``devices``: the audio devices PortAudio sees; ``devices --latency``: plays a chirp on the
+  output, hears it on the input, and reports the round trip, the settings that give the lowest
+  stable one and the echo delay hint (:mod:`rtsdk.audio.latency`);
 - ``models``: the model catalogue (API, reasoning, announced shutdown date, replacement);
 - ``serve [--host H] [--port P] [--api-key K] [--pacing realtime|fast]``: the local Realtime
   server, printing its ``ws://`` URL on a line of its own, until SIGINT/SIGTERM;
 - ``phone [--port P] [--workers N] [--demo] ...``: the phone server (carrier media streams on
   ``/media``, the webhook on ``/twiml``), or ``--demo``: one simulated call, all local.
+- ``sip [--port P] [--model M] [--workers N] [--drain S] ...``: the SIP call server (OpenAI's
+  signed webhooks on ``/webhook``; calls steered over sidebands).
 """
 
 from __future__ import annotations
 
+import argparse
 import platform
 import sys
 
 __all__ = ["main"]
 
-_USAGE = """usage: python -m rtsdk [info | devices | serve [--host H] [--port P] [--api-key K]]
+_USAGE = """usage: python -m rtsdk [info | devices [--latency] | models | serve ... | phone ...]
 
   info      version, kernel backend, CPU features and audio devices (the default)
-  devices   list the audio devices
+  devices   list the audio devices; devices --latency measures the output -> input round trip
+            (devices --help for its options)
   models    the models rtsdk knows: API, reasoning, shutdown date, replacement
   serve     run the local Realtime server on 127.0.0.1 (prints its ws:// URL)
   phone     bridge phone calls to Realtime sessions (phone --help; phone --demo)
+  sip       answer OpenAI SIP calls: signed webhooks in, sidebands out (sip --help)
 """
 
 
@@ -49,6 +56,74 @@ def _devices_text() -> str:
         return describe_devices()
     except Exception as exc:  # no PortAudio, no audio server: say so, never crash
         return f"audio devices: unavailable ({exc})"
+
+
+def _device_arg(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def _latency_arg(text: str) -> str | float:
+    if text in ("low", "high"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'low', 'high' or seconds, got {text!r}") from None
+
+
+def devices_main(argv: list[str]) -> int:
+    """``python -m rtsdk devices [--latency ...]``: 0 done, 1 no echo heard, 2 bad arguments or
+    no usable device."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rtsdk devices",
+        description="List the audio devices, or measure the round trip from an output to an "
+        "input (--latency): a chirp played and heard again, at a few settings.",
+    )
+    parser.add_argument("--latency", action="store_true", help="measure the round trip")
+    parser.add_argument("--input", type=_device_arg, default="default", help="index or name")
+    parser.add_argument("--output", type=_device_arg, default="default", help="index or name")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        action="append",
+        help="device rate to try (repeatable; default: "
+        "the rate rtsdk opens the devices at, and the one they advertise)",
+    )
+    parser.add_argument(
+        "--portaudio-latency",
+        type=_latency_arg,
+        action="append",
+        metavar="LOW|HIGH|SECONDS",
+        help="PortAudio latency to try (repeatable; default: low and high)",
+    )
+    parser.add_argument(
+        "--blocksize",
+        type=int,
+        action="append",
+        help="frames per callback to try (repeatable; default: 0, PortAudio's choice)",
+    )
+    parser.add_argument("--chirps", type=int, default=6, help="chirps per setting (2-100)")
+    args = parser.parse_args(argv)
+    if not args.latency:
+        print(_devices_text())
+        return 0
+    from rtsdk.audio.latency import check_latency
+    from rtsdk.exceptions import RtsdkError
+
+    try:
+        report = check_latency(
+            args.input,
+            args.output,
+            sample_rates=args.rate,
+            latencies=args.portaudio_latency,
+            blocksizes=args.blocksize,
+            chirps=args.chirps,
+        )
+    except RtsdkError as exc:
+        print(f"rtsdk devices --latency: {exc}", file=sys.stderr)
+        return 2
+    print(report.describe())
+    return 0 if report.heard else 1
 
 
 def _info() -> int:
@@ -98,8 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "info":
         return _info()
     if command == "devices":
-        print(_devices_text())
-        return 0
+        return devices_main(args)
     if command == "models":
         print(models_text())
         return 0
@@ -111,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         from rtsdk.telephony.cli import phone_main
 
         return phone_main(args)
+    if command == "sip":
+        from rtsdk.sip.cli import sip_main
+
+        return sip_main(args)
     print(f"rtsdk: unknown command {command!r}\n\n{_USAGE}", end="", file=sys.stderr)
     return 2
 

@@ -28,6 +28,7 @@ RANK = {
     "client": 5,
     "telephony": 6,
     "testing": 6,
+    "sip": 6,
 }
 TOP_LEVEL = {"__init__", "__main__", "exceptions", "models", "kernels", "mcp"}
 

@@ -83,6 +83,9 @@ class AsyncRealtimeAIClient(GaHelpers, LiveHelpers):
     ``response.done``), :meth:`retrieve_item`, :meth:`delete_item`, :meth:`approve_mcp`.
     """
 
+    #: the session layer under the client (a subclass may attach to a running session)
+    _service_type: type[RealtimeAIServiceManager] = RealtimeAIServiceManager
+
     def __init__(
         self,
         options: RealtimeAIOptions | None = None,
@@ -105,9 +108,7 @@ class AsyncRealtimeAIClient(GaHelpers, LiveHelpers):
             self._conversation_only("tools")
             self.tools.register(func)
         self.metrics = SessionMetrics()
-        self._service = RealtimeAIServiceManager(
-            self.options, tools=self.tools, metrics=self.metrics
-        )
+        self._service = self._service_type(self.options, tools=self.tools, metrics=self.metrics)
         self._service.set_handler(event_handler)
         self._init_ga(mcp_approval)
         self._stream_options = stream_options
