@@ -103,6 +103,17 @@ Realtime translation
     ``session.close`` flushes the rest, then ``session.closed`` and close 1000. See
     :mod:`.translation`, :mod:`.translation_session`; its errors are :data:`TRANSLATION_ERRORS`.
 
+SIP calls
+    ``LocalRealtimeServer(sip=SipOptions(webhook_url=..., webhook_secret="whsec_..."))`` plays
+    OpenAI's side of phone calls on the same port: :meth:`SipCalls.incoming_call` (``server.sip``)
+    rings a :class:`SimulatedCall` and posts signed ``realtime.call.incoming`` and
+    ``live.transport.incoming`` webhooks; the call-control REST of both APIs
+    (``/v1/realtime/calls/{id}/…``, ``/v1/live/sessions/{id}/…``) answers as the service does;
+    sidebands (``/v1/realtime?call_id=``, ``/v1/live/sessions/{id}/attach``) attach to the
+    accepted call's session, whose audio comes from and goes to the simulated caller (a
+    recording); GPT-Live outbound calls ring, answer and fail on command. See :mod:`.sip`; its
+    errors are :data:`SIP_ERRORS`.
+
 Tests
     Every frame each way is recorded on the :class:`ServerConnection`; ``wait_for_received`` /
     ``wait_for_sent`` / :meth:`LocalRealtimeServer.wait_for_connection` wait for them.
@@ -120,6 +131,7 @@ from __future__ import annotations
 
 from .catalogue import ERRORS
 from .catalogue_live import LIVE_ERRORS
+from .catalogue_sip import SIP_ERRORS
 from .catalogue_translation import TRANSLATION_ERRORS
 from .connection import ServerConnection
 from .errors import ErrorEntry
@@ -128,6 +140,10 @@ from .impair import ImpairedLink, Impairment
 from .live import LIVE_MODELS, LIVE_PATHS, DelegationScript, LiveConnection, LiveOptions
 from .mcp import McpCallScript
 from .server import LocalRealtimeServer, ServerHandle
+from .sip import SipCalls, SipOptions
+from .sip_call import SimulatedCall
+from .sip_sideband import SidebandConnection
+from .sip_webhook import Delivery, new_webhook_secret, sign_webhook
 from .translation import TRANSLATION_PATHS, TranslationConnection, TranslationOptions
 
 __all__ = [
@@ -135,9 +151,11 @@ __all__ = [
     "LIVE_ERRORS",
     "LIVE_MODELS",
     "LIVE_PATHS",
+    "SIP_ERRORS",
     "TRANSLATION_ERRORS",
     "TRANSLATION_PATHS",
     "DelegationScript",
+    "Delivery",
     "ErrorEntry",
     "Faults",
     "FunctionCallScript",
@@ -149,6 +167,12 @@ __all__ = [
     "McpCallScript",
     "ServerConnection",
     "ServerHandle",
+    "SidebandConnection",
+    "SimulatedCall",
+    "SipCalls",
+    "SipOptions",
     "TranslationConnection",
     "TranslationOptions",
+    "new_webhook_secret",
+    "sign_webhook",
 ]

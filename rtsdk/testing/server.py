@@ -33,6 +33,7 @@ from .faults import Faults, FunctionCallScript
 from .live import LIVE_PATHS, DelegationScript, LiveConnection, LiveOptions
 from .mcp import McpCallScript
 from .session import Ids
+from .sip_rest import HttpConnection, SipCalls, SipOptions, claims, process
 from .translation import (
     TRANSLATION_PATHS,
     TranslationConnection,
@@ -106,6 +107,7 @@ class LocalRealtimeServer:
     interval, duration); see :mod:`rtsdk.testing.live`. ``translation`` sets how Realtime
     translation sessions behave (:class:`~rtsdk.testing.TranslationOptions`: pacing, lag,
     utterance silence, default language, duration); see :mod:`rtsdk.testing.translation`.
+    ``sip`` sets the SIP side (:class:`~rtsdk.testing.SipOptions`, ``server.sip``; :mod:`.sip`).
 
     ``today`` is the date that decides which models of the catalogue (:mod:`rtsdk.models`)
     have been shut down (None: the real date, UTC, asked at each use). A session of a model
@@ -137,6 +139,7 @@ class LocalRealtimeServer:
         today: datetime.date | None = None,
         live: LiveOptions | None = None,
         translation: TranslationOptions | None = None,
+        sip: SipOptions | None = None,
     ) -> None:
         if pacing not in ("fast", "realtime"):
             raise ConfigurationError(
@@ -195,6 +198,7 @@ class LocalRealtimeServer:
         self.delegation_scripts: list[DelegationScript] = []
         #: How Realtime translation sessions behave (may be replaced while the server runs).
         self.translation = translation if translation is not None else TranslationOptions()
+        self.sip = SipCalls(self, sip)  # webhooks, call control, sidebands, simulated phones
         self.mcp_scripts: list[McpCallScript] = []
         #: Transcriptions still to fail (see :meth:`fail_next_transcriptions`).
         self.transcription_failures: list[int] = []
@@ -266,6 +270,7 @@ class LocalRealtimeServer:
             self.port,
             process_request=self._process_request,
             compression=None,
+            create_connection=HttpConnection,  # reads request bodies (the SIP REST)
             max_size=None,
             ping_interval=None,
             close_timeout=2,
@@ -283,6 +288,7 @@ class LocalRealtimeServer:
             return
         for conn in self.connections:
             conn.end_stall()  # a stalled connection would not read the client's close frame
+        await self.sip.close()
         server.close()
         await server.wait_closed()
 
@@ -461,6 +467,8 @@ class LocalRealtimeServer:
         return response
 
     def _process_request(self, ws: WsConnection, request: Request) -> Response | None:
+        if claims(request):  # SIP: REST (any method), sidebands, test hooks
+            return process(self, ws, request)
         parts = urlsplit(request.path)
         path = parts.path.rstrip("/")
         query = parse_qs(parts.query)
