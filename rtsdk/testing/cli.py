@@ -20,6 +20,7 @@ from typing import Any
 from ..exceptions import ConfigurationError
 from ..link.workers import reuse_port_supported, run_workers
 from ..models import DEFAULT_TRANSLATION_MODEL
+from .arrivals import ArrivalLog
 from .live import LiveOptions
 from .server import LocalRealtimeServer
 from .translation import TranslationOptions
@@ -77,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
         '{"server_label": ..., "name": ..., "arguments": {...}, "output": "...", '
         '"error": "...", "when": "text", "times": N}; used when the session declares an '
         "MCP tool with that server_label (listing, approval round trip, call events)",
+    )
+    parser.add_argument(
+        "--arrivals",
+        default=None,
+        metavar="FILE",
+        help="append a JSON line per frame a client sends, with the time it arrived "
+        "(time.monotonic()), to FILE (created or truncated): for tests that run the server in "
+        "another process; see rtsdk.testing.arrivals",
     )
     parser.add_argument(
         "--today",
@@ -161,7 +170,7 @@ async def _serve(server: LocalRealtimeServer) -> None:
 
 def serve_main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m rtsdk serve [--host] [--port] [--api-key] [--pacing]
-    [--today YYYY-MM-DD] [--function-call SPEC]... [--mcp-call SPEC]...``.
+    [--today YYYY-MM-DD] [--arrivals FILE] [--function-call SPEC]... [--mcp-call SPEC]...``.
 
     Returns the exit status: 0 after SIGINT/SIGTERM, 2 on bad arguments, 1 if the server
     cannot listen.
@@ -179,6 +188,9 @@ def serve_main(argv: list[str] | None = None) -> int:
             "rtsdk serve: --workers must be >= 1 (more than 1 needs SO_REUSEPORT)",
             file=sys.stderr,
         )
+        return 2
+    if args.arrivals is not None and args.workers > 1:
+        print("rtsdk serve: --arrivals takes one server process (--workers 1)", file=sys.stderr)
         return 2
     try:
         server = LocalRealtimeServer(
@@ -200,6 +212,14 @@ def serve_main(argv: list[str] | None = None) -> int:
         return run_workers(
             "serve", argv, host=args.host, port=args.port, workers=args.workers, announce=True
         )
+    arrivals = None
+    if args.arrivals is not None:
+        try:
+            arrivals = ArrivalLog(args.arrivals)
+        except OSError as exc:
+            print(f"rtsdk serve: {exc}", file=sys.stderr)
+            return 2
+        server.on_received = arrivals.note
     try:
         asyncio.run(_serve(server))
     except OSError as exc:
@@ -207,4 +227,7 @@ def serve_main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        if arrivals is not None:
+            arrivals.close()
     return 0

@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import logging
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from websockets.asyncio.server import ServerConnection as WsConnection
@@ -164,6 +165,9 @@ class ServerConnection:
         self._waiters: list[tuple[str, str, int, asyncio.Future[Frame]]] = []
         self._closed_event = asyncio.Event()
         self._timers: list[asyncio.TimerHandle] = []
+        #: called with ``(index, frame)`` for every frame the client sends, as it is read
+        #: (the server sets it from :attr:`LocalRealtimeServer.on_received`)
+        self.on_received: Callable[[int, Frame], None] | None = None
         self.logic: SessionLogic = self._make_logic(server, model, faults, intent)
 
     #: Frame types left out of the records with ``record_audio=False``.
@@ -208,6 +212,8 @@ class ServerConnection:
         key = kind if isinstance(kind, str) else "<raw>"
         counts = self.counts_received if direction == "received" else self.counts_sent
         counts[key] += 1
+        if direction == "received" and self.on_received is not None:
+            self.on_received(self.index, frame)
         if self._record and (self._record_audio or key not in self.audio_types):
             (self.received if direction == "received" else self.sent).append(frame)
         if self._waiters:

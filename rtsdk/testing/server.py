@@ -206,6 +206,10 @@ class LocalRealtimeServer:
         self.connections: list[ServerConnection] = []
         #: Upgrades refused (HTTP 4xx), as ``(status, path without query)``; never a key.
         self.refused: list[tuple[int, str]] = []
+        #: Called with ``(connection index, frame)`` for every frame a client sends, as it is
+        #: read (e.g. :meth:`rtsdk.testing.arrivals.ArrivalLog.note`); for connections
+        #: accepted after it was set.
+        self.on_received: Callable[[int, Any], None] | None = None
         self._api_key = api_key
         self._plans: list[Faults] = []
         self._pending: dict[WsConnection, tuple[str, Faults, bool]] = {}
@@ -543,6 +547,7 @@ class LocalRealtimeServer:
             record_audio=self.record_audio,
             intent=self._intents.pop(ws, None),
         )
+        conn.on_received = self.on_received
         self.connections.append(conn)
         if self._changed is not None:
             self._changed.set()
