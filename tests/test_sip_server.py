@@ -144,7 +144,7 @@ async def test_a_handler_decides_and_draining_refuses_new_deliveries() -> None:
         async def configure(self, call: SipCall, options: RealtimeAIOptions) -> None:
             assert call.incoming is not None
             if call.incoming.header("X-Route") == "sales":
-                await call.refer("sip:sales@example.com")
+                await call.reject(486)  # busy
             # else: None and no decision: declined with 603
             decided.append(call.id)
 
@@ -169,13 +169,13 @@ async def test_a_handler_decides_and_draining_refuses_new_deliveries() -> None:
             assert health.status == 503 and _answer(health)["status"] == "draining"
             await env.http.close()
     assert rest.paths() == [
-        "/v1/live/sessions/live_1/refer",
+        "/v1/live/sessions/live_1/reject",
         "/v1/live/sessions/live_2/reject",
     ]
-    assert rest.seen[0].json == {"target_uri": "sip:sales@example.com"}
+    assert rest.seen[0].json == {"status_code": 486}
     assert rest.seen[1].json == {"status_code": 603}
     assert sorted(decided) == [
-        "end live_1 referred",
+        "end live_1 rejected",
         "end live_2 rejected",
         "live_1",
         "live_2",

@@ -69,13 +69,25 @@ class LiveSidebandCore(LiveCore):
         self.session_id = session_id
         self.session_ids = [session_id]
         self.started = True
+        self._attached = False
 
     def on_connect(self, *, replay: bool = False) -> list[Json]:
         """Nothing: the session is running (its per-connection state is reset)."""
         super().on_connect(replay=False)
         self.started = True  # attached: errors from now on are the session's, not a start's
+        self._attached = True
         self.replayed = 0
         return []
+
+    def update_settings(self, settings: LiveSettings) -> list[Json]:
+        """Before the first attach: the settings the session was created with (the accept's),
+        kept as they are; after: a ``session.update`` for a delegation / triggers change."""
+        if not self._attached:
+            if not isinstance(settings, LiveSettings):
+                raise TypeError("a GPT-Live session takes LiveSettings")
+            self.settings = settings
+            return []
+        return super().update_settings(settings)
 
     def handle(self, event: ServerEvent) -> Actions:
         if isinstance(event, lev.LiveSessionClosedEvent):

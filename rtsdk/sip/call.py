@@ -6,9 +6,11 @@ An incoming call (:class:`~rtsdk.sip.webhook.IncomingCall`) waits for one decisi
   :class:`~rtsdk.session.options.RealtimeAIOptions` as any session; Realtime or GPT-Live by
   model), then attaches a :class:`~rtsdk.sip.sideband.SipClient` over the call's sideband and
   returns it: handlers, tools, delegation, transcripts and metrics as in any session. When
-  the service answers 404 (the caller hung up before the accept) it returns None and the
-  call is over, quietly. If the sideband cannot attach, the call is hung up (a call nobody
-  steers would run without the app's tools) and the error raised.
+  the service answers 404 (the caller hung up before the accept, or before the sideband
+  attached) it returns None and the call is over, quietly. If the sideband cannot attach to
+  a live call, the call is hung up (a call nobody steers would run without the app's tools)
+  and the error raised. The sideband attaches right after the accept; a Realtime sideband
+  sees nothing of what happened before (GPT-Live replays its last 3 s).
 - :meth:`SipCall.reject` declines it with a SIP status (603 Decline by default);
   :meth:`SipCall.refer` transfers it; :meth:`SipCall.hangup` ends it.
 
@@ -91,6 +93,7 @@ class SipCall:
         self.failure: CallFailedError | None = None
         self._progress = asyncio.Event()
         self._ended = asyncio.Event()
+        self._hanging_up = False
 
     @classmethod
     def from_incoming(cls, incoming: IncomingCall, control: CallControl) -> SipCall:
@@ -167,6 +170,8 @@ class SipCall:
         client.service.add_observer(observe)
 
     def _end(self, by: str) -> None:
+        if by == "remote" and self._hanging_up:
+            by = "app"
         if self.ended_by is None:
             self.ended_by = by
         self.state = "ended" if by not in ("rejected", "referred") else self.state
@@ -221,9 +226,10 @@ class SipCall:
         self.state = "accepted"
         try:
             await client.start()
-        except BaseException:
-            log.warning("call %s: the sideband did not attach; hanging up", self.id)
-            await self._quiet_hangup()
+        except Exception:
+            if await self._hangup_unattached():
+                log.info("call %s: gone before the sideband attached", self.id)
+                return None
             raise
         return client
 
@@ -240,9 +246,10 @@ class SipCall:
         self._end("rejected")
 
     async def refer(self, target_uri: str) -> None:
-        """Transfer the call to ``target_uri`` (``tel:+...``, ``sip:...``); the sideband
-        then ends with the call's leg here."""
-        self._expect("refer", "incoming", "accepted")
+        """Transfer the accepted call to ``target_uri`` (``tel:+...``, ``sip:...``); the
+        sideband then ends with the call's leg here. (A ringing call is declined with
+        :meth:`reject`: the service refers answered calls only.)"""
+        self._expect("refer", "accepted")
         await self.control.refer(self.api, self.id, target_uri)
         self.state = "referred"
         self._end("referred")
@@ -252,18 +259,30 @@ class SipCall:
         if self.ended and self.client is None:
             return
         if not self.ended:
-            with contextlib.suppress(CallGoneError):  # already over
-                await self.control.hangup(self.api, self.id)
+            self._hanging_up = True  # the session's end, seen during the request, is ours
+            try:
+                with contextlib.suppress(CallGoneError):  # already over
+                    await self.control.hangup(self.api, self.id)
+            finally:
+                self._hanging_up = False
             self._end("app")
         if self.client is not None:
             await self.client.stop(timeout=2.0)
 
-    async def _quiet_hangup(self) -> None:
+    async def _hangup_unattached(self) -> bool:
+        """The sideband did not attach: hang the call up (nobody would steer it). True when
+        the call was already gone (404: the caller hung up first; the call ends quietly)."""
         try:
             await self.control.hangup(self.api, self.id)
+        except CallGoneError:
+            self._end("remote")
+            return True
         except (CallControlError, RtsdkError, OSError, asyncio.TimeoutError) as exc:
-            log.warning("call %s: hangup failed too: %s", self.id, exc)
+            log.warning("call %s: the sideband did not attach; hangup failed: %s", self.id, exc)
+        else:
+            log.warning("call %s: the sideband did not attach; hung up", self.id)
         self._end("app")
+        return False
 
     async def wait_answered(self, timeout: float | None = None) -> None:
         """Outbound: until the callee answered (``transport.answered``). Raises
@@ -321,8 +340,7 @@ async def place_call(
     )
     try:
         await client.start()
-    except BaseException:
-        log.warning("call %s: the sideband did not attach; hanging up", session_id)
-        await call._quiet_hangup()
-        raise
+    except Exception:
+        if not await call._hangup_unattached():
+            raise
     return call

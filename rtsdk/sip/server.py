@@ -204,6 +204,7 @@ class SipServer:
             await asyncio.gather(
                 *(call.hangup() for call in list(self.calls.values())), return_exceptions=True
             )
+        if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10.0)
         await self.http.close()
         await self.control.aclose()

@@ -42,6 +42,8 @@ __all__ = ["DTMF_KEYS", "SidebandOptions", "SipClient", "sideband_url"]
 
 #: The keys ``send_dtmf`` takes (one per call).
 DTMF_KEYS = frozenset("0123456789ABCD*#")
+_REFLECTED_TYPE = "session.input_audio.append"
+_REFLECTED = b'"session.input_audio.append"'
 #: Re-attach attempts after a lost sideband.
 _SIDEBAND_RETRIES = 3
 
@@ -144,6 +146,8 @@ class SidebandService(RealtimeAIServiceManager):
         if not isinstance(options, SidebandOptions):
             raise ConfigurationError("a sideband takes SidebandOptions")
         super().__init__(options, tools=tools, metrics=metrics)
+        #: reflected caller audio frames dropped unread (nobody listened to them)
+        self.reflected_dropped = 0
         # the same core classes' attributes (event types, audio framing) as the base chose
         state = self.state
         if isinstance(state, LiveCore):
@@ -154,6 +158,14 @@ class SidebandService(RealtimeAIServiceManager):
             )
         else:  # pragma: no cover - SidebandOptions refuse other session types
             raise ConfigurationError("a sideband steers a Realtime or GPT-Live session")
+
+    def _on_frame(self, frame: bytes) -> None:
+        # GPT-Live reflects the caller's audio (session.input_audio.append, 50 a second):
+        # dropped unread unless someone listens to it
+        if _REFLECTED in frame[:64] and not self.dispatcher._is_heard(_REFLECTED_TYPE):
+            self.reflected_dropped += 1
+            return
+        super()._on_frame(frame)
 
     async def _on_open(self) -> None:
         await super()._on_open()
