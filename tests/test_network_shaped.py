@@ -215,6 +215,7 @@ def _options(lab: NetLab, **kw: Any) -> RealtimeAIOptions:
 
 @pytest.mark.xfail(
     strict=False,
+    raises=AssertionError,  # only what the issue demands; a missing namespace still fails
     reason="issue 22: the send path does not bound what sits in the socket yet (seconds of "
     "stale audio in the kernel's send buffer, the text stuck behind it, stats blind to it)",
 )
