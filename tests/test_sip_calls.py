@@ -162,14 +162,17 @@ async def test_reject_refer_and_a_caller_gone_before_the_accept() -> None:
     assert calls["+18005550004"].ended_by == "remote"
 
 
-async def test_the_caller_hangs_up_mid_reply() -> None:
+@pytest.mark.parametrize("api", ["realtime", "live"])
+async def test_the_caller_hangs_up_mid_reply(api: str) -> None:
+    """GPT-Live ends the sideband with session.closed, Realtime with a clean close alone:
+    either way the call is over for the app, with no re-attach and no failure."""
     ended: list[str | None] = []
 
     class Note(SipCallHandler):
         def on_end(self, call: SipCall) -> None:
             ended.append(call.ended_by)
 
-    async with sip_stack("live", Note) as stack:
+    async with sip_stack(api, Note) as stack:
         phone = await stack.server.sip.incoming_call()
         await phone.wait_state("accepted", timeout=10)
         await until(lambda: stack.taken and stack.taken[0].client.is_connected, what="attach")
@@ -179,6 +182,8 @@ async def test_the_caller_hangs_up_mid_reply() -> None:
         await until(lambda: ended, what="the call ended for the app")
         call = stack.taken[0]
         assert ended == ["remote"] and call.state == "ended"
-        assert call.client is not None and not call.client.is_connected
-        assert call.client.failure is None
+        client = call.client
+        assert client is not None and not client.is_connected
+        assert client.failure is None and client.service.call_over  # type: ignore[attr-defined]
+        assert client.metrics.reconnects == 0 and client.metrics.connects == 1
         assert stack.sip.counts["failed"] == 0

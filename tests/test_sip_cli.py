@@ -15,6 +15,7 @@ from rtsdk.sip.cli import sip_main
 from rtsdk.sip.http import HttpClient
 from rtsdk.testing import LiveOptions, LocalRealtimeServer, SipOptions
 from rtsdk.testing.sip_webhook import new_webhook_secret
+from tests.conftest import REALTIME_ONCE
 
 from .sip_stack import KEY
 from .test_sip_calls import tone
@@ -56,6 +57,7 @@ async def _line(proc: subprocess.Popen[str]) -> str:
     return (await asyncio.to_thread(proc.stdout.readline)).strip()
 
 
+@REALTIME_ONCE  # the server, not the kernels: once, on the compiled ones
 async def test_serve_a_call_then_drain_on_sigterm() -> None:
     secret = new_webhook_secret()
     server = LocalRealtimeServer(
@@ -104,6 +106,7 @@ async def test_serve_a_call_then_drain_on_sigterm() -> None:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="POSIX signals")
+@REALTIME_ONCE  # the server, not the kernels: once, on the compiled ones
 async def test_workers_share_the_port() -> None:
     env = dict(os.environ, OPENAI_WEBHOOK_SECRET=new_webhook_secret(), OPENAI_API_KEY=KEY)
     proc = _start(["--workers", "2", "--api-base", "http://127.0.0.1:9/v1"], env)

@@ -19,6 +19,7 @@ import pytest
 
 from rtsdk.sip import sign_webhook
 from rtsdk.sip.http import HttpClient
+from tests.conftest import REALTIME_ONCE
 
 from .sip_stack import sip_stack, until
 from .test_sip_calls import tone
@@ -29,6 +30,7 @@ LIVE = 50
 BURST_CALLS = 50
 
 
+@REALTIME_ONCE  # the server, not the kernels: once, on the compiled ones
 async def test_a_burst_of_deliveries_with_calls_live() -> None:
     async with sip_stack("realtime") as stack:
         server, sip = stack.server, stack.sip

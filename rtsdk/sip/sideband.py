@@ -12,9 +12,10 @@ and leaves the call running (end it with :meth:`rtsdk.sip.SipCall.hangup`). GPT-
 DTMF: ``transport.dtmf.received`` reaches handlers (``on_transport_dtmf_received``) and
 :meth:`SipClient.send_dtmf` presses a key towards the caller.
 
-A lost sideband is attached again (at most three times, the call's state kept by the
-server); a GPT-Live ``session.closed`` ends it for good, as does a re-attach the server
-refuses (the call is gone).
+A lost sideband (a network failure) is attached again, at most three times (the server
+keeps the call's state); a GPT-Live ``session.closed`` or a clean close by the server (the
+call is over: a Realtime call's end has no event of its own) ends it for good, as does a
+re-attach the server refuses (the call is gone).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from rtsdk.client.async_client import AsyncRealtimeAIClient
 from rtsdk.exceptions import ConfigurationError
+from rtsdk.link.websocket import LinkEvent
 from rtsdk.mcp import ApprovalPolicy
 from rtsdk.protocol.core import Actions
 from rtsdk.protocol.live import live_event
@@ -148,6 +150,8 @@ class SidebandService(RealtimeAIServiceManager):
         super().__init__(options, tools=tools, metrics=metrics)
         #: reflected caller audio frames dropped unread (nobody listened to them)
         self.reflected_dropped = 0
+        #: the server ended the call (GPT-Live ``session.closed``, or a clean close)
+        self.call_over = False
         # the same core classes' attributes (event types, audio framing) as the base chose
         state = self.state
         if isinstance(state, LiveCore):
@@ -171,9 +175,27 @@ class SidebandService(RealtimeAIServiceManager):
         await super()._on_open()
         self._apply(Actions(ready=True))  # attached: no event of its own confirms it
 
+    def _on_link_event(self, event: LinkEvent) -> None:
+        link = self._link
+        if (
+            event.kind == "reconnecting"
+            and event.attempt == 1
+            and link is not None
+            and link.stats.last_close_code == 1000
+        ):
+            # the server closed the sideband cleanly: the call is over (a Realtime call's end
+            # has no event of its own), so no re-attach: the link ends when its wait is over
+            self.call_over = True
+            link.closing()
+            return  # not a reconnect for the app either
+        super()._on_link_event(event)
+        if event.kind == "disconnected" and self.call_over:
+            self.failure = None  # the end of the call, not a failure of the sideband
+
     def _apply(self, actions: Actions) -> None:
         super()._apply(actions)
         if actions.closed and self._link is not None:
+            self.call_over = True
             self._link.closing()  # the call ended: the server's close ends the link
 
 
