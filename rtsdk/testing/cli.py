@@ -23,6 +23,7 @@ from ..models import DEFAULT_TRANSLATION_MODEL
 from .arrivals import ArrivalLog
 from .live import LiveOptions
 from .server import LocalRealtimeServer
+from .sip_cli import SipCommandLine, add_sip_arguments
 from .translation import TranslationOptions
 
 __all__ = ["add_scripts", "serve_main"]
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the date deciding which models have been shut down (default: the real date, "
         "UTC); sessions of a model past its shutdown date fail every response",
     )
+    add_sip_arguments(parser)
     return parser
 
 
@@ -154,7 +156,7 @@ def add_scripts(server: LocalRealtimeServer, functions: list[str], mcp: list[str
         )
 
 
-async def _serve(server: LocalRealtimeServer) -> None:
+async def _serve(server: LocalRealtimeServer, sip: SipCommandLine | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -165,6 +167,8 @@ async def _serve(server: LocalRealtimeServer) -> None:
         print(f"base URL {server.base_url} (GPT-Live: {server.live_url})", flush=True)
         url = f"{server.translation_url}?model={DEFAULT_TRANSLATION_MODEL}"
         print(f"Realtime translation: {url}", flush=True)
+        if sip is not None:
+            await sip.started(server)
         await stop.wait()
 
 
@@ -193,6 +197,7 @@ def serve_main(argv: list[str] | None = None) -> int:
         print("rtsdk serve: --arrivals takes one server process (--workers 1)", file=sys.stderr)
         return 2
     try:
+        sip = SipCommandLine(args)
         server = LocalRealtimeServer(
             args.host,
             args.port,
@@ -203,6 +208,7 @@ def serve_main(argv: list[str] | None = None) -> int:
             reuse_port=args.workers > 1,
             live=LiveOptions(pacing=args.pacing),
             translation=TranslationOptions(pacing=args.pacing),
+            sip=sip.options,
         )
         add_scripts(server, args.function_call, args.mcp_call)
     except ValueError as exc:
@@ -221,7 +227,7 @@ def serve_main(argv: list[str] | None = None) -> int:
             return 2
         server.on_received = arrivals.note
     try:
-        asyncio.run(_serve(server))
+        asyncio.run(_serve(server, sip))
     except OSError as exc:
         print(f"rtsdk serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

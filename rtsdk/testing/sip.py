@@ -197,11 +197,15 @@ class SipCalls:
         from_number: str = "+14155550100",
         to_number: str = "+18005550199",
         pacing: Literal["fast", "realtime"] | None = None,
+        call_id: str | None = None,
+        session_id: str | None = None,
     ) -> SimulatedCall:
         """A phone rings: a new inbound call (state ``"ringing"``) whose webhooks are on
         their way (not awaited; see :meth:`SimulatedCall.wait_deliveries`). ``audio`` (PCM16
         bytes at ``rate``, an int16 array, or a WAV path) is what the caller says once the
-        call is answered; ``sip_headers`` replace the default From / To / Call-ID."""
+        call is answered; ``sip_headers`` replace the default From / To / Call-ID.
+        ``call_id`` / ``session_id`` replace the ids the server would make (``rtc_…`` /
+        ``live_…``), e.g. with characters that must be escaped in a URL path."""
         return self.ring(
             audio,
             rate=rate,
@@ -209,6 +213,8 @@ class SipCalls:
             from_number=from_number,
             to_number=to_number,
             pacing=pacing,
+            call_id=call_id,
+            session_id=session_id,
         )
 
     def ring(
@@ -220,13 +226,22 @@ class SipCalls:
         from_number: str = "+14155550100",
         to_number: str = "+18005550199",
         pacing: Literal["fast", "realtime"] | None = None,
+        call_id: str | None = None,
+        session_id: str | None = None,
     ) -> SimulatedCall:
         """:meth:`incoming_call` for code already on the server's loop (not a coroutine)."""
         options = self.options
+        for given in (call_id, session_id):
+            if given is not None and (not isinstance(given, str) or not given):
+                raise ConfigurationError(f"a call id must be a non-empty str, got {given!r}")
+            if given is not None and given in self._by_id:
+                raise ConfigurationError(f"call id {given!r} is taken")
+        if call_id is not None and call_id == session_id:
+            raise ConfigurationError("call_id and session_id must differ")
         call = SimulatedCall(
             direction="inbound",
-            call_id=self.server.ids("rtc"),
-            session_id=self.server.ids("live"),
+            call_id=call_id or self.server.ids("rtc"),
+            session_id=session_id or self.server.ids("live"),
             sip_headers=list(sip_headers or default_headers(from_number, to_number)),
             pacing=pacing or options.caller_pacing,
             frame_ms=options.frame_ms,

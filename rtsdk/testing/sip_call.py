@@ -104,7 +104,8 @@ class SimulatedCall:
 
     ``call_id`` is the Realtime id (``rtc_…``; None for an outbound call), ``session_id`` the
     GPT-Live id (``live_…``); ``api`` is the API that accepted it (``"realtime"`` or
-    ``"live"``; None before). ``sip_headers`` are the INVITE's headers as the webhooks carry
+    ``"live"``; None before) and ``accepted_with`` the accept's body (for an outbound call,
+    the create request's). ``sip_headers`` are the INVITE's headers as the webhooks carry
     them. ``deliveries`` holds every webhook attempt. After a reject, ``status_code`` is the
     SIP status the caller got; after a refer, ``referred_to`` the target. ``dtmf_sent`` holds
     the keys the app sent down the line (GPT-Live ``transport.dtmf.send``).
@@ -139,6 +140,8 @@ class SimulatedCall:
         self.status_code: int | None = None
         self.referred_to: str | None = None
         self.ended_by: str | None = None
+        #: The accept's body as the app sent it (None before an accept).
+        self.accepted_with: dict[str, Any] | None = None
         #: The failure of an outbound call (``code``, ``message``), when it failed.
         self.failure: tuple[str, str] | None = None
         self.deliveries: list[Delivery] = []

@@ -204,6 +204,7 @@ def _accept(
         if problem is not None:
             return _refusal(ws, problem)
         call.api = "realtime"
+        call.accepted_with = body
         call.connect(sip.realtime_line(call, body))
         return json_response(ws, 200)
     problem = live_accept_problem(body)
@@ -213,6 +214,7 @@ def _accept(
     if session["model"] not in LIVE_MODELS:
         return _error(ws, "sip_model_not_found", model=session["model"])
     call.api = "live"
+    call.accepted_with = body
     call.connect(sip.live_line(call, session))
     return json_response(ws, 200)
 
@@ -246,6 +248,7 @@ def _outbound(server: RestHost, ws: WsConnection, body: Any) -> Response:
     startup = {
         k: v for k, v in config.items() if k not in ("client", "idle_timeout_s", "wake_policy")
     }
+    call.accepted_with = body
     call.line = sip.live_line(call, startup)
     sip.add_outbound(call)
     reply = {"session": {"id": call.session_id}, "transport": {"type": "sip"}}
