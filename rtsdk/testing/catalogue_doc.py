@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from .catalogue import ENTRIES
 from .catalogue_live import LIVE_ONLY, SHARED
-from .catalogue_sip import SIP_ONLY
 from .catalogue_sip import SHARED as SIP_SHARED
+from .catalogue_sip import SIP_ONLY
 from .catalogue_translation import TRANSLATION_ONLY, TRANSLATION_SHARED
 from .errors import ErrorEntry
 
@@ -99,10 +99,8 @@ def markdown() -> str:
         "",
         "The SIP side (`server.sip`: webhooks, the call-control REST of both APIs, sidebands,",
         "outbound calls; `rtsdk.testing.SIP_ERRORS`) answers a request body that breaks its",
-        "schema with HTTP 400 and the rows above "
-        + ", ".join(f"`{k}`" for k in SIP_SHARED)
-        + ",",
-        "as the body `{\"error\": {...}}` (`param`: the dotted path in the body), and sends the",
+        "schema with HTTP 400 and the rows above " + ", ".join(f"`{k}`" for k in SIP_SHARED) + ",",
+        'as the body `{"error": {...}}` (`param`: the dotted path in the body), and sends the',
         "rows below. `tests/test_testing_sip.py` and `tests/test_testing_sip_calls.py` provoke",
         "each. On a GPT-Live sideband an error goes to the sideband whose command caused it, its",
         "`event_id` back as `client_event_id` (as on a primary socket).",
