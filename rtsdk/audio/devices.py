@@ -33,6 +33,7 @@ __all__ = [
     "DeviceSource",
     "describe_devices",
     "list_devices",
+    "native_rate",
     "resolve_device",
 ]
 
@@ -173,11 +174,49 @@ def _dac(t: Any) -> float:
     return float(getattr(t, "outputBufferDacTime", 0.0) or 0.0)
 
 
+#: The rate of PipeWire's graph and of PulseAudio's usual sinks: a device that converts any rate
+#: (a sound server's ALSA plugin) is opened at this one.
+SERVER_RATE = 48_000
+#: No sound card runs at this rate; a device that accepts it converts whatever it is given.
+_ODD_RATE = 47_999
+_converting: dict[tuple[int, str], bool] = {}
+
+
+def _accepts_any_rate(info: DeviceInfo) -> bool:
+    """True for a device that converts any rate (a sound server's ALSA plugin: ``pipewire``,
+    ``pulse``, ``default`` routed to either); asked once per device and direction."""
+    kind = "input" if info.max_input_channels else "output"
+    key = (info.index, info.name)
+    if key not in _converting:
+        sd = _sd()
+        check = sd.check_input_settings if kind == "input" else sd.check_output_settings
+        try:
+            check(device=info.index, samplerate=_ODD_RATE, channels=1, dtype="float32")
+        except Exception:
+            _converting[key] = False
+        else:
+            _converting[key] = True
+    return _converting[key]
+
+
+def native_rate(info: DeviceInfo) -> int:
+    """The rate to open ``info`` at when none is asked for: the one it runs at without a
+    resampler of the sound server in the way.
+
+    PortAudio's ALSA host API advertises 44.1 kHz for any device that can take it, including a
+    sound server's plugin device, which converts to the server's own rate (48 kHz on PipeWire and
+    usually on PulseAudio): such a device (one that accepts a rate no hardware has) is opened at
+    :data:`SERVER_RATE`. A hardware device keeps the rate it advertises; one outside
+    :data:`~rtsdk.audio.options.SUPPORTED_RATES` gets 48 kHz.
+    """
+    advertised = round(info.default_samplerate)
+    if advertised != SERVER_RATE and info.hostapi == "ALSA" and _accepts_any_rate(info):
+        return SERVER_RATE
+    return advertised if advertised in SUPPORTED_RATES else SERVER_RATE
+
+
 def _device_rate(info: DeviceInfo, wanted: int | None) -> int:
-    if wanted is not None:
-        return wanted
-    native = round(info.default_samplerate)
-    return native if native in SUPPORTED_RATES else 48_000
+    return wanted if wanted is not None else native_rate(info)
 
 
 class _PortAudioStream:
@@ -219,6 +258,7 @@ class _PortAudioStream:
         rate: int,
         channels: int,
         latency: Any,
+        blocksize: int,
         callback: Any,
         finished: Any,
     ) -> None:
@@ -229,6 +269,7 @@ class _PortAudioStream:
                 channels=channels,
                 dtype="float32",
                 latency=latency,
+                blocksize=blocksize,
                 callback=callback,
                 finished_callback=finished,
             )
@@ -300,6 +341,7 @@ class DeviceSource(_PortAudioStream, BridgedSource):
             self.sample_rate,
             self.channels,
             options.latency,
+            options.blocksize,
             self._callback,
             self._finished,
         )
@@ -380,6 +422,7 @@ class DeviceSink(_PortAudioStream, AudioSink):
             self.sample_rate,
             self.channels,
             options.latency,
+            options.blocksize,
             self._callback,
             self._finished,
         )

@@ -60,14 +60,17 @@ class AudioStreamOptions:
     session format (24 kHz PCM16 or 8 kHz G.711).
 
     - ``sample_rate``: the device rate in Hz (one of :data:`SUPPORTED_RATES`); ``None`` opens each
-      device at its native rate (48 kHz on PipeWire and PulseAudio), which avoids the sound
-      server's own resampler.
+      device at its native rate (48 kHz on PipeWire and PulseAudio, whose ALSA devices advertise
+      PortAudio's 44.1 kHz guess: see :func:`~rtsdk.audio.devices.native_rate`), which avoids
+      the sound server's own resampler.
     - ``channels``: input channels to open (``None``: 1); more are downmixed to mono.
     - ``output_channels``: output channels to open (``None``: 1); the mono voice goes to each.
     - ``frame_ms``: uplink frame length, one ``input_audio_buffer.append`` per frame (10-100 ms).
-    - ``playback_prebuffer_ms``: audio buffered before an item starts playing (and after an
-      underrun); a shorter item, or one ended with ``end_item``, starts at once. An item that does
-      not reach the target starts anyway once it has waited that long.
+    - ``playback_prebuffer_ms``: the most audio buffered before an item starts playing (and
+      after an underrun). The prebuffer adapts to how the audio arrives: 20 ms while deltas come
+      on time (a burst, or a stream paced at real time), plus the arrival jitter measured on the
+      way, up to this cap; a shorter item, or one ended with ``end_item``, starts at once. An item
+      that does not reach the target starts anyway once it has waited that long.
     - ``playback_buffer_ms``: size of the lock-free playback ring the output callback reads; what
       the server sends ahead of real time waits on the loop side and refills the ring.
     - ``uplink_window_ms``: how much captured audio may wait for the loop before the oldest-first
@@ -76,6 +79,8 @@ class AudioStreamOptions:
       uplink sends digital silence instead of the microphone, for setups without echo
       cancellation. Silence, not nothing: the server's audio clock and VAD keep running.
     - ``latency``: PortAudio's suggested latency, ``"low"``, ``"high"`` or seconds.
+    - ``blocksize``: frames per device callback, ``0`` for PortAudio's choice (the lowest
+      delay); ``python -m rtsdk devices --latency`` measures what each setting costs.
     - ``echo_cancellation``: remove the speaker's echo from the microphone (WebRTC AEC3, from the
       ``pywebrtc-audio`` package), so the assistant never hears itself on open speakers and
       the user can still talk over it. ``"auto"`` (default): on when both the source and the
@@ -98,6 +103,7 @@ class AudioStreamOptions:
     half_duplex: bool = False
     half_duplex_tail_ms: int = 300
     latency: str | float = "high"
+    blocksize: int = 0
     echo_cancellation: bool | Literal["auto"] = "auto"
     noise_suppression: bool = False
 
@@ -141,6 +147,7 @@ class AudioStreamOptions:
                 "AudioStreamOptions.noise_suppression must be a bool, "
                 f"got {self.noise_suppression!r}"
             )
+        _int_field("blocksize", self.blocksize, 0, 16384)
         lat = self.latency
         if isinstance(lat, str):
             if lat not in ("low", "high"):

@@ -13,9 +13,9 @@ positions (the streaming resampler returns exactly ``ceil(n * out / in)`` sample
 inputs), and the ring's consumer count says how far playback got. The consumer never touches
 the marks.
 
-Adaptive prebuffer (``adaptive=True``, for a continuous stream such as GPT-Live's, where no
-event marks the end of an utterance and stale audio cannot be told apart after the model stops
-for a barge-in): the prebuffer follows the arrival jitter measured on the loop side (how late
+Adaptive prebuffer (``adaptive=True``; the stream engine sets it for every session: GPT-Live's
+continuous stream, where no event marks the end of an utterance, and Realtime's replies, which
+come in bursts or paced at real time): the prebuffer follows the arrival jitter measured on the loop side (how late
 each delta comes against the audio already received), between :data:`ADAPTIVE_MIN_MS` and the
 configured ``prebuffer_ms``, so the playout holds what the network's jitter needs and no more.
 
@@ -207,9 +207,12 @@ class Playback:
         """No more audio follows for now: play out the tail without prebuffering or underrun.
 
         Flushes the resampler's tail (its delay, at most 2 ms). ``item_id`` is informational.
+        The next delta starts a new run for the adaptive prebuffer (the pause between two
+        replies is not arrival jitter), as it does after :meth:`interrupt`.
         """
         del item_id
         self._disarm()
+        self._due = -1e18  # what comes next starts a new run: the pause is no lateness
         if self._seg_sess:
             tail = self._rs.process(np.zeros(0, dtype=_F32), last=True)
             self._rs.reset()
@@ -231,6 +234,7 @@ class Playback:
     def interrupt(self) -> list[tuple[str, int]]:
         """Drop everything queued at once; return the final :meth:`take_played` accounting."""
         self._disarm()
+        self._due = -1e18  # the next reply starts a new run
         self._backlog.clear()
         self._backlog_samples = 0
         self._refill_armed = False

@@ -175,10 +175,11 @@ class AudioStreamManager:
                     session_format=self.output_format,
                     sink_rate=self.sink.sample_rate,
                     buffer_ms=opt.playback_buffer_ms,
-                    # a continuous stream: jitter-sized, at most this
+                    # jitter-sized (a burst needs no cushion, a paced stream its measured
+                    # lateness), at most this
                     prebuffer_ms=opt.playback_prebuffer_ms,
                     loop=loop,
-                    adaptive=self._continuous,
+                    adaptive=True,
                 )
                 # each delta straight to the Playback, without this object's call in between
                 self.play = self._playback.play  # type: ignore[method-assign]
