@@ -382,3 +382,40 @@ async def test_outbound_calls_ring_answer_and_fail_on_command() -> None:
         status, answer = await rest(port, "/v1/live/sessions", outbound())
         assert status == 403
         assert_error(answer, "outbound_sip_not_enabled", type_="permission_error")
+
+
+async def test_realtime_call_audio_cleared_by_the_app_and_by_the_caller() -> None:
+    # the reply streams in real time here, so that it is still playing when it is cleared
+    server = LocalRealtimeServer(pacing="realtime", sip=SipOptions(caller_pacing="fast"))
+    async with server:
+        call = await server.sip.incoming_call()
+        assert await rest(
+            server.port, f"/v1/realtime/calls/{call.call_id}/accept", {"type": "realtime"}
+        ) == (200, None)
+        sideband = await Sideband.attach(f"{server.url}?call_id={call.call_id}")
+        await sideband.until("session.created")
+        call.say(tone(1000))
+        started = await sideband.until("output_audio_buffer.started")
+        await sideband.send({"type": "output_audio_buffer.clear", "event_id": "c1", "x": 1})
+        assert (await sideband.until("error"))["error"]["param"] == "x"
+        await sideband.send({"type": "output_audio_buffer.clear", "event_id": "c2"})
+        cleared = await sideband.until("output_audio_buffer.cleared")
+        assert cleared["response_id"] == started["response_id"]
+        heard = call.recording_ms
+        await sideband.until("response.done")  # the response goes on; its audio no longer does
+        assert call.recording_ms == heard < 1000
+        # the caller speaks over the next reply: the server cuts it and says so
+        await sideband.send({"type": "response.create"})
+        second = await sideband.until("output_audio_buffer.started", 2)
+        call.say(tone(400))
+        await sideband.until("input_audio_buffer.speech_started", 2)
+        cut = await sideband.until("output_audio_buffer.cleared", 2)
+        assert cut["response_id"] == second["response_id"]
+        assert not [
+            f
+            for f in sideband.of("output_audio_buffer.stopped")
+            if f["response_id"] in (started["response_id"], second["response_id"])
+        ]
+        for frame in sideband.frames:
+            check_realtime_sideband(frame)
+        await sideband.close()

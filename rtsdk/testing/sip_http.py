@@ -91,8 +91,11 @@ class HttpConnection(WsConnection):
             if key not in _BODY_HEADERS:
                 kept.append(line)
         stripped = b"\r\n".join(kept)
-        if self.bad_body or (length == 0 and not chunked):
+        if self.bad_body:
             self._pass(stripped)
+            return
+        if length == 0 and not chunked:  # an upgrade (or a GET): what follows is websockets'
+            self._pass(stripped + body)
             return
         if length > MAX_BODY:  # read it all (not kept) before answering 413
             self.body_too_large = True

@@ -7,7 +7,8 @@ into its input buffer (converted to the session's input format); its
 ``response.output_audio.delta`` audio goes to the caller (converted to PCM16 24 kHz) and not
 to the sidebands, which get every other event, plus what a SIP session adds:
 ``output_audio_buffer.started`` / ``stopped`` (when a response's audio starts and has played
-out at the caller) / ``cleared`` (the caller spoke over it), and
+out at the caller) / ``cleared`` (the caller spoke over it, or a sideband sent
+``output_audio_buffer.clear``: the rest of that response's audio is not sent), and
 ``input_audio_buffer.dtmf_event_received`` for a key the caller pressed. Each sideband starts
 with ``session.created`` (the current session).
 
@@ -155,6 +156,7 @@ class RealtimeLine(SipLine):
         self._playing: str | None = None  # the response whose audio the caller hears
         self._play_until = 0.0
         self._stop_timer: asyncio.TimerHandle | None = None
+        self._silenced: set[str] = set()  # responses cleared: their audio no longer sent
         # the accept's config, applied as a session.update before any sideband listens
         self.rt.handle({"type": "session.update", "session": config})
 
@@ -174,15 +176,33 @@ class RealtimeLine(SipLine):
         )
 
     def command(self, sideband: Sideband, data: Json) -> None:
+        if data["type"] == "output_audio_buffer.clear":  # served on WebRTC and SIP calls
+            self.from_sideband(sideband, lambda: self._clear(data))
+            return
         self.from_sideband(sideband, lambda: self.rt.handle(data))
+
+    def _clear(self, data: Json) -> None:
+        """``output_audio_buffer.clear``: what the caller has not been sent of the response
+        being heard is dropped, and ``output_audio_buffer.cleared`` says so."""
+        extra = sorted(set(data) - {"type", "event_id"})
+        if extra:
+            event_id = data.get("event_id")
+            event_id = event_id if isinstance(event_id, str) else None
+            self.rt.fail("unknown_parameter", event_id=event_id, param=extra[0])
+            return
+        if self._playing is not None:
+            self._silenced.add(self._playing)
+            self._buffer_event("output_audio_buffer.cleared")
 
     def _from_session(self, event: Json) -> None:
         kind = event.get("type")
         if kind == "response.output_audio.delta":
-            self._to_caller(event)
+            if event.get("response_id") not in self._silenced:
+                self._to_caller(event)
             return
         if kind == "input_audio_buffer.speech_started" and self._playing is not None:
-            self.emit(event)
+            self.emit(event)  # the caller spoke over the reply: the server cuts it
+            self._silenced.add(self._playing)
             self._buffer_event("output_audio_buffer.cleared")
             return
         self.emit(event)
