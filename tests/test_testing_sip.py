@@ -382,3 +382,20 @@ def test_every_sip_error_has_a_source() -> None:
     for entry in SIP_ERRORS.values():
         assert entry.source and entry.trigger, entry.key
     assert AUTH["Authorization"].endswith(KEY)
+
+
+async def test_a_long_running_server_forgets_its_oldest_finished_calls() -> None:
+    async with make_server(keep_calls=2) as server:
+        first = await server.sip.incoming_call()
+        assert await rest(server.port, f"/v1/realtime/calls/{first.call_id}/reject") == (200, None)
+        second = await server.sip.incoming_call()  # two calls known: the first is kept
+        status, answer = await rest(server.port, f"/v1/realtime/calls/{first.call_id}/accept", {})
+        assert status == 409
+        assert_error(answer, "decision_already_made")
+        third = await server.sip.incoming_call()  # three: the finished first is forgotten
+        status, answer = await rest(server.port, f"/v1/realtime/calls/{first.call_id}/accept", {})
+        assert status == 404
+        assert_error(answer, None)
+        assert server.sip.calls == [second, third]  # ringing calls are never forgotten
+        with pytest.raises(ConfigurationError, match="taken"):
+            await server.sip.incoming_call(call_id=second.call_id)

@@ -72,6 +72,8 @@ class SipOptions:
     fails (``no_answer``). A GPT-Live sideband that attaches gets the events of the last
     ``replay_s`` seconds. The simulated caller sends ``frame_ms`` frames paced by
     ``caller_pacing`` (``"fast"``: queued speech at once, then ``tail_ms`` of silence).
+    Once more than ``keep_calls`` calls are known, the oldest that are over are forgotten (their
+    ids then get 404), so that a server that runs for long keeps its memory.
     """
 
     webhook_url: str | None = None
@@ -86,6 +88,7 @@ class SipOptions:
     caller_pacing: Literal["fast", "realtime"] = "realtime"
     frame_ms: int = 20
     tail_ms: int = 1000
+    keep_calls: int = 10000
 
     def __post_init__(self) -> None:
         url = self.webhook_url
@@ -121,7 +124,11 @@ class SipOptions:
                 raise ConfigurationError(f"SipOptions.{name} must be in [{low}, {high}]")
         if self.caller_pacing not in ("fast", "realtime"):
             raise ConfigurationError("SipOptions.caller_pacing must be 'fast' or 'realtime'")
-        for name, low, high in (("frame_ms", 10, 200), ("tail_ms", 0, 10000)):
+        for name, low, high in (
+            ("frame_ms", 10, 200),
+            ("tail_ms", 0, 10000),
+            ("keep_calls", 1, 10**7),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ConfigurationError(f"SipOptions.{name} must be an int in [{low}, {high}]")
@@ -305,6 +312,12 @@ class SipCalls:
         self.calls.append(call)
         for ident in call.ids:
             self._by_id[ident] = call
+        if len(self.calls) > self.options.keep_calls:
+            over = [c for c in self.calls if c.over][: len(self.calls) - self.options.keep_calls]
+            for old in over:
+                self.calls.remove(old)
+                for ident in old.ids:
+                    self._by_id.pop(ident, None)
         event = self._event()
         self._changed = asyncio.Event()
         event.set()

@@ -109,6 +109,9 @@ class SimulatedCall:
     them. ``deliveries`` holds every webhook attempt. After a reject, ``status_code`` is the
     SIP status the caller got; after a refer, ``referred_to`` the target. ``dtmf_sent`` holds
     the keys the app sent down the line (GPT-Live ``transport.dtmf.send``).
+
+    Use it on the server's event loop (from synchronous code with a
+    :class:`~rtsdk.testing.ServerHandle`: ``handle.call(...)``), as the rest of the server.
     """
 
     def __init__(
