@@ -20,6 +20,7 @@ from openai.types.responses import ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from rtsdk.testing import LiveOptions, LocalRealtimeServer, SipOptions
+from tests.conftest import REALTIME_ONCE
 from tests.sip_local import (
     LIVE_MODEL,
     Sideband,
@@ -181,6 +182,7 @@ async def test_live_call_delegates_a_tool_and_speaks_its_answer() -> None:
         live_frames_valid(sideband)
 
 
+@REALTIME_ONCE  # real-time pacing: it tests the timing of a call, not the kernels
 async def test_the_caller_hangs_up_mid_reply() -> None:
     # the model speaks in real time here: the reply takes its length to play
     async with make_server(live_pacing="realtime") as server:
@@ -384,6 +386,7 @@ async def test_outbound_calls_ring_answer_and_fail_on_command() -> None:
         assert_error(answer, "outbound_sip_not_enabled", type_="permission_error")
 
 
+@REALTIME_ONCE  # real-time pacing: it tests the timing of a call, not the kernels
 async def test_realtime_call_audio_cleared_by_the_app_and_by_the_caller() -> None:
     # the reply streams in real time here, so that it is still playing when it is cleared
     server = LocalRealtimeServer(pacing="realtime", sip=SipOptions(caller_pacing="fast"))

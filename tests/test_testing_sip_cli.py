@@ -14,6 +14,7 @@ from openai import OpenAI
 
 from rtsdk.testing import new_webhook_secret
 from rtsdk.testing.cli import serve_main
+from tests.conftest import REALTIME_ONCE
 from tests.sip_local import LIVE_MODEL, Sideband, WebhookSink, rest, tone
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +29,7 @@ def write_wav(path: Path, pcm: bytes, rate: int = 16000) -> None:
         out.writeframes(pcm)
 
 
+@REALTIME_ONCE  # a server process: it tests the server, not the kernels
 async def test_serve_rings_calls_that_post_signed_webhooks(tmp_path: Path) -> None:
     secret = new_webhook_secret()
     wav = tmp_path / "caller.wav"
