@@ -379,6 +379,22 @@ async def test_outbound_calls_ring_answer_and_fail_on_command() -> None:
         await unanswered.wait_state("failed", timeout=3)
         assert unanswered.failure is not None and unanswered.failure[0] == "no_answer"
         live_frames_valid(sideband, watcher)
+        # the app placed it: no decision to make; hanging up a ringing call cancels it
+        status, answer = await rest(port, "/v1/live/sessions", outbound())
+        cancelled = await server.sip.wait_for_call(4, direction="outbound")
+        base = f"/v1/live/sessions/{cancelled.session_id}"
+        body = {"session": {"type": "live", "model": LIVE_MODEL}}
+        assert_error((await rest(port, f"{base}/accept", body))[1], "decision_already_made")
+        assert_error(
+            (await rest(port, f"{base}/reject", {"status_code": 486}))[1], "decision_already_made"
+        )
+        assert_error(
+            (await rest(port, f"{base}/refer", {"target_uri": "tel:+1"}))[1], "call_not_active"
+        )
+        cancelled.ring()
+        assert await rest(port, f"{base}/hangup") == (200, None)
+        assert (cancelled.state, cancelled.ended_by) == ("ended", "app")
+        assert (await rest(port, f"{base}/hangup"))[0] == 404
         # outbound calling off: 403
         server.sip.options = SipOptions(outbound_enabled=False)
         status, answer = await rest(port, "/v1/live/sessions", outbound())

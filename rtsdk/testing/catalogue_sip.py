@@ -72,7 +72,7 @@ SIP_ONLY: tuple[ErrorEntry, ...] = (
     ErrorEntry(
         key="sip_decision_already_made",
         trigger="an accept or reject (either API) of a call already accepted or rejected "
-        "(the first decision wins)",
+        "(the first decision wins), or of an outbound call (the app placed it)",
         client_event=None,
         code="decision_already_made",
         message="A decision has already been made for call '{call_id}' (it was {decision}).",
@@ -85,7 +85,8 @@ SIP_ONLY: tuple[ErrorEntry, ...] = (
     ),
     ErrorEntry(
         key="sip_call_not_active",
-        trigger="a refer or hangup of a call that rings (not accepted yet)",
+        trigger="a refer or hangup of an inbound call that rings (not accepted yet), or a "
+        "refer of an outbound call not answered yet (hanging one up cancels it)",
         client_event=None,
         code="call_not_active",
         message="Call '{call_id}' has not been accepted; '{action}' needs an answered call.",

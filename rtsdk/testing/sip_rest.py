@@ -163,12 +163,21 @@ def _control(
         call = None  # the other API's id
     if call is None or call.state == "missed":
         return _error(ws, "sip_call_not_found", call_id=ident)
-    decided = call.state != "ringing"
-    if action in ("accept", "reject") and decided:
-        what = "rejected" if call.state == "rejected" else f"accepted ({call.api})"
+    outbound = call.direction == "outbound"
+    if action in ("accept", "reject") and (outbound or call.state != "ringing"):
+        what = (
+            "placed by the app"
+            if outbound
+            else "rejected"
+            if call.state == "rejected"
+            else f"accepted ({call.api})"
+        )
         return _error(ws, "sip_decision_already_made", call_id=ident, decision=what)
     if action in ("refer", "hangup"):
-        if call.state == "ringing":
+        # a ringing inbound call is declined with reject; an outbound one may be hung up
+        if call.state == "ringing" and (action == "refer" or not outbound):
+            return _error(ws, "sip_call_not_active", call_id=ident, action=action)
+        if outbound and action == "refer" and call.state == "dialing":
             return _error(ws, "sip_call_not_active", call_id=ident, action=action)
         if call.over or call.api != api or call.line is None:
             return _error(ws, "sip_call_not_found", call_id=ident)
