@@ -19,7 +19,7 @@ import websockets
 from openai.types.responses import ResponseStreamEvent
 from pydantic import TypeAdapter
 
-from rtsdk.testing import LiveOptions, LocalRealtimeServer, SipOptions
+from rtsdk.testing import Faults, LiveOptions, LocalRealtimeServer, SipOptions
 from tests.conftest import REALTIME_ONCE
 from tests.sip_local import (
     LIVE_MODEL,
@@ -266,6 +266,17 @@ async def test_sideband_upgrades_are_refused_when_they_must_be() -> None:
         ok = await Sideband.attach(attach_url(server, call.session_id), {"api-key": "sk-local-sip"})
         await ok.until("session.started")
         await ok.close()
+        # faults apply to sidebands as to any connection: a drop leaves the call up
+        server.faults_for_next_connections(Faults(drop_after_frames=1))
+        dropped = await Sideband.attach(attach_url(server, call.session_id))
+        assert await dropped.closed() == 1006
+        assert call.state == "accepted"
+        server.faults_for_next_connections(Faults(session_max_seconds=0.05))
+        expiring = await Sideband.attach(attach_url(server, call.session_id))
+        assert (await expiring.until("session.closed"))["reason"] == "expired"
+        assert await expiring.closed() == 1000
+        assert (call.state, call.ended_by) == ("ended", "session")
+        live_frames_valid(expiring)
 
 
 TRUNK = {

@@ -101,3 +101,5 @@ def test_serve_refuses_bad_sip_options(tmp_path: Path, monkeypatch: pytest.Monke
     assert serve_main(["--sip-webhook", "ftp://x", "--sip-secret", new_webhook_secret()]) == 2
     assert serve_main(["--sip-call", str(tmp_path / "missing.wav")]) == 2
     assert serve_main(["--sip-retries", "99"]) == 2
+    secret = ["--sip-secret", new_webhook_secret()]
+    assert serve_main(["--sip-webhook", "http://127.0.0.1:9/x", *secret, "--workers", "2"]) == 2

@@ -80,8 +80,9 @@ class SipCommandLine:
             raise ConfigurationError(
                 "--sip-webhook needs --sip-secret or $OPENAI_WEBHOOK_SECRET (whsec_...)"
             )
-        if args.sip_call and getattr(args, "workers", 1) > 1:
-            raise ConfigurationError("--sip-call takes one server process (--workers 1)")
+        if (args.sip_call or args.sip_webhook) and getattr(args, "workers", 1) > 1:
+            # a call lives in one process; another worker would answer its requests 404
+            raise ConfigurationError("SIP calls take one server process (--workers 1)")
         if not 0 <= args.sip_retries <= 20:
             raise ConfigurationError("--sip-retries must be in [0, 20]")
         if not 0 <= args.sip_call_delay <= 3600:

@@ -124,6 +124,14 @@ class SidebandConnection(ServerConnection):
         if not self.closed:
             self._queue.put_nowait(("close", (code, reason), None))
 
+    def expire(self) -> None:
+        """``Faults(session_max_seconds=T)`` on a sideband: the call's session expires (a
+        GPT-Live one the GPT-Live way, which ends the call), as on a primary connection."""
+        if isinstance(self.line, LiveLine):
+            self.line.live.expire()
+        else:
+            super().expire()
+
     def _injected_error(self, event_id: str) -> Json:
         line = self.line
         if isinstance(line, LiveLine):
