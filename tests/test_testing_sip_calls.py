@@ -449,3 +449,22 @@ async def test_realtime_call_audio_cleared_by_the_app_and_by_the_caller() -> Non
         for frame in sideband.frames:
             check_realtime_sideband(frame)
         await sideband.close()
+
+
+async def test_a_sideband_session_close_ends_the_call() -> None:
+    async with make_server() as server:
+        call = await server.sip.incoming_call()
+        await accept_live(server, call.session_id)
+        sideband = await Sideband.attach(attach_url(server, call.session_id))
+        await sideband.send(
+            {"type": "session.update", "event_id": "u1", "session": {"triggers": []}}
+        )
+        assert (await sideband.until("session.updated"))["client_event_id"] == "u1"
+        await sideband.send({"type": "session.close", "event_id": "bye"})
+        closed = await sideband.until("session.closed")
+        assert (closed["reason"], closed["client_event_id"]) == ("close_requested", "bye")
+        assert await sideband.closed() == 1000
+        assert (call.state, call.ended_by) == ("ended", "app")
+        status, _ = await rest(server.port, f"/v1/live/sessions/{call.session_id}/hangup")
+        assert status == 404
+        live_frames_valid(sideband)
