@@ -8,15 +8,17 @@ mid-reply.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from rtsdk import RealtimeAIOptions
-from rtsdk.sip import SipCall, SipCallHandler
+from rtsdk.sip import CallControl, SipCall, SipCallHandler, SipServer, sign_webhook
+from rtsdk.sip.http import HttpClient
 
 from .client_helpers import tone as float_tone
-from .sip_stack import sip_stack, until
+from .sip_stack import KEY, sip_stack, until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -187,3 +189,40 @@ async def test_the_caller_hangs_up_mid_reply(api: str) -> None:
         assert client.failure is None and client.service.call_over  # type: ignore[attr-defined]
         assert client.metrics.reconnects == 0 and client.metrics.connects == 1
         assert stack.sip.counts["failed"] == 0
+
+
+async def test_a_call_another_process_took_first_ends_quietly() -> None:
+    """Scale-out: a second process handed the same call (a retry landing elsewhere) gets
+    decision_already_made for its accept and lets the call go, quietly."""
+    async with sip_stack("realtime") as stack:
+        phone = await stack.server.sip.incoming_call()
+        await phone.wait_state("accepted", timeout=10)
+        ended: list[str | None] = []
+
+        class Note(SipCallHandler):
+            def on_end(self, call: SipCall) -> None:
+                ended.append(call.ended_by)
+
+        control = CallControl(api_key=KEY, api_base=stack.base)
+        options = RealtimeAIOptions(api_key=KEY, model="gpt-realtime-2.1")
+        other = SipServer(options, secret=stack.secret, control=control, handler_factory=Note)
+        async with other:
+            body = json.dumps(
+                {
+                    "type": "realtime.call.incoming",
+                    "data": {"call_id": phone.call_id, "sip_headers": phone.sip_headers},
+                }
+            ).encode()
+            http = HttpClient(timeout=5)
+            answer = await http.request(
+                "POST",
+                f"{other.url}/webhook",
+                headers=sign_webhook(stack.secret, "wh_elsewhere", body),
+                body=body,
+            )
+            await http.close()
+            assert answer.status == 200
+            await until(lambda: ended, what="the second process let the call go")
+        assert ended == ["elsewhere"] and other.counts["failed"] == 0
+        assert phone.state == "accepted"  # the first process still has it
+        assert stack.taken[0].client is not None and stack.taken[0].client.is_connected

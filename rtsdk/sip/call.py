@@ -7,10 +7,12 @@ An incoming call (:class:`~rtsdk.sip.webhook.IncomingCall`) waits for one decisi
   model), then attaches a :class:`~rtsdk.sip.sideband.SipClient` over the call's sideband and
   returns it: handlers, tools, delegation, transcripts and metrics as in any session. When
   the service answers 404 (the caller hung up before the accept, or before the sideband
-  attached) it returns None and the call is over, quietly. If the sideband cannot attach to
-  a live call, the call is hung up (a call nobody steers would run without the app's tools)
-  and the error raised. The sideband attaches right after the accept; a Realtime sideband
-  sees nothing of what happened before (GPT-Live replays its last 3 s).
+  attached) it returns None and the call is over, quietly; so it does when the service says
+  the call was already decided (``decision_already_made``: another process took it). If the
+  sideband cannot attach to a live call, the call is hung up (a call nobody steers would run
+  without the app's tools) and the error raised. The sideband attaches right after the
+  accept; a Realtime sideband sees nothing of what happened before (GPT-Live replays its
+  last 3 s).
 - :meth:`SipCall.reject` declines it with a SIP status (603 Decline by default);
   :meth:`SipCall.refer` transfers it; :meth:`SipCall.hangup` ends it.
 
@@ -85,7 +87,9 @@ class SipCall:
         self.state: CallState = "incoming" if incoming is not None else "dialing"
         #: who ended it: ``"app"`` (hangup), ``"remote"`` (the caller or callee, or the
         #: service), ``"rejected"``, ``"referred"``, ``"failed"`` (outbound), ``"detached"``
-        #: (the app stopped the client: the call may go on without it), None while live
+        #: (the app stopped the client: the call may go on without it), ``"elsewhere"`` (an
+        #: accept answered ``decision_already_made``: another process or the other API's
+        #: accept took it first), None while live
         self.ended_by: str | None = None
         self.client: SipClient | None = None
         #: outbound: ``"dialing"``, ``"ringing"``, ``"answered"`` or ``"failed"``
@@ -222,6 +226,13 @@ class SipCall:
         except CallGoneError:
             log.info("call %s: gone before the accept (the caller hung up)", self.id)
             self._end("remote")
+            return None
+        except CallControlError as exc:
+            if exc.code != "decision_already_made":
+                raise
+            # another process (or the other API's accept) took the call first
+            log.info("call %s: decided elsewhere first", self.id)
+            self._end("elsewhere")
             return None
         self.state = "accepted"
         try:

@@ -1,7 +1,8 @@
 """``python -m rtsdk sip``: the SIP webhook server, one process or several on one port.
 
 - ``sip [--host H] [--port P] [--model M] [--instructions TEXT] [--voice V] [--workers N]
-  [--drain S] [--webhook-secret whsec_...] [--api-base URL]``: serves OpenAI's webhook at
+  [--drain S] [--webhook-secret whsec_...] [--api-base URL] [--loop auto|asyncio|uvloop]``:
+  serves OpenAI's webhook at
   ``POST /webhook`` and a health check at ``GET /healthz``; each incoming call of the API the
   model selects is accepted with these options and steered over its sideband.
 - The secret comes from ``OPENAI_WEBHOOK_SECRET`` (or ``--webhook-secret``; the environment
@@ -26,6 +27,7 @@ from typing import Any
 
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.link.workers import reuse_port_supported, run_workers
+from rtsdk.telephony.cli import _runner  # the same loop choice as the phone server
 
 __all__ = ["sip_main"]
 
@@ -67,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="on SIGINT/SIGTERM take no new calls and let live ones go on this long before "
         "hanging up (a second signal hangs up at once; default 0)",
+    )
+    p.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="event loop (auto: uvloop when installed, the `fast` extra)",
     )
     p.add_argument("--verbose", "-v", action="store_true", help="log at INFO")
     return p
@@ -189,7 +197,12 @@ def sip_main(argv: list[str] | None = None) -> int:
             "sip", argv, host=args.host, port=args.port, workers=args.workers, announce=True
         )
     try:
-        return asyncio.run(_serve(args, secret))
+        run = _runner(args.loop)
+    except ImportError:
+        print("rtsdk sip: --loop uvloop needs uvloop (pip install 'rtsdk[fast]')", file=sys.stderr)
+        return 2
+    try:
+        return run(_serve(args, secret))
     except OSError as exc:
         print(f"rtsdk sip: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
