@@ -188,6 +188,8 @@ async def test_the_caller_hangs_up_mid_reply(api: str) -> None:
         assert client is not None and not client.is_connected
         assert client.failure is None and client.service.call_over  # type: ignore[attr-defined]
         assert client.metrics.reconnects == 0 and client.metrics.connects == 1
+        sender = client.service._sender
+        assert sender is not None and sender.done()  # no task left behind by the call
         assert stack.sip.counts["failed"] == 0
 
 

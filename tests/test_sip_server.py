@@ -193,3 +193,31 @@ def test_no_secret_no_server() -> None:
             secret=SECRET,
             control=control,
         )
+
+
+async def test_a_handler_that_fails_before_deciding_has_the_call_rejected_480() -> None:
+    errors: list[str] = []
+
+    class Broken(SipCallHandler):
+        def configure(self, call: SipCall, options: RealtimeAIOptions) -> RealtimeAIOptions:
+            raise LookupError("no such customer")
+
+        def on_error(self, call: SipCall, error: BaseException) -> None:
+            errors.append(f"{type(error).__name__}: {error}")
+
+    async with FakeRest() as rest:
+        control = CallControl(api_key=KEY, api_base=rest.base)
+        options = RealtimeAIOptions(api_key=KEY, model="gpt-realtime-2.1")
+        async with SipServer(options, secret=SECRET, control=control, handler_factory=Broken) as s:
+            env = _Env(s, rest)
+            answer = await env.signed(_incoming("realtime.call.incoming", "rtc_9"), "wh_9")
+            assert answer.status == 200
+            for _ in range(200):
+                if not s.calls and rest.seen:
+                    break
+                await asyncio.sleep(0.01)
+            await env.http.close()
+    assert errors == ["LookupError: no such customer"]
+    assert rest.paths() == ["/v1/realtime/calls/rtc_9/reject"]
+    assert rest.seen[0].json == {"status_code": 480}
+    assert s.counts["failed"] == 1 and s.counts["finished"] == 1

@@ -98,6 +98,7 @@ class SipCall:
         self._progress = asyncio.Event()
         self._ended = asyncio.Event()
         self._hanging_up = False
+        self._closer: asyncio.Task[Any] | None = None
 
     @classmethod
     def from_incoming(cls, incoming: IncomingCall, control: CallControl) -> SipCall:
@@ -168,8 +169,15 @@ class SipCall:
             elif kind == "session.closed":
                 self._end("remote")
             elif kind == "rtsdk.disconnected":
-                # the app's stop() detaches and leaves the call running; otherwise it is over
-                self._end("detached" if client._stopped else "remote")
+                # the app's stop() detaches and leaves the call running; otherwise it is over,
+                # and the client is stopped here (its tasks ended) whoever holds it
+                if client._stopped:
+                    self._end("detached")
+                    return
+                self._end("remote")
+                self._closer = asyncio.get_running_loop().create_task(
+                    client.stop(timeout=2.0), name="rtsdk-sip-detach"
+                )
 
         client.service.add_observer(observe)
 

@@ -89,7 +89,8 @@ class SipCallHandler:
         """The call was accepted and its sideband attached."""
 
     def on_error(self, call: SipCall, error: BaseException) -> Any:
-        """Something failed on the call (also logged)."""
+        """Something failed on the call (also logged). A call not yet decided is then
+        rejected with 480 (Temporarily Unavailable); an accepted one is hung up."""
 
     def on_end(self, call: SipCall) -> Any:
         """The call is over for this server (:attr:`SipCall.ended_by` says how)."""
@@ -296,14 +297,19 @@ class SipServer:
             log.warning("call %s failed: %s: %s", call.id, type(exc).__name__, exc)
             if call.state == "accepted" and not call.ended:
                 await call.hangup()  # a call this server cannot steer is not left running
+            elif call.state == "incoming":
+                try:  # no decision was made: the caller hears 480, not endless ringing
+                    await call.reject(480)
+                except Exception as again:
+                    log.warning("call %s: reject failed too: %s", call.id, again)
             try:
                 await _maybe(handler.on_error(call, exc))
             except Exception:
                 log.exception("on_error failed for call %s", call.id)
         finally:
             client = call.client
-            if client is not None and client.is_connected:
-                await client.stop(timeout=2.0)
+            if client is not None:
+                await client.stop(timeout=2.0)  # idempotent: its tasks end with the call
             self.calls.pop(call.id, None)
             self.counts["finished"] += 1
             try:
