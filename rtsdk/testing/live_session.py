@@ -360,6 +360,14 @@ class LiveSession:
         if len(raw) % self.fmt.width:
             self.fail("live_audio_odd_length", event_id, size=len(raw))
             return
+        self.take_audio(raw)
+
+    def take_audio(self, raw: bytes) -> None:
+        """Input audio (whole samples in the session format) as a valid append brings it; also
+        what a SIP call's caller says (:mod:`.sip_line`). Ignored before the start and after
+        the end."""
+        if not self.started or self.closed:
+            return
         self.audio_bytes += len(raw)
         self.audio_ms += self.fmt.ms(len(raw))
         self._model().hear(self.fmt.decode(raw))

@@ -46,7 +46,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..exceptions import ConfigurationError
 from .live import LiveHost
-from .sip_call import RATE, SimulatedCall
+from .sip_call import RATE, MediaClock, SimulatedCall
 from .sip_line import LiveLine, RealtimeLine, SipLine
 from .sip_webhook import WebhookSender, secret_key
 
@@ -164,6 +164,8 @@ class SipCalls:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._changed: asyncio.Event | None = None
         self._sender: WebhookSender | None = None
+        #: The one timer of every simulated caller.
+        self.clock = MediaClock()
         self.options = options if options is not None else SipOptions()
 
     @property
@@ -253,6 +255,7 @@ class SipCalls:
             pacing=pacing or options.caller_pacing,
             frame_ms=options.frame_ms,
             tail_ms=options.tail_ms,
+            clock=self.clock,
         )
         if audio is not None:
             call.say(audio, rate=rate)
@@ -296,6 +299,7 @@ class SipCalls:
                 call.line.hangup("server")
             elif not call.over:
                 call.set_state("missed" if call.direction == "inbound" else "failed", "server")
+        self.clock.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import wave
 from collections.abc import Callable
@@ -34,7 +35,9 @@ from .. import kernels
 from ..exceptions import ConfigurationError
 from .sip_webhook import Delivery
 
-__all__ = ["CallState", "Line", "SimulatedCall"]
+__all__ = ["CallState", "Line", "MediaClock", "SimulatedCall"]
+
+log = logging.getLogger("rtsdk.testing.sip")
 
 CallState = Literal["dialing", "ringing", "accepted", "rejected", "missed", "failed", "ended"]
 #: States after which nothing more happens on the call.
@@ -124,6 +127,7 @@ class SimulatedCall:
         pacing: Literal["fast", "realtime"],
         frame_ms: int,
         tail_ms: int = 1000,
+        clock: MediaClock,
         destination: str | None = None,
     ) -> None:
         if pacing not in ("fast", "realtime"):
@@ -155,7 +159,7 @@ class SimulatedCall:
         self._queue = bytearray()  # speech still to send (PCM16 24 kHz)
         self._fast_pending = False
         self._changed = asyncio.Event()
-        self._media: asyncio.Task[None] | None = None
+        self._clock = clock
         self._settle: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
@@ -261,8 +265,6 @@ class SimulatedCall:
         self.state = state
         if state in FINAL:
             self.ended_by = self.ended_by or by
-            if self._media is not None:
-                self._media.cancel()
             self._settled()
         self._poke()
 
@@ -274,7 +276,7 @@ class SimulatedCall:
         """The call is answered on ``line``: media starts flowing both ways."""
         self.line = line
         self.set_state("accepted")
-        self._media = asyncio.get_running_loop().create_task(self._send_media())
+        self._clock.add(self)
         self._settled()
 
     def on_answer_or_end(self, callback: Callable[[], None]) -> None:
@@ -325,30 +327,71 @@ class SimulatedCall:
         self.dtmf_sent.append(digit)
         self._poke()
 
-    async def _send_media(self) -> None:
-        loop = asyncio.get_running_loop()
+    def tick(self) -> bool:
+        """The caller's next frame (the :class:`MediaClock` calls this every ``frame_ms``);
+        False once the call no longer carries media."""
+        line = self.line
+        if self.state != "accepted" or line is None:
+            return False
         frame = self.frame_ms * _BYTES_PER_MS
-        silence = bytes(frame)
+        if self.pacing == "fast" and self._fast_pending:
+            self._fast_pending = False
+            self._queue += bytes(self.tail_ms * _BYTES_PER_MS)
+            while self._queue and self.state == "accepted":
+                chunk = bytes(self._queue[:frame])
+                del self._queue[:frame]
+                line.hear(chunk + bytes(frame - len(chunk)))
+            return self.state == "accepted"
+        chunk = bytes(self._queue[:frame])
+        del self._queue[:frame]
+        line.hear(chunk + bytes(frame - len(chunk)))
+        return True
+
+
+class MediaClock:
+    """One timer for the callers of many calls: every ``frame_ms`` each answered call sends
+    one frame (one task per frame length, not one per call). Late (a busy loop), it skips
+    ahead after a second behind, never bursting."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, dict[SimulatedCall, None]] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    def add(self, call: SimulatedCall) -> None:
+        """Start sending ``call``'s frames (until its :meth:`SimulatedCall.tick` says no)."""
+        calls = self._calls.setdefault(call.frame_ms, {})
+        calls[call] = None
+        if call.frame_ms not in self._tasks:
+            task = asyncio.get_running_loop().create_task(self._run(call.frame_ms, calls))
+            self._tasks[call.frame_ms] = task
+
+    async def _run(self, frame_ms: int, calls: dict[SimulatedCall, None]) -> None:
+        loop = asyncio.get_running_loop()
         due = loop.time()
-        while self.state == "accepted" and self.line is not None:
-            if self.pacing == "fast" and self._fast_pending:
-                self._fast_pending = False
-                self._queue += bytes(self.tail_ms * _BYTES_PER_MS)
-                while self._queue and self.state == "accepted":
-                    chunk = bytes(self._queue[:frame])
-                    del self._queue[:frame]
-                    self.line.hear(chunk + silence[len(chunk) :])
-                due = loop.time()
-                continue
-            chunk = bytes(self._queue[:frame])
-            del self._queue[:frame]
-            self.line.hear(chunk + silence[len(chunk) :])
-            due += self.frame_ms / 1000
-            delay = due - loop.time()
-            if delay < -1.0:  # far behind (a busy loop): skip ahead, never burst
-                due = loop.time()
-                delay = 0.0
-            await asyncio.sleep(max(0.0, delay))
+        try:
+            while calls:
+                for call in list(calls):
+                    try:
+                        going = call.tick()
+                    except Exception:  # one call's fault must not stop the others
+                        log.exception("the simulated caller of %r failed", call)
+                        going = False
+                    if not going:
+                        calls.pop(call, None)
+                due += frame_ms / 1000
+                delay = due - loop.time()
+                if delay < -1.0:
+                    due = loop.time()
+                    delay = 0.0
+                await asyncio.sleep(max(0.0, delay))
+        finally:
+            self._tasks.pop(frame_ms, None)
+
+    def close(self) -> None:
+        """Stop every call's media (the server stops)."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+        self._calls.clear()
 
 
 _KEYS = "0123456789ABCD*#"

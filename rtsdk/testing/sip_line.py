@@ -361,9 +361,8 @@ class LiveLine(SipLine):
         self.finish(self._ending_by, reason)
 
     def hear(self, pcm: bytes) -> None:
-        audio = b64encode(pcm).decode("ascii")
-        self.emit({"type": "session.input_audio.append", "audio": audio})
-        self.live.handle({"type": "session.input_audio.append", "audio": audio})
+        self.emit({"type": "session.input_audio.append", "audio": b64encode(pcm).decode("ascii")})
+        self.live.take_audio(pcm)
 
     def dtmf_in(self, digit: str) -> None:
         self.emit(

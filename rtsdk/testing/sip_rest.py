@@ -252,6 +252,7 @@ def _outbound(server: RestHost, ws: WsConnection, body: Any) -> Response:
         pacing=options.caller_pacing,
         frame_ms=options.frame_ms,
         tail_ms=options.tail_ms,
+        clock=sip.clock,
         destination=body["transport"]["destination"],
     )
     startup = {
