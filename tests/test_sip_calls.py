@@ -228,3 +228,43 @@ async def test_a_call_another_process_took_first_ends_quietly() -> None:
         assert ended == ["elsewhere"] and other.counts["failed"] == 0
         assert phone.state == "accepted"  # the first process still has it
         assert stack.taken[0].client is not None and stack.taken[0].client.is_connected
+
+
+async def test_a_lost_sideband_is_attached_again_without_doing_anything_twice() -> None:
+    """The network drops the GPT-Live sideband mid-call: the client attaches again, the
+    replay of the last 3 s is dropped where it repeats what was handled (the tool does not
+    run twice), and the call goes on steered."""
+    handlers: list[Assistant] = []
+
+    def make() -> Assistant:
+        handlers.append(Assistant())
+        return handlers[-1]
+
+    async with sip_stack("live", make) as stack:
+        server = stack.server
+        server.script_delegation(heard="what is the weather in Paris")
+        server.script_function_call(
+            name="get_weather", arguments={"city": "Paris"}, when_text_contains=None, times=1
+        )
+        phone = await server.sip.incoming_call()
+        await phone.wait_state("accepted", timeout=10)
+        call = await stack.taken_call()
+        client = call.client
+        assert client is not None
+        await until(lambda: client.is_connected, what="attached")
+        phone.say(tone(0.6))
+        handler = handlers[0]
+        await until(lambda: handler.weather == ["Paris"], what="the tool ran")
+        await phone.wait_recording(300, timeout=15)
+        before = len(handler.seen)
+        assert phone.line is not None
+        await phone.line.sidebands[0].conn.drop()  # type: ignore[attr-defined]  # a 1006
+        await until(lambda: client.metrics.reconnects == 1 and client.is_connected, what="again")
+        phone.press("7")  # after the replay on the new sideband
+        await until(lambda: "transport.dtmf.received" in handler.kinds()[before:], what="dtmf")
+        assert handler.weather == ["Paris"]  # once
+        assert handler.kinds().count("rtsdk.tool_result") == 1
+        assert client.service.replayed_dropped > 0  # type: ignore[attr-defined]
+        assert call.state == "accepted" and not call.ended
+        await call.hangup()
+        await phone.wait_state("ended", timeout=5)

@@ -9,8 +9,9 @@ configured by the call's ``accept`` (or, outbound, by its creation), so a sideba
   ``session.update``) and is attached as soon as the socket is open: the session layer is told
   so without waiting for any event (a GPT-Live sideband gets no ``session.started`` of its
   own; what it receives first is a replay of the session's last seconds);
-- never replays the conversation on a re-attach (the session kept it) and never renews the
-  session before its expiry (a re-attach would not extend a call);
+- never replays the conversation on a re-attach (the session kept it), keeps what it knew
+  of the session across one (a delegated run waiting for a function output goes on), and
+  never renews the session before its expiry (a re-attach would not extend a call);
 - leaves the audio format out of every session config it sends: SIP negotiates it;
 - on GPT-Live, takes ``session.closed`` (any reason) as the end of the call, not as a
   reason to start a new session; on Realtime does not cut or truncate the model's audio
@@ -72,8 +73,10 @@ class LiveSidebandCore(LiveCore):
         self._attached = False
 
     def on_connect(self, *, replay: bool = False) -> list[Json]:
-        """Nothing: the session is running (its per-connection state is reset)."""
-        super().on_connect(replay=False)
+        """Nothing: the session is running. A re-attach keeps everything (the delegated runs
+        waiting for function outputs, the transcript): it is the same session."""
+        if not self._attached:
+            super().on_connect(replay=False)
         self.started = True  # attached: errors from now on are the session's, not a start's
         self._attached = True
         self.replayed = 0

@@ -13,13 +13,15 @@ DTMF: ``transport.dtmf.received`` reaches handlers (``on_transport_dtmf_received
 :meth:`SipClient.send_dtmf` presses a key towards the caller.
 
 A lost sideband (a network failure) is attached again, at most three times (the server
-keeps the call's state); a GPT-Live ``session.closed`` or a clean close by the server (the
+keeps the call's state; events a GPT-Live attach replays that were handled before are
+dropped by ``event_id``); a GPT-Live ``session.closed`` or a clean close by the server (the
 call is over: a Realtime call's end has no event of its own) ends it for good, as does a
 re-attach the server refuses (the call is gone).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Any, Literal
@@ -29,6 +31,7 @@ from rtsdk.client.async_client import AsyncRealtimeAIClient
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.link.websocket import LinkEvent
 from rtsdk.mcp import ApprovalPolicy
+from rtsdk.protocol import ServerEvent
 from rtsdk.protocol.core import Actions
 from rtsdk.protocol.live import live_event
 from rtsdk.protocol.live_core import LiveCore
@@ -46,6 +49,8 @@ __all__ = ["DTMF_KEYS", "SidebandOptions", "SipClient", "sideband_url"]
 DTMF_KEYS = frozenset("0123456789ABCD*#")
 _REFLECTED_TYPE = "session.input_audio.append"
 _REFLECTED = b'"session.input_audio.append"'
+#: Server event ids remembered to drop an attach's replay of events already handled.
+_SEEN_IDS = 4096
 #: Re-attach attempts after a lost sideband.
 _SIDEBAND_RETRIES = 3
 
@@ -152,6 +157,9 @@ class SidebandService(RealtimeAIServiceManager):
         self.reflected_dropped = 0
         #: the server ended the call (GPT-Live ``session.closed``, or a clean close)
         self.call_over = False
+        #: replayed events dropped on a re-attach (seen before, by ``event_id``)
+        self.replayed_dropped = 0
+        self._seen_ids: OrderedDict[str, None] = OrderedDict()
         # the same core classes' attributes (event types, audio framing) as the base chose
         state = self.state
         if isinstance(state, LiveCore):
@@ -170,6 +178,20 @@ class SidebandService(RealtimeAIServiceManager):
             self.reflected_dropped += 1
             return
         super()._on_frame(frame)
+
+    def _handle(self, event: ServerEvent) -> None:
+        # a GPT-Live attach replays the session's last 3 s: events seen on an earlier
+        # attach are dropped (by event_id), so nothing is handled or delivered twice
+        eid = getattr(event, "event_id", None)
+        if eid:
+            seen = self._seen_ids
+            if eid in seen:
+                self.replayed_dropped += 1
+                return
+            seen[eid] = None
+            if len(seen) > _SEEN_IDS:
+                seen.popitem(last=False)
+        super()._handle(event)
 
     async def _on_open(self) -> None:
         await super()._on_open()
