@@ -221,3 +221,50 @@ async def test_a_handler_that_fails_before_deciding_has_the_call_rejected_480() 
     assert rest.paths() == ["/v1/realtime/calls/rtc_9/reject"]
     assert rest.seen[0].json == {"status_code": 480}
     assert s.counts["failed"] == 1 and s.counts["finished"] == 1
+
+
+async def test_the_http_front_refuses_malformed_and_trickled_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rtsdk.sip import httpd
+
+    monkeypatch.setattr(httpd, "_REQUEST_TIMEOUT", 0.3)
+    seen: list[tuple[str, str, bytes]] = []
+
+    async def app(method: str, path: str, headers: dict, body: bytes) -> tuple[int, str, bytes]:
+        seen.append((method, path, body))
+        return 200, "text/plain", b"ok"
+
+    server = httpd.HttpServer(app)
+    await server.start()
+
+    async def exchange(raw: bytes, wait: float = 2.0) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(raw)
+        await writer.drain()
+        try:
+            return await asyncio.wait_for(reader.read(), wait)
+        finally:
+            writer.close()
+
+    assert (await exchange(b"GARBAGE\r\n\r\n")).startswith(b"HTTP/1.1 400 ")
+    assert (await exchange(b"GET / HTTP/1.1\r\nno colon\r\n\r\n")).startswith(b"HTTP/1.1 400 ")
+    big = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 500) for i in range(80))
+    assert (await exchange(big + b"\r\n")).startswith(b"HTTP/1.1 431 ")
+    chunked = b"POST /webhook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    assert (await exchange(chunked)).startswith(b"HTTP/1.1 411 ")
+    assert (await exchange(b"POST / HTTP/1.1\r\nContent-Length: -4\r\n\r\n")).startswith(
+        b"HTTP/1.1 400 "
+    )
+    # a request trickled in is dropped without an answer once its time is up
+    assert await exchange(b"POST /webhook HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc") == b""
+    # two requests on one connection, then HTTP/1.0 closes it
+    two = (
+        b"POST /a HTTP/1.1\r\nContent-Length: 1\r\n\r\nx"
+        b"POST /b?q=1 HTTP/1.0\r\nContent-Length: 2\r\n\r\nyz"
+    )
+    answer = await exchange(two)
+    assert answer.count(b"HTTP/1.1 200 OK") == 2 and answer.endswith(b"ok")
+    assert b"Connection: keep-alive" in answer and b"Connection: close" in answer
+    assert seen == [("POST", "/a", b"x"), ("POST", "/b", b"yz")]
+    await server.close()

@@ -27,6 +27,7 @@ App = Callable[[str, str, dict[str, str], bytes], Awaitable[tuple[int, str, byte
 _MAX_HEAD = 32 * 1024
 _MAX_HEADERS = 100
 _IDLE_TIMEOUT = 75.0  # a keep-alive connection with no request this long is closed
+_REQUEST_TIMEOUT = 10.0  # the headers and body of a request, once its first line came
 
 
 class HttpServer:
@@ -93,44 +94,11 @@ class HttpServer:
         line = await asyncio.wait_for(reader.readline(), _IDLE_TIMEOUT)
         if not line:
             return False
-        parts = line.decode("latin-1").split()
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            await self._reply(writer, 400, "text/plain", b"bad request line\n", close=True)
+        # the rest of the request must follow promptly (no connection held by a trickle)
+        request = await asyncio.wait_for(self._read(reader, writer, line), _REQUEST_TIMEOUT)
+        if request is None:
             return False
-        method, target, version = parts
-        headers: dict[str, str] = {}
-        size = 0
-        while True:
-            raw = await reader.readline()
-            size += len(raw)
-            if size > _MAX_HEAD or len(headers) > _MAX_HEADERS:
-                await self._reply(writer, 431, "text/plain", b"headers too large\n", close=True)
-                return False
-            if raw in (b"\r\n", b"\n"):
-                break
-            if not raw:
-                return False
-            name, sep, value = raw.decode("latin-1").partition(":")
-            if not sep:
-                await self._reply(writer, 400, "text/plain", b"bad header line\n", close=True)
-                return False
-            headers[name.strip().lower()] = value.strip()
-        close = version == "HTTP/1.0" or headers.get("connection", "").lower() == "close"
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            await self._reply(writer, 411, "text/plain", b"send a Content-Length\n", close=True)
-            return False
-        try:
-            length = int(headers.get("content-length", "0"))
-        except ValueError:
-            length = -1
-        if length < 0:
-            await self._reply(writer, 400, "text/plain", b"bad Content-Length\n", close=True)
-            return False
-        if length > self.max_body:
-            await self._reply(writer, 413, "text/plain", b"body too large\n", close=True)
-            return False
-        body = await reader.readexactly(length) if length else b""
-        path = target.split("?", 1)[0]
+        method, path, headers, body, close = request
         try:
             status, content_type, payload = await self.app(method, path, headers, body)
         except Exception:
@@ -139,6 +107,50 @@ class HttpServer:
         close = close or status == 503
         await self._reply(writer, status, content_type, payload, close=close)
         return not close
+
+    async def _read(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, line: bytes
+    ) -> tuple[str, str, dict[str, str], bytes, bool] | None:
+        """The request after its first line: ``(method, path, headers, body, close)``, or
+        None when it was refused (answered here)."""
+        parts = line.decode("latin-1").split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            await self._reply(writer, 400, "text/plain", b"bad request line\n", close=True)
+            return None
+        method, target, version = parts
+        headers: dict[str, str] = {}
+        size = 0
+        while True:
+            raw = await reader.readline()
+            size += len(raw)
+            if size > _MAX_HEAD or len(headers) > _MAX_HEADERS:
+                await self._reply(writer, 431, "text/plain", b"headers too large\n", close=True)
+                return None
+            if raw in (b"\r\n", b"\n"):
+                break
+            if not raw:
+                return None
+            name, sep, value = raw.decode("latin-1").partition(":")
+            if not sep:
+                await self._reply(writer, 400, "text/plain", b"bad header line\n", close=True)
+                return None
+            headers[name.strip().lower()] = value.strip()
+        close = version == "HTTP/1.0" or headers.get("connection", "").lower() == "close"
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            await self._reply(writer, 411, "text/plain", b"send a Content-Length\n", close=True)
+            return None
+        try:
+            length = int(headers.get("content-length", "0"))
+        except ValueError:
+            length = -1
+        if length < 0:
+            await self._reply(writer, 400, "text/plain", b"bad Content-Length\n", close=True)
+            return None
+        if length > self.max_body:
+            await self._reply(writer, 413, "text/plain", b"body too large\n", close=True)
+            return None
+        body = await reader.readexactly(length) if length else b""
+        return method, target.split("?", 1)[0], headers, body, close
 
     async def _reply(
         self,
