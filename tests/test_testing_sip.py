@@ -399,3 +399,7 @@ async def test_a_long_running_server_forgets_its_oldest_finished_calls() -> None
         assert server.sip.calls == [second, third]  # ringing calls are never forgotten
         with pytest.raises(ConfigurationError, match="taken"):
             await server.sip.incoming_call(call_id=second.call_id)
+        with pytest.raises(ConfigurationError, match="SIP header"):
+            await server.sip.incoming_call(sip_headers=[{"name": "From"}])
+        with pytest.raises(ConfigurationError, match="PCM16"):
+            await server.sip.incoming_call(b"odd")

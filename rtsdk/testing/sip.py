@@ -247,6 +247,15 @@ class SipCalls:
                 raise ConfigurationError(f"call id {given!r} is taken")
         if call_id is not None and call_id == session_id:
             raise ConfigurationError("call_id and session_id must differ")
+        for header in sip_headers or ():
+            if (
+                not isinstance(header, dict)
+                or set(header) != {"name", "value"}
+                or not all(isinstance(v, str) for v in header.values())
+            ):
+                raise ConfigurationError(
+                    f"a SIP header must be {{'name': str, 'value': str}}, got {header!r}"
+                )
         call = SimulatedCall(
             direction="inbound",
             call_id=call_id or self.server.ids("rtc"),
