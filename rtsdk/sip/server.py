@@ -12,8 +12,8 @@
   and ignored (OpenAI sends both; the first accept decides). A call id seen already is not
   handled twice. While draining a delivery is answered 503 (OpenAI delivers it again,
   to another process on the port).
-- ``GET /healthz``: ``{"status": "ok", "calls": N}`` (503 and ``"draining"`` while
-  draining).
+- ``GET /healthz``: ``{"status": "ok", "calls": N, "pid": P}`` (503 and ``"draining"``
+  while draining; ``pid`` tells the processes sharing a port apart).
 
 Each call runs a :class:`SipCallHandler` (one per call, from ``handler_factory``):
 ``configure`` picks the options (or declines), ``on_session`` registers tools and listeners
@@ -29,6 +29,7 @@ import asyncio
 import inspect
 import json
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -228,7 +229,7 @@ class SipServer:
             return (
                 503 if self._draining else 200,
                 "application/json",
-                _json({"status": state, "calls": len(self.calls)}),
+                _json({"status": state, "calls": len(self.calls), "pid": os.getpid()}),
             )
         if path != self.webhook_path:
             return 404, "text/plain", b"not found\n"
