@@ -268,3 +268,19 @@ async def test_a_lost_sideband_is_attached_again_without_doing_anything_twice() 
         assert call.state == "accepted" and not call.ended
         await call.hangup()
         await phone.wait_state("ended", timeout=5)
+
+
+async def test_the_deprecated_live_event_beside_the_new_one_takes_the_call_once() -> None:
+    async with sip_stack("live", live_call_incoming=True) as stack:
+        phone = await stack.server.sip.incoming_call()
+        deliveries = await phone.wait_deliveries(3, timeout=10)
+        assert sorted(d.event_type for d in deliveries) == [
+            "live.call.incoming",
+            "live.transport.incoming",
+            "realtime.call.incoming",
+        ]
+        await phone.wait_state("accepted", timeout=10)
+        await until(lambda: stack.taken and stack.taken[0].client.is_connected, what="attach")
+        counts = stack.sip.counts
+        assert (counts["calls"], counts["duplicate"], counts["ignored"]) == (1, 1, 1)
+        assert phone.api == "live" and stack.taken[0].id == phone.session_id
