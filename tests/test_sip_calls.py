@@ -9,6 +9,7 @@ mid-reply.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -60,7 +61,8 @@ class Assistant(SipCallHandler):
 
 
 @pytest.mark.parametrize("api", ["realtime", "live"])
-async def test_an_inbound_call_end_to_end(api: str) -> None:
+async def test_an_inbound_call_end_to_end(api: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     handlers: list[Assistant] = []
 
     def make() -> Assistant:
@@ -125,6 +127,11 @@ async def test_an_inbound_call_end_to_end(api: str) -> None:
         assert phone.ended_by == "app" and call.ended_by == "app"
         await until(lambda: not stack.sip.calls, what="the server let the call go")
         assert stack.sip.counts["failed"] == 0 and not client.is_connected
+        # the client side logged the whole call at DEBUG without the key or the secret
+        ours = [r for r in caplog.records if not r.name.startswith(("rtsdk.testing", "websockets"))]
+        text = "\n".join(r.getMessage() for r in ours)
+        assert "Authorization: " in text  # the upgrade's headers were logged, redacted
+        assert KEY not in text and stack.secret[6:] not in text
 
 
 async def test_reject_refer_and_a_caller_gone_before_the_accept() -> None:
