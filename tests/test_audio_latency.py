@@ -214,3 +214,43 @@ def test_a_pause_between_two_replies_is_not_jitter(monkeypatch: pytest.MonkeyPat
     now[0] += 0.3
     pb.play("c", delta)
     assert pb.prebuffer_ms == pytest.approx(35.0, abs=0.1)  # the jitter seen is kept
+
+
+@REALTIME_ONCE
+async def test_the_low_latency_device_mode_plays_and_captures_on_the_loopback() -> None:
+    """``latency="low"`` end to end (about 2 s): the devices open at 48 kHz with PortAudio's
+    short buffers, a tone played through the playback comes back through the capture, whole,
+    and the played accounting holds. Underruns are not asserted: on a loaded 2-core box this
+    mode can underrun (that is why it is not the default; the benchmark measures it)."""
+    import asyncio
+
+    from rtsdk.audio import AudioStreamManager, AudioStreamOptions
+    from tests.test_audio_devices import loud_windows, recorded, tone_24k
+
+    require_loopback()
+    frames: list[bytes] = []
+    opts = AudioStreamOptions(latency="low", echo_cancellation=False)
+    mgr = AudioStreamManager(opts, send_frame=frames.append)
+    await mgr.start()
+    try:
+        src, sink = mgr.source, mgr.sink
+        assert src is not None and sink is not None
+        assert src.sample_rate == sink.sample_rate == 48_000  # the server's rate, not 44.1k
+        assert 0 < mgr.output_latency < 0.02  # PortAudio's short buffer (35 ms at "high")
+        for _ in range(400):
+            if src.callbacks:
+                break
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.1)
+        mgr.play("tone", tone_24k(0.6))
+        mgr.end_item("tone")
+        assert await mgr.drain(5)
+        await asyncio.sleep(0.2)
+        played = mgr.take_played()
+    finally:
+        await mgr.stop()
+    assert played == [("tone", 14_400)]
+    loud = loud_windows(recorded(frames))
+    assert loud.size, "nothing came back from the loopback"
+    assert (loud[-1] + 1 - loud[0]) * 120 / 24_000 == pytest.approx(0.6, abs=0.05)
+    assert mgr.stats.device_errors == 0

@@ -418,6 +418,11 @@ class LatencyReport:
                 f"blocksize={best.blocksize or 'auto'}: round trip {best.p50_ms:.1f} ms "
                 f"(the devices report {best.reported_ms:.1f} ms)"
             )
+            if best.latency != "high":
+                lines.append(
+                    "  (stable here and now; a shorter buffer can underrun when the CPU gets "
+                    "busy: rtsdk's default is latency='high')"
+                )
             lines.append(
                 "  AudioStreamOptions(sample_rate="
                 f"{best.sample_rate}, latency={best.latency!r}"
