@@ -84,6 +84,8 @@ async def test_bad_deliveries_get_clear_answers_and_no_call(env: _Env) -> None:
     assert not_json.status == 400 and _answer(not_json)["error"] == "the body is not JSON"
     malformed = await env.signed(b'{"type": "realtime.call.incoming", "data": {}}', "wh_4")
     assert malformed.status == 400 and "data.call_id" in _answer(malformed)["error"]
+    again = await env.signed(b'{"type": "realtime.call.incoming", "data": {}}', "wh_4")
+    assert again.status == 400  # its retry is answered the same, not as a duplicate
     other = await env.signed(
         json.dumps({"type": "batch.completed", "data": {"id": "b"}}).encode(), "wh_5"
     )
@@ -100,7 +102,7 @@ async def test_bad_deliveries_get_clear_answers_and_no_call(env: _Env) -> None:
     assert big.status == 413
     await asyncio.sleep(0.05)
     assert env.rest.seen == [] and env.server.calls == {}
-    assert env.server.counts["refused"] == 5 and env.server.counts["ignored"] == 2
+    assert env.server.counts["refused"] == 6 and env.server.counts["ignored"] == 2
 
 
 async def test_a_call_is_taken_once_and_one_nobody_can_steer_is_hung_up(env: _Env) -> None:

@@ -257,6 +257,7 @@ class SipServer:
         try:
             incoming = parse_incoming_call(event, webhook_id)
         except WebhookError as exc:
+            self.verifier.forget(webhook_id)  # not handled: a retry is answered the same
             self.counts["refused"] += 1
             log.warning("refused a webhook delivery: %s", exc)
             return 400, "application/json", _json({"error": str(exc)})
