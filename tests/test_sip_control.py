@@ -161,12 +161,13 @@ def test_an_outbound_body_and_its_trunk() -> None:
     for bad in ("442071838750", "+0123", "+1" + "2" * 15, "tel:+1555"):
         with pytest.raises(ConfigurationError, match=r"E\.164"):
             outbound_body(settings, bad, trunk)
-    with pytest.raises(ConfigurationError, match="sip: or sips:"):
-        SipTrunk("https://x", "u", "p", "+1555")
+    for url in ("https://x", "sip:pbx.example.com"):
+        with pytest.raises(ConfigurationError, match="must be a sips: URI"):
+            SipTrunk(url, "u", "p", "+1555")
     with pytest.raises(ConfigurationError, match="caller_number"):
-        SipTrunk("sip:x", "u", "p", "555")
+        SipTrunk("sips:x", "u", "p", "555")
     with pytest.raises(ConfigurationError, match="password"):
-        SipTrunk("sip:x", "u", "", "+1555")
+        SipTrunk("sips:x", "u", "", "+1555")
 
 
 async def test_an_accept_answered_404_ends_the_call_quietly() -> None:

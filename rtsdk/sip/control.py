@@ -73,7 +73,7 @@ class CallGoneError(CallControlError):
 @dataclass(frozen=True)
 class SipTrunk:
     """The SIP trunk an outbound GPT-Live call leaves through: ``provider_url``
-    (``sips:...`` or ``sip:...``), digest ``username`` / ``password`` (never shown), and
+    (``sips:host[:port]``: TLS signalling), digest ``username`` / ``password`` (never shown), and
     ``caller_number`` (E.164, the number the callee sees)."""
 
     provider_url: str
@@ -82,11 +82,10 @@ class SipTrunk:
     caller_number: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.provider_url, str) or not self.provider_url.startswith(
-            ("sip:", "sips:")
-        ):
+        if not isinstance(self.provider_url, str) or not self.provider_url.startswith("sips:"):
             raise ConfigurationError(
-                f"SipTrunk.provider_url must be a sip: or sips: URI, got {self.provider_url!r}"
+                "SipTrunk.provider_url must be a sips: URI (sips:host[:port]; the service "
+                f"signals outbound calls over TLS only), got {self.provider_url!r}"
             )
         if not isinstance(self.username, str) or not self.username:
             raise ConfigurationError("SipTrunk.username must be a non-empty str")
