@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.protocol import ErrorKind, SessionSettings, classify_error, parse_server_event
+from rtsdk.protocol import builders as b
 from rtsdk.protocol.schema import client_event_problems
 from rtsdk.protocol.state import MAX_AUDIO_MARKS, Actions, ClientSessionState
 
@@ -526,14 +527,78 @@ def test_reconnect_replays_conversation_as_items_in_order() -> None:
     assert types(state.on_connect(replay=True)) == ["session.update"]
 
 
-def test_reconnect_resets_the_active_response_and_sends_queued_request() -> None:
+def test_reconnect_keeps_a_request_in_flight_and_releases_the_queue_after_it() -> None:
     state = ClientSessionState()
     state.on_connect()
-    state.request_response()
+    first = state.request_response()[0]
     assert state.request_response(instructions="later") == []
-    frames = state.on_connect()
-    assert types(frames) == ["session.update", "response.create"]
-    assert frames[1]["response"]["instructions"] == "later"
+    # the first request never went out (it waits in the backlog, to go after the config):
+    # it stays in flight, so the queued one is not released beside it
+    assert types(state.on_connect()) == ["session.update"]
+    assert state.response_active
+    feed(state, S("response.created", response={"id": "resp_1"}))
+    released = feed(state, S("response.done", response={"id": "resp_1", "status": "completed"}))
+    assert types(released.send) == ["response.create"] and released.send[0] is not first
+    assert released.send[0]["response"]["instructions"] == "later"
+
+
+def test_reconnect_sends_again_what_the_dead_connection_never_confirmed() -> None:
+    state = ClientSessionState()
+    state.on_connect()
+    text = b.conversation_item_create(b.user_text_item("hello"), previous_item_id="item_old")
+    commit = b.input_audio_buffer_commit()
+    orphan = b.conversation_item_create(b.function_call_output_item("call_gone", "{}"))
+    request = state.request_response()[0]
+    state.take_back([b.session_update(state.settings), text, commit, orphan, request])
+    assert types(state.on_connect(replay=True)) == ["session.update"]
+    again = state.resent  # the session sends these after the frames above
+    assert types(again) == ["conversation.item.create", "response.create"]
+    assert "previous_item_id" not in again[0] and again[0]["item"] == text["item"]
+    assert again[1] is request and state.response_active  # in flight again, not queued twice
+    # the config is the new connection's own; the commit and the orphaned output are reported
+    assert state.unsent == [commit, orphan]
+    # without a replay nothing is sent again: all of it is reported
+    state.take_back([text])
+    assert types(state.on_connect()) == ["session.update"] and state.unsent == [text]
+    assert state.resent == []
+
+
+def test_acknowledgements_match_what_the_server_answers() -> None:
+    text = b.conversation_item_create(b.user_text_item("hi"))
+    output = b.conversation_item_create(b.function_call_output_item("call_1", "{}"))
+    named = b.conversation_item_create(b.user_text_item("x", item_id="item_mine"))
+    ack = ClientSessionState.acknowledges
+
+    def added(item: dict[str, Any]) -> Any:
+        return S("conversation.item.added", item=item)
+
+    assert ack(
+        added(
+            {
+                "id": "i1",
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "hi"}],
+            }
+        ),
+        text,
+    )
+    voice = {"id": "i2", "type": "message", "role": "user", "content": [{"type": "input_audio"}]}
+    assert not ack(added(voice), text)  # the server's own item of the user's speech
+    assert ack(added({"id": "i3", "type": "function_call_output", "call_id": "call_1"}), output)
+    assert not ack(added({"id": "i4", "type": "function_call_output", "call_id": "c2"}), output)
+    assert ack(added({"id": "item_mine", "type": "message"}), named)
+    assert not ack(
+        added({"id": "i5", "type": "message", "role": "user", "content": [{"type": "input_text"}]}),
+        named,
+    )
+    error = S(
+        "error",
+        error={"type": "invalid_request_error", "message": "no", "event_id": text["event_id"]},
+    )
+    assert ack(error, text) and not ack(error, output)
+    created = S("response.created", response={"id": "r"})
+    assert ack(created, b.response_create()) and not ack(created, text)
 
 
 def test_format_follows_the_effective_session() -> None:

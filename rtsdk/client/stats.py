@@ -133,6 +133,7 @@ def session_stats(
             "frames_sent": m.frames_sent,
             "frames_received": m.frames_received,
             "send_backlog_high_water": m.send_backlog_high_water,
+            "uplink": service.outbox.uplink_stats(),
         },
         errors={
             "handler": m.handler_errors,

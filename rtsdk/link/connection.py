@@ -11,7 +11,11 @@ one synchronous write. :class:`Connection` adds what a Realtime link needs on to
 - keepalive: a ping every ``ping_interval`` seconds; no pong within ``ping_timeout`` and the
   connection is aborted (``stalled``), so a silent server is noticed within their sum;
 - backpressure: while the socket's write buffer is over its high-water mark, :meth:`send`
-  waits (:attr:`ready` says whether it would);
+  waits (:attr:`ready` says whether it would); both the kernel's unsent bytes
+  (``TCP_NOTSENT_LOWAT``, where the OS has it) and the transport's buffer are kept to a few
+  KiB (:data:`UNSENT_BYTES`), so on an uplink narrower than what is sent the backlog builds
+  in the session's outbox, where its policy applies (audio dropped past its window, control
+  frames first), not in buffers below it where nothing can be dropped or reordered;
 - messages wait until :meth:`Connection.release` (the link is set up by then), so they reach
   the handler after the link's own events;
 - a message handler that raises ends the connection (close 1011) with that error kept.
@@ -23,10 +27,19 @@ upgrade) and maps a refused upgrade to :class:`UpgradeRefused` with its HTTP sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import ssl
+import struct
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: no unsent-bytes reading there
+    fcntl = None  # type: ignore[assignment]
 
 from picows import (
     WSCloseCode,
@@ -38,6 +51,8 @@ from picows import (
     WSTransport,
     ws_connect,
 )
+
+from rtsdk.link.inflight import POLL_S, InFlightBound
 
 __all__ = ["Connection", "UpgradeRefused", "open_connection"]
 
@@ -52,6 +67,12 @@ _PING_PAYLOAD = b"rtsdk"
 _CLOSE_CODES = {int(c.value): c for c in WSCloseCode}
 
 USER_AGENT = "rtsdk/0.1"
+
+#: How many bytes may wait unsent below the session's outbox: in the kernel (its
+#: ``TCP_NOTSENT_LOWAT``) and, again, in the transport's write buffer (its high-water mark).
+#: On a fast link both stay empty; at 128 kbit/s each is 0.25 s of queue.
+UNSENT_BYTES = 4096
+_SIOCOUTQNSD = 0x894B  # Linux: bytes in the socket's send queue not yet sent
 
 
 class UpgradeRefused(Exception):
@@ -95,12 +116,18 @@ class Connection(WSListener):
         self._ping_timeout = ping_timeout
         self._timer: asyncio.TimerHandle | None = None
         self._awaiting_pong = False
+        self._sock: socket.socket | None = None
+        self._bound: InFlightBound | None = None
+        self._paused = False  # the transport's buffer is over its mark
+        self._poll: asyncio.TimerHandle | None = None
 
     # -- picows callbacks --------------------------------------------------------------------
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
         self.ready = True
+        self._sock = _bound_unsent(transport.underlying_transport)
+        self._bound = InFlightBound.for_socket(self._sock)
         if self._ping_interval is not None:
             self._timer = self._loop.call_later(self._ping_interval, self._ping)
 
@@ -149,6 +176,9 @@ class Connection(WSListener):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._poll is not None:
+            self._poll.cancel()
+            self._poll = None
         resumed = self._resumed
         if resumed is not None and not resumed.done():
             resumed.set_result(None)
@@ -156,11 +186,43 @@ class Connection(WSListener):
             self._done.set_result(None)
 
     def pause_writing(self) -> None:
+        self._paused = True
+        self._hold()
+        bound = self._bound
+        if bound is not None and self._poll is None and bound.check():
+            self._poll = self._loop.call_later(POLL_S, self._poll_bound)
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        bound = self._bound
+        if bound is None or not bound.congested:
+            self._release_sends()
+
+    # -- holding sends -------------------------------------------------------------------------
+
+    def _hold(self) -> None:
         self.ready = False
         if self._resumed is None or self._resumed.done():
             self._resumed = self._loop.create_future()
 
-    def resume_writing(self) -> None:
+    def _wrote(self, bound: InFlightBound, n: int) -> None:
+        """Count ``n`` bytes written; past the next check, see whether the link keeps up."""
+        bound.written += n
+        if bound.written >= bound.next_check and bound.check() and self._poll is None:
+            self._hold()
+            self._poll = self._loop.call_later(POLL_S, self._poll_bound)
+
+    def _poll_bound(self) -> None:
+        self._poll = None
+        bound = self._bound
+        if bound is None or self.disconnected:
+            return
+        if bound.check():
+            self._poll = self._loop.call_later(POLL_S, self._poll_bound)
+        elif not self._paused:
+            self._release_sends()
+
+    def _release_sends(self) -> None:
         resumed = self._resumed
         self._resumed = None
         transport = self.transport
@@ -236,11 +298,47 @@ class Connection(WSListener):
 
     # -- send and close ----------------------------------------------------------------------
 
+    def unsent_bytes(self) -> int:
+        """Bytes written but not yet on the wire: the transport's buffer and, on Linux, the
+        kernel's unsent bytes."""
+        transport = self.transport
+        if transport is None or self.disconnected:
+            return 0
+        n = int(transport.underlying_transport.get_write_buffer_size())
+        sock = self._sock
+        if sock is not None and fcntl is not None:
+            with contextlib.suppress(OSError, ValueError):
+                raw = fcntl.ioctl(sock.fileno(), _SIOCOUTQNSD, b"\0\0\0\0")
+                n += struct.unpack("i", raw)[0]
+        return n
+
+    @property
+    def queue_delay(self) -> float:
+        """How long what the socket holds takes to drain, as last measured (seconds)."""
+        bound = self._bound
+        return 0.0 if bound is None else bound.delay_s
+
+    def in_flight(self) -> dict[str, float | int | None]:
+        """The in-flight bound's state (see :mod:`rtsdk.link.inflight`); {} without one."""
+        bound = self._bound
+        if bound is None:
+            return {}
+        rate = bound.rate
+        return {
+            "drain_bytes_per_s": None if rate is None else round(rate),
+            "budget_bytes": round(bound.budget),
+            "holds": bound.holds,
+            "queue_high_water_bytes": bound.queue_high_water,
+        }
+
     def send_now(self, frame: str | bytes) -> None:
         """Write one text frame (UTF-8 ``bytes`` go out as they are)."""
         transport = self.transport
         assert transport is not None
         transport.send(_TEXT, frame)
+        bound = self._bound
+        if bound is not None:
+            self._wrote(bound, len(frame))
 
     async def send(self, frame: str | bytes) -> None:
         """Write one text frame, first waiting while the write buffer is over its mark.
@@ -253,6 +351,9 @@ class Connection(WSListener):
         if self.disconnected or transport is None or transport.is_close_frame_sent:
             raise ConnectionResetError("the connection is closed")
         transport.send(_TEXT, frame)
+        bound = self._bound
+        if bound is not None:
+            self._wrote(bound, len(frame))
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Start the close handshake (the server answers, then the socket closes)."""
@@ -283,9 +384,28 @@ class Connection(WSListener):
     async def close_and_wait(self, code: int, reason: str, timeout: float) -> None:
         """Close gracefully within ``timeout`` seconds, then abort if the server did not."""
         self.close(code, reason)
-        if not await self.closed(timeout):
-            self.abort()
-            await self.closed(1.0)
+        try:
+            if not await self.closed(timeout):
+                self.abort()
+                await self.closed(1.0)
+        except asyncio.CancelledError:
+            self.abort()  # given up on (a caller's own deadline): the socket goes now
+            raise
+
+
+def _bound_unsent(transport: Any) -> socket.socket | None:
+    """Keep what waits unsent under the session's outbox small (:data:`UNSENT_BYTES`); the
+    socket, for :meth:`Connection.unsent_bytes` (None when there is none)."""
+    with contextlib.suppress(Exception):
+        transport.set_write_buffer_limits(high=UNSENT_BYTES, low=UNSENT_BYTES // 4)
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return None
+    lowat = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+    if lowat is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, lowat, UNSENT_BYTES)
+    return sock if fcntl is not None and sys.platform == "linux" else None
 
 
 async def open_connection(

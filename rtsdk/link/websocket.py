@@ -15,6 +15,10 @@ nothing of any protocol: it moves text frames. It
   at once;
 - while disconnected, keeps what is sent in a bounded backlog: control frames are kept (up to
   ``max_backlog``), audio frames older than ``audio_window`` seconds are dropped and counted;
+- remembers the control frames written on the current connection until the session layer
+  says the server got them (:meth:`WebSocketManager.acknowledge`); after a connection died,
+  :meth:`WebSocketManager.take_unacknowledged` gives back the rest (see
+  :mod:`rtsdk.link.backlog`);
 - sends prebuilt UTF-8 frames (``bytes``) as text frames without decoding them, at once when
   connected (:meth:`WebSocketManager.try_send` for callers that must not wait);
 - hands each received message to ``on_message`` from the socket's read callback: no reader task
@@ -31,14 +35,15 @@ import enum
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from rtsdk.exceptions import AuthenticationError, ConfigurationError, ConnectionClosedError
+from rtsdk.link.backlog import SendBacklog, Unacknowledged
 from rtsdk.link.connection import Connection, UpgradeRefused, open_connection
+from rtsdk.link.policy import ReconnectPolicy
 from rtsdk.link.redact import RedactingLogger, redacted_url, secret_parts
 
 __all__ = [
@@ -59,38 +64,6 @@ log = logging.getLogger("rtsdk.websocket")
 FATAL_CLOSE_CODES = frozenset({1002, 1003, 1007, 1008, 1009, 1010})
 
 _AUTH_STATUSES = frozenset({401, 403})
-
-
-@dataclass(frozen=True, slots=True)
-class ReconnectPolicy:
-    """Exponential backoff with full jitter.
-
-    Attempt ``n`` (0-based) waits a uniformly random time in ``[0, min(max_delay, base_delay *
-    2**n)]``. ``max_retries`` bounds the attempts after a drop (``None``: retry for ever; ``0``:
-    never reconnect).
-    """
-
-    max_retries: int | None = 8
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-
-    def __post_init__(self) -> None:
-        if self.max_retries is not None and self.max_retries < 0:
-            raise ConfigurationError(f"max_retries must be >= 0 or None, got {self.max_retries}")
-        if not self.base_delay > 0:
-            raise ConfigurationError(f"base_delay must be > 0 seconds, got {self.base_delay}")
-        if not self.max_delay >= self.base_delay:
-            raise ConfigurationError(
-                f"max_delay ({self.max_delay}) must be >= base_delay ({self.base_delay})"
-            )
-
-    def ceiling(self, attempt: int) -> float:
-        """The largest delay attempt ``attempt`` can draw."""
-        return min(self.max_delay, self.base_delay * 2.0 ** min(attempt, 62))
-
-    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
-        """The delay before attempt ``attempt``: full jitter under :meth:`ceiling`."""
-        return rand() * self.ceiling(attempt)
 
 
 class LinkState(enum.Enum):
@@ -188,8 +161,6 @@ class WebSocketManager:
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._close_timeout = close_timeout
-        self._max_backlog = max_backlog
-        self._audio_window = audio_window
         self._rand = rand
         self._clock = clock
         self._ws: Connection | None = None
@@ -199,13 +170,16 @@ class WebSocketManager:
         self._recycle_reason = ""
         self._reader: asyncio.Task[None] | None = None
         self._abort_task: asyncio.Task[None] | None = None
-        self._backlog: deque[tuple[float, str | bytes, bool]] = deque()
+        self.stats = LinkStats()
+        self._backlog = SendBacklog(max_backlog, audio_window, self.stats)
+        self._unacked = Unacknowledged()
+        #: remember tagged control frames written until acknowledged (the session sets it)
+        self.track_acks = False
         #: awaited after ``on_open`` on every connection, sends held meanwhile (see above)
         self.gate: Callable[[], Awaitable[None]] | None = None
         self._gated = False
         self._failure: BaseException | None = None
         self._closed = asyncio.Event()
-        self.stats = LinkStats()
 
     def __repr__(self) -> str:
         return (
@@ -233,7 +207,7 @@ class WebSocketManager:
     @property
     def backlog_has_audio(self) -> bool:
         """True when audio frames wait for the next connection."""
-        return any(audio for _, _, audio in self._backlog)
+        return self._backlog.has_audio
 
     @property
     def frame_filter(self) -> Callable[[bytes], int] | None:
@@ -414,14 +388,17 @@ class WebSocketManager:
 
     # -- send --------------------------------------------------------------------------------
 
-    async def send(self, frame: str | bytes, *, audio: bool = False) -> bool:
+    async def send(
+        self, frame: str | bytes, *, audio: bool = False, tag: dict[str, Any] | None = None
+    ) -> bool:
         """Send one text frame now if connected, else keep it for the next connection.
 
         ``bytes`` must be UTF-8 JSON and go out as a text frame without re-encoding.
         ``audio=True`` marks a frame that may be dropped when it is older than
         ``audio_window`` by the time the link is back. Returns True if it went out now.
         Raises :class:`ConnectionClosedError` once the link is closed for good, or if the
-        backlog is full of control frames.
+        backlog is full of control frames. ``tag`` (a control event as a dict) is remembered
+        once written, until :meth:`acknowledge` (when :attr:`track_acks` is on).
         """
         if self._state is LinkState.CLOSED:
             raise ConnectionClosedError("the connection is closed") from self._failure
@@ -438,11 +415,13 @@ class WebSocketManager:
                 pass  # the reader notices and reconnects; keep the frame
             else:
                 self.stats.frames_sent += 1
+                if tag is not None and self.track_acks:
+                    self._unacked.written(tag)
                 return True
-        self._enqueue(frame, audio)
+        self._backlog.add(self._clock(), frame, audio, tag)
         return False
 
-    def try_send(self, frame: str | bytes) -> bool:
+    def try_send(self, frame: str | bytes, tag: dict[str, Any] | None = None) -> bool:
         """Send one text frame now if that needs no waiting: connected, nothing kept for
         later, the socket's write buffer under its mark. False (nothing done) otherwise."""
         ws = self._ws
@@ -456,6 +435,8 @@ class WebSocketManager:
             return False
         ws.send_now(frame)
         self.stats.frames_sent += 1
+        if tag is not None and self.track_acks:
+            self._unacked.written(tag)
         return True
 
     async def send_now(self, frame: str | bytes) -> None:
@@ -473,41 +454,55 @@ class WebSocketManager:
             raise ConnectionClosedError(f"the connection closed while sending: {exc}") from None
         self.stats.frames_sent += 1
 
-    def _enqueue(self, frame: str | bytes, audio: bool) -> None:
-        now = self._clock()
-        self._drop_stale_audio(now)
-        if len(self._backlog) >= self._max_backlog:
-            for i, (_, _, is_audio) in enumerate(self._backlog):
-                if is_audio:
-                    del self._backlog[i]
-                    self.stats.audio_frames_dropped += 1
-                    break
-            else:
-                if audio:
-                    self.stats.audio_frames_dropped += 1
-                    return
-                raise ConnectionClosedError(
-                    f"send backlog full ({self._max_backlog} control frames) while disconnected"
-                )
-        self._backlog.append((now, frame, audio))
-        self.stats.backlog_high_water = max(self.stats.backlog_high_water, len(self._backlog))
+    @property
+    def unacknowledged(self) -> int:
+        """Tagged control frames written on this connection, not yet acknowledged."""
+        return len(self._unacked.tags)
 
-    def _drop_stale_audio(self, now: float) -> None:
-        horizon = now - self._audio_window
-        if not any(audio and t < horizon for t, _, audio in self._backlog):
-            return
-        kept = [entry for entry in self._backlog if not (entry[2] and entry[0] < horizon)]
-        self.stats.audio_frames_dropped += len(self._backlog) - len(kept)
-        self._backlog = deque(kept)
+    def unsent_bytes(self) -> int:
+        """Bytes written but not yet on the wire (see ``Connection.unsent_bytes``)."""
+        ws = self._ws
+        return 0 if ws is None else ws.unsent_bytes()
+
+    @property
+    def queue_delay(self) -> float:
+        """How long what the socket holds takes to drain, as last measured (seconds)."""
+        ws = self._ws
+        return 0.0 if ws is None else ws.queue_delay
+
+    def in_flight(self) -> dict[str, float | int | None]:
+        """The connection's in-flight bound (see :mod:`rtsdk.link.inflight`): the measured
+        drain rate (bytes/s), the queue it allows, how often it held sends, the largest queue
+        seen; empty when there is no connection or no bound."""
+        ws = self._ws
+        return {} if ws is None else ws.in_flight()
+
+    def acknowledge(self, acks: Callable[[dict[str, Any]], bool]) -> None:
+        """The server showed it got a control frame: forget the oldest tag ``acks`` accepts on
+        this connection, and every tag written before it."""
+        self._unacked.acknowledge(acks)
+
+    def requeue(self, frames: list[tuple[str | bytes, dict[str, Any]]]) -> None:
+        """Control frames (with their tags) to send first once this connection's gate opens
+        (before anything kept for it)."""
+        self._backlog.put_first(self._clock(), frames)
+
+    def take_unacknowledged(self) -> list[dict[str, Any]]:
+        """The tags of control frames written on the last connection that the server never
+        acknowledged, oldest first (for ``on_open`` on a new connection); forgets them."""
+        return self._unacked.take()
 
     async def _flush_backlog(self) -> None:
-        self._drop_stale_audio(self._clock())
+        backlog = self._backlog
+        backlog.drop_stale_audio(self._clock())
         ws = self._ws
-        while self._backlog and ws is not None:
-            _, frame, _ = self._backlog[0]
+        while backlog.frames and ws is not None:
+            _, frame, _, tag = backlog.frames[0]
             await ws.send(frame)
-            self._backlog.popleft()
+            backlog.frames.popleft()
             self.stats.frames_sent += 1
+            if tag is not None and self.track_acks:
+                self._unacked.written(tag)
 
     async def recycle(self, reason: str = "session recycle") -> bool:
         """Close the current connection (1000) and open a new one at once, without backoff.

@@ -135,6 +135,31 @@ class ProtocolCore(Protocol):
         ...
 
     @property
+    def tracks_acks(self) -> bool:
+        """Whether the link should remember this protocol's control events until
+        :meth:`acknowledges` says the server got them (see :mod:`.acks`)."""
+        ...
+
+    def acknowledges(self, event: Any, sent: Json) -> bool:
+        """Whether server ``event`` shows the server got client event ``sent``."""
+        ...
+
+    def take_back(self, sent: list[Json]) -> None:
+        """Client events a dead connection never confirmed, for the next :meth:`on_connect`."""
+        ...
+
+    @property
+    def resent(self) -> list[Json]:
+        """What the last :meth:`on_connect` asks the session to send again, after its own
+        frames (and, for a gated protocol, once the gate opened), tracked as any send."""
+        ...
+
+    @property
+    def unsent(self) -> list[Json]:
+        """What the last :meth:`on_connect` reports as lost with the old connection."""
+        ...
+
+    @property
     def event_types(self) -> frozenset[str]:
         """Every server event type of the protocol (others reach handlers as unknown)."""
         ...

@@ -31,6 +31,7 @@ from ..exceptions import (
     ServerError,
 )
 from . import live_events as lev
+from .acks import live_acknowledges, sort_live_unacknowledged
 from .core import Actions, FunctionCall, ProtocolCore, input_encoder
 from .errors import ErrorKind, classify_error
 from .events import ErrorEvent, ProtocolErrorEvent, ServerEvent
@@ -96,6 +97,10 @@ class LiveCore(OneStreamCore):
         self.session_ids: list[str] = []
         self.started = False
         self.muted = False
+        self._taken_back: list[Json] = []
+        #: what the last connect sends again once the session started, and what it reported
+        self.resent: list[Json] = []
+        self.unsent: list[Json] = []
         #: the latest ``usage`` snapshot (cumulative, this GPT-Live session) and context ratio
         self.usage: Json = {}
         self.context_ratio: float | None = None
@@ -128,8 +133,32 @@ class LiveCore(OneStreamCore):
             any(call_id not in self._outputs for call_id in calls) for calls in self._calls.values()
         )
 
+    #: the link remembers this session's control events until :meth:`acknowledges` says the
+    #: server got them (see :mod:`.acks`)
+    tracks_acks = True
+    acknowledges = staticmethod(live_acknowledges)
+
+    def take_back(self, sent: list[Json]) -> None:
+        """Client events written on a connection that died unconfirmed, oldest first: the
+        next :meth:`on_connect` sorts them into :attr:`resent` and :attr:`unsent`."""
+        self._taken_back = list(sent)
+
     def on_connect(self, *, replay: bool = False) -> list[Json]:
-        """``session.start`` (with the conversation so far as history when ``replay``)."""
+        """``session.start`` (with the conversation so far as history when ``replay``).
+
+        What the old connection never confirmed (:meth:`take_back`) is sorted: general
+        context and typed messages into :attr:`resent`, which the session sends once the new
+        session started (the gate), the rest into :attr:`unsent`. A muted input stays muted:
+        the mute goes first in :attr:`resent`.
+        """
+        taken, self._taken_back = self._taken_back, []
+        self.resent, self.unsent = ([], taken) if not replay else sort_live_unacknowledged(taken)
+        muted = self.muted
+        for event in taken:
+            if event.get("type") in ("session.input_audio.mute", "session.input_audio.unmute"):
+                muted = event["type"] == "session.input_audio.mute"
+        if muted:
+            self.resent.insert(0, live_event("session.input_audio.mute"))
         extra: list[Json] = []
         if replay:
             extra = self.history(room=MAX_HISTORY_MESSAGES - len(self.settings.input))

@@ -42,6 +42,7 @@ from typing import Any
 
 from . import builders as b
 from . import events as ev
+from .acks import acknowledges, sort_unacknowledged
 from .core import Actions, FunctionCall
 from .errors import classify_error
 from .replay import item_chars, replay_frames
@@ -121,6 +122,11 @@ class ClientSessionState:
         self._unfinished: dict[str, list[ItemAudio]] = {}  # response id -> its open marks
         self.playing_item_id: str | None = None
         self._dropped_responses: dict[str, None] = {}  # an ordered set, the newest kept
+        # client events a dead connection never confirmed (see take_back), and what the last
+        # connect did with them
+        self._taken_back: list[Json] = []
+        self.resent: list[Json] = []
+        self.unsent: list[Json] = []
 
     # ----------------------------------------------------------------------------------------
     # connection and configuration
@@ -139,13 +145,26 @@ class ClientSessionState:
         """Frames for a new connection: ``session.update`` first, then (if asked) the replay.
 
         Per-connection state is reset (no response is active on a new connection); requests
-        still queued are kept and the first is sent after the replay.
+        still queued are kept and the first is sent after the replay. What the old connection
+        never confirmed (:meth:`take_back`) is sorted: items and the response request in
+        flight (which stays in flight) into :attr:`resent`, which the session sends after
+        these frames, the rest into :attr:`unsent`.
         """
         frames = [b.session_update(self.settings)]
         if replay:
             frames += self.replay_frames()
+        taken, self._taken_back = self._taken_back, []
+        self.resent, self.unsent = [], taken
+        if replay and taken:
+            calls = {str(i.get("call_id")) for i in self.items.values() if "call_id" in i}
+            self.resent, self.unsent = sort_unacknowledged(taken, calls=calls)
+        # a response request in flight stays so when it is sent again now, or was never
+        # written (it goes out from the backlog): no second request is released meanwhile
+        in_flight = self._create_in_flight
+        if in_flight is not None and any(f is in_flight.frame for f in self.unsent):
+            in_flight = None
         self.active_response_id = None
-        self._create_in_flight = None
+        self._create_in_flight = in_flight
         self.out_of_band.clear()
         self.items.clear()
         self.order.clear()
@@ -165,6 +184,20 @@ class ClientSessionState:
             self._quiet_outputs.clear()
         frames += self._release()
         return frames
+
+    #: the link remembers this session's control events until :meth:`acknowledges` says the
+    #: server got them (see :mod:`.acks`)
+    tracks_acks = True
+
+    @staticmethod
+    def acknowledges(event: Any, sent: Json) -> bool:
+        """Whether server ``event`` shows the server got client event ``sent``."""
+        return acknowledges(event, sent)
+
+    def take_back(self, sent: list[Json]) -> None:
+        """Client events written on a connection that died before the server confirmed
+        them, oldest first: the next :meth:`on_connect` sends them again or reports them."""
+        self._taken_back = list(sent)
 
     def update_settings(self, settings: SessionSettings | TranscriptionSettings) -> list[Json]:
         """Keep new settings (re-sent on every connect) and return their ``session.update``."""

@@ -29,6 +29,18 @@ class OneStreamCore:
     output_audio_event = "session.output_audio.delta"
     #: nothing (audio included) goes out before the server confirmed the session
     gate_sends = True
+    #: no acknowledgements tracked unless a core says so (see :mod:`.acks`)
+    tracks_acks = False
+    resent: list[Json] = []  # noqa: RUF012 -- never mutated here; a tracking core sets its own
+    unsent: list[Json] = []  # noqa: RUF012
+
+    @staticmethod
+    def acknowledges(event: Any, sent: Json) -> bool:
+        """Whether server ``event`` shows the server got ``sent`` (untracked: never)."""
+        return False
+
+    def take_back(self, sent: list[Json]) -> None:
+        """Client events a dead connection never confirmed (untracked: nothing to do)."""
 
     def _init_stream(self) -> None:
         self.audio: dict[str, ItemAudio] = {"": ItemAudio("")}

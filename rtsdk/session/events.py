@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rtsdk.protocol import ServerEvent
 from rtsdk.protocol import events as ev
@@ -65,6 +65,12 @@ class ReconnectedEvent(ServerEvent):
     replayed_items: int = 0
     #: GPT-Live: the new session's id (a reconnect starts a new GPT-Live session)
     session_id: str | None = None
+    #: client events the old connection carried that the server never confirmed, sent again
+    #: on this one after the replay (conversation items, a response request)
+    resent: tuple[dict[str, Any], ...] = ()
+    #: client events the old connection carried, never confirmed and not sent again (about
+    #: state the old session took with it: truncate, delete, commit, clear, retrieve)
+    unsent: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(slots=True, kw_only=True)

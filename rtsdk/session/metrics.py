@@ -68,6 +68,8 @@ class SessionMetrics:
     recycles: int = 0
     #: audio frames dropped before reaching the link (outbox full, or sent after the end)
     outbox_dropped: int = 0
+    #: of those, appends that waited longer than ``audio_window`` (a congested uplink)
+    outbox_late_dropped: int = 0
     handler_errors: int = 0
     protocol_errors: int = 0
     server_errors: int = 0

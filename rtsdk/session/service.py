@@ -55,6 +55,7 @@ from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.session.outbox import Outbox
 from rtsdk.session.playback import AudioPlayback, RawAudioSink
 from rtsdk.session.recycle import Recycler
+from rtsdk.session.session_types import models_in_use
 from rtsdk.session.tools import ToolRegistry
 
 __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceManager"]
@@ -108,7 +109,7 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         )
         self.dispatcher.on_interest = self._disarm
         self._link: WebSocketManager | None = None
-        self._outbox = Outbox(self.metrics, options.max_backlog)
+        self._outbox = Outbox(self.metrics, options.max_backlog, options.audio_window)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sender: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
@@ -184,7 +185,7 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
             raise RuntimeError("connect() may be called once per service manager")
         opts = self.options
         opts.require_key()
-        for model in self._models():
+        for model in models_in_use(opts, self.state.settings):
             warn_if_deprecated(model, stacklevel=3)
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
@@ -206,6 +207,7 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         if self.state.gate_sends:
             # nothing (audio included) may go out before the server confirmed the session
             self._link.gate = self._gate
+        self._link.track_acks = self.state.tracks_acks
         self._server_closed = asyncio.Event()
         self.metrics.link = self._link.stats
         self._dispatcher = loop.create_task(self.dispatcher.run(), name="rtsdk-dispatch")
@@ -275,7 +277,7 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         deadline = time.monotonic() + timeout
         try:
             for frame in frames:
-                self._outbox.post(self._encode(frame), False)
+                self._outbox.post(self._encode(frame), False, None, True)  # after the audio
             await self._outbox.drain(max(0.01, timeout / 2), lambda: False)
             if self._link is not None:
                 self._link.closing()  # the server closes after its goodbye: no reconnect
@@ -304,16 +306,6 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         if self._link is not None:
             await self._link.wait_closed()
 
-    def _models(self) -> tuple[str, ...]:
-        """The catalogue names this session uses: its model and its transcription model."""
-        opts = self.options
-        names = [opts.catalogue_model]
-        if opts.session_type == "transcription":
-            names.append(self.state.settings.model)
-        else:
-            names.append(opts.transcription_model)
-        return tuple(n for n in names if n)
-
     # -- link callbacks ----------------------------------------------------------------------
 
     async def _on_open(self) -> None:
@@ -327,10 +319,12 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
             and self.options.replay_conversation
             and self.options.session_type != "transcription"
         )
+        if link.track_acks:  # what the old connection may have lost: sent again or reported
+            self.state.take_back(link.take_unacknowledged())
         frames = self.state.on_connect(replay=replay)
         # audio appended on the old connection and not committed is gone with it
         self._input_lost = self._connected_once and not (
-            link.backlog_has_audio or any(audio for _, audio in self._outbox.frames)
+            link.backlog_has_audio or self._outbox.has_audio
         )
         self._replayed = self.state.replayed
         self._connected_once = True
@@ -343,6 +337,8 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
                 log.debug("connection closed during session setup: %s", exc)
                 break
             self._note_sent(frame)
+        if self.state.resent:  # before anything kept, after the gate
+            link.requeue([(self._encode(f), f) for f in self.state.resent])
         self._recycler.arm()
 
     def _on_link_event(self, event: LinkEvent) -> None:
@@ -359,7 +355,12 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         elif event.kind == "reconnected":
             m.connects += 1
             self._publish(
-                ReconnectedEvent(replayed_items=self._replayed, session_id=self._session_id())
+                ReconnectedEvent(
+                    replayed_items=self._replayed,
+                    session_id=self._session_id(),
+                    resent=tuple(self.state.resent),
+                    unsent=tuple(self.state.unsent),
+                )
             )
         elif event.kind == "recycled":
             m.connects += 1
@@ -422,6 +423,9 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         if state.interrupts_playback(event):
             self._sync_played(interrupt=True)  # what was heard, before the core cuts
         actions = state.handle(event)
+        link = self._link
+        if link is not None and link.unacknowledged:
+            link.acknowledge(lambda sent: state.acknowledges(event, sent))
         for frame in actions.send:
             self._post_json(frame)
         if actions.function_calls:
@@ -520,9 +524,9 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         if self.state.asks_response(frame):
             self.metrics.response_requested()
 
-    def _post_json(self, frame: dict[str, Any]) -> None:
+    def _post_json(self, frame: dict[str, Any], barrier: bool = False) -> None:
         self._note_sent(frame)
-        self.post(self._encode(frame))
+        self._post(self._encode(frame), frame, barrier)
 
     def post(self, frame: str | bytes, *, audio: bool = False) -> None:
         """Queue one prebuilt text frame for sending, in order with every other send.
@@ -533,10 +537,13 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         if audio:
             self.send_audio_frame(frame.encode() if isinstance(frame, str) else frame)
             return
+        self._post(frame, None, False)
+
+    def _post(self, frame: str | bytes, tag: dict[str, Any] | None, barrier: bool) -> None:
         if self._closed or self._ended:
             raise ConnectionClosedError("the session is closed") from self.failure
         self._disarm()  # an intent may change what the session plays (truncate, cancel)
-        self._outbox.post(frame, False)
+        self._outbox.post(frame, False, tag, barrier)
 
     def send(self, event: dict[str, Any]) -> None:
         """Queue a client event (a dict from :mod:`rtsdk.protocol` builders) for sending.
@@ -554,7 +561,7 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
             return
         if intent == "clear":
             self._input_lost = False
-        self._post_json(event)
+        self._post_json(event, barrier=intent is not None)  # after the audio before it
 
     def send_audio_frame(self, frame: bytes) -> None:
         """Queue a prebuilt ``input_audio_buffer.append`` frame (``encode_append``): as
@@ -566,6 +573,11 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         if n > 0:
             self.audio_sent_bytes += n * 3 // 4 - frame.count(b"=", -4)
         self._outbox.post(frame, True)
+
+    @property
+    def outbox(self) -> Outbox:
+        """What waits to be sent (its waits and drops are in ``stats()["link"]["uplink"]``)."""
+        return self._outbox
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until the outbox has been handed to the link (sent, or kept for reconnect)."""

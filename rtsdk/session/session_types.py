@@ -30,6 +30,7 @@ __all__ = [
     "SESSION_TYPES",
     "check_session_type",
     "live_settings",
+    "models_in_use",
     "transcription_settings",
     "translation_settings",
 ]
@@ -281,3 +282,13 @@ def translation_settings(options: Any) -> TranslationSettings:
         source_transcription_model=options.source_transcription_model,
         noise_reduction=options.noise_reduction,
     )
+
+
+def models_in_use(options: Any, settings: Any) -> tuple[str, ...]:
+    """The catalogue names a session uses: its model and its transcription model."""
+    names = [options.catalogue_model]
+    if options.session_type == "transcription":
+        names.append(getattr(settings, "model", None))
+    else:
+        names.append(options.transcription_model)
+    return tuple(n for n in names if n)
