@@ -249,6 +249,28 @@ async def test_a_tool_through_responses_delegation(server: LocalRealtimeServer) 
     assert kinds[out + 1] == "response.create"
 
 
+async def test_tools_of_the_options_and_registered_ones_go_to_the_backend_once(
+    server: LocalRealtimeServer,
+) -> None:
+    lookup = {
+        "type": "function",
+        "name": "lookup",
+        "description": "Look a word up.",
+        "parameters": {"type": "object", "properties": {"word": {"type": "string"}}},
+    }
+    client = AsyncRealtimeAIClient(live(server, tools=[lookup]))
+
+    @client.tool
+    async def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return "Sunny"
+
+    await client.start()
+    await client.stop()
+    tools = server.connections[0].received[0]["session"]["delegation"]["responses"]["tools"]
+    assert [t["name"] for t in tools] == ["lookup", "get_weather"]
+
+
 async def test_client_delegation_answered_with_commentary(server: LocalRealtimeServer) -> None:
     server.script_delegation(heard="book a table for two")
     replied: list[str] = []

@@ -55,7 +55,7 @@ from rtsdk.session.options import RealtimeAIOptions
 from rtsdk.session.outbox import Outbox
 from rtsdk.session.playback import AudioPlayback, RawAudioSink
 from rtsdk.session.recycle import Recycler
-from rtsdk.session.session_types import models_in_use
+from rtsdk.session.session_types import live_settings, models_in_use
 from rtsdk.session.tools import ToolRegistry
 
 __all__ = ["AudioPlayback", "EventCallback", "RawAudioSink", "RealtimeAIServiceManager"]
@@ -139,7 +139,7 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
         if self.options.session_type == "translation":
             return self.options.translation_settings()
         if self.options.session_type == "live":
-            return self.options.live_settings(self.tools.merged(self.options.tools))
+            return live_settings(self.options, self.tools.merged(self.options.tools))
         if self.options.session_type == "transcription":
             return self.options.transcription_settings()
         settings = self.options.session_settings()
