@@ -667,12 +667,25 @@ async def session(run: Run, name: str) -> None:
         finally:
             dev.close()
         return
-    async with _client(run, name) as _:
+    async with _client(run, name) as client:
         await _settle(0.5)
         conn = run.server.connections[-1]
         await mic_to_wire(run, name)
         await reply_paths(run, name, conn)
         await barge_in(run, name, conn, None)
+        audio = getattr(client, "audio", None)
+        if os.environ.get("BENCH_DEBUG") and audio is not None:
+            pb = audio._playback
+            print(
+                name,
+                "underruns",
+                audio.stats.underruns,
+                "prebuffer ms",
+                pb.prebuffer_ms,
+                "jitter high water ms",
+                1000 * getattr(pb, "jitter_high_water", 0),
+                flush=True,
+            )
 
 
 @contextlib.asynccontextmanager

@@ -15,9 +15,13 @@ the marks.
 
 Adaptive prebuffer (``adaptive=True``; the stream engine sets it for every session: GPT-Live's
 continuous stream, where no event marks the end of an utterance, and Realtime's replies, which
-come in bursts or paced at real time): the prebuffer follows the arrival jitter measured on the loop side (how late
-each delta comes against the audio already received), between :data:`ADAPTIVE_MIN_MS` and the
-configured ``prebuffer_ms``, so the playout holds what the network's jitter needs and no more.
+come in bursts or paced at real time): the prebuffer follows the arrival jitter measured on the
+loop side (how late each delta comes against the audio already received), between
+:data:`ADAPTIVE_MIN_MS` and the configured ``prebuffer_ms``, so the playout holds what the
+network's jitter needs and no more. Waiting counts towards it: the consumer starts once the
+audio queued plus the time it has waited reach the target (a delta paced at real time comes on
+its own schedule, so a wait of a few ms shifts the playout as far as that much more audio
+would), instead of waiting for a whole further delta.
 
 Barge-in (:meth:`Playback.interrupt`) cannot clear an SPSC ring from the producer side, so it
 publishes a byte position; the consumer drops everything before it at the start of its next
@@ -133,6 +137,7 @@ class Playback:
         self._prebuf_samples = self.sink_rate * prebuffer_ms // 1000
         # adaptive prebuffer (loop side): the cap, when the next delta is due, the lateness
         self.adaptive = adaptive
+        self._adaptive_start = adaptive  # read by the consumer (a plain bool, set once)
         self._prebuf_cap = self._prebuf_samples
         self._due = -1e18  # when the next delta is due (long ago: the first starts a run)
         self._late = 0.0  # the lateness estimate (s)
@@ -484,6 +489,11 @@ class Playback:
                 avail < self._prebuf_bytes
                 and self._waited < self._prebuf_samples
                 and ring.total_written < self._end_pos
+                # adaptive: waiting shifts the playout as much as queued audio would (the next
+                # delta comes on its own schedule), so it starts once the two reach the target
+                and not (
+                    self._adaptive_start and (avail >> 2) + self._waited >= self._prebuf_samples
+                )
             ):
                 self._waited += n
                 out.fill(0.0)
