@@ -18,7 +18,7 @@ from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions
 from rtsdk.audio import AudioStreamOptions, PushSource, WavSink, read_wav
 from rtsdk.testing import ImpairedLink, Impairment, LiveOptions, LocalRealtimeServer
 
-from .client_helpers import KEY, Recorder
+from .client_helpers import KEY, Recorder, best_correlation
 from .conftest import REALTIME_ONCE
 
 
@@ -246,3 +246,63 @@ async def test_gpt_live_outage_sends_the_unconfirmed_context_again_and_stays_mut
     assert contents.count("The user typed: typed during the outage") == 1
     assert contents.count("general context") == 1 and "for the old delegation" not in contents
     assert "session.input_audio.mute" in kinds
+
+
+@REALTIME_ONCE
+async def test_a_phone_call_whose_realtime_leg_is_slow_then_cut_off() -> None:
+    """The phone bridge's Realtime leg over 150 +- 50 ms each way: the caller hears the echo
+    of what they said; then the leg goes silent with its socket open: the bridge notices,
+    reconnects, and the next turn is answered on the same call."""
+    from rtsdk.telephony import PhoneCall, PhoneServer
+    from rtsdk.testing.caller import SimulatedCaller
+
+    from .test_telephony_call import Handler, envelope, speech
+
+    calls: list[PhoneCall] = []
+    handlers: list[Handler] = []
+
+    def factory() -> Handler:
+        handlers.append(Handler(calls))
+        return handlers[-1]
+
+    path = Impairment(delay_ms=150, jitter_ms=50)
+    said = speech()
+    async with (
+        LocalRealtimeServer(pacing="realtime") as rt,
+        ImpairedLink.to_url(rt.url, up=path, down=path, seed=5) as link,
+    ):
+        options = RealtimeAIOptions(
+            url=link.rewrite(rt.url),
+            api_key=None,
+            ping_interval=0.5,
+            ping_timeout=0.5,
+            base_delay=0.05,
+            max_delay=0.2,
+        )
+        async with (
+            PhoneServer(options, handler_factory=factory) as srv,
+            SimulatedCaller(srv.url + "/media") as caller,
+        ):
+            while not calls:
+                await asyncio.sleep(0.02)
+            caller.say(said)
+            await caller.wait_spoken()
+            await caller.wait_heard(len(said) / 8 - 400, timeout=15)
+            first = bytes(caller.recording)
+            link.blackhole(5.0, "both")
+            client = calls[0].client
+            assert client is not None
+            while client.metrics.reconnects == 0 or not client.is_connected:
+                await asyncio.sleep(0.02)
+            heard_before = caller.heard_ms
+            caller.say(said)
+            await caller.wait_spoken()
+            await caller.wait_heard(heard_before + len(said) / 8 - 400, timeout=15)
+            stats = calls[0].stats
+    assert handlers[0].errors == [] and stats.errors == []
+    # the bridge passes the leg's jitter on to the carrier, whose playout (simulated without a
+    # jitter buffer) shows it as short gaps: the echo is still plainly what was said (0.84-0.86
+    # against 0.9+ on a clean path)
+    corr = best_correlation(envelope(said), envelope(first + b"\xff" * 4000))
+    assert corr >= 0.8, corr
+    assert len(rt.connections) == 2  # the leg came back once
