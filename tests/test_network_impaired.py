@@ -21,6 +21,9 @@ from rtsdk.testing import ImpairedLink, Impairment, LiveOptions, LocalRealtimeSe
 from .client_helpers import KEY, Recorder, best_correlation
 from .conftest import REALTIME_ONCE
 
+# the network is the thing tested, in real time: once, on the compiled kernels
+pytestmark = REALTIME_ONCE
+
 
 @pytest.fixture
 async def server() -> AsyncIterator[LocalRealtimeServer]:
@@ -160,7 +163,6 @@ async def test_a_server_that_stops_reading_gets_the_text_once_and_ahead_of_the_a
     assert stats["audio"]["frames_dropped"] >= uplink["audio_dropped_late"]
 
 
-@REALTIME_ONCE
 async def test_conversation_over_a_150ms_jittered_path(tmp_path: Path) -> None:
     """150 +- 50 ms each way: the echo comes back, playback gaps are only what arrived late
     (counted), and a barge-in's truncate is within one 20 ms frame of what was heard."""
@@ -248,7 +250,6 @@ async def test_gpt_live_outage_sends_the_unconfirmed_context_again_and_stays_mut
     assert "session.input_audio.mute" in kinds
 
 
-@REALTIME_ONCE
 async def test_a_phone_call_whose_realtime_leg_is_slow_then_cut_off() -> None:
     """The phone bridge's Realtime leg over 150 +- 50 ms each way: the caller hears the echo
     of what they said; then the leg goes silent with its socket open: the bridge notices,

@@ -9,6 +9,11 @@ import pytest
 
 from rtsdk.testing.impair import ImpairedLink, Impairment
 
+from .conftest import REALTIME_ONCE
+
+# a TCP relay in real time, no kernels: once, on the compiled run
+pytestmark = REALTIME_ONCE
+
 
 @pytest.fixture
 async def echo_server():
