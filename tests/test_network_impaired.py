@@ -307,3 +307,50 @@ async def test_a_phone_call_whose_realtime_leg_is_slow_then_cut_off() -> None:
     corr = best_correlation(envelope(said), envelope(first + b"\xff" * 4000))
     assert corr >= 0.8, corr
     assert len(rt.connections) == 2  # the leg came back once
+
+
+async def test_gpt_live_over_a_150ms_jittered_path(tmp_path: Path) -> None:
+    """GPT-Live, 150 +- 50 ms each way: the reply plays, and when the user talks over it the
+    speaker is silent within the clean path's 300 ms plus the round trip (the model decides
+    by itself, from what it hears, that it was interrupted)."""
+    import wave
+
+    out = tmp_path / "both.wav"
+    source = PushSource(24000, realtime=True)
+    lead = np.zeros(int(24000 * 1.6), dtype=np.float32)
+    t = np.arange(int(24000 * 0.8)) / 24000
+    talk = (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    source.push(np.concatenate([lead, talk, np.zeros(24000 * 4, np.float32)]))
+    path = Impairment(delay_ms=150, jitter_ms=50)
+    async with (
+        LocalRealtimeServer(live=LiveOptions(pacing="realtime")) as server,
+        ImpairedLink.to_url(server.base_url, up=path, down=path, seed=11) as link,
+    ):
+        client = AsyncRealtimeAIClient(
+            RealtimeAIOptions(
+                model="gpt-live-1", url=link.rewrite(server.base_url), delegation="client"
+            ),
+            stream_options=AudioStreamOptions(input_device=None, output_device=None),
+            audio_source=source,
+            audio_sink=WavSink(out, realtime=True, both_sides=True),
+        )
+        await client.start()
+        words = " ".join(f"word{i}" for i in range(60))  # about 3.6 s of speech
+        await client.delegation_reply(None, commentary=words)
+        await asyncio.sleep(3.4)
+        stream = client.stats()["audio"]["stream"]
+        await client.stop()
+    with wave.open(str(out)) as wav:
+        rate = wav.getframerate()
+        both = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").reshape(-1, 2) / 32768
+    user, reply = both[:, 0], both[:, 1]
+    onset = int(np.argmax(np.abs(user) > 0.05))
+    assert 0 < onset and np.abs(reply[onset - rate // 10 : onset]).max() > 0.05, (
+        "the reply was not playing when the user started"
+    )
+    window = reply[onset : onset + rate * 6 // 5]  # before the echo of the user comes back
+    loud = np.flatnonzero(np.abs(window) > 0.02)
+    stop_ms = 1000 * (loud[-1] + 1) / rate if loud.size else 0.0
+    print(f"barge-in over 150+-50 ms: silent {stop_ms:.0f} ms after the onset; {stream}")
+    assert stop_ms <= 300 + 2 * (150 + 50)
+    assert stream["played_samples"] > 0
