@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+import wave
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -127,3 +129,20 @@ class RealTimePlayback:
         self.started = None
         self.consumed = 0
         return played
+
+
+def barge_in_stop_ms(both_sides: Path, window_s: float) -> float:
+    """From a two-sided recording (``WavSink(both_sides=True)``: the user left, the reply
+    right): how long after the user's onset the reply went silent, looking ``window_s`` ahead
+    (0 when it was already silent). Asserts the reply was playing when the user started."""
+    with wave.open(str(both_sides)) as wav:
+        rate = wav.getframerate()
+        both = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").reshape(-1, 2) / 32768
+    user, reply = both[:, 0], both[:, 1]
+    onset = int(np.argmax(np.abs(user) > 0.05))
+    assert 0 < onset and np.abs(reply[onset - rate // 10 : onset]).max() > 0.05, (
+        "the reply was not playing when the user started"
+    )
+    window = reply[onset : onset + int(rate * window_s)]
+    loud = np.flatnonzero(np.abs(window) > 0.02)
+    return 1000 * (loud[-1] + 1) / rate if loud.size else 0.0
