@@ -3,12 +3,13 @@
 
 Block energies, the smoothed ERLE powers and the tail guard's state machine, run once per
 capture frame on the loop. The arithmetic follows the twin's step by step (the guard's gains
-in float32 as NumPy computes them); the block energies are sums in double precision, whose
-rounding may differ from the twin's in the last bits.
+in float32 as NumPy computes them); the block energies are sums in double precision and the
+band powers come from our own real FFT (the twin's is NumPy's), whose rounding may differ from
+the twin's in the last bits.
 """
 
 cimport numpy as cnp
-from libc.math cimport exp, log, pow
+from libc.math cimport cos, exp, log, pi, pow, sin
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
@@ -24,9 +25,17 @@ cdef enum:
     HISTORY = 64  # reference blocks remembered (640 ms)
     QUIET_ONSET_BLOCKS = 10  # an onset needs 100 ms of silence before it
     MAX_LEADS = 9  # onset-to-echo delays remembered (their median is the lead)
+    BANDS = 16  # frequency bands of the user's evidence
+    FRESH = 3  # blocks: the band test runs while the reference played this recently
 
 cdef double GUARD_ACTIVE = 1e-5  # reference block mean square counted as playing (-50 dBFS)
 cdef double RISE = 10.0  # 10 dB: the echo has arrived when the microphone rose this much
+cdef double BAND_LO = 100.0  # Hz, the lowest band's lower edge
+cdef double BAND_HI = 8000.0  # Hz, the highest band's upper edge (at most 0.45 * rate)
+cdef double MARGIN = 2.0  # the user must add as much as the predicted echo (3 dB over it)
+cdef double BROAD_MARGIN = 4.0  # broadband, the user must add three times the echo (6 dB)
+cdef double USER_SHARE = 0.15  # of the microphone's band energy above echo and noise
+cdef double SPREAD = 0.1  # of the loudest band's predicted echo, expected in every band
 
 
 cdef object _check_block(object block, str who):
@@ -93,6 +102,9 @@ cdef inline void _energies(const float *x, Py_ssize_t nb, Py_ssize_t b, double *
         e[i] = ((s0 + s1) + (s2 + s3)) / b
 
 
+include "bandfft.pxi"
+
+
 cdef class TailGuard:
     """Attenuates residual echo at onsets and in tails (see :mod:`rtsdk.audio.tailguard`)."""
 
@@ -103,6 +115,9 @@ cdef class TailGuard:
     cdef readonly double decay  # energy ratio per 10 ms block
     cdef readonly double floor  # the gain of a guarded block
     cdef readonly int64_t guarded_blocks
+    cdef readonly int64_t user_blocks  # let through on the user's evidence, echo in reach
+    cdef readonly long rate
+    cdef readonly int bands
     cdef double _rt60, _depth
     cdef int _lead0, _warm
     cdef double _refs[2 * HISTORY]  # each block's energy twice: the last HISTORY are one run
@@ -119,18 +134,41 @@ cdef class TailGuard:
     cdef float *_ramp
     cdef double *_scratch
     cdef Py_ssize_t _scratch_n
+    cdef Fft _fft
+    cdef double _band_refs[2 * HISTORY * BANDS]  # per slot, as _refs: BANDS values each
+    cdef double _band_coupling[BANDS]
+    cdef double _band_noise[BANDS]
+    cdef double _mb[BANDS]
+    cdef double _last_mb[BANDS]
+    cdef double _rb[BANDS]
+    cdef int _evidence
+    cdef bint _passing
 
     def __cinit__(self):
         self._scratch = NULL
         self._scratch_n = 0
+        self._fft.win = NULL
+        self._fft.band = NULL
+        self._fft.rev = NULL
+        self._fft.wr = NULL
+        self._fft.wi = NULL
+        self._fft.cr = NULL
+        self._fft.ci = NULL
+        self._fft.zr = NULL
+        self._fft.zi = NULL
 
     def __dealloc__(self):
         free(self._scratch)
+        _fft_free(&self._fft)
 
-    def __init__(self, block, *, rt60=0.4, depth_db=30.0, default_lead_ms=150,
+    def __init__(self, block, *, rate=None, rt60=0.7, depth_db=30.0, default_lead_ms=150,
                  warmup_ms=1000):
         self.block = _check_block(block, "TailGuard")
+        self.rate = _check_rate(rate, block)
         _check_settings(rt60, depth_db, default_lead_ms, warmup_ms)
+        self.bands = BANDS
+        _fft_free(&self._fft)
+        _fft_plan(&self._fft, self.block, self.rate)
         self._ramp_arr = np.linspace(0.0, 1.0, self.block, dtype=np.float32)
         self._ramp = <float *>cnp.PyArray_DATA(<cnp.ndarray>self._ramp_arr)
         self._rt60 = rt60
@@ -162,11 +200,30 @@ cdef class TailGuard:
         self._k = 0
         self._gain = 1.0
         self.guarded_blocks = 0
+        self.user_blocks = 0
+        for i in range(2 * HISTORY * BANDS):
+            self._band_refs[i] = 0.0
+        for i in range(BANDS):
+            self._band_coupling[i] = 1.0
+            self._band_noise[i] = 0.0
+        self._evidence = 0
+        self._passing = False
+        for i in range(BANDS):
+            self._last_mb[i] = 0.0
 
     @property
     def lead_ms(self):
         """The measured delay from a reference onset to its echo (plus 20 ms), in ms."""
         return self.lead * 10
+
+    @property
+    def fft_size(self):
+        """The size of the band analysis' transform."""
+        return self._fft.n
+
+    def band_coupling(self):
+        """The echo / reference energy ratio learnt per band (1.0 where not learnt yet)."""
+        return np.array([self._band_coupling[i] for i in range(BANDS)], dtype=np.float64)
 
     def process(self, mic, ref, out):
         """Guard ``out`` (the canceller's output for ``mic``/``ref``, whole blocks) in place."""
@@ -187,13 +244,13 @@ cdef class TailGuard:
         _energies(pm, nb, self.block, self._scratch)
         _energies(pr, nb, self.block, self._scratch + nb)
         _energies(po, nb, self.block, self._scratch + 2 * nb)
-        self.run(self._scratch, self._scratch + nb, self._scratch + 2 * nb, po, nb)
+        self.run(self._scratch, self._scratch + nb, self._scratch + 2 * nb, po, pm, pr, nb)
 
     cdef void run(self, const double *me, const double *re, const double *oe, float *out,
-                  Py_ssize_t nb) noexcept nogil:
-        cdef Py_ssize_t i
+                  const float *mic, const float *ref, Py_ssize_t nb) noexcept nogil:
+        cdef Py_ssize_t i, b = self.block
         for i in range(nb):
-            self._block(me[i], re[i], oe[i], out + i * self.block)
+            self._block(me[i], re[i], oe[i], out + i * b, mic + i * b, ref + i * b)
 
     cdef void _make_weights(self) noexcept nogil:
         """Per history slot (oldest first): how much of that reference block's echo can be
@@ -222,15 +279,48 @@ cdef class TailGuard:
                 m = v
         return self.coupling * m
 
-    cdef void _block(self, double me, double re, double oe, float *y) noexcept nogil:
+    cdef double _band_share(self) noexcept nogil:
+        """The share of the microphone's band energy over what the echo (per band, from the
+        recent reference) and the room's noise could give: the user's voice."""
+        cdef double heard[BANDS]
+        cdef const double *recent = self._band_refs + (self._pos + 1) * BANDS  # oldest first
+        cdef double w, v, e, top, total = 0.0, part = 0.0
+        cdef int s, i
+        cdef double mb[BANDS]
+        for i in range(BANDS):
+            heard[i] = 0.0
+            mb[i] = 0.5 * (self._mb[i] + self._last_mb[i])  # over 20 ms: a steadier estimate
+        for s in range(HISTORY):
+            w = self._weights[s]
+            if w != 0.0:
+                for i in range(BANDS):
+                    v = recent[s * BANDS + i] * w
+                    if v > heard[i]:
+                        heard[i] = v
+        top = 0.0
+        for i in range(BANDS):
+            heard[i] = self._band_coupling[i] * heard[i]  # the echo predicted per band
+            if heard[i] > top:
+                top = heard[i]
+        top *= SPREAD  # a clipping speaker spreads its echo into bands its reference left empty
+        for i in range(BANDS):
+            e = heard[i] if heard[i] > top else top
+            v = mb[i] - MARGIN * (e + MARGIN * self._band_noise[i])
+            total += mb[i]
+            part += v if v > 0.0 else 0.0
+        return part / total if total > 0.0 else 0.0
+
+    cdef void _block(self, double me, double re, double oe, float *y, const float *mic,
+                     const float *ref) noexcept nogil:
         cdef int64_t k = self._k
         cdef double gain = 1.0
         cdef double g0, room
         cdef float f0, d, fg
-        cdef bint in_reach
+        cdef bint in_reach, user
         cdef Py_ssize_t j
-        cdef int p
+        cdef int p, i
         self._k += 1
+        _band_powers(&self._fft, mic, self._mb)
         if re > GUARD_ACTIVE:
             if self._quiet >= QUIET_ONSET_BLOCKS:
                 self._has_timing = True
@@ -245,19 +335,42 @@ cdef class TailGuard:
                 if self._has_room:
                     room = self._room
                     self._room = room + 0.1 * (me - room)
+                    for i in range(BANDS):
+                        self._band_noise[i] += 0.1 * (self._mb[i] - self._band_noise[i])
                 else:
                     self._room = me
                     self._has_room = True
+                    for i in range(BANDS):
+                        self._band_noise[i] = self._mb[i]
         self._time_the_lead(k, me)
         p = self._pos = (self._pos + 1) % HISTORY
         self._refs[p] = re
         self._refs[p + HISTORY] = re
+        _band_powers(&self._fft, ref, self._band_refs + p * BANDS)
+        for i in range(BANDS):
+            self._band_refs[(p + HISTORY) * BANDS + i] = self._band_refs[p * BANDS + i]
         self._learn_coupling(me, oe)
         in_reach = self._since_active <= self.lead + 30
-        if self._active_blocks <= self.warmup and in_reach:
-            gain = self.floor  # not converged: the microphone is held down near the echo
-        elif in_reach and oe <= self._predicted():
-            gain = self.floor
+        if in_reach:
+            # the user's evidence, in the microphone: louder than the echo and noise it can
+            # hold, or (while fresh echo arrives) a spectrum the echo cannot explain
+            room = self._room if self._has_room else 0.0
+            user = me > BROAD_MARGIN * (self._predicted() + room) or (
+                self._since_active <= FRESH and self._band_share() > USER_SHARE
+            )
+            self._evidence = self._evidence + 1 if user else 0
+            if self._active_blocks <= self.warmup:
+                gain = self.floor  # not converged: the microphone is held down near the echo
+            elif user and (self._evidence >= 2 or self._passing):
+                self.user_blocks += 1  # twice in a row, or going on: the user, let through
+            else:
+                gain = self.floor
+            self._passing = gain == 1.0
+        else:
+            self._evidence = 0
+            self._passing = False
+        for i in range(BANDS):
+            self._last_mb[i] = self._mb[i]
         if gain != 1.0:
             self.guarded_blocks += 1
         g0 = self._gain
@@ -274,10 +387,12 @@ cdef class TailGuard:
 
     cdef void _learn_coupling(self, double me, double oe) noexcept nogil:
         """Blocks the canceller took 10 dB or more out of are echo: their ratio to the
-        reference that caused them is the room's coupling."""
-        cdef int lo, hi, s
+        reference that caused them is the room's coupling (broadband, and per band where the
+        reference had energy)."""
+        cdef int lo, hi, s, i
         cdef const double *recent
-        cdef double r, v, log_c
+        cdef const double *brecent
+        cdef double r, v, log_c, least, mi
         if oe * 10.0 > me:
             return
         lo = self.lead - 3 if self.lead - 3 > 2 else 2
@@ -292,6 +407,24 @@ cdef class TailGuard:
             return
         log_c = log(self.coupling)
         self.coupling = exp(log_c + 0.1 * (log(me / r) - log_c))
+        brecent = self._band_refs + (self._pos + 1) * BANDS
+        for i in range(BANDS):
+            self._rb[i] = brecent[(HISTORY - hi) * BANDS + i]
+        for s in range(HISTORY - hi + 1, HISTORY - lo + 1):
+            for i in range(BANDS):
+                v = brecent[s * BANDS + i]
+                if v > self._rb[i]:
+                    self._rb[i] = v
+        least = self._rb[0]
+        for i in range(1, BANDS):
+            if self._rb[i] > least:
+                least = self._rb[i]
+        least *= 1e-6
+        for i in range(BANDS):
+            if self._rb[i] > least and self._rb[i] > 0.0:
+                mi = self._mb[i] if self._mb[i] > 1e-30 else 1e-30
+                log_c = log(self._band_coupling[i])
+                self._band_coupling[i] = exp(log_c + 0.1 * (log(mi / self._rb[i]) - log_c))
 
     cdef void _time_the_lead(self, int64_t k, double me) noexcept nogil:
         cdef int i, j, v, lead
@@ -329,6 +462,16 @@ cdef class TailGuard:
         return f"<TailGuard lead={self.lead_ms} ms coupling={10 * np.log10(self.coupling):.1f} dB>"
 
 
+cdef long _check_rate(object rate, Py_ssize_t block) except -1:
+    if rate is None:
+        return 100 * block
+    if isinstance(rate, bool) or not isinstance(rate, int) or not 100 <= rate <= 1_000_000:
+        raise ValueError(
+            f"TailGuard: rate must be None or an int from 100 to 10**6 Hz, got {rate!r}"
+        )
+    return rate
+
+
 cdef _check_settings(rt60, depth_db, default_lead_ms, warmup_ms):
     if not (rt60 > 0.0 and rt60 < float("inf")) or not (depth_db >= 0.0):
         raise ValueError(f"TailGuard: rt60 > 0 and depth_db >= 0, got {rt60!r}, {depth_db!r}")
@@ -347,6 +490,7 @@ cdef class EchoMeter:
     cdef readonly double active, alpha
     cdef readonly double mic_power  # smoothed microphone power in audible-reference blocks
     cdef readonly double out_power  # the same of the canceller's output
+    cdef readonly double stage_power  # the same after the guard: what leaves the stage
     cdef readonly int64_t active_blocks  # blocks measured while the reference was audible
     cdef double *_e
     cdef Py_ssize_t _cap
@@ -371,11 +515,12 @@ cdef class EchoMeter:
         self.alpha = alpha
         self.mic_power = 0.0
         self.out_power = 0.0
+        self.stage_power = 0.0
         self.active_blocks = 0
 
     def reset(self):
         """Zero the powers and the count; reset the guard."""
-        self.mic_power = self.out_power = 0.0
+        self.mic_power = self.out_power = self.stage_power = 0.0
         self.active_blocks = 0
         if self.guard is not None:
             self.guard.reset()
@@ -390,15 +535,16 @@ cdef class EchoMeter:
         cdef Py_ssize_t b = self.block
         cdef Py_ssize_t nb = n // b
         cdef Py_ssize_t i, k = 0
-        cdef double m = 0.0, o = 0.0, a
+        cdef double m = 0.0, o = 0.0, g = 0.0, a
         cdef double *me
         cdef double *re
         cdef double *oe
+        cdef double *ge
         if nb > self._cap:
             free(self._e)
             self._e = NULL
             self._cap = 0
-            self._e = <double *>malloc(3 * nb * sizeof(double))
+            self._e = <double *>malloc(4 * nb * sizeof(double))
             if self._e == NULL:
                 raise MemoryError("EchoMeter: no memory for the block energies")
             self._cap = nb
@@ -408,16 +554,21 @@ cdef class EchoMeter:
         _energies(pm, nb, b, me)
         _energies(pr, nb, b, re)
         _energies(po, nb, b, oe)
+        ge = oe
+        if self.guard is not None:
+            self.guard.run(me, re, oe, po, pm, pr, nb)
+            ge = self._e + 3 * nb
+            _energies(po, nb, b, ge)
         for i in range(nb):
             if re[i] > self.active:
                 m += me[i]
                 o += oe[i]
+                g += ge[i]
                 k += 1
         if k:
             a = self.alpha if self.mic_power > 0.0 else 1.0
             self.mic_power += a * (m / k - self.mic_power)
             self.out_power += a * (o / k - self.out_power)
+            self.stage_power += a * (g / k - self.stage_power)
             self.active_blocks += k
-        if self.guard is not None:
-            self.guard.run(me, re, oe, po, nb)
         return k

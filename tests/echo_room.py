@@ -6,6 +6,8 @@ convolver runs in the CI echo room, see ``.ci/audio.sh room``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 from scipy.signal import butter, fftconvolve, lfilter, resample_poly
@@ -39,7 +41,7 @@ def room_ir(
     decaying diffuse tail (``rt60`` seconds to -60 dB), high-passed like a small speaker.
     Energy ``gain`` squared."""
     rng = np.random.default_rng(seed)
-    n = int(rate * min(0.5, 1.5 * rt60))
+    n = int(rate * min(0.6, 1.5 * rt60))
     t = np.arange(n) / rate
     h = 0.1 * rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
     h[0] += 1.0
@@ -47,6 +49,60 @@ def room_ir(
     h = lfilter(b, a, h)
     h *= gain / np.sqrt(np.sum(h**2))
     return np.concatenate([np.zeros(int(rate * delay_ms / 1000)), h]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Room:
+    """One echo room of the class the echo stage is tested on: the path, its reverberation, the
+    small speaker (high-pass, how hard it clips) and how loud its echo is at the microphone.
+
+    ``gain`` is the impulse response's energy gain and ``drive`` the soft clip's in the numpy
+    rooms; ``device_gain``, ``clip_in_db`` and ``clip_out_db`` the same in the CI room
+    (``.ci/audio.sh room-up``: PipeWire's path and its clip are louder, so its response is
+    quieter for the same echo at the microphone, measured by the device test).
+    """
+
+    name: str
+    delay_ms: float
+    rt60: float
+    gain: float
+    highpass_hz: float
+    drive: float
+    clip_in_db: float
+    clip_out_db: float
+    device_gain: float
+    seed: int = 2
+
+    def ir(
+        self, rate: int, extra_delay_ms: float = 0.0, *, device: bool = False
+    ) -> npt.NDArray[np.float32]:
+        """The impulse response at ``rate`` (``extra_delay_ms`` more travel; ``device``: the
+        CI room's gain)."""
+        return room_ir(
+            rate,
+            delay_ms=self.delay_ms + extra_delay_ms,
+            rt60=self.rt60,
+            gain=self.device_gain if device else self.gain,
+            highpass_hz=self.highpass_hz,
+            seed=self.seed,
+        )
+
+    def echo(
+        self, far: npt.NDArray[np.float32], rate: int, extra_delay_ms: float = 0.0
+    ) -> npt.NDArray[np.float32]:
+        """What the microphone hears of ``far`` (numpy room: clip, then the response)."""
+        y = fftconvolve(soft_clip(far, self.drive), self.ir(rate, extra_delay_ms))[: far.size]
+        return y.astype(np.float32)
+
+
+#: The CI room of issue 9: echo about 10 dB under the output, RT60 250 ms, a mild clip.
+CI_ROOM = Room("ci", 60, 0.25, 0.25, 200, 1.5, -7.3, -0.5, 0.25)
+#: Loud rooms (a laptop's speaker next to its microphone): the echo at the microphone within
+#: 3 dB of the output, RT60 0.5-0.6 s, a small speaker clipping, -50 dBFS of noise.
+HARD_ROOMS = (
+    Room("laptop", 80, 0.5, 1.2, 300, 3.0, 0.0, -3.0, 0.34, seed=4),
+    Room("laptop-boomy", 60, 0.6, 1.4, 400, 2.0, -3.0, -2.0, 0.28, seed=5),
+)
 
 
 def soft_clip(x: npt.NDArray[np.float32], drive: float = 1.5) -> npt.NDArray[np.float32]:

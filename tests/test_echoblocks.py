@@ -268,3 +268,92 @@ def test_bad_input_names_what_is_wrong_and_changes_nothing(eb: ModuleType) -> No
         eb.TailGuard(160, default_lead_ms=0)
     with pytest.raises(ValueError, match="rt60 > 0"):
         eb.TailGuard(160, rt60=float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("block", "rate"), [(80, 8_000), (240, 24_000), (441, 44_100), (480, 48_000)]
+)
+def test_band_plan_covers_the_voice_band(eb: ModuleType, block: int, rate: int) -> None:
+    g = eb.TailGuard(block, rate=rate)
+    assert g.bands == 16 and g.fft_size >= block and g.fft_size & (g.fft_size - 1) == 0
+    assert g.rate == rate
+    np.testing.assert_array_equal(g.band_coupling(), np.ones(16))
+    assert eb.TailGuard(160).rate == 16_000  # 100 blocks a second unless told
+
+
+def voices(block: int, rate: int, n: int, seed: int) -> tuple[npt.NDArray[np.float32], ...]:
+    """A reference of low-pass noise (under 1 kHz), its echo 12 blocks later at -3 dB, and a
+    user of high-pass noise (over 2 kHz) as loud as that echo, from block ``n // 2`` on."""
+    from scipy.signal import butter, lfilter
+
+    rng = np.random.default_rng(seed)
+    size = block * n
+    b, a = butter(4, 1000 / (rate / 2))
+    ref = (lfilter(b, a, rng.standard_normal(size)) * 0.3).astype(F32)
+    echo = np.zeros(size, dtype=F32)
+    echo[12 * block :] = ref[: size - 12 * block] * np.float32(10 ** (-3 / 20))
+    b, a = butter(4, 2000 / (rate / 2), "high")
+    user = lfilter(b, a, rng.standard_normal(size))
+    user *= np.sqrt(np.mean(echo[size // 2 :] ** 2) / np.mean(user**2))
+    user[: size // 2] = 0.0
+    noise = (rng.standard_normal(size) * 1e-3).astype(F32)
+    return ref, (echo + noise).astype(F32), (echo + user.astype(F32) + noise).astype(F32)
+
+
+def test_a_voice_the_echo_cannot_explain_passes_at_the_echos_level(eb: ModuleType) -> None:
+    """The canceller's output stands in as a 25 dB echo reduction (the user untouched); the
+    echo alone is held down throughout, the user at the same level passes within 20 ms, in
+    bands the reference leaves empty, though no louder than the echo broadband."""
+    block, rate, n = 160, 16_000, 300
+    ref, echo_only, with_user = voices(block, rate, n, 3)
+    echo_part = echo_only - (with_user - echo_only) * 0  # the echo and noise
+    user = with_user - echo_only
+    out_alone = (echo_part * np.float32(10 ** (-25 / 20))).astype(F32)
+    out_user = (out_alone + user).astype(F32)
+    rng = np.random.default_rng(5)
+    leading = (rng.standard_normal(block * 40) * 1e-3).astype(F32)  # the room, then the reference
+    ref2 = np.concatenate([np.zeros_like(leading), ref])
+    outs = []
+    for mic, out in ((echo_only, out_alone), (with_user, out_user)):
+        g = eb.TailGuard(block, rate=rate, warmup_ms=0)
+        m = eb.EchoMeter(block, g)
+        mic2 = np.concatenate([leading, mic])
+        y = np.concatenate([leading, out])
+        for i in range(0, y.size, 2 * block):
+            m.measure(mic2[i : i + 2 * block], ref2[i : i + 2 * block], y[i : i + 2 * block])
+        outs.append((y[leading.size :], g, m))
+    (y0, g0, m0), (y1, g1, m1) = outs
+    half = slice(n // 2 * block, n * block)
+    e_user = np.mean(user[half].astype(np.float64) ** 2)
+    e_echo = np.mean(echo_part[half].astype(np.float64) ** 2)
+    assert abs(10 * np.log10(e_user / e_echo)) < 0.5  # the user as loud as the echo
+    assert db_of(out_alone[half], y0[half]) > 25.0 and g0.user_blocks == 0  # echo: held down
+    late = slice(n // 2 * block + 2 * block, n * block)
+    assert db_of(out_user[late], y1[late]) < 1.0  # the user: through, from the third block
+    assert g1.user_blocks >= n // 2 - 3
+    assert g1.band_coupling()[-1] == 1.0  # no reference up there: nothing learnt
+    # what leaves the stage: the guard's 30 dB counted for the echo alone, not for the user
+    assert 10 * np.log10(m0.out_power / m0.stage_power) > 20.0
+    assert 10 * np.log10(m1.out_power / m1.stage_power) < 10.0
+
+
+def db_of(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
+    ea = np.mean(a.astype(np.float64) ** 2)
+    eb_ = np.mean(b.astype(np.float64) ** 2)
+    return float(10 * np.log10(ea / eb_))
+
+
+def test_meter_without_a_guard_passes_everything_to_the_stage(eb: ModuleType) -> None:
+    ref, mic, out = room(4, 80, 100, 3, 0.1, 0.1)
+    m = eb.EchoMeter(80)
+    m.measure(mic, ref, out)
+    assert m.stage_power == m.out_power > 0.0
+    m.reset()
+    assert (m.mic_power, m.out_power, m.stage_power) == (0.0, 0.0, 0.0)
+
+
+def test_rate_must_be_a_rate(eb: ModuleType) -> None:
+    with pytest.raises(ValueError, match="rate must be None or an int from 100"):
+        eb.TailGuard(160, rate=50)
+    with pytest.raises(ValueError, match="rate must be None or an int from 100"):
+        eb.TailGuard(160, rate=16_000.0)

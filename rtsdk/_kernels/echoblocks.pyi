@@ -11,6 +11,15 @@ class TailGuard:
     @property
     def block(self) -> int: ...
     @property
+    def rate(self) -> int:
+        """Hz: where the frequency bands lie (100 blocks a second unless told)."""
+    @property
+    def bands(self) -> int:
+        """Frequency bands of the user's evidence (16)."""
+    @property
+    def fft_size(self) -> int:
+        """The size of the band analysis' transform."""
+    @property
     def lead(self) -> int:
         """Blocks from a reference onset to its echo's arrival (+2)."""
     @property
@@ -27,19 +36,25 @@ class TailGuard:
     def guarded_blocks(self) -> int:
         """Blocks attenuated."""
     @property
+    def user_blocks(self) -> int:
+        """Blocks let through on the user's evidence while echo could be present."""
+    @property
     def lead_ms(self) -> int:
         """The measured delay from a reference onset to its echo (plus 20 ms), in ms."""
     def __init__(
         self,
         block: int,
         *,
-        rt60: float = 0.4,
+        rate: int | None = None,
+        rt60: float = 0.7,
         depth_db: float = 30.0,
         default_lead_ms: int = 150,
         warmup_ms: int = 1000,
     ) -> None: ...
     def reset(self) -> None:
         """Forget the coupling, the lead and the warm-up."""
+    def band_coupling(self) -> npt.NDArray[np.float64]:
+        """The echo / reference energy ratio learnt per band (1.0 where not learnt yet)."""
     def process(
         self,
         mic: npt.NDArray[np.float32],
@@ -65,6 +80,9 @@ class EchoMeter:
     @property
     def out_power(self) -> float:
         """The same of the canceller's output."""
+    @property
+    def stage_power(self) -> float:
+        """The same after the guard: what leaves the stage."""
     @property
     def active_blocks(self) -> int:
         """Blocks measured while the reference was audible."""

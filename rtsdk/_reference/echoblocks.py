@@ -2,20 +2,31 @@
 
 Contract (both backends):
 
-- ``TailGuard(block, *, rt60=0.4, depth_db=30.0, default_lead_ms=150, warmup_ms=1000)``: the
-  residual-echo guard of :mod:`rtsdk.audio.tailguard` (what it does and why is said there).
+- ``TailGuard(block, *, rate=None, rt60=0.7, depth_db=30.0, default_lead_ms=150,
+  warmup_ms=1000)``: the residual-echo guard of :mod:`rtsdk.audio.tailguard` (what it does and
+  why is said there); ``rate`` (Hz, ``100 * block`` when None) places its frequency bands.
   ``process(mic, ref, out)`` guards ``out`` (the canceller's output for ``mic``/``ref``) in
   place, whole blocks of ``block`` samples; the gain of each block is 1 or ``10**(-depth_db/20)``,
   ramped linearly over a block when it changes. Counters and state: ``guarded_blocks``,
-  ``lead`` (blocks), ``lead_ms``, ``coupling``, ``block``, ``decay``, ``floor``, ``warmup``;
-  ``reset()`` forgets all of it.
+  ``user_blocks`` (blocks let through on the user's evidence while echo could be present),
+  ``lead`` (blocks), ``lead_ms``, ``coupling``, ``band_coupling()`` (per band), ``bands``,
+  ``fft_size``, ``block``, ``rate``, ``decay``, ``floor``, ``warmup``; ``reset()`` forgets all
+  of it.
+- The band analysis: each block of ``mic`` and ``ref``, Hann-windowed (``w[i] = 0.5 - 0.5
+  cos(2 pi (i + 1) / (block + 1))``) and zero-padded to ``fft_size`` (the power of two at or
+  above ``block``, at least 4), is transformed; the power of the bins from 100 Hz up to
+  ``min(8000, 0.45 * rate)`` Hz is summed into ``bands`` (16) bands of equal width on a
+  logarithmic scale (bin ``j`` at ``j * rate / fft_size`` Hz belongs to band
+  ``floor(16 * log(f / 100) / log(top / 100))``).
 - ``EchoMeter(block, guard=None)``: ``measure(mic, ref, out)`` takes the mean square of every
   block of the three signals, adds the blocks in which the reference is audible (mean square
   over ``active``, 1e-6 by default) to the smoothed powers ``mic_power`` and ``out_power``
   (exponential smoothing per call, the newest call's mean weighing ``alpha``, 0.02 by default;
   the first such call sets them), runs ``guard`` (if any) over ``out`` with the same energies,
-  and returns how many blocks were audible (also summed in ``active_blocks``). ``reset()``
-  zeroes the powers and counters, and resets the guard.
+  adds the same blocks of ``out`` as guarded to ``stage_power`` (smoothed alike: what leaves
+  the whole stage; equal to ``out_power`` without a guard), and returns how many blocks were
+  audible (also summed in ``active_blocks``). ``reset()`` zeroes the powers and counters, and
+  resets the guard.
 - Both compute the block energies in double precision and process any number of whole blocks
   per call: a signal cut into calls anywhere on block boundaries gives the same result as one
   call. ``mic``, ``ref`` and ``out`` are 1-D C-contiguous float32 arrays of one length, a
@@ -40,12 +51,48 @@ _ACTIVE: Final = 1e-5  # reference block mean square counted as playing by the g
 _QUIET_ONSET_BLOCKS: Final = 10  # an onset needs 100 ms of silence before it
 _RISE: Final = 10.0  # the echo has arrived when the microphone rose 10 dB over the room
 _HISTORY: Final = 64  # reference blocks remembered (640 ms)
+_BANDS: Final = 16  # frequency bands of the user's evidence
+_BAND_LO: Final = 100.0  # Hz, the lowest band's lower edge
+_BAND_HI: Final = 8000.0  # Hz, the highest band's upper edge (at most 0.45 * rate)
+_MARGIN: Final = 2.0  # the user must add as much as the predicted echo (3 dB over it)
+_BROAD_MARGIN: Final = 4.0  # broadband, the user must add three times the predicted echo (6 dB)
+_USER_SHARE: Final = 0.15  # of the microphone's band energy above the echo (and noise) it predicts
+_SPREAD: Final = 0.1  # of the loudest band's predicted echo, expected in every band (-10 dB)
+_FRESH: Final = 3  # blocks: the band test runs while the reference played this recently
 
 
 def _check_block(block: object, who: str) -> int:
     if isinstance(block, bool) or not isinstance(block, int) or not 1 <= block <= 1 << 20:
         raise ValueError(f"{who}: block must be an int from 1 to 2**20 samples, got {block!r}")
     return block
+
+
+def _check_rate(rate: object, block: int) -> int:
+    if rate is None:
+        return 100 * block
+    if isinstance(rate, bool) or not isinstance(rate, int) or not 100 <= rate <= 1_000_000:
+        raise ValueError(
+            f"TailGuard: rate must be None or an int from 100 to 10**6 Hz, got {rate!r}"
+        )
+    return rate
+
+
+def _band_plan(block: int, rate: int) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """``(fft_size, window, band of each bin or -1)`` (see the module docstring)."""
+    n = 4
+    while n < block:
+        n *= 2
+    i = np.arange(block, dtype=np.float64)
+    win = 0.5 - 0.5 * np.cos(2.0 * math.pi * (i + 1.0) / (block + 1.0))
+    top = min(_BAND_HI, 0.45 * rate)
+    band = np.full(n // 2 + 1, -1, dtype=np.int64)
+    if top > _BAND_LO:
+        scale = _BANDS / math.log(top / _BAND_LO)
+        for j in range(1, n // 2 + 1):
+            f = j * rate / n
+            if _BAND_LO <= f < top:
+                band[j] = min(_BANDS - 1, int(math.log(f / _BAND_LO) * scale))
+    return n, win, band
 
 
 def _signals(
@@ -85,12 +132,14 @@ class TailGuard:
         self,
         block: int,
         *,
-        rt60: float = 0.4,
+        rate: int | None = None,
+        rt60: float = 0.7,
         depth_db: float = 30.0,
         default_lead_ms: int = 150,
         warmup_ms: int = 1000,
     ) -> None:
         self.block = _check_block(block, "TailGuard")
+        self.rate = _check_rate(rate, block)
         if not (rt60 > 0.0 and rt60 < math.inf) or not (depth_db >= 0.0):
             raise ValueError(f"TailGuard: rt60 > 0 and depth_db >= 0, got {rt60!r}, {depth_db!r}")
         if not 20 <= default_lead_ms <= 600 or not warmup_ms >= 0:
@@ -99,6 +148,8 @@ class TailGuard:
                 f"{default_lead_ms!r}, {warmup_ms!r}"
             )
         self._ramp = np.linspace(0.0, 1.0, block, dtype=np.float32)
+        self.bands = _BANDS
+        self.fft_size, self._win, self._band_of_bin = _band_plan(block, self.rate)
         self._rt60, self._depth = float(rt60), float(depth_db)
         self._lead0, self._warm = int(default_lead_ms), int(warmup_ms)
         self.reset()
@@ -124,11 +175,23 @@ class TailGuard:
         self._k = 0
         self._gain = 1.0
         self.guarded_blocks = 0  #: blocks attenuated
+        self.user_blocks = 0  #: blocks let through on the user's evidence, echo in reach
+        # per band: reference energies (stored twice, as _refs), coupling, the room's noise
+        self._band_refs = np.zeros((2 * _HISTORY, _BANDS), dtype=np.float64)
+        self._band_coupling = np.ones(_BANDS, dtype=np.float64)
+        self._band_noise = np.zeros(_BANDS, dtype=np.float64)
+        self._evidence = 0  # consecutive blocks with the user's evidence
+        self._passing = False  # the last block was let through on that evidence
+        self._last_mb = np.zeros(_BANDS, dtype=np.float64)  # the last block's band energies
 
     @property
     def lead_ms(self) -> int:
         """The measured delay from a reference onset to its echo (plus 20 ms), in ms."""
         return self.lead * 10
+
+    def band_coupling(self) -> npt.NDArray[np.float64]:
+        """The echo / reference energy ratio learnt per band (1.0 where not learnt yet)."""
+        return np.array(self._band_coupling, dtype=np.float64)
 
     def process(
         self,
@@ -139,14 +202,30 @@ class TailGuard:
         """Guard ``out`` (the canceller's output for ``mic``/``ref``, whole blocks) in place."""
         b = self.block
         mic, ref, out = _signals("TailGuard.process", b, mic, ref, out)
-        self._guard(_energies(b, mic), _energies(b, ref), _energies(b, out), out)
+        self._guard(_energies(b, mic), _energies(b, ref), _energies(b, out), out, mic, ref)
 
     def _guard(
-        self, me: list[float], re: list[float], oe: list[float], out: npt.NDArray[np.float32]
+        self,
+        me: list[float],
+        re: list[float],
+        oe: list[float],
+        out: npt.NDArray[np.float32],
+        mic: npt.NDArray[np.float32],
+        ref: npt.NDArray[np.float32],
     ) -> None:
         b = self.block
         for i, (m, r, o) in enumerate(zip(me, re, oe, strict=True)):
-            self._block(m, r, o, out[i * b : (i + 1) * b])
+            s = slice(i * b, (i + 1) * b)
+            self._block(m, r, o, out[s], mic[s], ref[s])
+
+    def _band_energies(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        spec = np.fft.rfft(x.astype(np.float64) * self._win, self.fft_size)
+        power = spec.real * spec.real + spec.imag * spec.imag
+        e = np.zeros(_BANDS, dtype=np.float64)
+        for j, band in enumerate(self._band_of_bin.tolist()):  # in bin order, as the kernel
+            if band >= 0:
+                e[band] += power[j]
+        return e
 
     def _make_weights(self) -> npt.NDArray[np.float64]:
         """Per history slot (oldest first): how much of that reference block's echo can be
@@ -162,17 +241,47 @@ class TailGuard:
         p = self._pos + 1
         return self._refs[p : p + _HISTORY]
 
-    def _push_ref(self, re: float) -> None:
+    def _push_ref(self, re: float, bands: npt.NDArray[np.float64]) -> None:
         p = self._pos = (self._pos + 1) % _HISTORY
         self._refs[p] = self._refs[p + _HISTORY] = re
+        self._band_refs[p] = self._band_refs[p + _HISTORY] = bands
 
     def _predicted(self) -> float:
         """The echo energy expected at the microphone now, from the recent reference."""
         return self.coupling * float(np.max(self._recent() * self._weights))
 
-    def _block(self, me: float, re: float, oe: float, y: npt.NDArray[np.float32]) -> None:
+    def _band_share(self, mb: npt.NDArray[np.float64], last: npt.NDArray[np.float64]) -> float:
+        """The share of the microphone's band energy over what the echo (per band, from the
+        recent reference) and the room's noise could give: the user's voice."""
+        p = self._pos + 1
+        recent = self._band_refs[p : p + _HISTORY]  # oldest first
+        heard = np.zeros(_BANDS, dtype=np.float64)
+        for s, w in enumerate(self._weights.tolist()):  # the maximum per band, in slot order
+            if w != 0.0:
+                heard = np.maximum(heard, recent[s] * w)
+        echo = self._band_coupling * heard
+        # a clipping speaker spreads its echo into bands its reference left empty
+        echo = np.maximum(echo, _SPREAD * float(np.max(echo)))
+        mb = 0.5 * (mb + last)  # over 20 ms (this block and the last): a steadier estimate
+        over = np.maximum(mb - _MARGIN * (echo + _MARGIN * self._band_noise), 0.0)
+        total = part = 0.0
+        for m, o in zip(mb.tolist(), over.tolist(), strict=True):  # in band order, as the kernel
+            total += m
+            part += o
+        return part / total if total > 0.0 else 0.0
+
+    def _block(
+        self,
+        me: float,
+        re: float,
+        oe: float,
+        y: npt.NDArray[np.float32],
+        mic: npt.NDArray[np.float32],
+        ref: npt.NDArray[np.float32],
+    ) -> None:
         k = self._k
         self._k += 1
+        mb = self._band_energies(mic)
         active = re > _ACTIVE
         if active:
             if self._quiet >= _QUIET_ONSET_BLOCKS:
@@ -185,16 +294,36 @@ class TailGuard:
             self._since_active += 1
             if self._since_active > self.lead + 30:
                 room = self._room
-                self._room = me if room is None else room + 0.1 * (me - room)
+                if room is None:
+                    self._room = me
+                    self._band_noise = mb.copy()
+                else:
+                    self._room = room + 0.1 * (me - room)
+                    self._band_noise += 0.1 * (mb - self._band_noise)
         self._time_the_lead(k, me)
-        self._push_ref(re)
-        self._learn_coupling(me, oe)
+        self._push_ref(re, self._band_energies(ref))
+        self._learn_coupling(me, oe, mb)
         gain = 1.0
+        last_mb, self._last_mb = self._last_mb, mb
         in_reach = self._since_active <= self.lead + 30
-        if self._active_blocks <= self.warmup and in_reach:
-            gain = self.floor  # not converged: the microphone is held down near the echo
-        elif in_reach and oe <= self._predicted():
-            gain = self.floor
+        if in_reach:
+            # the user's evidence, in the microphone: louder than the echo and noise it can
+            # hold, or (while fresh echo arrives) a spectrum the echo cannot explain
+            room = self._room if self._room is not None else 0.0
+            user = me > _BROAD_MARGIN * (self._predicted() + room) or (
+                self._since_active <= _FRESH and self._band_share(mb, last_mb) > _USER_SHARE
+            )
+            self._evidence = self._evidence + 1 if user else 0
+            if self._active_blocks <= self.warmup:
+                gain = self.floor  # not converged: the microphone is held down near the echo
+            elif user and (self._evidence >= 2 or self._passing):
+                self.user_blocks += 1  # twice in a row, or going on: the user, let through
+            else:
+                gain = self.floor
+            self._passing = gain == 1.0
+        else:
+            self._evidence = 0
+            self._passing = False
         if gain != 1.0:
             self.guarded_blocks += 1
         g0 = self._gain
@@ -204,9 +333,10 @@ class TailGuard:
             y *= np.float32(gain)
         self._gain = gain
 
-    def _learn_coupling(self, me: float, oe: float) -> None:
+    def _learn_coupling(self, me: float, oe: float, mb: npt.NDArray[np.float64]) -> None:
         """Blocks the canceller took 10 dB or more out of are echo: their ratio to the
-        reference that caused them is the room's coupling."""
+        reference that caused them is the room's coupling (broadband, and per band where the
+        reference had energy)."""
         if oe * 10.0 > me:
             return
         lo = max(2, self.lead - 3)
@@ -217,6 +347,15 @@ class TailGuard:
             return
         log_c = math.log(self.coupling)
         self.coupling = math.exp(log_c + 0.1 * (math.log(me / r) - log_c))
+        p = self._pos + 1
+        window = self._band_refs[p : p + _HISTORY][_HISTORY - hi : _HISTORY - lo + 1]
+        rb = np.max(window, axis=0)
+        least = 1e-6 * float(np.max(rb))
+        c = self._band_coupling
+        for i in range(_BANDS):
+            if rb[i] > least and rb[i] > 0.0:
+                log_c = math.log(c[i])
+                c[i] = math.exp(log_c + 0.1 * (math.log(max(mb[i], 1e-30) / rb[i]) - log_c))
 
     def _time_the_lead(self, k: int, me: float) -> None:
         at = self._timing
@@ -263,11 +402,12 @@ class EchoMeter:
         self.alpha = float(alpha)
         self.mic_power = 0.0  #: smoothed microphone power in audible-reference blocks
         self.out_power = 0.0  #: the same of the canceller's output
+        self.stage_power = 0.0  #: the same after the guard: what leaves the stage
         self.active_blocks = 0  #: blocks measured while the reference was audible
 
     def reset(self) -> None:
         """Zero the powers and the count; reset the guard."""
-        self.mic_power = self.out_power = 0.0
+        self.mic_power = self.out_power = self.stage_power = 0.0
         self.active_blocks = 0
         if self.guard is not None:
             self.guard.reset()
@@ -282,18 +422,22 @@ class EchoMeter:
         b = self.block
         mic, ref, out = _signals("EchoMeter.measure", b, mic, ref, out)
         me, re, oe = _energies(b, mic), _energies(b, ref), _energies(b, out)
-        m = o = 0.0
-        k = 0
-        for i, rv in enumerate(re):
-            if rv > self.active:
+        audible = [i for i, rv in enumerate(re) if rv > self.active]
+        if self.guard is not None:
+            self.guard._guard(me, re, oe, out, mic, ref)
+            ge = _energies(b, out)
+        else:
+            ge = oe
+        k = len(audible)
+        if k:
+            m = o = g = 0.0
+            for i in audible:
                 m += me[i]
                 o += oe[i]
-                k += 1
-        if k:
+                g += ge[i]
             a = self.alpha if self.mic_power > 0.0 else 1.0
             self.mic_power += a * (m / k - self.mic_power)
             self.out_power += a * (o / k - self.out_power)
+            self.stage_power += a * (g / k - self.stage_power)
             self.active_blocks += k
-        if self.guard is not None:
-            self.guard._guard(me, re, oe, out)
         return k

@@ -249,7 +249,7 @@ class EchoStage:
         """The ``client.stats()["audio"]["echo"]`` dictionary."""
         st = self.canceller.stats
         al = self.aligner
-        erle = st["erle_db"]
+        erle, own = st["erle_db"], st["canceller_erle_db"]
         return {
             "enabled": True,
             "active": not self.failed,
@@ -257,6 +257,7 @@ class EchoStage:
             "sample_rate": st["sample_rate"],
             "noise_suppression": st["noise_suppression"],
             "erle_db": erle if erle is None or math.isfinite(erle) else None,
+            "canceller_erle_db": own if own is None or math.isfinite(own) else None,
             "delay_ms": round(self.device_delay_ms + al.margin * 1000),
             "device_delay_ms": round(self.device_delay_ms, 1),
             "delay_hint_ms": st["delay_hint_ms"],

@@ -71,6 +71,13 @@ def echo_backend_available() -> tuple[bool, str]:
     return True, ""
 
 
+def _ratio_db(mic_e: float, out_e: float) -> float | None:
+    """``10 log10(mic_e / out_e)``; None before anything was measured, 99 for silence out."""
+    if out_e <= 0.0 or mic_e <= 0.0:
+        return None if mic_e <= 0.0 else 99.0
+    return 10.0 * math.log10(mic_e / out_e)
+
+
 def _check_rate(rate: object) -> int:
     if isinstance(rate, bool) or not isinstance(rate, int) or rate not in ECHO_RATES:
         rates = ", ".join(str(r) for r in ECHO_RATES)
@@ -105,9 +112,11 @@ class EchoCanceller(abc.ABC):
     :attr:`latency` samples (0 when every call is a whole number of 10 ms blocks, as with the
     default 20 ms frames; up to 10 ms otherwise, fixed by the first call's length).
 
-    Counters (:attr:`stats`): ``erle_db`` is the echo return loss enhancement measured on what
-    passes through, the smoothed ratio of microphone to cleaned power over blocks in which the
-    reference is audible (the user talking over the speaker lowers it, as it should).
+    Counters (:attr:`stats`): ``erle_db`` is the echo return loss enhancement of the whole
+    stage, what the uplink gets: the smoothed ratio of microphone power to the power that
+    leaves the stage (after the residual echo guard) over blocks in which the reference is
+    audible (the user talking over the speaker lowers it, as it should);
+    ``canceller_erle_db`` is the same measured on the canceller's own output, before the guard.
     """
 
     backend: str = ""
@@ -134,7 +143,7 @@ class EchoCanceller(abc.ABC):
         self.noise_suppression = noise_suppression
         self._hint = delay_hint_ms
         self.block = self.sample_rate // 100  # one 10 ms block
-        self._guard = TailGuard(self.block) if tail_guard else None
+        self._guard = TailGuard(self.block, rate=self.sample_rate) if tail_guard else None
         # block energies, ERLE powers and the guard: one kernel call per frame
         self._meter = EchoMeter(self.block, self._guard, active=_REF_ACTIVE, alpha=_ERLE_ALPHA)
         b = self.block
@@ -192,27 +201,33 @@ class EchoCanceller(abc.ABC):
 
     @property
     def erle_db(self) -> float | None:
-        """Smoothed echo return loss enhancement in dB; None before the reference was heard."""
-        mic_e, out_e = self._meter.mic_power, self._meter.out_power
-        if out_e <= 0.0 or mic_e <= 0.0:
-            return None if mic_e <= 0.0 else 99.0
-        return 10.0 * math.log10(mic_e / out_e)
+        """Smoothed echo return loss enhancement of the whole stage (canceller and guard: what
+        the uplink gets) in dB; None before the reference was heard."""
+        return _ratio_db(self._meter.mic_power, self._meter.stage_power)
+
+    @property
+    def canceller_erle_db(self) -> float | None:
+        """The same on the canceller's own output, before the residual echo guard."""
+        return _ratio_db(self._meter.mic_power, self._meter.out_power)
 
     @property
     def stats(self) -> dict[str, Any]:
-        """Counters: backend, sample_rate, erle_db, delay_hint_ms, samples, latency_samples."""
-        erle = self.erle_db
+        """Counters: backend, sample_rate, erle_db (the whole stage), canceller_erle_db,
+        delay_hint_ms, samples, latency_samples, the guard's blocks."""
+        erle, own = self.erle_db, self.canceller_erle_db
         return {
             "backend": self.backend,
             "sample_rate": self.sample_rate,
             "noise_suppression": self.noise_suppression,
             "erle_db": None if erle is None else round(erle, 1),
+            "canceller_erle_db": None if own is None else round(own, 1),
             "delay_hint_ms": self._hint,
             "samples": self.samples,
             "active_samples": self.active_samples,
             "latency_samples": self.latency,
             "tail_guard": self._guard is not None,
             "tail_guarded_blocks": 0 if self._guard is None else self._guard.guarded_blocks,
+            "user_blocks": 0 if self._guard is None else self._guard.user_blocks,
             "echo_lead_ms": None if self._guard is None else self._guard.lead_ms,
         }
 

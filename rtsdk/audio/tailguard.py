@@ -1,25 +1,38 @@
-"""Residual echo the canceller lets through: held down below the echo's predicted level.
+"""Residual echo the canceller lets through: held down unless the microphone shows the user.
 
 WebRTC's AEC3 removes 25-60 dB of echo while the reference plays steadily. Measured on the CI
 echo room (RT60 250 ms, echo at the microphone about 10 dB under the reference, a mild soft
-clip) it lets some 10 ms blocks through at only 0-15 dB down: the first 20-30 ms of echo after
-a pause in the reference (its suppressor reacts late to a new onset), the reverberant tail once
-the reference stops (it keeps suppressing for about the length of its linear filter, 60 ms,
-while the room rings longer), and now and then a block mid-word. An energy VAD takes any of
+clip; more often in louder rooms) it lets some 10 ms blocks through at only 0-15 dB down: the
+first 20-30 ms of echo after a pause in the reference (its suppressor reacts late to a new
+onset), the reverberant tail once the reference stops (it keeps suppressing for about the
+length of its linear filter, 60 ms, while the room rings longer), and now and then a block
+mid-word. An energy VAD takes any of
 them for the user: the assistant would interrupt itself.
 
-:class:`TailGuard` runs after the canceller on 10 ms blocks and predicts the echo's level at
-the microphone: the coupling of the room (the ratio of microphone to reference energy in
-blocks the canceller found to be echo, i.e. took 10 dB or more out of, tracked as it goes)
-times the loudest reference block of the last ``lead`` + 30 ms, older ones decaying as a room
-with an RT60 of ``rt60`` s would (slower than the rooms it is for: the prediction errs towards
-the echo); ``lead`` is measured, the time from a reference onset to the echo's arrival. While
-the echo can be present (the reference played within ``lead`` + 300 ms), a block that comes
-out of the canceller no louder than that prediction (+3 dB) is attenuated by ``depth_db``: it
-can only be echo, or a voice no louder than the echo. A user talking louder than the echo at
-the microphone passes untouched (the usual case: the user is nearer the microphone than the
-speaker); a user quieter than the echo is lost while the assistant talks (the canceller alone
-keeps little of such a voice too).
+:class:`TailGuard` runs after the canceller on 10 ms blocks and predicts the echo at the
+microphone: the coupling of the room (the ratio of microphone to reference energy in blocks the
+canceller found to be echo, i.e. took 10 dB or more out of, tracked as it goes, broadband and
+in 16 bands from 100 Hz to 8 kHz) times the loudest reference block of the last ``lead`` + 30
+ms, older ones decaying as a room with an RT60 of ``rt60`` s (0.7 s: slower than the rooms it
+is for, so the prediction errs towards the echo); ``lead`` is measured, the time from a
+reference onset to the echo's arrival. While the echo can be present (the reference played
+within ``lead`` + 300 ms), every block is attenuated by ``depth_db`` unless the *microphone*
+shows the user:
+
+- broadband: the microphone is louder than the predicted echo and the room's noise by 3 dB or
+  more (the user adds at least as much as the echo could), or
+- per band, while fresh echo arrives (the reference played in the last 30 ms): 15 % or more of
+  the microphone's band energy lies 3 dB or more over the echo and noise predicted for its band
+  (each band's prediction at least a tenth of the loudest band's: a clipping speaker spreads its
+  echo into bands its reference left empty). The echo of a small speaker in a room has the
+  reference's spectrum through the room's response; a voice at the same level fills other bands.
+
+Two such blocks in a row let the user through, and the guard stays open while the evidence
+lasts. The evidence is taken from the microphone, not from the canceller's output: AEC3's own
+suppressor attenuates a user talking over the echo (by 10-30 dB in its first 100-300 ms), and in
+tails its output can even be louder than the microphone. Measured on numpy rooms whose echo at
+the microphone is within 3 dB of the output (``tests/test_audio_echo_loud.py``) and on the CI's
+loud rooms (``tests/test_audio_echo_hard_room.py``); see ``docs/echo-cancellation.md``.
 
 Warm-up: during the first ``warmup_ms`` of reference activity after a reset (the canceller has
 not converged and the coupling is not known), every block in which the echo can be present is
