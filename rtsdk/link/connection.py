@@ -11,11 +11,13 @@ one synchronous write. :class:`Connection` adds what a Realtime link needs on to
 - keepalive: a ping every ``ping_interval`` seconds; no pong within ``ping_timeout`` and the
   connection is aborted (``stalled``), so a silent server is noticed within their sum;
 - backpressure: while the socket's write buffer is over its high-water mark, :meth:`send`
-  waits (:attr:`ready` says whether it would); both the kernel's unsent bytes
-  (``TCP_NOTSENT_LOWAT``, where the OS has it) and the transport's buffer are kept to a few
-  KiB (:data:`UNSENT_BYTES`), so on an uplink narrower than what is sent the backlog builds
-  in the session's outbox, where its policy applies (audio dropped past its window, control
-  frames first), not in buffers below it where nothing can be dropped or reordered;
+  waits (:attr:`ready` says whether it would), as it does while the socket holds more than
+  its in-flight bound allows (:mod:`rtsdk.link.inflight`: about 0.2 s of what the link
+  drains); the kernel's unsent bytes (``TCP_NOTSENT_LOWAT``, where the OS has it) and the
+  transport's buffer are kept to a few KiB (:data:`UNSENT_BYTES`). So on an uplink narrower
+  than what is sent the backlog builds in the session's outbox, where its policy applies
+  (old audio dropped, control frames first), not in buffers below it where nothing can be
+  dropped or reordered;
 - messages wait until :meth:`Connection.release` (the link is set up by then), so they reach
   the handler after the link's own events;
 - a message handler that raises ends the connection (close 1011) with that error kept.
