@@ -25,7 +25,8 @@ Paths (each a few markers per session, ms):
 - **barge-in flush**: a steady tone paced at real time; ``input_audio_buffer.speech_started`` sent
   1.2 s in; from then to the tone's last sample at the monitor.
 - **truncate error**: the client's ``conversation.item.truncate`` ``audio_end_ms`` minus the tone
-  actually heard at the monitor (positive: it claims more than was heard).
+  actually heard at the monitor (its span less any gaps an underrun left; positive: it claims
+  more than was heard).
 
 Clients, one session each per round, in alternating order (A B C D, then D C B A: this VM's speed
 drifts, so only neighbours are compared): **rtsdk** (``AsyncRealtimeAIClient`` with the default
@@ -637,7 +638,14 @@ async def barge_in(run: Run, name: str, conn: Any | None, device: Device | None)
         return
     t_end = p.adc(r0 + end)
     run.results.add(PATHS[5], name, [(t_end - t_ss) * 1000])
-    heard_ms = (end - int(loud[0])) / PROBE_RATE * 1000
+    # what was heard of the tone: its span, less the gaps an underrun left in it (1 ms windows
+    # without the tone; a just-in-time stream can run dry for a block now and then)
+    win = PROBE_RATE // 1000
+    span = x[int(loud[0]) : end]
+    k = span.size // win
+    rms = np.sqrt(np.mean(span[: k * win].reshape(k, win) ** 2, axis=1))
+    gaps = int(np.count_nonzero(rms < 0.02))
+    heard_ms = (end - int(loud[0])) / PROBE_RATE * 1000 - gaps
     if conn is not None:
         for _ in range(50):
             if len(run.wire.truncates) > truncates:
