@@ -332,11 +332,14 @@ def measure_round_trip(
             streams.append(ostream)
         except Exception as exc:
             return RoundTrip(rate, lat, blocksize, 0.0, 0.0, error=str(exc)[:200])
-        istream.start()
-        deadline = time.monotonic() + 2.0
-        while not probe.nblocks and time.monotonic() < deadline:
-            time.sleep(0.005)  # the input runs before the first chirp is played
-        ostream.start()
+        try:
+            istream.start()
+            deadline = time.monotonic() + 2.0
+            while not probe.nblocks and time.monotonic() < deadline:
+                time.sleep(0.005)  # the input runs before the first chirp is played
+            ostream.start()
+        except Exception as exc:  # a device that opens but will not run
+            return RoundTrip(rate, lat, blocksize, 0.0, 0.0, error=f"cannot start: {exc}"[:200])
         probe.done.wait(probe.total / rate + 3.0)
         reported = (float(istream.latency) * 1000, float(ostream.latency) * 1000)
     finally:
