@@ -377,7 +377,9 @@ class WebSocketManager:
                     ConnectionClosedError(f"the server closed the connection: {code} {reason}")
                 )
                 return
-            log.warning("connection lost (%s %s); reconnecting", code, reason)
+            # a clean close by the server (1000) is news, not trouble (e.g. a SIP call's end)
+            level = logging.INFO if code == 1000 else logging.WARNING
+            log.log(level, "connection closed (%s %s); reconnecting", code, reason)
             try:
                 await self._connect_with_retries(first=False)
             except asyncio.CancelledError:
