@@ -33,7 +33,7 @@ cdef double RISE = 10.0  # 10 dB: the echo has arrived when the microphone rose 
 cdef double BAND_LO = 100.0  # Hz, the lowest band's lower edge
 cdef double BAND_HI = 8000.0  # Hz, the highest band's upper edge (at most 0.45 * rate)
 cdef double MARGIN = 2.0  # the user must add as much as the predicted echo (3 dB over it)
-cdef double BROAD_MARGIN = 4.0  # broadband, the user must add three times the echo (6 dB)
+cdef double BROAD_MARGIN = 2.0  # broadband, the user must add as much as the echo (3 dB)
 cdef double USER_SHARE = 0.15  # of the microphone's band energy above echo and noise
 cdef double SPREAD = 0.1  # of the loudest band's predicted echo, expected in every band
 
@@ -143,6 +143,7 @@ cdef class TailGuard:
     cdef double _rb[BANDS]
     cdef int _evidence
     cdef bint _passing
+    cdef int64_t _onset  # the block of the last reference onset after a pause
 
     def __cinit__(self):
         self._scratch = NULL
@@ -208,6 +209,7 @@ cdef class TailGuard:
             self._band_noise[i] = 0.0
         self._evidence = 0
         self._passing = False
+        self._onset = -(1 << 30)
         for i in range(BANDS):
             self._last_mb[i] = 0.0
 
@@ -325,6 +327,7 @@ cdef class TailGuard:
             if self._quiet >= QUIET_ONSET_BLOCKS:
                 self._has_timing = True
                 self._timing = k
+                self._onset = k
             self._quiet = 0
             self._since_active = 0
             self._active_blocks += 1
@@ -361,6 +364,8 @@ cdef class TailGuard:
             self._evidence = self._evidence + 1 if user else 0
             if self._active_blocks <= self.warmup:
                 gain = self.floor  # not converged: the microphone is held down near the echo
+            elif self.lead - 3 <= k - self._onset <= self.lead + 3:
+                gain = self.floor  # the first 50 ms of an echo after a pause: the canceller leaks
             elif user and (self._evidence >= 2 or self._passing):
                 self.user_blocks += 1  # twice in a row, or going on: the user, let through
             else:

@@ -55,7 +55,7 @@ _BANDS: Final = 16  # frequency bands of the user's evidence
 _BAND_LO: Final = 100.0  # Hz, the lowest band's lower edge
 _BAND_HI: Final = 8000.0  # Hz, the highest band's upper edge (at most 0.45 * rate)
 _MARGIN: Final = 2.0  # the user must add as much as the predicted echo (3 dB over it)
-_BROAD_MARGIN: Final = 4.0  # broadband, the user must add three times the predicted echo (6 dB)
+_BROAD_MARGIN: Final = 2.0  # broadband, the user must add as much as the predicted echo (3 dB)
 _USER_SHARE: Final = 0.15  # of the microphone's band energy above the echo (and noise) it predicts
 _SPREAD: Final = 0.1  # of the loudest band's predicted echo, expected in every band (-10 dB)
 _FRESH: Final = 3  # blocks: the band test runs while the reference played this recently
@@ -182,6 +182,7 @@ class TailGuard:
         self._band_noise = np.zeros(_BANDS, dtype=np.float64)
         self._evidence = 0  # consecutive blocks with the user's evidence
         self._passing = False  # the last block was let through on that evidence
+        self._onset = -(1 << 30)  # the block of the last reference onset after a pause
         self._last_mb = np.zeros(_BANDS, dtype=np.float64)  # the last block's band energies
 
     @property
@@ -286,6 +287,7 @@ class TailGuard:
         if active:
             if self._quiet >= _QUIET_ONSET_BLOCKS:
                 self._timing = k
+                self._onset = k
             self._quiet = 0
             self._since_active = 0
             self._active_blocks += 1
@@ -316,6 +318,8 @@ class TailGuard:
             self._evidence = self._evidence + 1 if user else 0
             if self._active_blocks <= self.warmup:
                 gain = self.floor  # not converged: the microphone is held down near the echo
+            elif self.lead - 3 <= k - self._onset <= self.lead + 3:
+                gain = self.floor  # the first 50 ms of an echo after a pause: the canceller leaks
             elif user and (self._evidence >= 2 or self._passing):
                 self.user_blocks += 1  # twice in a row, or going on: the user, let through
             else:
