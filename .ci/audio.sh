@@ -7,14 +7,15 @@
 #   bash .ci/audio.sh env              print those `export` lines again (needs RTSDK_AUDIO_DIR)
 #   bash .ci/audio.sh stop             stop the daemons by PID and remove the state directory
 #   bash .ci/audio.sh run CMD ARGS...  install, start, run CMD with the environment, stop; CMD's status
-#   bash .ci/audio.sh room-up IR.wav [NOISE_DB]   (needs the started environment)
-#                                      the echo room: see below
+#   bash .ci/audio.sh room-up IR.wav [NOISE_DB [CLIP_IN_DB CLIP_OUT_DB]]
+#                                      (needs the started environment) the echo room: see below
 #   bash .ci/audio.sh room-down        back to the plain loopback
 #
 # The echo room (for the echo-cancellation tests). The speaker (default sink rtsdk_ci) no longer
 # reaches the microphone directly: its monitor goes through a PipeWire filter-chain (a separate
-# `pipewire -c room.conf` process) -- a mild soft clip (LADSPA TAP Sigmoid at -7.3 dB in and
-# -0.5 dB out: measured y = tanh(1.5 x) / 1.5 within 2 %), a convolver with the impulse response
+# `pipewire -c room.conf` process) -- a soft clip (LADSPA TAP Sigmoid at CLIP_IN_DB in and
+# CLIP_OUT_DB out; the default -7.3 and -0.5 dB is a mild one, measured y = tanh(1.5 x) / 1.5
+# within 2 %; 0 and -3 dB is a small speaker driven into clipping), a convolver with the impulse response
 # IR.wav (mono; its delay, decay and the small speaker's high-pass are in the file, written by
 # the test), and pink noise (TAP Pink Noise at NOISE_DB, default -44: about -50 dBFS at the
 # microphone) -- into a second null sink, rtsdk_mic, whose monitor becomes the default
@@ -123,7 +124,7 @@ audio_down() {
     unset RTSDK_AUDIO_DIR
 }
 
-_room_conf() {  # _room_conf IR NOISE_DB: the filter-chain process's configuration
+_room_conf() {  # _room_conf IR NOISE_DB CLIP_IN_DB CLIP_OUT_DB: the filter-chain process's configuration
     cat <<EOF
 context.properties = { log.level = 2 }
 context.spa-libs = {
@@ -145,7 +146,7 @@ context.modules = [
             filter.graph = {
                 nodes = [
                     { type = ladspa name = clip plugin = tap_sigmoid label = tap_sigmoid
-                      control = { "Pre Gain [dB]" = -7.3 "Post Gain [dB]" = -0.5 } }
+                      control = { "Pre Gain [dB]" = $3 "Post Gain [dB]" = $4 } }
                     { type = builtin name = room label = convolver
                       config = { filename = "$1" } }
                     { type = ladspa name = noise plugin = tap_pinknoise label = tap_pinknoise
@@ -171,11 +172,16 @@ context.modules = [
 EOF
 }
 
-audio_room_up() {  # audio_room_up IR.wav [NOISE_DB]
+audio_room_up() {  # audio_room_up IR.wav [NOISE_DB [CLIP_IN_DB CLIP_OUT_DB]]
     local ir=${1:?room-up needs the impulse response WAV}
-    local noise=${2:--44}
+    local noise=${2:--44} clip_in=${3:--7.3} clip_out=${4:--0.5}
     : "${RTSDK_AUDIO_DIR:?RTSDK_AUDIO_DIR is not set: run start first}"
     [ -r "$ir" ] || { _audio_log "cannot read $ir"; return 1; }
+    local v
+    for v in "$noise" "$clip_in" "$clip_out"; do
+        [[ $v =~ ^-?[0-9]+(\.[0-9]+)?$ ]] \
+            || { _audio_log "room-up: levels are numbers of dB, got '$v'"; return 1; }
+    done
     audio_room_down
     export XDG_RUNTIME_DIR=$RTSDK_AUDIO_DIR
     if ! pactl list short sinks | grep -q rtsdk_mic; then
@@ -184,7 +190,7 @@ audio_room_up() {  # audio_room_up IR.wav [NOISE_DB]
         _audio_wait 10 bash -c 'pactl list short sinks | grep -q rtsdk_mic' \
             || { _audio_log "room sink missing"; return 1; }
     fi
-    _room_conf "$(realpath "$ir")" "$noise" >"$RTSDK_AUDIO_DIR/room.conf"
+    _room_conf "$(realpath "$ir")" "$noise" "$clip_in" "$clip_out" >"$RTSDK_AUDIO_DIR/room.conf"
     _audio_spawn room env LADSPA_PATH=/usr/lib/ladspa pipewire -c "$RTSDK_AUDIO_DIR/room.conf"
     tail -n 1 "$RTSDK_AUDIO_DIR/pids" | cut -d' ' -f1 >"$RTSDK_AUDIO_DIR/room.pid"
     if ! _audio_wait 10 bash -c 'pw-cli ls Node 2>/dev/null | grep -q rtsdk_room_out'; then
@@ -241,7 +247,7 @@ _audio_main() {
         exit "$rc"
         ;;
     *)
-        echo "usage: bash .ci/audio.sh install|start|env|stop|run CMD...|room-up IR.wav|room-down" >&2
+        echo "usage: bash .ci/audio.sh install|start|env|stop|run CMD...|room-up IR.wav [NOISE_DB [CLIP_IN_DB CLIP_OUT_DB]]|room-down" >&2
         exit 2
         ;;
     esac

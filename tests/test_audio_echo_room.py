@@ -120,7 +120,7 @@ class Session:
         """Session samples the uplink has sent so far."""
         return int(self.client.stats()["audio_frames_sent"]) * RATE // 50  # type: ignore[call-overload]
 
-    async def reply(self, voice: npt.NDArray[np.float32]) -> Any:
+    async def reply(self, voice: npt.NDArray[np.float32], timeout: float = 20) -> Any:
         """The echo assistant says ``voice`` (session rate); returns its ``response.done``."""
         n = len(self.rec.of("response.done"))
         await self.client.send_event(
@@ -135,7 +135,7 @@ class Session:
         )
         await self.client.generate_response()
         done = await self.rec.wait(
-            "response.done", lambda e: len(self.rec.of("response.done")) > n, timeout=20
+            "response.done", lambda e: len(self.rec.of("response.done")) > n, timeout=timeout
         )
         assert self.client.audio is not None
         await self.client.audio.drain(10)
