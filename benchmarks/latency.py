@@ -27,6 +27,9 @@ Paths (each a few markers per session, ms):
 - **truncate error**: the client's ``conversation.item.truncate`` ``audio_end_ms`` minus the tone
   actually heard at the monitor (its span less any gaps an underrun left; positive: it claims
   more than was heard).
+- **gaps**: the silence (1 ms windows) inside that tone before the barge-in: what running dry
+  costs a listener. A client that holds less audio plays shallower and gaps more when deltas
+  come late; the adaptive prebuffer trades the one for the other.
 
 Clients, one session each per round, in alternating order (A B C D, then D C B A: this VM's speed
 drifts, so only neighbours are compared): **rtsdk** (``AsyncRealtimeAIClient`` with the default
@@ -536,6 +539,7 @@ PATHS = (
     "playout depth, 20 ms deltas at real time",
     "barge-in flush (speech_started -> silence)",
     "truncate error (audio_end_ms - heard)",
+    "gaps in 1.2 s of a tone at real time (ms of silence)",
 )
 
 
@@ -646,6 +650,7 @@ async def barge_in(run: Run, name: str, conn: Any | None, device: Device | None)
     rms = np.sqrt(np.mean(span[: k * win].reshape(k, win) ** 2, axis=1))
     gaps = int(np.count_nonzero(rms < 0.02))
     heard_ms = (end - int(loud[0])) / PROBE_RATE * 1000 - gaps
+    run.results.add(PATHS[7], name, [float(gaps)])
     if conn is not None:
         for _ in range(50):
             if len(run.wire.truncates) > truncates:
