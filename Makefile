@@ -35,13 +35,16 @@ run: $(RUNTIME_STAMP)
 	$(BUILD_EXT)
 	$(PY) samples/main.py $(ARGS)
 
-# The whole suite on the compiled kernels, then again on the pure-Python twins.
+# The whole suite on the compiled kernels, then again on the pure-Python twins: what runs once
+# (real-time, device, load, network: marked serial in tests/conftest.py) one test at a time,
+# the rest two at a time.
 test: build
-	$(PY) -m pytest
-	RTSDK_NO_EXTENSIONS=1 $(PY) -m pytest
+	$(PY) -m pytest -m serial
+	$(PY) -m pytest -m "not serial" -n 2
+	RTSDK_NO_EXTENSIONS=1 $(PY) -m pytest -m "not serial" -n 2
 
 test-python: build
-	RTSDK_NO_EXTENSIONS=1 $(PY) -m pytest
+	RTSDK_NO_EXTENSIONS=1 $(PY) -m pytest -m "not serial" -n 2
 
 # Benchmarks: ours beside the alternatives, in one run; then the ratio table.
 bench: build

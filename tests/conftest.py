@@ -37,6 +37,18 @@ settings.register_profile("thorough", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``serial`` every test that runs once, on the compiled kernels (its skip reason
+    for the twins says "once": real-time, device, load and network tests). ``make test`` runs
+    those one at a time, and everything else two at a time (``-n 2``): a test that measures
+    time or load does not share the machine with another test."""
+    for item in items:
+        for mark in item.iter_markers("skipif"):
+            if "once" in str(mark.kwargs.get("reason", "")):
+                item.add_marker(pytest.mark.serial)
+                break
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     # The default run must exercise the compiled kernels: tests/test_kernels.py fails when the
     # backend is not "cython" (or the compiled modules do not import); this header says which.

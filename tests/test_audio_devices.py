@@ -24,6 +24,8 @@ from rtsdk.audio.devices import DeviceSink, DeviceSource, resolve_device
 from rtsdk.exceptions import AudioDeviceError
 from rtsdk.kernels import float32_to_pcm16
 
+from .conftest import REALTIME_ONCE
+
 REQUIRE = os.environ.get("RTSDK_REQUIRE_AUDIO", "").strip() not in ("", "0")
 
 
@@ -186,6 +188,7 @@ async def start_duplex(rate: int | None) -> tuple[AudioStreamManager, list[bytes
     return mgr, frames
 
 
+@REALTIME_ONCE  # one device, one test at a time: see tests/conftest.py
 @pytest.mark.parametrize("rate", [None, 16_000, 44_100, 48_000])
 async def test_tone_through_playback_comes_back_through_capture(rate: int | None) -> None:
     require_loopback()
@@ -220,6 +223,7 @@ async def test_tone_through_playback_comes_back_through_capture(rate: int | None
     assert st.underruns == 0
 
 
+@REALTIME_ONCE
 async def test_barge_in_silences_the_device_at_once() -> None:
     require_loopback()
     mgr, frames = await start_duplex(None)

@@ -15,6 +15,7 @@ from rtsdk.audio import AudioStreamOptions, PushSource, WavSink, WavSource, read
 from rtsdk.testing import LocalRealtimeServer
 
 from .client_helpers import Recorder, best_correlation
+from .conftest import REALTIME_ONCE
 from .test_audio_devices import require_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +92,7 @@ async def test_conversation_through_wav_files(tmp_path: Path, fmt: str) -> None:
     assert corr > floor, corr
 
 
+@REALTIME_ONCE
 async def test_conversation_through_real_devices() -> None:
     require_loopback()
     import sounddevice as sd
@@ -134,6 +136,7 @@ async def test_conversation_through_real_devices() -> None:
     assert stats.played_samples > 0.5 * 44100 * 0.5  # the echo was played on the device
 
 
+@REALTIME_ONCE  # the sink's real-time clock is what the truncate is held to
 @pytest.mark.parametrize("listen", ["every event", "no audio deltas"])
 async def test_barge_in_truncates_where_the_sink_really_stopped(
     tmp_path: Path, listen: str
