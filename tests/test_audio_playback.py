@@ -109,6 +109,19 @@ def test_underrun_counted_once_and_silence_filled_while_item_open() -> None:
     assert np.all(out[:990] != 0)
 
 
+def test_a_gap_counts_all_its_silence_and_a_pause_does_not() -> None:
+    pb = Playback(session_format="pcm16", sink_rate=24_000, prebuffer_ms=0)
+    pb.play("a", speechy(960).tobytes())  # 40 ms, then nothing for 100 ms: a gap
+    render_all(pb, 240, 4 + 10)
+    pb.play("a", speechy(960).tobytes())
+    render_all(pb, 240, 4)
+    assert pb.underruns == 1 and pb.underrun_samples == 240 * 10
+    render_all(pb, 240, 2 * 100 + 4)  # more than a second of nothing: a pause
+    pb.play("a", speechy(960).tobytes())
+    render_all(pb, 240, 4)
+    assert pb.underruns == 2 and pb.underrun_samples == 240 * 10 + 240
+
+
 def test_no_underrun_at_a_declared_end() -> None:
     pb = Playback(session_format="pcm16", sink_rate=24_000, prebuffer_ms=0)
     pb.play("a", speechy(1_000).tobytes())

@@ -152,6 +152,9 @@ class Playback:
         self._waited = 0
         self.underruns = 0
         self.underrun_samples = 0
+        #: silence played since an underrun, counted once the audio resumes within a second
+        #: (longer, it was a pause, not a gap)
+        self._gap = -1
         self.discarded = 0
         self.wakeups = 0
         self._player: DeltaPlayer | None = None  # made on the first arm_fast()
@@ -463,6 +466,7 @@ class Playback:
             self.discarded += k >> 2
             self._playing = False
             self._waited = 0
+            self._gap = -1
 
     def _maybe_wake(self) -> None:
         if self._refill_armed and self._ring.readable <= self._refill_low:
@@ -474,7 +478,9 @@ class Playback:
 
         For a clocked consumer (device callback, real-time file thread). Waits for the prebuffer
         target at the start of an item; a ring that runs dry while more audio is expected counts
-        one underrun (and the silence of that block in :attr:`underrun_samples`).
+        one underrun, and :attr:`underrun_samples` the silence it played until the audio went on
+        (the prebuffer's wait included; silence of more than a second is a pause, not counted
+        past that block).
         """
         ring = self._ring
         self._honour_discard()
@@ -484,6 +490,10 @@ class Playback:
             if avail == 0:
                 self._waited = 0
                 out.fill(0.0)
+                if self._gap >= 0:
+                    self._gap += n
+                    if self._gap > self.sink_rate:
+                        self._gap = -1  # a pause
                 return
             if (
                 avail < self._prebuf_bytes
@@ -497,9 +507,14 @@ class Playback:
             ):
                 self._waited += n
                 out.fill(0.0)
+                if self._gap >= 0:
+                    self._gap += n
                 return
             self._playing = True
             self._waited = 0
+            if self._gap > 0:
+                self.underrun_samples += self._gap
+            self._gap = -1
         got = ring.read_into(_buf(out)) >> 2
         if got < n:
             out[got:] = 0.0
@@ -507,6 +522,7 @@ class Playback:
             if ring.total_read < self._end_pos:
                 self.underruns += 1
                 self.underrun_samples += n - got
+                self._gap = 0
         self._maybe_wake()
 
     def drain(self, out: npt.NDArray[np.float32]) -> int:
