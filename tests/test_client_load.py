@@ -18,7 +18,7 @@ from .conformance import assert_client_event_valid
 from .conftest import NO_EXTENSIONS
 
 SESSIONS = int(os.environ.get("RTSDK_LOAD_SESSIONS", "100"))
-SECONDS = float(os.environ.get("RTSDK_LOAD_SECONDS", "30"))
+SECONDS = float(os.environ.get("RTSDK_LOAD_SECONDS", "20"))
 
 
 async def _session(url: str, stop_at: float, index: int) -> dict[str, Any]:

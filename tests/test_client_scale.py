@@ -27,7 +27,7 @@ from rtsdk.testing.process import serve_in_subprocess
 from .conftest import NO_EXTENSIONS
 
 SESSIONS = int(os.environ.get("RTSDK_SCALE_SESSIONS", "1000"))
-SECONDS = float(os.environ.get("RTSDK_SCALE_SECONDS", "60"))
+SECONDS = float(os.environ.get("RTSDK_SCALE_SECONDS", "40"))
 WARMUP = min(20.0, SECONDS / 3)
 CHUNK = 4800  # 200 ms at 24 kHz
 TURN = 30  # chunks per turn: 6 s
@@ -147,7 +147,7 @@ async def _session(url: str, index: int, run: _Run) -> dict[str, Any]:
     return result
 
 
-async def test_a_thousand_sessions_for_a_minute(server_url: str) -> None:
+async def test_a_thousand_sessions_at_once(server_url: str) -> None:
     loop = asyncio.get_running_loop()
     run = _Run()
     samples: list[tuple[float, float]] = []
@@ -156,7 +156,7 @@ async def test_a_thousand_sessions_for_a_minute(server_url: str) -> None:
         while run.connected < SESSIONS:
             await asyncio.sleep(0.1)
         t0 = loop.time()
-        run.stop_at = t0 + SECONDS  # the measured minute starts with the last connection
+        run.stop_at = t0 + SECONDS  # the measured time starts with the last connection
         while loop.time() < run.stop_at - 1.0:
             gc.collect()
             samples.append((loop.time() - t0, _rss_mib()))

@@ -1,4 +1,4 @@
-"""Many phone calls at once: 100 concurrent calls for 30 s through one bridge, no errors.
+"""Many phone calls at once: 100 concurrent calls for 20 s through one bridge, no errors.
 
 The bridge under test runs here; the callers and the local Realtime server (the two far ends)
 run in processes of their own, as a carrier and the service would.
@@ -21,7 +21,7 @@ from rtsdk.telephony import PhoneCall, PhoneCallHandler, PhoneServer
 from tests.conftest import NO_EXTENSIONS
 
 CALLS = int(os.environ.get("RTSDK_PHONE_LOAD_CALLS", "100"))
-SECONDS = float(os.environ.get("RTSDK_PHONE_LOAD_SECONDS", "30"))
+SECONDS = float(os.environ.get("RTSDK_PHONE_LOAD_SECONDS", "20"))
 
 pytestmark = [
     pytest.mark.slow,
