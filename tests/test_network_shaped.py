@@ -300,6 +300,8 @@ async def test_a_narrow_downlink_counts_its_gaps_and_goes_on(
     )
     assert played["underruns"] > 0
     assert heard_silence <= max(0.0, span_s - reply_s) + 0.1 * played["underruns"] + 0.2
+    # the stats tell the gaps as heard: every gap's silence, not only where the ring ran dry
+    assert played["underrun_samples"] / RATE == pytest.approx(heard_silence, abs=0.25)
     assert stats["audio"]["stream"]["played_samples"] / RATE >= 0.95 * reply_s
 
 
