@@ -10,6 +10,7 @@ every worker has printed it: the same line a single process prints.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 import socket
@@ -17,7 +18,33 @@ import subprocess
 import sys
 from typing import Any
 
-__all__ = ["reserve_port", "reuse_port_supported", "run_workers"]
+__all__ = ["StopSignals", "reserve_port", "reuse_port_supported", "run_workers"]
+
+
+class StopSignals:
+    """SIGINT and SIGTERM on the running loop, for a server that drains: the first sets
+    :attr:`stop` (finish what runs, take nothing new), a later one :attr:`now` (stop waiting).
+
+    One stop request can arrive twice: Ctrl-C signals the whole process group and a
+    ``--workers`` launcher forwards it too (as does systemd's default KillMode), so signals
+    within half a second of the first are that same request.
+    """
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.now = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._first = 0.0
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                self._loop.add_signal_handler(sig, self._signalled)
+
+    def _signalled(self) -> None:
+        if not self.stop.is_set():
+            self._first = self._loop.time()
+            self.stop.set()
+        elif self._loop.time() - self._first >= 0.5:
+            self.now.set()
 
 
 def reuse_port_supported() -> bool:

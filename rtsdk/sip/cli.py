@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
-import signal
 import sys
 from typing import Any
 
 from rtsdk.exceptions import ConfigurationError
-from rtsdk.link.workers import reuse_port_supported, run_workers
+from rtsdk.link.workers import StopSignals, reuse_port_supported, run_workers
 from rtsdk.telephony.cli import _runner  # the same loop choice as the phone server
 
 __all__ = ["sip_main"]
@@ -95,24 +93,8 @@ async def _serve(args: argparse.Namespace, secret: str) -> int:
     from .control import CallControl
     from .server import SipServer
 
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    now = asyncio.Event()
-    stop_at = 0.0
-
-    def on_signal() -> None:
-        # Ctrl-C reaches the workers and their launcher (which forwards it) at once: signals
-        # within half a second of the first are that same request
-        nonlocal stop_at
-        if not stop.is_set():
-            stop_at = loop.time()
-            stop.set()
-        elif loop.time() - stop_at >= 0.5:
-            now.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, on_signal)
+    signals = StopSignals()
+    stop, now = signals.stop, signals.now
     options = _options(args)
     control = CallControl(api_base=args.api_base)
     server = SipServer(

@@ -19,14 +19,13 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import sys
 import wave
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from rtsdk.link.workers import reuse_port_supported, run_workers
+from rtsdk.link.workers import StopSignals, reuse_port_supported, run_workers
 
 if TYPE_CHECKING:
     from .server import PhoneServer
@@ -137,25 +136,8 @@ async def _serve(args: argparse.Namespace) -> None:
 
     from .server import PhoneServer
 
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    now = asyncio.Event()  # a second signal: no more waiting for calls to end
-    stop_at = 0.0
-
-    def on_signal() -> None:
-        # One stop request can arrive twice: Ctrl-C signals the whole process group and a
-        # --workers launcher forwards it too (as does systemd's default KillMode). Signals
-        # within half a second of the first are that same request.
-        nonlocal stop_at
-        if not stop.is_set():
-            stop_at = loop.time()
-            stop.set()
-        elif loop.time() - stop_at >= 0.5:
-            now.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, on_signal)
+    signals = StopSignals()
+    stop, now = signals.stop, signals.now  # now: a second signal, no more waiting for calls
     async with contextlib.AsyncExitStack() as stack:
         url = args.url
         where = args.url or "OpenAI/Azure"
