@@ -65,6 +65,10 @@ class LiveSidebandCore(LiveCore):
     """GPT-Live's core on a sideband attached to session ``session_id`` (see the module
     docstring)."""
 
+    #: a re-attach continues the same session, which may well have what the old socket
+    #: carried: nothing is sent again (see :mod:`.acks`), so nothing is tracked
+    tracks_acks = False
+
     def __init__(self, settings: LiveSettings | None = None, *, session_id: str) -> None:
         super().__init__(settings)
         self.session_id = session_id
@@ -114,6 +118,9 @@ class LiveSidebandCore(LiveCore):
 class RealtimeSidebandCore(RealtimeCore):
     """The Realtime core on a sideband attached with ``?call_id=`` (see the module
     docstring)."""
+
+    #: as on GPT-Live's sideband: a re-attach continues the session, nothing is sent again
+    tracks_acks = False
 
     def __init__(
         self,
