@@ -35,7 +35,7 @@ except ImportError:  # not on Windows
 
 __all__ = ["CALM_BYTES", "CHECK_BYTES", "MIN_BUDGET", "POLL_S", "TARGET_S", "InFlightBound"]
 
-#: read the socket's queue after this many bytes written (about 12 frames of 20 ms audio)
+#: read the socket's queue after this many bytes written (about six 20 ms appends of PCM16)
 CHECK_BYTES = 8 * 1024
 #: ... and at most this far apart while the queue stays near empty
 CALM_BYTES = 32 * 1024
