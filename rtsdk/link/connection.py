@@ -207,10 +207,9 @@ class Connection(WSListener):
         if self._resumed is None or self._resumed.done():
             self._resumed = self._loop.create_future()
 
-    def _wrote(self, bound: InFlightBound, n: int) -> None:
-        """Count ``n`` bytes written; past the next check, see whether the link keeps up."""
-        bound.written += n
-        if bound.written >= bound.next_check and bound.check() and self._poll is None:
+    def _check_bound(self, bound: InFlightBound) -> None:
+        """Past the bound's next reading: see whether the link keeps up; hold sends if not."""
+        if bound.check() and self._poll is None:
             self._hold()
             self._poll = self._loop.call_later(POLL_S, self._poll_bound)
 
@@ -339,8 +338,10 @@ class Connection(WSListener):
         assert transport is not None
         transport.send(_TEXT, frame)
         bound = self._bound
-        if bound is not None:
-            self._wrote(bound, len(frame))
+        if bound is not None:  # inline: this runs for every frame
+            bound.written += len(frame)
+            if bound.written >= bound.next_check:
+                self._check_bound(bound)
 
     async def send(self, frame: str | bytes) -> None:
         """Write one text frame, first waiting while the write buffer is over its mark.
@@ -354,8 +355,10 @@ class Connection(WSListener):
             raise ConnectionResetError("the connection is closed")
         transport.send(_TEXT, frame)
         bound = self._bound
-        if bound is not None:
-            self._wrote(bound, len(frame))
+        if bound is not None:  # inline: this runs for every frame
+            bound.written += len(frame)
+            if bound.written >= bound.next_check:
+                self._check_bound(bound)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Start the close handshake (the server answers, then the socket closes)."""
