@@ -10,15 +10,89 @@ every worker has printed it: the same line a single process prints.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import signal
 import socket
 import subprocess
 import sys
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar, cast
 
-__all__ = ["StopSignals", "reserve_port", "reuse_port_supported", "run_workers"]
+__all__ = [
+    "StopSignals",
+    "drain_calls",
+    "loop_runner",
+    "parse_server_args",
+    "reserve_port",
+    "reuse_port_supported",
+    "run_workers",
+]
+
+T = TypeVar("T")
+
+
+class _Draining(Protocol):
+    calls: Any
+
+    async def drain(self, timeout: float | None = None) -> int: ...
+
+
+def parse_server_args(
+    command: str, parser: argparse.ArgumentParser, argv: list[str]
+) -> tuple[argparse.Namespace, bool] | int:
+    """A server command's arguments (``--workers N`` and ``--drain S`` checked) and whether
+    this process is one of its workers (``--worker``, removed from ``argv`` in place); or the
+    exit status (2) after saying what was wrong."""
+    worker = "--worker" in argv
+    if worker:
+        argv.remove("--worker")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.workers < 1:
+        print(f"rtsdk {command}: --workers must be >= 1", file=sys.stderr)
+        return 2
+    if not args.drain >= 0:
+        print(f"rtsdk {command}: --drain must be >= 0 seconds", file=sys.stderr)
+        return 2
+    return args, worker
+
+
+def loop_runner(choice: str) -> Callable[[Coroutine[Any, Any, T]], T]:
+    """``asyncio.run``, or ``uvloop.run`` (``auto``: when uvloop is installed; ``uvloop``
+    without it raises :class:`ImportError`)."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise
+        else:
+            return cast("Callable[[Coroutine[Any, Any, T]], T]", uvloop.run)
+    return asyncio.run
+
+
+async def drain_calls(server: _Draining, seconds: float, now: asyncio.Event) -> None:
+    """Let ``server``'s live calls end on their own for up to ``seconds`` (until ``now`` is
+    set: a second signal), saying so; what is left is the caller's to hang up."""
+    if not await server.drain(0):  # the port is closed at once; nothing is live
+        return
+    print(
+        f"draining: {len(server.calls)} live calls, up to {seconds:g} s "
+        "(signal again to hang up now)",
+        flush=True,
+    )
+    waiting = asyncio.ensure_future(server.drain(seconds))
+    hurry = asyncio.ensure_future(now.wait())
+    await asyncio.wait({waiting, hurry}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (waiting, hurry):
+        task.cancel()
+    left = len(server.calls)
+    if left:
+        print(f"hanging up {left} calls", flush=True)
 
 
 class StopSignals:

@@ -17,15 +17,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
 from typing import Any
 
 from rtsdk.exceptions import ConfigurationError
-from rtsdk.link.workers import StopSignals, reuse_port_supported, run_workers
-from rtsdk.telephony.cli import _runner  # the same loop choice as the phone server
+from rtsdk.link.workers import (
+    StopSignals,
+    drain_calls,
+    loop_runner,
+    parse_server_args,
+    reuse_port_supported,
+    run_workers,
+)
 
 __all__ = ["sip_main"]
 
@@ -113,19 +118,8 @@ async def _serve(args: argparse.Namespace, secret: str) -> int:
             flush=True,
         )
         await stop.wait()
-        if args.drain > 0 and await server.drain(0):
-            print(
-                f"draining: {len(server.calls)} live calls, up to {args.drain:g} s "
-                "(signal again to hang up now)",
-                flush=True,
-            )
-            waiting = asyncio.ensure_future(server.drain(args.drain))
-            hurry = asyncio.ensure_future(now.wait())
-            await asyncio.wait({waiting, hurry}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (waiting, hurry):
-                task.cancel()
-            if server.calls:
-                print(f"hanging up {len(server.calls)} calls", flush=True)
+        if args.drain > 0:
+            await drain_calls(server, args.drain, now)
         # leaving: the server hangs up what is left
     return 0
 
@@ -135,19 +129,10 @@ def sip_main(argv: list[str] | None = None) -> int:
     after SIGINT/SIGTERM, 2 on bad arguments or a missing secret or key, 1 if it cannot
     listen."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    worker = "--worker" in argv
-    if worker:
-        argv.remove("--worker")
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-    if args.workers < 1:
-        print("rtsdk sip: --workers must be >= 1", file=sys.stderr)
-        return 2
-    if not args.drain >= 0:
-        print("rtsdk sip: --drain must be >= 0 seconds", file=sys.stderr)
-        return 2
+    parsed = parse_server_args("sip", _parser(), argv)
+    if isinstance(parsed, int):
+        return parsed
+    args, worker = parsed
     secret = args.webhook_secret or os.environ.get("OPENAI_WEBHOOK_SECRET") or ""
     if not secret:
         print(
@@ -179,7 +164,7 @@ def sip_main(argv: list[str] | None = None) -> int:
             "sip", argv, host=args.host, port=args.port, workers=args.workers, announce=True
         )
     try:
-        run = _runner(args.loop)
+        run = loop_runner(args.loop)
     except ImportError:
         print("rtsdk sip: --loop uvloop needs uvloop (pip install 'rtsdk[fast]')", file=sys.stderr)
         return 2

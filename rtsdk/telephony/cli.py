@@ -21,21 +21,24 @@ import logging
 import os
 import sys
 import wave
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
-from rtsdk.link.workers import StopSignals, reuse_port_supported, run_workers
+from rtsdk.link.workers import (
+    StopSignals,
+    drain_calls,
+    loop_runner,
+    parse_server_args,
+    reuse_port_supported,
+    run_workers,
+)
 
 if TYPE_CHECKING:
-    from .server import PhoneServer
+    pass
 
 __all__ = ["phone_main"]
 
 _SAMPLE_WAV = Path(__file__).resolve().parent.parent.parent / "samples" / "assets" / "hello.wav"
-
-
-T = TypeVar("T")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -170,27 +173,8 @@ async def _serve(args: argparse.Namespace) -> None:
         sys.stdout.flush()
         await stop.wait()
         if args.drain > 0:
-            await _drain(phone, args.drain, now)
+            await drain_calls(phone, args.drain, now)
         # leaving the stack: the phone server hangs up what is left, then the local server stops
-
-
-async def _drain(phone: PhoneServer, seconds: float, now: asyncio.Event) -> None:
-    """Let live calls end on their own for up to ``seconds`` (until ``now`` is set)."""
-    if not await phone.drain(0):  # the port is closed at once; nothing is live
-        return
-    print(
-        f"draining: {len(phone.calls)} live calls, up to {seconds:g} s "
-        "(signal again to hang up now)",
-        flush=True,
-    )
-    waiting = asyncio.ensure_future(phone.drain(seconds))
-    hurry = asyncio.ensure_future(now.wait())
-    await asyncio.wait({waiting, hurry}, return_when=asyncio.FIRST_COMPLETED)
-    for task in (waiting, hurry):
-        task.cancel()
-    left = len(phone.calls)
-    if left:
-        print(f"hanging up {left} calls", flush=True)
 
 
 async def _demo(args: argparse.Namespace) -> int:
@@ -268,39 +252,17 @@ def _run_workers(args: argparse.Namespace, argv: list[str]) -> int:
     return run_workers("phone", argv, host=args.host, port=args.port, workers=args.workers)
 
 
-def _runner(choice: str) -> Callable[[Coroutine[Any, Any, T]], T]:
-    """``asyncio.run``, or ``uvloop.run`` (``auto``: when uvloop is installed)."""
-    if choice != "asyncio":
-        try:
-            import uvloop
-        except ImportError:
-            if choice == "uvloop":
-                raise
-        else:
-            return cast("Callable[[Coroutine[Any, Any, T]], T]", uvloop.run)
-    return asyncio.run
-
-
 def phone_main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m rtsdk phone`` (see the module docstring). Exit status: 0
     after SIGINT/SIGTERM (or a good demo), 2 on bad arguments, 1 if it cannot listen."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    worker = "--worker" in argv
-    if worker:
-        argv.remove("--worker")
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-    if args.workers < 1:
-        print("rtsdk phone: --workers must be >= 1", file=sys.stderr)
-        return 2
-    if not args.drain >= 0:
-        print("rtsdk phone: --drain must be >= 0 seconds", file=sys.stderr)
-        return 2
+    parsed = parse_server_args("phone", _parser(), argv)
+    if isinstance(parsed, int):
+        return parsed
+    args, worker = parsed
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     try:
-        run = _runner(args.loop)
+        run = loop_runner(args.loop)
     except ImportError:
         print(
             "rtsdk phone: --loop uvloop needs uvloop (pip install 'rtsdk[fast]')", file=sys.stderr
