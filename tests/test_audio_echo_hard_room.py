@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -39,8 +38,16 @@ from rtsdk.testing import LocalRealtimeServer
 from .client_helpers import Recorder
 from .conftest import NO_EXTENSIONS
 from .echo_room import HARD_ROOMS, Room, speechlike, user_voice
-from .test_audio_devices import REQUIRE, require_loopback
-from .test_audio_echo_room import NOISE_DB, SETTLE_S, Session, level, pcm, uplink, voice
+from .test_audio_echo_room import (
+    NOISE_DB,
+    SETTLE_S,
+    Session,
+    level,
+    pcm,
+    require_room_stack,
+    uplink,
+    voice,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -73,16 +80,7 @@ def hard_room(
 ) -> Iterator[Callable[..., None]]:
     """``hard_room(room, gain_db=0)`` (re)starts the CI echo room with that room's response
     (``gain_db`` louder) and clip."""
-    require_loopback()
-    why = ""
-    if not os.environ.get("RTSDK_AUDIO_DIR"):
-        why = "no .ci/audio.sh loopback (RTSDK_AUDIO_DIR unset)"
-    elif shutil.which("pw-play") is None:
-        why = "pw-play missing"
-    if why:
-        if REQUIRE:
-            pytest.fail(f"RTSDK_REQUIRE_AUDIO=1 but {why}")
-        pytest.skip(why)
+    require_room_stack()
     from scipy.io import wavfile
 
     d = tmp_path_factory.mktemp("hard-room")

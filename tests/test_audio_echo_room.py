@@ -55,9 +55,9 @@ SETTLE_S = 1.0
 
 
 # ---------------------------------------------------------------------------------- the room
-@pytest.fixture(scope="module")
-def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[float], None]]:
-    """``room(delay_ms)`` (re)starts the echo room with that much acoustic delay."""
+def require_room_stack() -> None:
+    """Skip (or, with RTSDK_REQUIRE_AUDIO=1, fail) without the loopback of .ci/audio.sh and
+    ``pw-play``: what the echo rooms are built on."""
     require_loopback()
     why = ""
     if not os.environ.get("RTSDK_AUDIO_DIR"):
@@ -68,6 +68,12 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[float],
         if REQUIRE:
             pytest.fail(f"RTSDK_REQUIRE_AUDIO=1 but {why}")
         pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[float], None]]:
+    """``room(delay_ms)`` (re)starts the echo room with that much acoustic delay."""
+    require_room_stack()
     from scipy.io import wavfile
 
     d = tmp_path_factory.mktemp("room")
