@@ -33,15 +33,8 @@ import contextlib
 import logging
 import socket
 import ssl
-import struct
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
-
-try:
-    import fcntl
-except ImportError:  # not on Windows: no unsent-bytes reading there
-    fcntl = None  # type: ignore[assignment]
 
 from picows import (
     WSCloseCode,
@@ -74,7 +67,6 @@ USER_AGENT = "rtsdk/0.1"
 #: ``TCP_NOTSENT_LOWAT``) and, again, in the transport's write buffer (its high-water mark).
 #: On a fast link both stay empty; at 128 kbit/s each is 0.25 s of queue.
 UNSENT_BYTES = 4096
-_SIOCOUTQNSD = 0x894B  # Linux: bytes in the socket's send queue not yet sent
 
 
 class UpgradeRefused(Exception):
@@ -118,7 +110,6 @@ class Connection(WSListener):
         self._ping_timeout = ping_timeout
         self._timer: asyncio.TimerHandle | None = None
         self._awaiting_pong = False
-        self._sock: socket.socket | None = None
         self._bound: InFlightBound | None = None
         self._paused = False  # the transport's buffer is over its mark
         self._poll: asyncio.TimerHandle | None = None
@@ -128,8 +119,7 @@ class Connection(WSListener):
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
         self.ready = True
-        self._sock = _bound_unsent(transport.underlying_transport)
-        self._bound = InFlightBound.for_socket(self._sock)
+        self._bound = InFlightBound.for_socket(_bound_unsent(transport.underlying_transport))
         if self._ping_interval is not None:
             self._timer = self._loop.call_later(self._ping_interval, self._ping)
 
@@ -306,12 +296,8 @@ class Connection(WSListener):
         if transport is None or self.disconnected:
             return 0
         n = int(transport.underlying_transport.get_write_buffer_size())
-        sock = self._sock
-        if sock is not None and fcntl is not None:
-            with contextlib.suppress(OSError, ValueError):
-                raw = fcntl.ioctl(sock.fileno(), _SIOCOUTQNSD, b"\0\0\0\0")
-                n += struct.unpack("i", raw)[0]
-        return n
+        bound = self._bound
+        return n if bound is None else n + bound.unsent()
 
     @property
     def queue_delay(self) -> float:
@@ -400,17 +386,17 @@ class Connection(WSListener):
 
 def _bound_unsent(transport: Any) -> socket.socket | None:
     """Keep what waits unsent under the session's outbox small (:data:`UNSENT_BYTES`); the
-    socket, for :meth:`Connection.unsent_bytes` (None when there is none)."""
+    socket (None when there is none)."""
     with contextlib.suppress(Exception):
         transport.set_write_buffer_limits(high=UNSENT_BYTES, low=UNSENT_BYTES // 4)
-    sock = transport.get_extra_info("socket")
+    sock: socket.socket | None = transport.get_extra_info("socket")
     if sock is None:
         return None
     lowat = getattr(socket, "TCP_NOTSENT_LOWAT", None)
     if lowat is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, lowat, UNSENT_BYTES)
-    return sock if fcntl is not None and sys.platform == "linux" else None
+    return sock
 
 
 async def open_connection(

@@ -46,6 +46,7 @@ MIN_BUDGET = 4096
 #: how often a congested connection looks again (seconds)
 POLL_S = 0.01
 _SIOCOUTQ = 0x5411  # Linux (TIOCOUTQ): bytes in the send queue, unsent or unacknowledged
+_SIOCOUTQNSD = 0x894B  # Linux: of those, the bytes not yet sent
 
 
 class InFlightBound:
@@ -88,9 +89,16 @@ class InFlightBound:
 
     def queue(self) -> int | None:
         """Bytes in the socket's send queue (unsent or unacknowledged); None if unreadable."""
+        return self._read(_SIOCOUTQ)
+
+    def unsent(self) -> int:
+        """Bytes in the socket's send queue not yet sent (0 if unreadable)."""
+        return self._read(_SIOCOUTQNSD) or 0
+
+    def _read(self, request: int) -> int | None:
         assert fcntl is not None
         with contextlib.suppress(OSError, ValueError):
-            raw = fcntl.ioctl(self.sock.fileno(), _SIOCOUTQ, b"\0\0\0\0")
+            raw = fcntl.ioctl(self.sock.fileno(), request, b"\0\0\0\0")
             return int(struct.unpack("i", raw)[0])
         return None
 
