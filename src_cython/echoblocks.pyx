@@ -27,6 +27,7 @@ cdef enum:
     MAX_LEADS = 9  # onset-to-echo delays remembered (their median is the lead)
     BANDS = 16  # frequency bands of the user's evidence
     FRESH = 3  # blocks: the band test runs while the reference played this recently
+    SPAN = 5  # blocks: arrivals this far from the median count in the spread, not beyond
 
 cdef double GUARD_ACTIVE = 1e-5  # reference block mean square counted as playing (-50 dBFS)
 cdef double RISE = 10.0  # 10 dB: the echo has arrived when the microphone rose this much
@@ -110,6 +111,7 @@ cdef class TailGuard:
 
     cdef readonly Py_ssize_t block
     cdef readonly int lead  # blocks from reference onset to echo arrival (+2)
+    cdef readonly int lead_lo, lead_hi  # the earliest and latest recent arrivals (+2)
     cdef readonly int warmup
     cdef readonly double coupling  # echo / reference energy at the microphone
     cdef readonly double decay  # energy ratio per 10 ms block
@@ -184,6 +186,7 @@ cdef class TailGuard:
         self.decay = pow(10.0, -6.0 * 0.01 / self._rt60)
         self.floor = pow(10.0, -self._depth / 20.0)
         self.lead = self._lead0 // 10
+        self.lead_lo = self.lead_hi = self.lead
         self.warmup = self._warm // 10
         self.coupling = 1.0
         for i in range(2 * HISTORY):
@@ -258,8 +261,8 @@ cdef class TailGuard:
         """Per history slot (oldest first): how much of that reference block's echo can be
         at the microphone now (see the twin)."""
         cdef int s, age
-        cdef int hold = self.lead + 3
-        cdef int young = self.lead - 5 if self.lead - 5 > 2 else 2
+        cdef int hold = self.lead_hi + 3
+        cdef int young = self.lead_lo - 5 if self.lead_lo - 5 > 2 else 2
         for s in range(HISTORY):
             age = HISTORY - s
             if age > hold:
@@ -364,7 +367,7 @@ cdef class TailGuard:
             self._evidence = self._evidence + 1 if user else 0
             if self._active_blocks <= self.warmup:
                 gain = self.floor  # not converged: the microphone is held down near the echo
-            elif self.lead - 3 <= k - self._onset <= self.lead + 3:
+            elif self.lead_lo - 3 <= k - self._onset <= self.lead_hi + 3:
                 gain = self.floor  # the first 50 ms of an echo after a pause: the canceller leaks
             elif user and (self._evidence >= 2 or self._passing):
                 self.user_blocks += 1  # twice in a row, or going on: the user, let through
@@ -432,7 +435,7 @@ cdef class TailGuard:
                 self._band_coupling[i] = exp(log_c + 0.1 * (log(mi / self._rb[i]) - log_c))
 
     cdef void _time_the_lead(self, int64_t k, double me) noexcept nogil:
-        cdef int i, j, v, lead
+        cdef int i, j, v, lead, med, lo, hi
         cdef int srt[MAX_LEADS]
         cdef double room
         if not self._has_timing or not self._has_room:
@@ -455,11 +458,22 @@ cdef class TailGuard:
                     srt[j] = srt[j - 1]
                     j -= 1
                 srt[j] = v
-            lead = srt[self._nleads // 2] + 2
-            if lead < 2:
-                lead = 2
-            if lead != self.lead:
+            med = srt[self._nleads // 2]
+            lo = med
+            hi = med
+            for i in range(self._nleads):  # the spread near the median (an outlier: the user)
+                v = srt[i]
+                if med - SPAN <= v < lo:
+                    lo = v
+                if hi < v <= med + SPAN:
+                    hi = v
+            lead = med + 2 if med + 2 > 2 else 2
+            lo = lo + 2 if lo + 2 > 2 else 2
+            hi = hi + 2 if hi + 2 > 2 else 2
+            if lead != self.lead or lo != self.lead_lo or hi != self.lead_hi:
                 self.lead = lead
+                self.lead_lo = lo
+                self.lead_hi = hi
                 self._make_weights()
             self._has_timing = False
 

@@ -21,7 +21,13 @@ class TailGuard:
         """The size of the band analysis' transform."""
     @property
     def lead(self) -> int:
-        """Blocks from a reference onset to its echo's arrival (+2)."""
+        """Blocks from a reference onset to its echo's arrival (+2): the median of the recent."""
+    @property
+    def lead_lo(self) -> int:
+        """The earliest recent arrival within 5 blocks of the median (+2)."""
+    @property
+    def lead_hi(self) -> int:
+        """The latest recent arrival within 5 blocks of the median (+2)."""
     @property
     def warmup(self) -> int: ...
     @property

@@ -9,7 +9,8 @@ Contract (both backends):
   place, whole blocks of ``block`` samples; the gain of each block is 1 or ``10**(-depth_db/20)``,
   ramped linearly over a block when it changes. Counters and state: ``guarded_blocks``,
   ``user_blocks`` (blocks let through on the user's evidence while echo could be present),
-  ``lead`` (blocks), ``lead_ms``, ``coupling``, ``band_coupling()`` (per band), ``bands``,
+  ``lead`` (blocks), ``lead_ms``, ``lead_lo`` and ``lead_hi`` (the earliest and latest recent
+  arrivals, blocks), ``coupling``, ``band_coupling()`` (per band), ``bands``,
   ``fft_size``, ``block``, ``rate``, ``decay``, ``floor``, ``warmup``; ``reset()`` forgets all
   of it.
 - The band analysis: each block of ``mic`` and ``ref``, Hann-windowed (``w[i] = 0.5 - 0.5
@@ -59,6 +60,7 @@ _BROAD_MARGIN: Final = 2.0  # broadband, the user must add as much as the predic
 _USER_SHARE: Final = 0.15  # of the microphone's band energy above the echo (and noise) it predicts
 _SPREAD: Final = 0.1  # of the loudest band's predicted echo, expected in every band (-10 dB)
 _FRESH: Final = 3  # blocks: the band test runs while the reference played this recently
+_SPAN: Final = 5  # blocks: arrivals this far from the median count in the spread, not beyond
 
 
 def _check_block(block: object, who: str) -> int:
@@ -159,6 +161,9 @@ class TailGuard:
         self.decay = 10.0 ** (-6.0 * 0.01 / self._rt60)  # energy ratio per 10 ms block
         self.floor = 10.0 ** (-self._depth / 20.0)
         self.lead = self._lead0 // 10  #: blocks from reference onset to echo arrival (+2)
+        # the earliest and latest recent arrivals near the lead (+2): the timestamps of a sound
+        # server jitter by a quantum or two, and the guard must cover every arrival it may see
+        self.lead_lo = self.lead_hi = self.lead
         self.warmup = self._warm // 10
         self.coupling = 1.0  #: echo / reference energy at the microphone (0 dB until measured)
         # reference block energies, each stored twice so that the last _HISTORY of them are
@@ -230,12 +235,13 @@ class TailGuard:
 
     def _make_weights(self) -> npt.NDArray[np.float64]:
         """Per history slot (oldest first): how much of that reference block's echo can be
-        at the microphone now (none of the blocks younger than the lead less 50 ms: still in
-        flight; all of it up to the lead and 30 ms; then the room's decay)."""
+        at the microphone now (none of the blocks younger than the earliest arrival less 50
+        ms: still in flight; all of it up to the latest arrival and 30 ms; then the room's
+        decay)."""
         age = np.arange(_HISTORY, 0, -1, dtype=np.float64)
-        hold = self.lead + 3
+        hold = self.lead_hi + 3
         w = np.where(age > hold, self.decay ** np.maximum(age - hold, 0.0), 1.0)
-        w[age < max(2, self.lead - 5)] = 0.0  # its echo has not arrived yet
+        w[age < max(2, self.lead_lo - 5)] = 0.0  # its echo has not arrived yet
         return w
 
     def _recent(self) -> npt.NDArray[np.float64]:
@@ -318,7 +324,7 @@ class TailGuard:
             self._evidence = self._evidence + 1 if user else 0
             if self._active_blocks <= self.warmup:
                 gain = self.floor  # not converged: the microphone is held down near the echo
-            elif self.lead - 3 <= k - self._onset <= self.lead + 3:
+            elif self.lead_lo - 3 <= k - self._onset <= self.lead_hi + 3:
                 gain = self.floor  # the first 50 ms of an echo after a pause: the canceller leaks
             elif user and (self._evidence >= 2 or self._passing):
                 self.user_blocks += 1  # twice in a row, or going on: the user, let through
@@ -372,9 +378,12 @@ class TailGuard:
             leads = self._leads
             leads.append(k - at)
             del leads[:-9]
-            lead = max(2, sorted(leads)[len(leads) // 2] + 2)
-            if lead != self.lead:
-                self.lead = lead
+            srt = sorted(leads)
+            med = srt[len(srt) // 2]
+            near = [v for v in srt if med - _SPAN <= v <= med + _SPAN]  # an outlier: the user
+            lead, lo, hi = max(2, med + 2), max(2, near[0] + 2), max(2, near[-1] + 2)
+            if (lead, lo, hi) != (self.lead, self.lead_lo, self.lead_hi):
+                self.lead, self.lead_lo, self.lead_hi = lead, lo, hi
                 self._weights = self._make_weights()
             self._timing = None
 
