@@ -112,6 +112,21 @@ def microphone_sink() -> Any:
             _pactl("unload-module", module)
 
 
+def _probe_stream(factory: Any, callback: Any, node: str, props: str | None = None) -> Any:
+    """A mono stream of the probe on PipeWire ``node`` (the environment PortAudio's PipeWire
+    device reads when the stream opens; cleared after)."""
+    os.environ["PIPEWIRE_NODE"] = node
+    if props is not None:
+        os.environ["PIPEWIRE_PROPS"] = props
+    try:
+        return factory(
+            samplerate=PROBE_RATE, channels=1, dtype="float32", latency="high", callback=callback
+        )
+    finally:
+        os.environ.pop("PIPEWIRE_NODE", None)
+        os.environ.pop("PIPEWIRE_PROPS", None)
+
+
 class Probe:
     """The injector (into the microphone's sink) and the recorder (of the speaker's monitor)."""
 
@@ -127,24 +142,11 @@ class Probe:
         self.n = 0
         self.clock: list[tuple[int, float]] = []  # (index, ADC time) of each recorded block
         self.xruns = 0
-        os.environ["PIPEWIRE_NODE"] = MIC_SINK
-        self.out = sd.OutputStream(
-            samplerate=PROBE_RATE,
-            channels=1,
-            dtype="float32",
-            latency="high",
-            callback=self._out_cb,
+        # the chirps go into the microphone's sink; the recording is the speaker's monitor
+        self.out = _probe_stream(sd.OutputStream, self._out_cb, MIC_SINK)
+        self.inp = _probe_stream(
+            sd.InputStream, self._in_cb, SPEAKER_SINK, "{ stream.capture.sink = true }"
         )
-        os.environ["PIPEWIRE_NODE"] = SPEAKER_SINK
-        os.environ["PIPEWIRE_PROPS"] = "{ stream.capture.sink = true }"  # its monitor
-        self.inp = sd.InputStream(
-            samplerate=PROBE_RATE,
-            channels=1,
-            dtype="float32",
-            latency="high",
-            callback=self._in_cb,
-        )
-        del os.environ["PIPEWIRE_NODE"], os.environ["PIPEWIRE_PROPS"]
         self.inp.start()
         self.out.start()
         skew = self.out.time - time.monotonic()
@@ -579,12 +581,12 @@ async def mic_to_wire(run: Run, name: str) -> None:
     run.results.add(PATHS[0], name, got)
 
 
-def _heard_chirps(run: Run, r0: int, sent: list[tuple[float, float]]) -> list[float]:
-    """For each (send time, earliest plausible ADC time) the delay to the chirp heard after it."""
+def _heard_chirps(run: Run, r0: int, sent: list[float]) -> list[float]:
+    """For each send time, the delay to the chirp heard after it (ms)."""
     p = run.probe
     found = [p.adc(r0 + k) for k in find_chirps(p.rec[r0 : p.n], p.c48, PROBE_RATE // 10)]
     out = []
-    for t_send, _ in sent:
+    for t_send in sent:
         later = [a - t_send for a in found if 0 < a - t_send < 1.0]
         if later:
             out.append(min(later) * 1000)
@@ -597,14 +599,14 @@ async def reply_paths(run: Run, name: str, conn: Any) -> None:
     r0 = p.n
     times = await send_reply(conn, run.wire, reply_audio(0.6, [0.0]), 20, paced=False)
     await _settle(0.9)
-    res.add(PATHS[1], name, _heard_chirps(run, r0, [(times[0], 0.0)]))
+    res.add(PATHS[1], name, _heard_chirps(run, r0, [times[0]]))
     # paced at real time: chirps at the start and every 0.8 s, each at a delta's start
     for delta_ms, first_path, depth_path in ((40, PATHS[2], PATHS[3]), (20, None, PATHS[4])):
         r0 = p.n
         at = [0.0, 0.8, 1.6, 2.4]
         times = await send_reply(conn, run.wire, reply_audio(2.6, at), delta_ms, paced=True)
         await _settle(0.5)
-        lat = _heard_chirps(run, r0, [(times[round(s * 1000 / delta_ms)], 0.0) for s in at])
+        lat = _heard_chirps(run, r0, [times[round(s * 1000 / delta_ms)] for s in at])
         if len(lat) == len(at):
             if first_path:
                 res.add(first_path, name, lat[:1])
@@ -673,7 +675,7 @@ async def session(run: Run, name: str) -> None:
                 t0 = time.monotonic()
                 dev.queue.append(chirp(run.rate))
                 await _settle(0.4)
-                lat = _heard_chirps(run, r0, [(t0, 0.0)])
+                lat = _heard_chirps(run, r0, [t0])
                 run.results.add(PATHS[1], name, lat)
                 run.results.add(PATHS[2], name, lat)
             await barge_in(run, name, None, dev)

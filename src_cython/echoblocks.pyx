@@ -352,7 +352,11 @@ cdef class TailGuard:
         p = self._pos = (self._pos + 1) % HISTORY
         self._refs[p] = re
         self._refs[p + HISTORY] = re
-        _band_powers(&self._fft, ref, self._band_refs + p * BANDS)
+        if re == 0.0:  # silence (nothing playing): its bands are zeros, no transform needed
+            for i in range(BANDS):
+                self._band_refs[p * BANDS + i] = 0.0
+        else:
+            _band_powers(&self._fft, ref, self._band_refs + p * BANDS)
         for i in range(BANDS):
             self._band_refs[(p + HISTORY) * BANDS + i] = self._band_refs[p * BANDS + i]
         self._learn_coupling(me, oe)

@@ -152,6 +152,8 @@ class TailGuard:
         self._ramp = np.linspace(0.0, 1.0, block, dtype=np.float32)
         self.bands = _BANDS
         self.fft_size, self._win, self._band_of_bin = _band_plan(block, self.rate)
+        self._bins = np.flatnonzero(self._band_of_bin >= 0)  # the bins in a band, in order
+        self._bins_band = self._band_of_bin[self._bins]
         self._rt60, self._depth = float(rt60), float(depth_db)
         self._lead0, self._warm = int(default_lead_ms), int(warmup_ms)
         self.reset()
@@ -227,11 +229,8 @@ class TailGuard:
     def _band_energies(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         spec = np.fft.rfft(x.astype(np.float64) * self._win, self.fft_size)
         power = spec.real * spec.real + spec.imag * spec.imag
-        e = np.zeros(_BANDS, dtype=np.float64)
-        for j, band in enumerate(self._band_of_bin.tolist()):  # in bin order, as the kernel
-            if band >= 0:
-                e[band] += power[j]
-        return e
+        # summed in bin order, as the kernel (bincount adds in the order given)
+        return np.bincount(self._bins_band, power[self._bins], minlength=_BANDS).astype(np.float64)
 
     def _make_weights(self) -> npt.NDArray[np.float64]:
         """Per history slot (oldest first): how much of that reference block's echo can be
@@ -262,10 +261,7 @@ class TailGuard:
         recent reference) and the room's noise could give: the user's voice."""
         p = self._pos + 1
         recent = self._band_refs[p : p + _HISTORY]  # oldest first
-        heard = np.zeros(_BANDS, dtype=np.float64)
-        for s, w in enumerate(self._weights.tolist()):  # the maximum per band, in slot order
-            if w != 0.0:
-                heard = np.maximum(heard, recent[s] * w)
+        heard = np.max(recent * self._weights[:, None], axis=0, initial=0.0)  # per band
         echo = self._band_coupling * heard
         # a clipping speaker spreads its echo into bands its reference left empty
         echo = np.maximum(echo, _SPREAD * float(np.max(echo)))
@@ -309,7 +305,8 @@ class TailGuard:
                     self._room = room + 0.1 * (me - room)
                     self._band_noise += 0.1 * (mb - self._band_noise)
         self._time_the_lead(k, me)
-        self._push_ref(re, self._band_energies(ref))
+        # silence (nothing playing): its bands are zeros, no transform needed
+        self._push_ref(re, np.zeros(_BANDS) if re == 0.0 else self._band_energies(ref))
         self._learn_coupling(me, oe, mb)
         gain = 1.0
         last_mb, self._last_mb = self._last_mb, mb

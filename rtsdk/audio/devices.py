@@ -174,6 +174,11 @@ def _dac(t: Any) -> float:
     return float(getattr(t, "outputBufferDacTime", 0.0) or 0.0)
 
 
+def _adc(t: Any) -> float:
+    """The ADC time of an input callback's ``time_info`` (0 when the host gives none)."""
+    return float(getattr(t, "inputBufferAdcTime", 0.0) or 0.0)
+
+
 #: The rate of PipeWire's graph and of PulseAudio's usual sinks: a device that converts any rate
 #: (a sound server's ALSA plugin) is opened at this one.
 SERVER_RATE = 48_000
@@ -355,7 +360,7 @@ class DeviceSource(_PortAudioStream, BridgedSource):
             # one tuple store: the loop reads a consistent mark without a lock
             self.capture_mark = (
                 self._captured,
-                float(getattr(t, "inputBufferAdcTime", 0.0) or 0.0),
+                _adc(t),
                 time.monotonic() - self._latency,
             )
             self._captured += frames

@@ -35,8 +35,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rtsdk.audio.align import LEAD_MS
-from rtsdk.audio.devices import DeviceInfo, _sd, native_rate, resolve_device
-from rtsdk.audio.options import SUPPORTED_RATES, DeviceSpec
+from rtsdk.audio.devices import DeviceInfo, _adc, _dac, _sd, native_rate, resolve_device
+from rtsdk.audio.options import SUPPORTED_RATES, DeviceSpec, _int_field, check_device_latency
 from rtsdk.exceptions import ConfigurationError
 
 __all__ = [
@@ -153,7 +153,7 @@ class _Probe:
         self.blocks = np.zeros((nblocks, 3), dtype=np.float64)  # first index, ADC, callback time
         self.nblocks = 0
         self.out_pos = 0
-        self.sent = np.zeros((count, 2), dtype=np.float64)  # DAC time, callback time
+        self.sent = np.zeros(count, dtype=np.float64)  # callback time of each chirp's start
         self.out_blocks = np.zeros((nblocks, 2), dtype=np.float64)  # first index, DAC time
         self.nout = 0
         self.nsent = 0  # chirps whose first sample was handed over
@@ -170,7 +170,7 @@ class _Probe:
         if frames > self.out_block:
             self.out_block = frames
         pos, end = self.out_pos, self.out_pos + frames
-        dac = float(getattr(t, "outputBufferDacTime", 0.0) or 0.0)
+        dac = _dac(t)
         if self.nout < self.out_blocks.shape[0]:
             self.out_blocks[self.nout] = (pos, dac)
             self.nout += 1
@@ -182,7 +182,7 @@ class _Probe:
             if a < b:
                 outdata[a - pos : b - pos, 0] = c[a - s : b - s]
             if s >= pos:  # its first sample is in this block: when it reaches the DAC
-                self.sent[i] = (dac + (s - pos) / self.rate if dac else 0.0, t.currentTime)
+                self.sent[i] = t.currentTime
                 self.nsent = i + 1
             i += 1
         while self.playing < self.count and self.starts[self.playing] + c.size <= end:
@@ -199,8 +199,7 @@ class _Probe:
         if k > 0:
             self.rec[n : n + k] = indata[:k, 0]
             if self.nblocks < self.blocks.shape[0]:
-                adc = float(getattr(t, "inputBufferAdcTime", 0.0) or 0.0)
-                self.blocks[self.nblocks] = (n, adc, t.currentTime)
+                self.blocks[self.nblocks] = (n, _adc(t), t.currentTime)
                 self.nblocks += 1
             self.rec_n = n + k
         if self.rec_n >= self.rec.size or self.out_pos >= self.total + self.rate // 2:
@@ -254,7 +253,7 @@ class _Probe:
                 at = int(near[0])
                 b = int(np.searchsorted(blocks[:, 0], at, side="right")) - 1
                 found.append((i, at, float(blocks[b, 2])))
-        rts = [(got - self.sent[i][1]) * 1000 for i, _, got in found]
+        rts = [(got - self.sent[i]) * 1000 for i, _, got in found]
         paths: list[float] = []
         if adc0 is not None and dac0 is not None:
             paths = [
@@ -269,16 +268,6 @@ class _Probe:
         """The stream's time at its index 0; None when the host gave no timestamps."""
         ok = stamp > 0
         return float(np.median(stamp[ok] - index[ok] / self.rate)) if ok.any() else None
-
-
-def _check_latency_value(latency: object) -> str | float:
-    if latency in ("low", "high"):
-        return str(latency)
-    if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 < latency <= 2:
-        raise ConfigurationError(
-            f"latency must be 'low', 'high' or seconds in (0, 2], got {latency!r}"
-        )
-    return float(latency)
 
 
 def measure_round_trip(
@@ -297,9 +286,8 @@ def measure_round_trip(
     :class:`RoundTrip` with ``error`` set; a device that does not exist raises
     :class:`~rtsdk.exceptions.AudioDeviceError`. Takes about ``0.6 + chirps / 4`` seconds.
     """
-    lat = _check_latency_value(latency)
-    if isinstance(blocksize, bool) or not isinstance(blocksize, int) or not 0 <= blocksize <= 16384:
-        raise ConfigurationError(f"blocksize must be an int in [0, 16384], got {blocksize!r}")
+    lat = check_device_latency(latency, "measure_round_trip: ")
+    _int_field("blocksize", blocksize, 0, 16384, "measure_round_trip: ")
     if isinstance(chirps, bool) or not isinstance(chirps, int) or not 2 <= chirps <= 100:
         raise ConfigurationError(f"chirps must be an int in [2, 100], got {chirps!r}")
     sd = _sd()
@@ -310,26 +298,22 @@ def measure_round_trip(
     streams: list[Any] = []
     try:
         try:
-            istream = sd.InputStream(
-                device=in_info.index,
-                samplerate=rate,
-                channels=1,
-                dtype="float32",
-                latency=lat,
-                blocksize=blocksize,
-                callback=probe.in_cb,
-            )
-            streams.append(istream)
-            ostream = sd.OutputStream(
-                device=out_info.index,
-                samplerate=rate,
-                channels=1,
-                dtype="float32",
-                latency=lat,
-                blocksize=blocksize,
-                callback=probe.out_cb,
-            )
-            streams.append(ostream)
+            for factory, info, cb in (
+                (sd.InputStream, in_info, probe.in_cb),
+                (sd.OutputStream, out_info, probe.out_cb),
+            ):
+                streams.append(
+                    factory(
+                        device=info.index,
+                        samplerate=rate,
+                        channels=1,
+                        dtype="float32",
+                        latency=lat,
+                        blocksize=blocksize,
+                        callback=cb,
+                    )
+                )
+            istream, ostream = streams
         except Exception as exc:
             return RoundTrip(rate, lat, blocksize, 0.0, 0.0, error=str(exc)[:200])
         try:

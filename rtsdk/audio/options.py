@@ -15,15 +15,27 @@ __all__ = ["SUPPORTED_RATES", "AudioStreamOptions", "DeviceSpec"]
 DeviceSpec: TypeAlias = int | str | None
 
 
-def _int_field(name: str, value: object, lo: int, hi: int) -> None:
+def _int_field(
+    name: str, value: object, lo: int, hi: int, who: str = "AudioStreamOptions."
+) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigurationError(
-            f"AudioStreamOptions.{name} must be an int, got {type(value).__name__} {value!r}"
+            f"{who}{name} must be an int, got {type(value).__name__} {value!r}"
         )
     if not lo <= value <= hi:
+        raise ConfigurationError(f"{who}{name} must be between {lo} and {hi}, got {value}")
+
+
+def check_device_latency(latency: object, who: str = "AudioStreamOptions.") -> str | float:
+    """A PortAudio latency: ``'low'``, ``'high'`` or seconds in (0, 2]; raises
+    :class:`~rtsdk.exceptions.ConfigurationError` naming ``who`` for anything else."""
+    if latency in ("low", "high"):
+        return str(latency)
+    if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 < latency <= 2:
         raise ConfigurationError(
-            f"AudioStreamOptions.{name} must be between {lo} and {hi}, got {value}"
+            f"{who}latency must be 'low', 'high' or seconds in (0, 2], got {latency!r}"
         )
+    return float(latency)
 
 
 def _device_field(name: str, value: object) -> None:
@@ -148,14 +160,4 @@ class AudioStreamOptions:
                 f"got {self.noise_suppression!r}"
             )
         _int_field("blocksize", self.blocksize, 0, 16384)
-        lat = self.latency
-        if isinstance(lat, str):
-            if lat not in ("low", "high"):
-                raise ConfigurationError(
-                    f"AudioStreamOptions.latency must be 'low', 'high' or seconds, got {lat!r}"
-                )
-        elif isinstance(lat, bool) or not isinstance(lat, (int, float)) or not 0 < lat <= 2:
-            raise ConfigurationError(
-                f"AudioStreamOptions.latency must be 'low', 'high' or seconds in (0, 2], "
-                f"got {lat!r}"
-            )
+        check_device_latency(self.latency)

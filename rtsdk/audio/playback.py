@@ -136,8 +136,7 @@ class Playback:
         self._prebuf_bytes = 4 * (self.sink_rate * prebuffer_ms // 1000)
         self._prebuf_samples = self.sink_rate * prebuffer_ms // 1000
         # adaptive prebuffer (loop side): the cap, when the next delta is due, the lateness
-        self.adaptive = adaptive
-        self._adaptive_start = adaptive  # read by the consumer (a plain bool, set once)
+        self.adaptive = adaptive  # also read by the consumer (a plain bool, set once)
         self._prebuf_cap = self._prebuf_samples
         self._due = -1e18  # when the next delta is due (long ago: the first starts a run)
         self._late = 0.0  # the lateness estimate (s)
@@ -501,9 +500,7 @@ class Playback:
                 and ring.total_written < self._end_pos
                 # adaptive: waiting shifts the playout as much as queued audio would (the next
                 # delta comes on its own schedule), so it starts once the two reach the target
-                and not (
-                    self._adaptive_start and (avail >> 2) + self._waited >= self._prebuf_samples
-                )
+                and not (self.adaptive and (avail >> 2) + self._waited >= self._prebuf_samples)
             ):
                 self._waited += n
                 out.fill(0.0)
