@@ -67,12 +67,14 @@ class SendBacklog:
                     f"send backlog full ({self.max_frames} control frames) while disconnected"
                 )
         frames.append((now, frame, audio, tag))
-        if len(frames) > self.stats.backlog_high_water:
-            self.stats.backlog_high_water = len(frames)
+        self._note_high_water()
 
     def put_first(self, now: float, frames: list[tuple[str | bytes, Json]]) -> None:
         """Control frames (with their tags) to go before everything kept, in this order."""
         self.frames.extendleft((now, frame, False, tag) for frame, tag in reversed(frames))
+        self._note_high_water()
+
+    def _note_high_water(self) -> None:
         if len(self.frames) > self.stats.backlog_high_water:
             self.stats.backlog_high_water = len(self.frames)
 
@@ -90,32 +92,28 @@ class SendBacklog:
 class Unacknowledged:
     """Tags of control frames written on the current connection, not yet acknowledged."""
 
-    def __init__(self, limit: int = 4096) -> None:
-        self.limit = limit
-        self.tags: deque[Json] = deque()
-        #: tags let go unconfirmed because more than ``limit`` waited
-        self.overflow = 0
+    #: tags kept at most (the oldest let go first): a server that never answers cannot
+    #: make the link hold every control event it was ever sent
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self.tags: deque[Json] = deque(maxlen=self.LIMIT)
 
     def __len__(self) -> int:
         return len(self.tags)
 
     def written(self, tag: Json) -> None:
         """A tagged frame went to the socket."""
-        tags = self.tags
-        if len(tags) >= self.limit:
-            tags.popleft()
-            self.overflow += 1
-        tags.append(tag)
+        self.tags.append(tag)
 
-    def acknowledge(self, acks: Callable[[Json], bool]) -> int:
-        """Drop the oldest tag ``acks`` accepts and every tag before it; how many."""
+    def acknowledge(self, acks: Callable[[Json], bool]) -> None:
+        """Drop the oldest tag ``acks`` accepts and every tag before it."""
         tags = self.tags
         for i, tag in enumerate(tags):
             if acks(tag):
                 for _ in range(i + 1):
                     tags.popleft()
-                return i + 1
-        return 0
+                return
 
     def take(self) -> list[Json]:
         """The tags still unacknowledged (oldest first); forgets them."""

@@ -339,12 +339,7 @@ class Connection(WSListener):
         transport = self.transport
         if self.disconnected or transport is None or transport.is_close_frame_sent:
             raise ConnectionResetError("the connection is closed")
-        transport.send(_TEXT, frame)
-        bound = self._bound
-        if bound is not None:  # inline: this runs for every frame
-            bound.written += len(frame)
-            if bound.written >= bound.next_check:
-                self._check_bound(bound)
+        self.send_now(frame)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Start the close handshake (the server answers, then the socket closes)."""

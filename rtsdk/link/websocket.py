@@ -416,9 +416,7 @@ class WebSocketManager:
             except ConnectionResetError:
                 pass  # the reader notices and reconnects; keep the frame
             else:
-                self.stats.frames_sent += 1
-                if tag is not None and self.track_acks:
-                    self._unacked.written(tag)
+                self._wrote(tag)
                 return True
         self._backlog.add(self._clock(), frame, audio, tag)
         return False
@@ -436,10 +434,16 @@ class WebSocketManager:
         ):
             return False
         ws.send_now(frame)
-        self.stats.frames_sent += 1
+        self.stats.frames_sent += 1  # inline (not _wrote): this runs for every audio frame
         if tag is not None and self.track_acks:
             self._unacked.written(tag)
         return True
+
+    def _wrote(self, tag: dict[str, Any] | None) -> None:
+        """A frame went to the socket: counted, and its tag remembered when acks are tracked."""
+        self.stats.frames_sent += 1
+        if tag is not None and self.track_acks:
+            self._unacked.written(tag)
 
     async def send_now(self, frame: str | bytes) -> None:
         """Send on the current connection, bypassing the backlog (for ``on_open``).
@@ -459,7 +463,7 @@ class WebSocketManager:
     @property
     def unacknowledged(self) -> int:
         """Tagged control frames written on this connection, not yet acknowledged."""
-        return len(self._unacked.tags)
+        return len(self._unacked)
 
     def unsent_bytes(self) -> int:
         """Bytes written but not yet on the wire (see ``Connection.unsent_bytes``)."""
@@ -502,9 +506,7 @@ class WebSocketManager:
             _, frame, _, tag = backlog.frames[0]
             await ws.send(frame)
             backlog.frames.popleft()
-            self.stats.frames_sent += 1
-            if tag is not None and self.track_acks:
-                self._unacked.written(tag)
+            self._wrote(tag)
 
     async def recycle(self, reason: str = "session recycle") -> bool:
         """Close the current connection (1000) and open a new one at once, without backoff.

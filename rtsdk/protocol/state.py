@@ -189,10 +189,7 @@ class ClientSessionState:
     #: server got them (see :mod:`.acks`)
     tracks_acks = True
 
-    @staticmethod
-    def acknowledges(event: Any, sent: Json) -> bool:
-        """Whether server ``event`` shows the server got client event ``sent``."""
-        return acknowledges(event, sent)
+    acknowledges = staticmethod(acknowledges)
 
     def take_back(self, sent: list[Json]) -> None:
         """Client events written on a connection that died before the server confirmed

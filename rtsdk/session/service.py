@@ -319,8 +319,8 @@ class RealtimeAIServiceManager(Intents, OutputAudio):
             and self.options.replay_conversation
             and self.options.session_type != "transcription"
         )
-        if link.track_acks:  # what the old connection may have lost: sent again or reported
-            self.state.take_back(link.take_unacknowledged())
+        # what the old connection may have lost (none untracked): sent again or reported
+        self.state.take_back(link.take_unacknowledged())
         frames = self.state.on_connect(replay=replay)
         # audio appended on the old connection and not committed is gone with it
         self._input_lost = self._connected_once and not (
