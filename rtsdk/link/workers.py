@@ -22,6 +22,8 @@ from typing import Any, Protocol, TypeVar, cast
 
 __all__ = [
     "StopSignals",
+    "add_drain_argument",
+    "add_loop_arguments",
     "drain_calls",
     "loop_runner",
     "parse_server_args",
@@ -37,6 +39,29 @@ class _Draining(Protocol):
     calls: Any
 
     async def drain(self, timeout: float | None = None) -> int: ...
+
+
+def add_drain_argument(p: argparse.ArgumentParser) -> None:
+    """A server command's ``--drain SECONDS`` (checked by :func:`parse_server_args`)."""
+    p.add_argument(
+        "--drain",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="on SIGINT/SIGTERM take no new calls and let live ones go on this long before "
+        "hanging up (a second signal hangs up at once; default 0)",
+    )
+
+
+def add_loop_arguments(p: argparse.ArgumentParser) -> None:
+    """A server command's ``--loop`` (for :func:`loop_runner`) and ``--verbose``."""
+    p.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="event loop (auto: uvloop when installed, the `fast` extra)",
+    )
+    p.add_argument("--verbose", "-v", action="store_true", help="log at INFO")
 
 
 def parse_server_args(

@@ -25,6 +25,8 @@ from typing import Any
 from rtsdk.exceptions import ConfigurationError
 from rtsdk.link.workers import (
     StopSignals,
+    add_drain_argument,
+    add_loop_arguments,
     drain_calls,
     loop_runner,
     parse_server_args,
@@ -65,21 +67,8 @@ def _parser() -> argparse.ArgumentParser:
         help="the API base for call control and sidebands (default: $OPENAI_BASE_URL, else "
         "https://api.openai.com/v1)",
     )
-    p.add_argument(
-        "--drain",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="on SIGINT/SIGTERM take no new calls and let live ones go on this long before "
-        "hanging up (a second signal hangs up at once; default 0)",
-    )
-    p.add_argument(
-        "--loop",
-        choices=("auto", "asyncio", "uvloop"),
-        default="auto",
-        help="event loop (auto: uvloop when installed, the `fast` extra)",
-    )
-    p.add_argument("--verbose", "-v", action="store_true", help="log at INFO")
+    add_drain_argument(p)
+    add_loop_arguments(p)
     return p
 
 

@@ -22,19 +22,18 @@ import os
 import sys
 import wave
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rtsdk.link.workers import (
     StopSignals,
+    add_drain_argument,
+    add_loop_arguments,
     drain_calls,
     loop_runner,
     parse_server_args,
     reuse_port_supported,
     run_workers,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["phone_main"]
 
@@ -77,24 +76,11 @@ def _parser() -> argparse.ArgumentParser:
         default=20,
         help="caller audio per append (20: each carrier chunk at once; 40 saves CPU for 20 ms)",
     )
-    p.add_argument(
-        "--drain",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="on SIGINT/SIGTERM take no new calls and let live ones go on this long before "
-        "hanging up (a second signal hangs up at once; default 0)",
-    )
+    add_drain_argument(p)
     p.add_argument("--demo", action="store_true", help="one simulated call, all local")
     p.add_argument("--wav", default=str(_SAMPLE_WAV), help="what the demo caller says")
     p.add_argument("--out", default="phone-demo-heard.wav", help="the demo caller's recording")
-    p.add_argument(
-        "--loop",
-        choices=("auto", "asyncio", "uvloop"),
-        default="auto",
-        help="event loop (auto: uvloop when installed, the `fast` extra)",
-    )
-    p.add_argument("--verbose", "-v", action="store_true", help="log at INFO")
+    add_loop_arguments(p)
     return p
 
 

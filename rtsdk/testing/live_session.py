@@ -51,7 +51,7 @@ from typing import Any
 
 from ..kernels import b64decode, b64encode
 from .catalogue_live import LIVE_ERRORS
-from .errors import Refusal
+from .errors import ErrorEntry, Refusal
 from .faults import FunctionCallScript
 from .live_backend import ResponsesBackend
 from .live_mixer import FIXTURE_RATE, LiveFormat, Mixer, Speech
@@ -132,9 +132,17 @@ class LiveSession:
             event["client_event_id"] = client_event_id
         self._send(event)
 
-    def error_event(self, key: str, client_event_id: str | None = None, **fields: Any) -> Json:
-        """The ``error`` event of catalogue entry ``key`` (:data:`LIVE_ERRORS`)."""
-        entry = LIVE_ERRORS[key]
+    def error_event(
+        self,
+        key: str,
+        client_event_id: str | None = None,
+        *,
+        catalogue: dict[str, ErrorEntry] = LIVE_ERRORS,
+        **fields: Any,
+    ) -> Json:
+        """The ``error`` event of entry ``key`` of ``catalogue`` (:data:`LIVE_ERRORS`; a SIP
+        line passes its own)."""
+        entry = catalogue[key]
         error = entry.render(**fields)
         event: Json = {"type": "error", "event_id": self.new_id("event"), "error": error}
         if entry.echoes_event_id and client_event_id is not None:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime
 import hmac
-import json
 import logging
 import re
 import threading
 from collections.abc import Awaitable, Callable
-from http import HTTPStatus
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,6 +31,7 @@ from .faults import Faults, FunctionCallScript
 from .live import LIVE_PATHS, DelegationScript, LiveConnection, LiveOptions
 from .mcp import McpCallScript
 from .session import Ids
+from .sip_http import json_response
 from .sip_rest import HttpConnection, SipCalls, SipOptions, claims, process
 from .translation import (
     TRANSLATION_PATHS,
@@ -464,11 +463,7 @@ class LocalRealtimeServer:
         status = entry.status
         assert status is not None, key
         self.refused.append((status, where))
-        body = json.dumps({"error": entry.render(**fields)})
-        response = ws.respond(HTTPStatus(status), body + "\n")
-        del response.headers["Content-Type"]
-        response.headers["Content-Type"] = "application/json"
-        return response
+        return json_response(ws, status, {"error": entry.render(**fields)})
 
     def _process_request(self, ws: WsConnection, request: Request) -> Response | None:
         if claims(request):  # SIP: REST (any method), sidebands, test hooks

@@ -35,7 +35,7 @@ from .. import kernels
 from ..exceptions import ConfigurationError
 from .sip_webhook import Delivery
 
-__all__ = ["CallState", "Line", "MediaClock", "SimulatedCall"]
+__all__ = ["DTMF_KEYS", "CallState", "Line", "MediaClock", "SimulatedCall"]
 
 log = logging.getLogger("rtsdk.testing.sip")
 
@@ -193,8 +193,10 @@ class SimulatedCall:
     def press(self, digits: str) -> None:
         """Press keys (each of ``0-9``, ``A-D``, ``*``, ``#``) on an answered call: each
         reaches the session as a DTMF event."""
-        if not isinstance(digits, str) or not digits or any(d not in _KEYS for d in digits):
-            raise ConfigurationError(f"DTMF keys must be a non-empty str of {_KEYS}: {digits!r}")
+        if not isinstance(digits, str) or not digits or any(d not in DTMF_KEYS for d in digits):
+            raise ConfigurationError(
+                f"DTMF keys must be a non-empty str of {DTMF_KEYS}: {digits!r}"
+            )
         if self.state != "accepted" or self.line is None:
             raise RuntimeError(f"the call is {self.state}; keys need an answered call")
         for digit in digits:
@@ -394,4 +396,4 @@ class MediaClock:
         self._calls.clear()
 
 
-_KEYS = "0123456789ABCD*#"
+DTMF_KEYS = "0123456789ABCD*#"

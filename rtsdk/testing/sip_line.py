@@ -44,12 +44,12 @@ from .catalogue_sip import SIP_ERRORS, call_failure
 from .config import input_format, output_format
 from .live_session import LiveSession
 from .session import RealtimeSession
-from .sip_call import SimulatedCall
+from .sip_call import DTMF_KEYS, SimulatedCall
 
 __all__ = ["LiveLine", "RealtimeLine", "Sideband", "SipLine"]
 
 Json = dict[str, Any]
-_BYTES_PER_MS = 48
+_BYTES_PER_MS = au.BYTES_PER_MS["pcm16"]  # the session's audio: 24 kHz PCM16
 
 
 class Sideband(Protocol):
@@ -290,12 +290,7 @@ class LiveLine(SipLine):
 
     def fail(self, key: str, event_id: str | None, **fields: Any) -> None:
         """Send SIP catalogue error ``key`` (:data:`SIP_ERRORS`) as a GPT-Live ``error``."""
-        entry = SIP_ERRORS[key]
-        error = entry.render(**fields)
-        event: Json = {"type": "error", "event_id": self.new_id("event"), "error": error}
-        if entry.echoes_event_id and event_id is not None:
-            error["client_event_id"] = event["client_event_id"] = event_id
-        self.emit(event)
+        self.emit(self.live.error_event(key, event_id, catalogue=SIP_ERRORS, **fields))
 
     def emit(self, event: Json) -> None:
         now = time.monotonic()
@@ -337,7 +332,7 @@ class LiveLine(SipLine):
             self.fail("missing_required_parameter", event_id, param="event")
             return
         digit = data["event"]
-        if not isinstance(digit, str) or len(digit) != 1 or digit not in "0123456789ABCD*#":
+        if not isinstance(digit, str) or len(digit) != 1 or digit not in DTMF_KEYS:
             self.fail("sip_dtmf_invalid", event_id, value=json.dumps(digit)[:40])
             return
         self.call.dtmf_out(digit)

@@ -37,9 +37,11 @@ from .sip import SipCalls, SipOptions
 from .sip_call import SimulatedCall
 from .sip_http import MAX_BODY, HttpConnection, json_response
 from .sip_schema import (
+    accept_startup,
     hangup_problem,
     live_accept_problem,
     outbound_problem,
+    outbound_startup,
     realtime_accept_problem,
     refer_problem,
     reject_problem,
@@ -219,7 +221,7 @@ def _accept(
     problem = live_accept_problem(body)
     if problem is not None:
         return _refusal(ws, problem)
-    session = {k: v for k, v in body["session"].items() if k != "type"}
+    session = accept_startup(body)
     if session["model"] not in LIVE_MODELS:
         return _error(ws, "sip_model_not_found", model=session["model"])
     call.api = "live"
@@ -255,11 +257,8 @@ def _outbound(server: RestHost, ws: WsConnection, body: Any) -> Response:
         clock=sip.clock,
         destination=body["transport"]["destination"],
     )
-    startup = {
-        k: v for k, v in config.items() if k not in ("client", "idle_timeout_s", "wake_policy")
-    }
     call.accepted_with = body
-    call.line = sip.live_line(call, startup)
+    call.line = sip.live_line(call, outbound_startup(body))
     sip.add_outbound(call)
     reply = {"session": {"id": call.session_id}, "transport": {"type": "sip"}}
     return json_response(ws, 200, reply)

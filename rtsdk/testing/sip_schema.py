@@ -36,9 +36,11 @@ from .shapes import Enum, Nullable, Obj, Scalar, Union
 from .wording import json_type, problem_refusal
 
 __all__ = [
+    "accept_startup",
     "hangup_problem",
     "live_accept_problem",
     "outbound_problem",
+    "outbound_startup",
     "realtime_accept_problem",
     "refer_problem",
     "reject_problem",
@@ -143,8 +145,19 @@ def live_accept_problem(body: Any) -> Refusal | None:
     problem = _not_object(body) or _ACCEPT.check(body, "")
     if problem is not None:
         return problem
-    startup = {k: v for k, v in body["session"].items() if k != "type"}
-    return command_problem({"type": "session.start", "session": startup})
+    return command_problem({"type": "session.start", "session": accept_startup(body)})
+
+
+def accept_startup(body: Json) -> Json:
+    """The GPT-Live session a checked accept body starts (its ``session`` less ``type``)."""
+    return {k: v for k, v in body["session"].items() if k != "type"}
+
+
+def outbound_startup(body: Json) -> Json:
+    """The GPT-Live session a checked outbound-call body starts (its ``session`` less what
+    only the call's creation reads)."""
+    drop = ("client", "idle_timeout_s", "wake_policy")
+    return {k: v for k, v in body["session"].items() if k not in drop}
 
 
 def reject_problem(body: Any, *, required: bool) -> Refusal | None:
@@ -183,12 +196,7 @@ def outbound_problem(body: Any) -> Refusal | None:
     fault = _provider_url_fault(trunk["provider_url"])
     if fault is not None:
         return Refusal("invalid_value", {"param": "transport.trunk.provider_url", "reason": fault})
-    startup = {
-        k: v
-        for k, v in body["session"].items()
-        if k not in ("client", "idle_timeout_s", "wake_policy")
-    }
-    return command_problem({"type": "session.start", "session": startup})
+    return command_problem({"type": "session.start", "session": outbound_startup(body)})
 
 
 def _provider_url_fault(url: str) -> str | None:
