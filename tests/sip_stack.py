@@ -49,6 +49,17 @@ async def until(check: Callable[[], Any], timeout: float = 10.0, what: str = "")
         await asyncio.sleep(0.01)
 
 
+def fast_sip_server(secret: str) -> LocalRealtimeServer:
+    """The local server with its SIP side on, paced fast, webhooks signed with ``secret`` and
+    never retried."""
+    return LocalRealtimeServer(
+        api_key=KEY,
+        pacing="fast",
+        live=LiveOptions(pacing="fast"),
+        sip=SipOptions(webhook_secret=secret, retry_delays=(), caller_pacing="fast"),
+    )
+
+
 @contextlib.asynccontextmanager
 async def sip_stack(
     api: str,
@@ -58,12 +69,7 @@ async def sip_stack(
     **sip_options: Any,
 ) -> AsyncIterator[Stack]:
     secret = new_webhook_secret()
-    server = LocalRealtimeServer(
-        api_key=KEY,
-        pacing="fast",
-        live=LiveOptions(pacing="fast"),
-        sip=SipOptions(webhook_secret=secret, retry_delays=(), caller_pacing="fast"),
-    )
+    server = fast_sip_server(secret)
     taken: list[SipCall] = []
 
     def factory() -> SipCallHandler:

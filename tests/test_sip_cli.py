@@ -14,11 +14,11 @@ import pytest
 
 from rtsdk.sip.cli import sip_main
 from rtsdk.sip.http import HttpClient
-from rtsdk.testing import LiveOptions, LocalRealtimeServer, SipOptions
+from rtsdk.testing import SipOptions
 from rtsdk.testing.sip_webhook import new_webhook_secret
 from tests.conftest import REALTIME_ONCE
 
-from .sip_stack import KEY
+from .sip_stack import KEY, fast_sip_server
 from .test_sip_calls import tone
 
 pytestmark = pytest.mark.timeout(60)
@@ -61,12 +61,7 @@ async def _line(proc: subprocess.Popen[str]) -> str:
 @REALTIME_ONCE  # the server, not the kernels: once, on the compiled ones
 async def test_serve_a_call_then_drain_on_sigterm() -> None:
     secret = new_webhook_secret()
-    server = LocalRealtimeServer(
-        api_key=KEY,
-        pacing="fast",
-        live=LiveOptions(pacing="fast"),
-        sip=SipOptions(webhook_secret=secret, retry_delays=(), caller_pacing="fast"),
-    )
+    server = fast_sip_server(secret)
     async with server:
         env = dict(
             os.environ,
