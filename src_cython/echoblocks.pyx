@@ -9,7 +9,7 @@ the twin's in the last bits.
 """
 
 cimport numpy as cnp
-from libc.math cimport cos, exp, log, pi, pow, sin
+from libc.math cimport cos, exp, log, pi, pow, sin, sqrt
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
@@ -28,6 +28,8 @@ cdef enum:
     BANDS = 16  # frequency bands of the user's evidence
     FRESH = 3  # blocks: the band test runs while the reference played this recently
     SPAN = 5  # blocks: arrivals this far from the median count in the spread, not beyond
+    STRONG_BLOCKS = 4  # blocks of strong evidence in a row, before the microphone is sent
+    STRONG_AFTER = 10  # blocks: strong evidence counts this long past the latest arrival
 
 cdef double GUARD_ACTIVE = 1e-5  # reference block mean square counted as playing (-50 dBFS)
 cdef double RISE = 10.0  # 10 dB: the echo has arrived when the microphone rose this much
@@ -37,6 +39,8 @@ cdef double MARGIN = 2.0  # the user must add as much as the predicted echo (3 d
 cdef double BROAD_MARGIN = 2.0  # broadband, the user must add as much as the echo (3 dB)
 cdef double USER_SHARE = 0.15  # of the microphone's band energy above echo and noise
 cdef double SPREAD = 0.1  # of the loudest band's predicted echo, expected in every band
+cdef double STRONG = 2.75  # broadband, the microphone 4.4 dB over the predicted echo and noise
+cdef double SUPPRESSED = 100.0  # the canceller took 20 dB or more out of such a block
 
 
 cdef object _check_block(object block, str who):
@@ -118,6 +122,7 @@ cdef class TailGuard:
     cdef readonly double floor  # the gain of a guarded block
     cdef readonly int64_t guarded_blocks
     cdef readonly int64_t user_blocks  # let through on the user's evidence, echo in reach
+    cdef readonly int64_t mic_blocks  # of those, sent from the microphone (canceller suppressed)
     cdef readonly long rate
     cdef readonly int bands
     cdef double _rt60, _depth
@@ -131,7 +136,8 @@ cdef class TailGuard:
     cdef double _room
     cdef int _leads[MAX_LEADS]
     cdef int _nleads
-    cdef double _gain
+    cdef double _gain  # the last block's weight of the canceller's output
+    cdef double _mic_gain  # and of the microphone
     cdef object _ramp_arr
     cdef float *_ramp
     cdef double *_scratch
@@ -144,6 +150,7 @@ cdef class TailGuard:
     cdef double _last_mb[BANDS]
     cdef double _rb[BANDS]
     cdef int _evidence
+    cdef int _strong  # consecutive blocks with the microphone well over echo and noise
     cdef bint _passing
     cdef int64_t _onset  # the block of the last reference onset after a pause
 
@@ -203,14 +210,17 @@ cdef class TailGuard:
         self._active_blocks = 0
         self._k = 0
         self._gain = 1.0
+        self._mic_gain = 0.0
         self.guarded_blocks = 0
         self.user_blocks = 0
+        self.mic_blocks = 0
         for i in range(2 * HISTORY * BANDS):
             self._band_refs[i] = 0.0
         for i in range(BANDS):
             self._band_coupling[i] = 1.0
             self._band_noise[i] = 0.0
         self._evidence = 0
+        self._strong = 0
         self._passing = False
         self._onset = -(1 << 30)
         for i in range(BANDS):
@@ -318,10 +328,10 @@ cdef class TailGuard:
     cdef void _block(self, double me, double re, double oe, float *y, const float *mic,
                      const float *ref) noexcept nogil:
         cdef int64_t k = self._k
-        cdef double gain = 1.0
-        cdef double g0, room
-        cdef float f0, d, fg
-        cdef bint in_reach, user
+        cdef double gain = 1.0, mic_gain = 0.0
+        cdef double g0, m0, room, pred
+        cdef float f0, d, fg, c0, dc
+        cdef bint in_reach, user, strong
         cdef Py_ssize_t j
         cdef int p, i
         self._k += 1
@@ -359,34 +369,61 @@ cdef class TailGuard:
             _band_powers(&self._fft, ref, self._band_refs + p * BANDS)
         for i in range(BANDS):
             self._band_refs[(p + HISTORY) * BANDS + i] = self._band_refs[p * BANDS + i]
-        self._learn_coupling(me, oe)
+        if not self._strong:  # not while the microphone is well over the echo: the user, whom
+            self._learn_coupling(me, oe)  # the canceller may have taken 10 dB out of too
         in_reach = self._since_active <= self.lead + 30
         if in_reach:
             # the user's evidence, in the microphone: louder than the echo and noise it can
             # hold, or (while fresh echo arrives) a spectrum the echo cannot explain
             room = self._room if self._has_room else 0.0
-            user = me > BROAD_MARGIN * (self._predicted() + room) or (
+            pred = self._predicted()
+            user = me > BROAD_MARGIN * (pred + room) or (
                 self._since_active <= FRESH and self._band_share() > USER_SHARE
             )
             self._evidence = self._evidence + 1 if user else 0
+            # strong evidence (well over the echo and noise), the echo's arrival timed, 80 ms
+            # past the onset hold (see the twin)
+            strong = (
+                self._nleads > 0
+                and k - self._onset > self.lead_hi + STRONG_AFTER
+                and me > STRONG * (pred + room)
+            )
+            self._strong = self._strong + 1 if strong else 0
             if self._active_blocks <= self.warmup:
                 gain = self.floor  # not converged: the microphone is held down near the echo
             elif self.lead_lo - 3 <= k - self._onset <= self.lead_hi + 3:
                 gain = self.floor  # the first 50 ms of an echo after a pause: the canceller leaks
             elif user and (self._evidence >= 2 or self._passing):
                 self.user_blocks += 1  # twice in a row, or going on: the user, let through
+                if self._strong >= STRONG_BLOCKS and oe * SUPPRESSED < me:
+                    # the canceller's suppressor holds down a user well over the echo: the
+                    # microphone is sent instead, less the echo's share
+                    gain = 0.0
+                    mic_gain = sqrt(1.0 - (pred + room) / me)
+                    self.mic_blocks += 1
             else:
                 gain = self.floor
-            self._passing = gain == 1.0
+            self._passing = gain == 1.0 or mic_gain != 0.0
         else:
             self._evidence = 0
+            self._strong = 0
             self._passing = False
         for i in range(BANDS):
             self._last_mb[i] = self._mb[i]
-        if gain != 1.0:
+        if gain != 1.0 and mic_gain == 0.0:
             self.guarded_blocks += 1
         g0 = self._gain
-        if gain != g0:  # a ramp over the block, no click (float32, as the twin's NumPy)
+        m0 = self._mic_gain
+        if m0 != 0.0 or mic_gain != 0.0:  # the microphone in the mix: both ramped, in float32
+            f0 = <float>g0
+            d = <float>(gain - g0)
+            c0 = <float>m0
+            dc = <float>(mic_gain - m0)
+            for j in range(self.block):
+                y[j] = <float>(y[j] * <float>(f0 + <float>(d * self._ramp[j]))) + <float>(
+                    mic[j] * <float>(c0 + <float>(dc * self._ramp[j]))
+                )
+        elif gain != g0:  # a ramp over the block, no click (float32, as the twin's NumPy)
             f0 = <float>g0
             d = <float>(gain - g0)
             for j in range(self.block):
@@ -396,6 +433,7 @@ cdef class TailGuard:
             for j in range(self.block):
                 y[j] = y[j] * fg
         self._gain = gain
+        self._mic_gain = mic_gain
 
     cdef void _learn_coupling(self, double me, double oe) noexcept nogil:
         """Blocks the canceller took 10 dB or more out of are echo: their ratio to the

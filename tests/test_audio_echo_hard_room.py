@@ -291,7 +291,13 @@ async def double_talk(s: Session, tmp: Path, gains: list[float]) -> tuple[list[f
     await play(path)
     await asyncio.sleep(0.3)
     up = uplink(s.server)
-    a, b = locate(up, track, over_at, alone_at), locate(up, track, alone_at, up.size)
+    # each play starts within a second of its pw-play; alone, the track is found by
+    # cross-correlation, and over the reply too unless the guard held it down too much to be
+    # found there (then it starts as long after its pw-play as alone)
+    b = locate(up, track, alone_at, min(up.size, alone_at + RATE))
+    a = locate(up, track, over_at, min(alone_at, over_at + RATE))
+    if abs((a - over_at) - (b - alone_at)) > 0.1 * RATE:
+        a = over_at + (b - alone_at)
     out, step = [], TALK_S * RATE + gap.size
     over, alone = [], []
     for k in range(len(parts)):
@@ -326,6 +332,7 @@ async def test_loud_room(hard_room: Callable[..., None], room: Room, tmp_path: P
         try:
             quiet = [(await s.reply(voice(0.8, seed=i))).response["status"] for i in range(10)]
             stray = len(s.rec.of("input_audio_buffer.speech_started"))
+            alone = s.client.audio.echo_stats  # type: ignore[union-attr]  # echo, nobody talking
             lat, early = await barge_ins(s, tmp_path, [10 ** ((base + r) / 20) for r in rel])
             echo = s.client.audio.echo_stats  # type: ignore[union-attr]
         finally:
@@ -353,6 +360,8 @@ async def test_loud_room(hard_room: Callable[..., None], room: Room, tmp_path: P
     # that onset under the VAD's level): the floor below them
     heard = [sum(x is not None and -20 <= x <= 300 for x in xs) for xs in (same, louder)]
     assert min(heard) >= 8 and sum(heard) >= 17, (same, louder)
-    assert echo["erle_db"] is not None and echo["canceller_erle_db"] is not None
-    assert echo["erle_db"] > echo["canceller_erle_db"]  # the guard's share is counted
+    assert alone["erle_db"] is not None and alone["canceller_erle_db"] is not None
+    # on echo alone the guard's share is counted (with the user talking, the stage can send
+    # more than the canceller: the microphone, when the canceller held the user down)
+    assert alone["erle_db"] > alone["canceller_erle_db"], alone
     assert whole >= -6.0, (whole, loss)  # the user's voice over the reply against alone

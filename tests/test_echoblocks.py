@@ -138,14 +138,19 @@ def test_bounds(
     eb: ModuleType, case: tuple[int, Signals, list[int], dict[str, Any]], guard: bool
 ) -> None:
     block, sig, at, kw = case
-    ref, _, out = sig
+    ref, mic, out = sig
     blocks = ref.size // block
     y, m = run_meter(eb, block, sig, at, kw, guard)
-    # a gain between the guard's floor and 1 on every sample; nothing else changes
     a, b = np.abs(out.astype(np.float64)), np.abs(y.astype(np.float64))
-    assert np.all(b <= a * (1 + 1e-6))
-    floor = 10 ** (-30 / 20)
-    assert np.all(b >= a * floor * (1 - 1e-6))
+    if guard and m.guard.mic_blocks:
+        # blocks sent from the microphone (and the ramps into and out of them): a mix of the
+        # two, each weighed at most 1
+        assert np.all(b <= (a + np.abs(mic.astype(np.float64))) * (1 + 1e-6))
+    else:
+        # a gain between the guard's floor and 1 on every sample; nothing else changes
+        assert np.all(b <= a * (1 + 1e-6))
+        floor = 10 ** (-30 / 20)
+        assert np.all(b >= a * floor * (1 - 1e-6))
     if not guard:
         np.testing.assert_array_equal(y, out)
     assert 0 <= m.active_blocks <= blocks
@@ -156,6 +161,7 @@ def test_bounds(
     if guard:
         g = m.guard
         assert 0 <= g.guarded_blocks <= blocks
+        assert 0 <= g.mic_blocks <= g.user_blocks <= blocks
         assert 2 <= g.lead <= 60 and g.lead_ms == 10 * g.lead
         assert 2 <= g.lead_lo <= g.lead <= g.lead_hi <= 60
         assert g.coupling > 0.0
@@ -265,6 +271,76 @@ def test_onsets_held_whatever_the_arrivals_jitter(eb: ModuleType) -> None:
     assert np.all(e_y[leaks] < 1e-2 * e_out[leaks]), np.flatnonzero(
         e_y[leaks] >= 1e-2 * e_out[leaks]
     )
+
+
+def held_down_room(block: int, user_db: float | None, *, timed: bool = True) -> tuple[Signals, int]:
+    """Bursts of reference with pauses (their onsets time the echo's arrival; not ``timed``: the
+    reference plays from the first block, before the room was heard, and nothing can be timed),
+    then a long reply; its echo 10 blocks late at -3 dB; a user ``user_db`` over the
+    echo from block 600 to 660 (None: nobody); and a "canceller" that takes 40 dB out of
+    everything while the reference plays, the user included (a suppressor that took them for
+    echo), and passes the pauses whole. ``(signals, the user's first block)``."""
+    rng = np.random.default_rng(11)
+    blocks = 800
+    on = np.zeros(blocks, dtype=bool)
+    if timed:
+        for start in range(40, 340, 50):
+            on[start : start + 25] = True
+    on[400 if timed else 0 : 760] = True
+    n = blocks * block
+    ref = rng.standard_normal(n) * 0.2 * np.repeat(on, block)
+    echo = np.zeros(n)
+    echo[10 * block :] = ref[: n - 10 * block] * np.sqrt(0.5)
+    user = np.zeros(n)
+    if user_db is not None:
+        part = rng.standard_normal(60 * block)
+        part *= np.sqrt(np.mean(echo[500 * block : 600 * block] ** 2) * 10 ** (user_db / 10))
+        user[600 * block : 660 * block] = part
+    noise = rng.standard_normal(n) * 1e-3
+    mic = echo + user + noise
+    playing = np.repeat(on, block)
+    out = np.where(playing, 0.01 * (echo + user), echo + user) + noise
+    return (ref.astype(F32), mic.astype(F32), out.astype(F32)), 600
+
+
+def test_a_user_the_canceller_holds_down_is_sent_from_the_microphone(eb: ModuleType) -> None:
+    """The user 8 dB over the echo, whom the canceller's suppressor takes 40 dB out of: after 4
+    blocks of that evidence the guard sends the microphone (less the echo's share) while it
+    lasts; the echo alone is never sent so, nor anything before the echo's arrival was timed."""
+    block = 160
+    runs = {}
+    cases = (("user", 8.0, True), ("echo", None, True), ("untimed", 8.0, False))
+    for name, user_db, timed in cases:
+        (ref, mic, out), first = held_down_room(block, user_db, timed=timed)
+        y, m = run_meter(eb, block, (ref, mic, out), list(range(0, 801, 2)), {}, True)
+        runs[name] = (mic, out, y, m.guard)
+    mic, out, y, g = runs["user"]
+    e_mic, e_out, e_y = (
+        np.mean(x.reshape(-1, block).astype(np.float64) ** 2, axis=1) for x in (mic, out, y)
+    )
+    assert g.mic_blocks > 40
+    # blocks within 10 dB of the microphone during the reply (the fake canceller's 40 dB)
+    sent = 420 + np.flatnonzero(e_y[420:760] > 0.1 * e_mic[420:760])
+    assert sent[0] in range(first + 3, first + 5), sent[:5]  # from the fourth block of evidence
+    talk = slice(first + 5, first + 58)
+    assert np.all(e_y[talk] > 0.5 * e_mic[talk])
+    # the echo's share taken off: sent a little under the microphone, far over the canceller
+    assert np.all(e_y[talk] < e_mic[talk]) and np.all(e_y[talk] > 1e3 * e_out[talk])
+    assert np.all(sent < first + 62), sent[-5:]  # and no longer than the user talks
+    for name in ("echo", "untimed"):
+        mic, out, y, g = runs[name]
+        assert g.mic_blocks == 0, name
+        assert np.all(np.abs(y) <= np.abs(out) * (1 + 1e-6)), name
+    if not NO_EXTENSIONS:  # the compiled kernel and its twin agree on the mix
+        (ref, mic, out), _ = held_down_room(block, 8.0)
+        ys = [
+            run_meter(mod, block, (ref, mic, out), [0, 800], {}, True)[0]
+            for mod in (
+                importlib.import_module("rtsdk._kernels.echoblocks"),
+                importlib.import_module("rtsdk._reference.echoblocks"),
+            )
+        ]
+        np.testing.assert_allclose(ys[0], ys[1], rtol=1e-5, atol=1e-9)
 
 
 def test_reset_is_a_fresh_start(eb: ModuleType) -> None:

@@ -45,6 +45,10 @@ class TailGuard:
     def user_blocks(self) -> int:
         """Blocks let through on the user's evidence while echo could be present."""
     @property
+    def mic_blocks(self) -> int:
+        """Of those, blocks sent from the microphone: the canceller held down a user well over
+        the echo."""
+    @property
     def lead_ms(self) -> int:
         """The measured delay from a reference onset to its echo (plus 20 ms), in ms."""
     def __init__(

@@ -7,8 +7,10 @@ Contract (both backends):
   why is said there); ``rate`` (Hz, ``100 * block`` when None) places its frequency bands.
   ``process(mic, ref, out)`` guards ``out`` (the canceller's output for ``mic``/``ref``) in
   place, whole blocks of ``block`` samples; the gain of each block is 1 or ``10**(-depth_db/20)``,
-  ramped linearly over a block when it changes. Counters and state: ``guarded_blocks``,
-  ``user_blocks`` (blocks let through on the user's evidence while echo could be present),
+  or (a user the canceller held down) the block is ``mic`` times ``sqrt(1 - echo / mic)``
+  (energies) instead, each ramped linearly over a block when it changes. Counters and state:
+  ``guarded_blocks``, ``user_blocks`` (blocks let through on the user's evidence while echo
+  could be present), ``mic_blocks`` (of those, blocks sent from ``mic``),
   ``lead`` (blocks), ``lead_ms``, ``lead_lo`` and ``lead_hi`` (the earliest and latest recent
   arrivals, blocks), ``coupling``, ``band_coupling()`` (per band), ``bands``,
   ``fft_size``, ``block``, ``rate``, ``decay``, ``floor``, ``warmup``; ``reset()`` forgets all
@@ -61,6 +63,10 @@ _USER_SHARE: Final = 0.15  # of the microphone's band energy above the echo (and
 _SPREAD: Final = 0.1  # of the loudest band's predicted echo, expected in every band (-10 dB)
 _FRESH: Final = 3  # blocks: the band test runs while the reference played this recently
 _SPAN: Final = 5  # blocks: arrivals this far from the median count in the spread, not beyond
+_STRONG: Final = 2.75  # broadband, the microphone 4.4 dB over the predicted echo and noise
+_STRONG_BLOCKS: Final = 4  # that many blocks in a row, before the microphone is sent
+_STRONG_AFTER: Final = 10  # blocks: not before the latest recent arrival and this, after an onset
+_SUPPRESSED: Final = 100.0  # the canceller took 20 dB or more out of such a block
 
 
 def _check_block(block: object, who: str) -> int:
@@ -180,14 +186,17 @@ class TailGuard:
         self._leads: list[int] = []
         self._active_blocks = 0
         self._k = 0
-        self._gain = 1.0
+        self._gain = 1.0  # the last block's weight of the canceller's output
+        self._mic_gain = 0.0  # and of the microphone
         self.guarded_blocks = 0  #: blocks attenuated
         self.user_blocks = 0  #: blocks let through on the user's evidence, echo in reach
+        self.mic_blocks = 0  #: of those, blocks sent from the microphone (canceller suppressed)
         # per band: reference energies (stored twice, as _refs), coupling, the room's noise
         self._band_refs = np.zeros((2 * _HISTORY, _BANDS), dtype=np.float64)
         self._band_coupling = np.ones(_BANDS, dtype=np.float64)
         self._band_noise = np.zeros(_BANDS, dtype=np.float64)
         self._evidence = 0  # consecutive blocks with the user's evidence
+        self._strong = 0  # consecutive blocks with the microphone well over echo and noise
         self._passing = False  # the last block was let through on that evidence
         self._onset = -(1 << 30)  # the block of the last reference onset after a pause
         self._last_mb = np.zeros(_BANDS, dtype=np.float64)  # the last block's band energies
@@ -307,38 +316,62 @@ class TailGuard:
         self._time_the_lead(k, me)
         # silence (nothing playing): its bands are zeros, no transform needed
         self._push_ref(re, np.zeros(_BANDS) if re == 0.0 else self._band_energies(ref))
-        self._learn_coupling(me, oe, mb)
+        if not self._strong:  # not while the microphone is well over the echo: the user, whom
+            self._learn_coupling(me, oe, mb)  # the canceller may have taken 10 dB out of too
         gain = 1.0
+        mic_gain = 0.0
         last_mb, self._last_mb = self._last_mb, mb
         in_reach = self._since_active <= self.lead + 30
         if in_reach:
             # the user's evidence, in the microphone: louder than the echo and noise it can
             # hold, or (while fresh echo arrives) a spectrum the echo cannot explain
             room = self._room if self._room is not None else 0.0
-            user = me > _BROAD_MARGIN * (self._predicted() + room) or (
+            pred = self._predicted()
+            user = me > _BROAD_MARGIN * (pred + room) or (
                 self._since_active <= _FRESH and self._band_share(mb, last_mb) > _USER_SHARE
             )
             self._evidence = self._evidence + 1 if user else 0
+            # strong evidence: well over the echo and noise, the echo's arrival timed (measured,
+            # not assumed: the prediction is trusted that far only then), 80 ms past the onset
+            # hold (an early echo can be louder than a prediction that waits for it, and a
+            # clipping speaker's first syllables louder than the coupling its loud ones taught)
+            strong = (
+                bool(self._leads)
+                and k - self._onset > self.lead_hi + _STRONG_AFTER
+                and me > _STRONG * (pred + room)
+            )
+            self._strong = self._strong + 1 if strong else 0
             if self._active_blocks <= self.warmup:
                 gain = self.floor  # not converged: the microphone is held down near the echo
             elif self.lead_lo - 3 <= k - self._onset <= self.lead_hi + 3:
                 gain = self.floor  # the first 50 ms of an echo after a pause: the canceller leaks
             elif user and (self._evidence >= 2 or self._passing):
                 self.user_blocks += 1  # twice in a row, or going on: the user, let through
+                if self._strong >= _STRONG_BLOCKS and oe * _SUPPRESSED < me:
+                    # the user well over the echo for 40 ms, yet the canceller's suppressor
+                    # holds them down: the microphone is sent instead, less the echo's share
+                    gain = 0.0
+                    mic_gain = math.sqrt(1.0 - (pred + room) / me)
+                    self.mic_blocks += 1
             else:
                 gain = self.floor
-            self._passing = gain == 1.0
+            self._passing = gain == 1.0 or mic_gain != 0.0
         else:
             self._evidence = 0
+            self._strong = 0
             self._passing = False
-        if gain != 1.0:
+        if gain != 1.0 and mic_gain == 0.0:
             self.guarded_blocks += 1
-        g0 = self._gain
-        if gain != g0:  # a ramp over the block, no click
+        g0, m0 = self._gain, self._mic_gain
+        if m0 != 0.0 or mic_gain != 0.0:  # the microphone in the mix: a ramp over the block
+            a = np.float32(g0) + np.float32(gain - g0) * self._ramp
+            c = np.float32(m0) + np.float32(mic_gain - m0) * self._ramp
+            y[:] = y * a + mic * c
+        elif gain != g0:  # a ramp over the block, no click
             y *= np.float32(g0) + np.float32(gain - g0) * self._ramp
         elif gain != 1.0:
             y *= np.float32(gain)
-        self._gain = gain
+        self._gain, self._mic_gain = gain, mic_gain
 
     def _learn_coupling(self, me: float, oe: float, mb: npt.NDArray[np.float64]) -> None:
         """Blocks the canceller took 10 dB or more out of are echo: their ratio to the

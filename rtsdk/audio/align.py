@@ -267,6 +267,8 @@ class EchoStage:
             "reference_overruns": self.tap.overruns,
             "reference_lost_samples": self.tap.lost_samples,
             "frames": self.frames,
+            "user_blocks": st["user_blocks"],  # the guard let through as the user
+            "mic_blocks": st["mic_blocks"],  # of those, sent from the microphone
             "errors": self.errors,
             "last_error": self.last_error,
         }

@@ -213,7 +213,8 @@ class EchoCanceller(abc.ABC):
     @property
     def stats(self) -> dict[str, Any]:
         """Counters: backend, sample_rate, erle_db (the whole stage), canceller_erle_db,
-        delay_hint_ms, samples, latency_samples, the guard's blocks."""
+        delay_hint_ms, samples, latency_samples, the guard's blocks (held down, let through on
+        the user's evidence, and of those sent from the microphone: ``mic_blocks``)."""
         erle, own = self.erle_db, self.canceller_erle_db
         return {
             "backend": self.backend,
@@ -228,6 +229,7 @@ class EchoCanceller(abc.ABC):
             "tail_guard": self._guard is not None,
             "tail_guarded_blocks": 0 if self._guard is None else self._guard.guarded_blocks,
             "user_blocks": 0 if self._guard is None else self._guard.user_blocks,
+            "mic_blocks": 0 if self._guard is None else self._guard.mic_blocks,
             "echo_lead_ms": None if self._guard is None else self._guard.lead_ms,
         }
 

@@ -42,6 +42,19 @@ even be louder than the microphone. Measured on numpy rooms whose echo at the mi
 within 3 dB of the output (``tests/test_audio_echo_loud.py``) and on the CI's loud rooms
 (``tests/test_audio_echo_hard_room.py``); see ``docs/echo-cancellation.md``.
 
+A user the canceller holds down: in loud rooms AEC3's suppressor can keep a user talking over
+the reply 40-50 dB down for their first 300-400 ms although the microphone shows them 6-10 dB
+over the echo; the guard then has nothing to let through. When the microphone is 4.4 dB or more
+over the predicted echo and noise for 4 blocks in a row (strong evidence: on the recorded loud
+rooms and the numpy ones, echo alone reached it for at most 2 blocks in a row) and the
+canceller took 20 dB or more out of the block, the guard sends the microphone itself, scaled by
+``sqrt(1 - (echo + noise) / mic)`` (the user's share of its energy), until either stops: the
+echo goes up with the user, 4.4 dB or more under them. Strong evidence counts only once the
+echo's arrival was timed (the prediction's timing measured, not assumed) and from 80 ms after
+the onset hold (a reply's first syllables through a clipping speaker can be louder than the
+coupling its loud ones taught); while it holds, the coupling is not learnt (the canceller took
+10 dB or more out of the user too, and the coupling would learn the user as echo).
+
 Warm-up: during the first ``warmup_ms`` of reference activity after a reset (the canceller has
 not converged and the coupling is not known), every block in which the echo can be present is
 held down, as half duplex would: a user cannot barge in during the first second of playback.
