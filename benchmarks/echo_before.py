@@ -31,6 +31,22 @@ def kernel_at(rev: str) -> ModuleType:
     tmp = Path(tempfile.mkdtemp(prefix="rtsdk-echo-before-"))
     name = "echoblocks_before"
     (tmp / f"{name}.pyx").write_text(src.stdout)
+    # the ``include``d .pxi files of the same commit, beside it (Cython finds them there)
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-tree", "--name-only", rev, "src_cython/"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for path in listed.stdout.split():
+        if path.endswith(".pxi"):
+            text = subprocess.run(
+                ["git", "-C", str(ROOT), "show", f"{rev}:{path}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            (tmp / Path(path).name).write_text(text.stdout)
     setup = tmp / "setup_before.py"
     setup.write_text(
         "import numpy as np\n"
