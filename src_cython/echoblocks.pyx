@@ -30,6 +30,7 @@ cdef enum:
     SPAN = 5  # blocks: arrivals this far from the median count in the spread, not beyond
     STRONG_BLOCKS = 4  # blocks of strong evidence in a row, before the microphone is sent
     STRONG_AFTER = 10  # blocks: strong evidence counts this long past the latest arrival
+    HOLD_END = 6  # blocks: the onset hold lasts from the earliest arrival to the latest + 60 ms
 
 cdef double GUARD_ACTIVE = 1e-5  # reference block mean square counted as playing (-50 dBFS)
 cdef double RISE = 10.0  # 10 dB: the echo has arrived when the microphone rose this much
@@ -381,7 +382,7 @@ cdef class TailGuard:
                 self._since_active <= FRESH and self._band_share() > USER_SHARE
             )
             self._evidence = self._evidence + 1 if user else 0
-            # strong evidence (well over the echo and noise), the echo's arrival timed, 80 ms
+            # strong evidence (well over the echo and noise), the echo's arrival timed, 50 ms
             # past the onset hold (see the twin)
             strong = (
                 self._nleads > 0
@@ -391,8 +392,8 @@ cdef class TailGuard:
             self._strong = self._strong + 1 if strong else 0
             if self._active_blocks <= self.warmup:
                 gain = self.floor  # not converged: the microphone is held down near the echo
-            elif self.lead_lo - 3 <= k - self._onset <= self.lead_hi + 3:
-                gain = self.floor  # the first 50 ms of an echo after a pause: the canceller leaks
+            elif self.lead_lo - 3 <= k - self._onset <= self.lead_hi + HOLD_END:
+                gain = self.floor  # an echo's first 80 ms after a pause: the canceller leaks
             elif user and (self._evidence >= 2 or self._passing):
                 self.user_blocks += 1  # twice in a row, or going on: the user, let through
                 if self._strong >= STRONG_BLOCKS and oe * SUPPRESSED < me:

@@ -65,6 +65,7 @@ _FRESH: Final = 3  # blocks: the band test runs while the reference played this 
 _SPAN: Final = 5  # blocks: arrivals this far from the median count in the spread, not beyond
 _STRONG: Final = 2.75  # broadband, the microphone 4.4 dB over the predicted echo and noise
 _STRONG_BLOCKS: Final = 4  # that many blocks in a row, before the microphone is sent
+_HOLD_END: Final = 6  # blocks: the onset hold lasts from the earliest arrival to the latest + 60 ms
 _STRONG_AFTER: Final = 10  # blocks: not before the latest recent arrival and this, after an onset
 _SUPPRESSED: Final = 100.0  # the canceller took 20 dB or more out of such a block
 
@@ -332,7 +333,7 @@ class TailGuard:
             )
             self._evidence = self._evidence + 1 if user else 0
             # strong evidence: well over the echo and noise, the echo's arrival timed (measured,
-            # not assumed: the prediction is trusted that far only then), 80 ms past the onset
+            # not assumed: the prediction is trusted that far only then), 50 ms past the onset
             # hold (an early echo can be louder than a prediction that waits for it, and a
             # clipping speaker's first syllables louder than the coupling its loud ones taught)
             strong = (
@@ -343,8 +344,8 @@ class TailGuard:
             self._strong = self._strong + 1 if strong else 0
             if self._active_blocks <= self.warmup:
                 gain = self.floor  # not converged: the microphone is held down near the echo
-            elif self.lead_lo - 3 <= k - self._onset <= self.lead_hi + 3:
-                gain = self.floor  # the first 50 ms of an echo after a pause: the canceller leaks
+            elif self.lead_lo - 3 <= k - self._onset <= self.lead_hi + _HOLD_END:
+                gain = self.floor  # an echo's first 80 ms after a pause: the canceller leaks
             elif user and (self._evidence >= 2 or self._passing):
                 self.user_blocks += 1  # twice in a row, or going on: the user, let through
                 if self._strong >= _STRONG_BLOCKS and oe * _SUPPRESSED < me:
