@@ -9,14 +9,17 @@ Per room (about a minute; CI runs the first, ``RTSDK_ECHO_ALL_ROOMS=1`` all):
    nobody talking, no ``speech_started``; then 20 barge-ins, each over a new never-quiet reply
    0.6 s into it, the user alternately at the echo's level at the microphone and 6 dB
    louder: the server's ``speech_started`` within 300 ms of the user's first word in at least
-   17 of the 20 and 8 of 10 at each level, and none before the user talked. The issue's
-   targets are 9 of 10 at the echo's level and 10 of 10 at +6 dB; runs meet both in about
-   half (a late one: AEC3's own suppressor holds that onset under the VAD's level for 300-400
-   ms; see ``docs/echo-cancellation.md``), so the test holds the floor below them and prints
-   the figures;
+   17 of the 20, 8 of 10 at the echo's level and 9 of 10 at +6 dB, and none before the user
+   talked. The issue's targets are 9 of 10 and 10 of 10; since the guard sends the
+   microphone when AEC3 holds a user well over the echo down, 8 of 10 ``laptop`` sessions
+   and 3 of 6 ``laptop-boomy`` ones met both (most of the rest: one more late at the echo's
+   level, a soft first syllable that AEC3 holds down; see ``docs/echo-cancellation.md``), so
+   the test holds the floor below them and prints the figures; the stage's ERLE is over the
+   canceller's on the echo alone;
 3. one session without turn detection: a reply of a real voice with the user talking over it
    4 times, then the same 4 utterances alone: the double-talk loss of each (its level in the
-   uplink over the reply against alone).
+   uplink over the reply against alone, each found within a second of its ``pw-play``; with
+   the microphone sent, some echo, at least 4.4 dB under the user, counts with them).
 
 Run once, on the compiled kernels; skips without the room (fails with ``RTSDK_REQUIRE_AUDIO=1``).
 """
@@ -355,11 +358,13 @@ async def test_loud_room(hard_room: Callable[..., None], room: Room, tmp_path: P
     print(f"  echo stats: {echo}")
     assert stray == 0 and quiet == ["completed"] * 10, (stray, quiet, echo)
     assert early == [], f"speech_started before the user talked, at {early} ms"
-    # the targets are 9 of 10 at the echo's level and 10 of 10 at +6 dB; about 1 run in 4
-    # has a second late one (370-430 ms) or one not heard at all (AEC3's own suppressor keeps
-    # that onset under the VAD's level): the floor below them
+    # the targets are 9 of 10 at the echo's level and 10 of 10 at +6 dB. At the echo's level
+    # about 1 session in 8 has a second late one: utterance 1 (trials 2 and 14) starts 3-15 dB
+    # under its own level for 350 ms, and AEC3 holds some of it down. At +6 dB a late one is
+    # rare since the guard sends the microphone when AEC3 holds the user down (in one session
+    # of 16 a trial was located 150 ms late, its speech_started counted at -74 ms): the floor
     heard = [sum(x is not None and -20 <= x <= 300 for x in xs) for xs in (same, louder)]
-    assert min(heard) >= 8 and sum(heard) >= 17, (same, louder)
+    assert heard[0] >= 8 and heard[1] >= 9 and sum(heard) >= 17, (same, louder)
     assert alone["erle_db"] is not None and alone["canceller_erle_db"] is not None
     # on echo alone the guard's share is counted (with the user talking, the stage can send
     # more than the canceller: the microphone, when the canceller held the user down)
