@@ -190,3 +190,50 @@ async def test_barge_in_truncates_where_the_sink_really_stopped(
     rendered_ms = (stop - loud[0] + 1) * 1000 / rate
     assert 300 <= end_ms <= 1500
     assert abs(end_ms - rendered_ms) <= 20, (end_ms, rendered_ms)
+
+
+@REALTIME_ONCE
+async def test_interrupt_response_off_lets_the_reply_play_on(tmp_path: Path) -> None:
+    """With ``interrupt_response=False`` the user talking over a reply neither cancels nor
+    truncates it: the server goes on (it said so in the session) and the client plays all of
+    it (the reply is a 500 Hz tone, the user a 300 Hz one: the sink is read per 10 ms)."""
+    out = tmp_path / "assistant.wav"
+    source = PushSource(24000, realtime=True)
+    sink = WavSink(out, sample_rate=24000, realtime=True)
+    async with LocalRealtimeServer(pacing="realtime") as server:
+        client = AsyncRealtimeAIClient(
+            RealtimeAIOptions(url=server.url, silence_duration_ms=200, interrupt_response=False),
+            stream_options=AudioStreamOptions(input_device=None, output_device=None),
+            audio_source=source,
+            audio_sink=sink,
+        )
+        rec = Recorder()
+        client.on("*", rec)
+        await client.start()
+        t = np.arange(int(1.5 * 24000)) / 24000
+        source.push((0.4 * np.sin(2 * np.pi * 500 * t)).astype(np.float32))
+        source.push(np.zeros(int(0.5 * 24000), np.float32))
+        await rec.wait("response.output_audio.delta", timeout=10)
+        await asyncio.sleep(0.6)  # the user hears some of the reply, then talks over it
+        source.push((0.4 * np.sin(2 * np.pi * 300 * t[:14400])).astype(np.float32))
+        source.push(np.zeros(int(0.5 * 24000), np.float32))
+        started = await rec.wait(
+            "input_audio_buffer.speech_started", lambda e: e.audio_start_ms > 1500, timeout=10
+        )
+        done = await rec.wait("response.done", timeout=10)  # the first reply's
+        await asyncio.sleep(2.0)  # it plays out, and the reply to the user after it
+        stream = client.stats()["audio"]["stream"]
+        await client.stop()
+        sent = [f for f in server.connections[0].received if isinstance(f, dict)]
+    assert started.audio_start_ms < 3000  # the second utterance, over the first reply
+    assert done.response["status"] == "completed"
+    kinds = {f["type"] for f in sent}
+    assert "conversation.item.truncate" not in kinds and "response.cancel" not in kinds
+    heard, rate = read_wav(out)
+    b = rate // 100
+    blocks = heard[: heard.size // b * b].reshape(-1, b).astype(np.float64)
+    n = np.arange(b) / rate
+    tone = {f: np.abs(blocks @ np.exp(-2j * np.pi * f * n)) for f in (500, 300)}
+    first = (tone[500] > 2 * tone[300]) & (np.sqrt(np.mean(blocks**2, axis=1)) > 0.05)
+    assert stream["discarded_samples"] == 0
+    assert np.count_nonzero(first) * 10 >= 1400, np.count_nonzero(first)  # all 1.5 s of it

@@ -399,14 +399,20 @@ def test_truncate_is_format_aware(fmt: str, per_ms: int) -> None:
     assert frames[0]["audio_end_ms"] == 250
 
 
-def test_barge_in_drops_further_deltas_and_cancels_when_the_server_will_not() -> None:
+def test_interrupt_response_off_lets_the_reply_go_on_until_the_app_barges_in() -> None:
+    """With ``interrupt_response`` off the server does not cancel its reply when the user
+    starts talking, and neither does the client: playback goes on, nothing is sent. An explicit
+    barge-in (the app's) cancels, since the server will not, truncates and drops what follows."""
     state = _playing(interrupt_response=False)
     feed(state, audio_delta("resp_1", "item_a", 9600))
     state.audio_played("item_a", 2400)
     out = feed(state, S("input_audio_buffer.speech_started", audio_start_ms=5, item_id="item_u"))
-    assert types(out.send) == ["response.cancel", "conversation.item.truncate"]
-    assert out.send[0]["response_id"] == "resp_1"
-    assert out.send[1]["audio_end_ms"] == 100
+    assert out.send == [] and not out.stop_playback
+    assert state.audio_received("item_a", 960, "resp_1") is True  # still playing
+    frames = state.barge_in()
+    assert types(frames) == ["response.cancel", "conversation.item.truncate"]
+    assert frames[0]["response_id"] == "resp_1"
+    assert frames[1]["audio_end_ms"] == 100
     assert state.audio_received("item_a", 960, "resp_1") is False
 
 

@@ -108,8 +108,9 @@ class RealtimeCore(ClientSessionState):
     # -- events --------------------------------------------------------------------------------
 
     def interrupts_playback(self, event: Any) -> bool:
-        """``input_audio_buffer.speech_started``: the user is talking over the model."""
-        return isinstance(event, ev.InputAudioBufferSpeechStartedEvent)
+        """``input_audio_buffer.speech_started``: the user is talking over the model (unless
+        ``interrupt_response`` is off: then the reply goes on)."""
+        return isinstance(event, ev.InputAudioBufferSpeechStartedEvent) and self.speech_interrupts
 
     def handle(self, event: ev.ServerEvent) -> Actions:
         actions = super().handle(event)

@@ -423,7 +423,16 @@ class ClientSessionState:
             if isinstance(part, dict):
                 content[event.content_index] = dict(part, transcript=event.transcript)
 
+    @property
+    def speech_interrupts(self) -> bool:
+        """Whether the user starting to talk (``speech_started``) cuts the reply: not with
+        ``interrupt_response`` off, where the server lets its reply go on, and so does the
+        client (an app that wants to cut it barges in itself)."""
+        return self.turn_detection == "none" or self.interrupt_response
+
     def _on_speech_started(self, event: Any, actions: Actions) -> None:
+        if not self.speech_interrupts:
+            return
         actions.stop_playback = True
         actions.send += self.barge_in()
 
