@@ -26,6 +26,40 @@ def silence(seconds: float, rate: int = 24000) -> np.ndarray:
     return np.zeros(int(seconds * rate), dtype=np.float32)
 
 
+async def started_on_files(options: Any, source: Any, sink: Any) -> tuple[Any, Recorder]:
+    """An ``AsyncRealtimeAIClient`` with ``options`` on ``source`` and ``sink`` instead of
+    devices, every event recorded, started; ``(client, recorder)``."""
+    from rtsdk import AsyncRealtimeAIClient
+    from rtsdk.audio import AudioStreamOptions
+
+    client = AsyncRealtimeAIClient(
+        options,
+        stream_options=AudioStreamOptions(input_device=None, output_device=None),
+        audio_source=source,
+        audio_sink=sink,
+    )
+    rec = Recorder()
+    client.on("*", rec)
+    await client.start()
+    return client, rec
+
+
+async def talk_over_the_reply(
+    source: Any, rec: Recorder, after_s: float, first_of_reply: str = "response.output_audio.delta"
+) -> Any:
+    """The user says 1.5 s of 500 Hz into ``source`` (a real-time ``PushSource``), the echo
+    assistant starts its reply (``first_of_reply`` recorded), and ``after_s`` later the user
+    says 0.6 s of 300 Hz over it (each followed by 0.5 s of silence); the first event of the
+    reply."""
+    source.push(tone(1.5, freq=500.0, amp=0.4))
+    source.push(silence(0.5))
+    first = await rec.wait(first_of_reply, timeout=10)
+    await asyncio.sleep(after_s)
+    source.push(tone(0.6, freq=300.0, amp=0.4))
+    source.push(silence(0.5))
+    return first
+
+
 def best_correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Peak normalised cross-correlation of ``a`` placed anywhere inside ``b`` (0 if longer)."""
     if len(b) < len(a):

@@ -14,7 +14,7 @@ from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions
 from rtsdk.audio import AudioStreamOptions, PushSource, WavSink, WavSource, read_wav
 from rtsdk.testing import LocalRealtimeServer
 
-from .client_helpers import Recorder, best_correlation
+from .client_helpers import Recorder, best_correlation, started_on_files, talk_over_the_reply
 from .conftest import REALTIME_ONCE
 from .test_audio_devices import require_loopback
 
@@ -164,15 +164,10 @@ async def test_barge_in_truncates_where_the_sink_really_stopped(
             for etype in (first_of_reply, "conversation.item.truncated"):
                 client.on(etype, rec)
         await client.start()
-        t = np.arange(int(1.5 * 24000)) / 24000
-        source.push((0.4 * np.sin(2 * np.pi * 500 * t)).astype(np.float32))
-        source.push(np.zeros(int(0.5 * 24000), np.float32))
-        first = await rec.wait(first_of_reply, timeout=10)
-        await asyncio.sleep(0.6)  # the user hears some of the echo, then talks over it
+        # the user hears some of the echo, then talks over it
+        first = await talk_over_the_reply(source, rec, 0.6, first_of_reply)
         assert client.audio is not None and client.audio.delta_player is not None
         fast = client.audio.delta_player.played
-        source.push((0.4 * np.sin(2 * np.pi * 300 * t[:14400])).astype(np.float32))
-        source.push(np.zeros(int(0.5 * 24000), np.float32))
         truncated = await rec.wait("conversation.item.truncated", timeout=10)
         await asyncio.sleep(0.3)
         await client.stop()
@@ -201,22 +196,11 @@ async def test_interrupt_response_off_lets_the_reply_play_on(tmp_path: Path) -> 
     source = PushSource(24000, realtime=True)
     sink = WavSink(out, sample_rate=24000, realtime=True)
     async with LocalRealtimeServer(pacing="realtime") as server:
-        client = AsyncRealtimeAIClient(
-            RealtimeAIOptions(url=server.url, silence_duration_ms=200, interrupt_response=False),
-            stream_options=AudioStreamOptions(input_device=None, output_device=None),
-            audio_source=source,
-            audio_sink=sink,
+        options = RealtimeAIOptions(
+            url=server.url, silence_duration_ms=200, interrupt_response=False
         )
-        rec = Recorder()
-        client.on("*", rec)
-        await client.start()
-        t = np.arange(int(1.5 * 24000)) / 24000
-        source.push((0.4 * np.sin(2 * np.pi * 500 * t)).astype(np.float32))
-        source.push(np.zeros(int(0.5 * 24000), np.float32))
-        await rec.wait("response.output_audio.delta", timeout=10)
-        await asyncio.sleep(0.6)  # the user hears some of the reply, then talks over it
-        source.push((0.4 * np.sin(2 * np.pi * 300 * t[:14400])).astype(np.float32))
-        source.push(np.zeros(int(0.5 * 24000), np.float32))
+        client, rec = await started_on_files(options, source, sink)
+        await talk_over_the_reply(source, rec, 0.6)  # the user hears some of it, then talks
         started = await rec.wait(
             "input_audio_buffer.speech_started", lambda e: e.audio_start_ms > 1500, timeout=10
         )

@@ -18,7 +18,14 @@ from rtsdk import AsyncRealtimeAIClient, RealtimeAIOptions
 from rtsdk.audio import AudioStreamOptions, PushSource, WavSink, read_wav
 from rtsdk.testing import ImpairedLink, Impairment, LiveOptions, LocalRealtimeServer
 
-from .client_helpers import KEY, Recorder, barge_in_stop_ms, best_correlation
+from .client_helpers import (
+    KEY,
+    Recorder,
+    barge_in_stop_ms,
+    best_correlation,
+    started_on_files,
+    talk_over_the_reply,
+)
 from .conftest import REALTIME_ONCE
 
 # the network is the thing tested, in real time: once, on the compiled kernels
@@ -172,22 +179,9 @@ async def test_conversation_over_a_150ms_jittered_path(tmp_path: Path) -> None:
     path = Impairment(delay_ms=150, jitter_ms=50)
     async with LocalRealtimeServer(pacing="realtime") as server:
         async with ImpairedLink.to_url(server.url, up=path, down=path, seed=7) as link:
-            client = AsyncRealtimeAIClient(
-                RealtimeAIOptions(url=link.rewrite(server.url), silence_duration_ms=200),
-                stream_options=AudioStreamOptions(input_device=None, output_device=None),
-                audio_source=source,
-                audio_sink=sink,
-            )
-            rec = Recorder()
-            client.on("*", rec)
-            await client.start()
-            t = np.arange(int(1.5 * 24000)) / 24000
-            source.push((0.4 * np.sin(2 * np.pi * 500 * t)).astype(np.float32))
-            source.push(np.zeros(int(0.5 * 24000), np.float32))
-            first = await rec.wait("response.output_audio.delta", timeout=10)
-            await asyncio.sleep(0.8)
-            source.push((0.4 * np.sin(2 * np.pi * 300 * t[:14400])).astype(np.float32))
-            source.push(np.zeros(int(0.5 * 24000), np.float32))
+            options = RealtimeAIOptions(url=link.rewrite(server.url), silence_duration_ms=200)
+            client, rec = await started_on_files(options, source, sink)
+            first = await talk_over_the_reply(source, rec, 0.8)
             await rec.wait("conversation.item.truncated", timeout=10)
             await asyncio.sleep(0.3)
             stream = client.stats()["audio"]["stream"]
