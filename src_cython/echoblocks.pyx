@@ -382,7 +382,7 @@ cdef class TailGuard:
                 self._since_active <= FRESH and self._band_share() > USER_SHARE
             )
             self._evidence = self._evidence + 1 if user else 0
-            # strong evidence (well over the echo and noise), the echo's arrival timed, 50 ms
+            # strong evidence (well over the echo and noise), the echo's arrival timed, 40 ms
             # past the onset hold (see the twin)
             strong = (
                 self._nleads > 0

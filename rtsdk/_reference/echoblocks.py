@@ -66,7 +66,7 @@ _SPAN: Final = 5  # blocks: arrivals this far from the median count in the sprea
 _STRONG: Final = 2.75  # broadband, the microphone 4.4 dB over the predicted echo and noise
 _STRONG_BLOCKS: Final = 4  # that many blocks in a row, before the microphone is sent
 _HOLD_END: Final = 6  # blocks: the onset hold lasts from the earliest arrival to the latest + 60 ms
-_STRONG_AFTER: Final = 10  # blocks: not before the latest recent arrival and this, after an onset
+_STRONG_AFTER: Final = 10  # blocks: strong evidence counts from the latest arrival + 100 ms on
 _SUPPRESSED: Final = 100.0  # the canceller took 20 dB or more out of such a block
 
 
@@ -333,7 +333,7 @@ class TailGuard:
             )
             self._evidence = self._evidence + 1 if user else 0
             # strong evidence: well over the echo and noise, the echo's arrival timed (measured,
-            # not assumed: the prediction is trusted that far only then), 50 ms past the onset
+            # not assumed: the prediction is trusted that far only then), 40 ms past the onset
             # hold (an early echo can be louder than a prediction that waits for it, and a
             # clipping speaker's first syllables louder than the coupling its loud ones taught)
             strong = (

@@ -53,7 +53,7 @@ rooms and the numpy ones, echo alone reached it for at most 2 blocks in a row) a
 canceller took 20 dB or more out of the block, the guard sends the microphone itself, scaled by
 ``sqrt(1 - (echo + noise) / mic)`` (the user's share of its energy), until either stops: the
 echo goes up with the user, 4.4 dB or more under them. Strong evidence counts only once the
-echo's arrival was timed (the prediction's timing measured, not assumed) and from 50 ms after
+echo's arrival was timed (the prediction's timing measured, not assumed) and from 40 ms after
 the onset hold (a reply's first syllables through a clipping speaker can be louder than the
 coupling its loud ones taught); while it holds, the coupling is not learnt (the canceller took
 10 dB or more out of the user too, and the coupling would learn the user as echo).
