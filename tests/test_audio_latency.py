@@ -137,30 +137,6 @@ def test_native_rate_prefers_the_sound_servers_rate(monkeypatch: pytest.MonkeyPa
     assert native_rate(plugin) == 48_000  # asked once per device: remembered
 
 
-class _OneWaySD(_SD):
-    """A duplex plugin that converts any rate on its output only."""
-
-    def check_input_settings(self, *, device: int, samplerate: int, **kw: Any) -> None:
-        self.asked.append(samplerate)
-        if samplerate not in (44_100, 48_000):
-            raise ValueError("Invalid sample rate")
-
-
-def test_native_rate_asks_each_direction(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A duplex device is asked about the direction being opened, and remembered per
-    direction (the input's answer is not the output's)."""
-    duplex = DeviceInfo(5, "default", "ALSA", 64, 64, 44_100.0, True, True)
-    sd = _OneWaySD(True)
-    monkeypatch.setattr(devices, "_converting", {})
-    monkeypatch.setattr(devices, "_sd", lambda: sd)
-    assert native_rate(duplex, "output") == 48_000
-    assert native_rate(duplex, "input") == 44_100
-    assert native_rate(duplex) == 44_100  # a device with inputs: asked as an input
-    assert len(sd.asked) == 2  # once per direction
-    with pytest.raises(ValueError, match="direction"):
-        native_rate(duplex, "sideways")
-
-
 # ---------------------------------------------------------------------- on the CI audio stack
 
 

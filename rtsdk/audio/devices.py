@@ -184,17 +184,17 @@ def _adc(t: Any) -> float:
 SERVER_RATE = 48_000
 #: No sound card runs at this rate; a device that accepts it converts whatever it is given.
 _ODD_RATE = 47_999
-_converting: dict[tuple[int, str, str], bool] = {}
+_converting: dict[tuple[int, str], bool] = {}
 
 
-def _accepts_any_rate(info: DeviceInfo, direction: str) -> bool:
-    """True for a device that converts any rate in ``direction`` (``"input"`` or ``"output"``:
-    a sound server's ALSA plugin, ``pipewire``, ``pulse``, ``default`` routed to either); asked
-    once per device and direction."""
-    key = (info.index, info.name, direction)
+def _accepts_any_rate(info: DeviceInfo) -> bool:
+    """True for a device that converts any rate (a sound server's ALSA plugin: ``pipewire``,
+    ``pulse``, ``default`` routed to either); asked once per device and direction."""
+    kind = "input" if info.max_input_channels else "output"
+    key = (info.index, info.name)
     if key not in _converting:
         sd = _sd()
-        check = sd.check_input_settings if direction == "input" else sd.check_output_settings
+        check = sd.check_input_settings if kind == "input" else sd.check_output_settings
         try:
             check(device=info.index, samplerate=_ODD_RATE, channels=1, dtype="float32")
         except Exception:
@@ -204,10 +204,9 @@ def _accepts_any_rate(info: DeviceInfo, direction: str) -> bool:
     return _converting[key]
 
 
-def native_rate(info: DeviceInfo, direction: str | None = None) -> int:
-    """The rate to open ``info`` at for ``direction`` (``"input"`` or ``"output"``; None: input
-    for a device with input channels, else output) when none is asked for: the one it runs at
-    without a resampler of the sound server in the way.
+def native_rate(info: DeviceInfo) -> int:
+    """The rate to open ``info`` at when none is asked for: the one it runs at without a
+    resampler of the sound server in the way.
 
     PortAudio's ALSA host API advertises 44.1 kHz for any device that can take it, including a
     sound server's plugin device, which converts to the server's own rate (48 kHz on PipeWire and
@@ -215,18 +214,14 @@ def native_rate(info: DeviceInfo, direction: str | None = None) -> int:
     :data:`SERVER_RATE`. A hardware device keeps the rate it advertises; one outside
     :data:`~rtsdk.audio.options.SUPPORTED_RATES` gets 48 kHz.
     """
-    if direction is None:
-        direction = "input" if info.max_input_channels else "output"
-    elif direction not in ("input", "output"):
-        raise ValueError(f"native_rate: direction must be 'input' or 'output', got {direction!r}")
     advertised = round(info.default_samplerate)
-    if advertised != SERVER_RATE and info.hostapi == "ALSA" and _accepts_any_rate(info, direction):
+    if advertised != SERVER_RATE and info.hostapi == "ALSA" and _accepts_any_rate(info):
         return SERVER_RATE
     return advertised if advertised in SUPPORTED_RATES else SERVER_RATE
 
 
-def _device_rate(info: DeviceInfo, wanted: int | None, direction: str) -> int:
-    return wanted if wanted is not None else native_rate(info, direction)
+def _device_rate(info: DeviceInfo, wanted: int | None) -> int:
+    return wanted if wanted is not None else native_rate(info)
 
 
 class _PortAudioStream:
@@ -243,7 +238,7 @@ class _PortAudioStream:
     ) -> DeviceInfo:
         """Find the device, settle the rate and check the channel count asked for."""
         info = self.info = resolve_device(self.device, self._direction)
-        self.sample_rate = _device_rate(info, options.sample_rate, self._direction)
+        self.sample_rate = _device_rate(info, options.sample_rate)
         self.channels = channels or 1
         have = info.max_input_channels if self._direction == "input" else info.max_output_channels
         if self.channels > have:

@@ -293,7 +293,7 @@ def measure_round_trip(
     sd = _sd()
     out_info = resolve_device(output_device, "output")
     in_info = resolve_device(input_device, "input")
-    rate = sample_rate or native_rate(out_info, "output")
+    rate = sample_rate or native_rate(out_info)
     probe = _Probe(rate, chirps)
     streams: list[Any] = []
     try:
@@ -428,7 +428,7 @@ class LatencyReport:
 
 
 def _candidate_rates(info_out: DeviceInfo) -> list[int]:
-    rates = [native_rate(info_out, "output")]
+    rates = [native_rate(info_out)]
     advertised = round(info_out.default_samplerate)
     if advertised not in rates and advertised in SUPPORTED_RATES:
         rates.append(advertised)
