@@ -28,6 +28,8 @@ from websockets.sync.client import connect
 from rtsdk import kernels
 from rtsdk.testing import Faults, LiveConnection, LiveOptions, LocalRealtimeServer
 
+from .conftest import REALTIME_ONCE
+
 SERVER_EVENT: TypeAdapter[Any] = TypeAdapter(ServerEvent)
 RESPONSE_EVENT: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
 FAST = LiveOptions(pacing="fast", usage_interval_s=0.2)
@@ -411,6 +413,7 @@ async def test_a_commentary_greeting_is_spoken(server: LocalRealtimeServer) -> N
     await client.close()
 
 
+@REALTIME_ONCE  # its 10-100 ms bounds are wall time: once, on the compiled kernels
 async def test_output_is_paced_in_real_time_with_a_small_lead() -> None:
     options = LiveOptions(chunk_ms=40, lead_ms=80)
     async with LocalRealtimeServer(live=options) as srv:
