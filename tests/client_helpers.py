@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from rtsdk import AsyncRealtimeAIClient
+from rtsdk.audio import AudioStreamOptions
 from rtsdk.protocol import ServerEvent
 
 KEY = "sk-test-client-SECRET-5f0e1d2c3b4a"
@@ -26,12 +28,11 @@ def silence(seconds: float, rate: int = 24000) -> np.ndarray:
     return np.zeros(int(seconds * rate), dtype=np.float32)
 
 
-async def started_on_files(options: Any, source: Any, sink: Any) -> tuple[Any, Recorder]:
+async def started_on_files(
+    options: Any, source: Any, sink: Any
+) -> tuple[AsyncRealtimeAIClient, Recorder]:
     """An ``AsyncRealtimeAIClient`` with ``options`` on ``source`` and ``sink`` instead of
     devices, every event recorded, started; ``(client, recorder)``."""
-    from rtsdk import AsyncRealtimeAIClient
-    from rtsdk.audio import AudioStreamOptions
-
     client = AsyncRealtimeAIClient(
         options,
         stream_options=AudioStreamOptions(input_device=None, output_device=None),
